@@ -1,0 +1,236 @@
+// Admin operations: databases, tables, offsets. DDL goes to the coordinator; offsets go to each
+// bucket's leader, grouped so one request per server covers all its buckets.
+
+import {
+  type ColumnSpec,
+  decodeJson,
+  descriptorToJson,
+  Errors,
+  encodeJson,
+  errorFromCode,
+  FlussError,
+  invalidArgument,
+  makeSchema,
+  parseSchema,
+  parseTablePath,
+  type Schema,
+  schemaFromJson,
+  type TableDescriptor,
+  type TableInfo,
+  type TablePath,
+} from "@fluss-ts/common";
+import { ApiKeys } from "@fluss-ts/rpc";
+import { type MetadataCache, tableInfoFromPb } from "./metadata.ts";
+import type { StartPosition } from "./options.ts";
+import { type Address, addressKey, type ServerPool } from "./server-pool.ts";
+
+/** How a user describes a new table. */
+export interface TableDefinition {
+  /** `"id BIGINT NOT NULL, name STRING"`, a Schema, or a column list. */
+  schema: string | Schema | readonly ColumnSpec[];
+  primaryKey?: readonly string[];
+  /** Number of buckets (default: the server's `default.bucket.number`). */
+  buckets?: number;
+  bucketKeys?: readonly string[];
+  partitionKeys?: readonly string[];
+  /** Table options by Fluss name, e.g. `{ "table.log.ttl": "3 d" }`. */
+  options?: Readonly<Record<string, string>>;
+  customProperties?: Readonly<Record<string, string>>;
+  comment?: string;
+}
+
+export type TablePathLike = TablePath | string;
+
+export function toTablePath(p: TablePathLike): TablePath {
+  return typeof p === "string" ? parseTablePath(p) : p;
+}
+
+function pbPath(p: TablePath): { databaseName: string; tableName: string } {
+  return { databaseName: p.database, tableName: p.table };
+}
+
+export function toDescriptor(def: TableDefinition): TableDescriptor {
+  let schema: Schema;
+  if (typeof def.schema === "string") schema = parseSchema(def.schema, def.primaryKey ?? []);
+  else if (Array.isArray(def.schema))
+    schema = makeSchema(def.schema as readonly ColumnSpec[], def.primaryKey ?? []);
+  else schema = def.schema as Schema;
+  if (def.buckets !== undefined && (!Number.isInteger(def.buckets) || def.buckets < 1)) {
+    throw invalidArgument(`buckets must be a positive integer, got ${def.buckets}`);
+  }
+  return {
+    schema,
+    ...(def.comment !== undefined ? { comment: def.comment } : {}),
+    partitionKeys: [...(def.partitionKeys ?? [])],
+    bucketKeys: [...(def.bucketKeys ?? [])],
+    ...(def.buckets !== undefined ? { bucketCount: def.buckets } : {}),
+    properties: { ...(def.options ?? {}) },
+    customProperties: { ...(def.customProperties ?? {}) },
+  };
+}
+
+const OFFSET_TYPE = { earliest: 0, latest: 1, timestamp: 2 } as const;
+
+export class Admin {
+  private readonly pool: ServerPool;
+  private readonly metadata: MetadataCache;
+
+  constructor(pool: ServerPool, metadata: MetadataCache) {
+    this.pool = pool;
+    this.metadata = metadata;
+  }
+
+  private async coordinator(): Promise<Address> {
+    return this.metadata.coordinator();
+  }
+
+  async createDatabase(name: string, opts: { ignoreIfExists?: boolean | undefined } = {}): Promise<void> {
+    await this.pool.request(await this.coordinator(), ApiKeys.CREATE_DATABASE, {
+      databaseName: name,
+      ignoreIfExists: opts.ignoreIfExists === true,
+    });
+  }
+
+  async dropDatabase(
+    name: string,
+    opts: { ignoreIfNotExists?: boolean | undefined; cascade?: boolean | undefined } = {},
+  ): Promise<void> {
+    await this.pool.request(await this.coordinator(), ApiKeys.DROP_DATABASE, {
+      databaseName: name,
+      ignoreIfNotExists: opts.ignoreIfNotExists === true,
+      cascade: opts.cascade === true,
+    });
+  }
+
+  async listDatabases(): Promise<string[]> {
+    const resp = await this.pool.request(await this.coordinator(), ApiKeys.LIST_DATABASES, {});
+    return resp.databaseName;
+  }
+
+  async databaseExists(name: string): Promise<boolean> {
+    const resp = await this.pool.request(await this.coordinator(), ApiKeys.DATABASE_EXISTS, {
+      databaseName: name,
+    });
+    return resp.exists;
+  }
+
+  async createTable(
+    path: TablePathLike,
+    def: TableDefinition,
+    opts: { ignoreIfExists?: boolean | undefined } = {},
+  ): Promise<void> {
+    const p = toTablePath(path);
+    const descriptor = toDescriptor(def);
+    await this.pool.request(await this.coordinator(), ApiKeys.CREATE_TABLE, {
+      tablePath: pbPath(p),
+      tableJson: encodeJson(descriptorToJson(descriptor)),
+      ignoreIfExists: opts.ignoreIfExists === true,
+    });
+  }
+
+  async dropTable(
+    path: TablePathLike,
+    opts: { ignoreIfNotExists?: boolean | undefined } = {},
+  ): Promise<void> {
+    const p = toTablePath(path);
+    await this.pool.request(await this.coordinator(), ApiKeys.DROP_TABLE, {
+      tablePath: pbPath(p),
+      ignoreIfNotExists: opts.ignoreIfNotExists === true,
+    });
+    this.metadata.invalidate(p);
+  }
+
+  async listTables(database: string): Promise<string[]> {
+    const resp = await this.pool.request(await this.coordinator(), ApiKeys.LIST_TABLES, {
+      databaseName: database,
+    });
+    return resp.tableName;
+  }
+
+  async tableExists(path: TablePathLike): Promise<boolean> {
+    const resp = await this.pool.request(await this.coordinator(), ApiKeys.TABLE_EXISTS, {
+      tablePath: pbPath(toTablePath(path)),
+    });
+    return resp.exists;
+  }
+
+  async getTableInfo(path: TablePathLike): Promise<TableInfo> {
+    const p = toTablePath(path);
+    const r = await this.pool.request(await this.coordinator(), ApiKeys.GET_TABLE_INFO, {
+      tablePath: pbPath(p),
+    });
+    return tableInfoFromPb(p, r.tableId, r.schemaId, r.tableJson, r.createdTime, r.modifiedTime);
+  }
+
+  async getTableSchema(
+    path: TablePathLike,
+    schemaId?: number,
+  ): Promise<{ schemaId: number; schema: Schema }> {
+    const r = await this.pool.request(await this.coordinator(), ApiKeys.GET_TABLE_SCHEMA, {
+      tablePath: pbPath(toTablePath(path)),
+      ...(schemaId !== undefined ? { schemaId } : {}),
+    });
+    return { schemaId: r.schemaId, schema: schemaFromJson(decodeJson(r.schemaJson)) };
+  }
+
+  /**
+   * Offsets per bucket: the earliest retained, the latest committed (high watermark), or the first
+   * offset at or after a timestamp.
+   */
+  async listOffsets(
+    path: TablePathLike,
+    at: "earliest" | "latest" | { timestamp: number | Date },
+    buckets?: readonly number[],
+  ): Promise<Map<number, bigint>> {
+    const p = toTablePath(path);
+    const route = await this.metadata.table(p);
+    const wanted = buckets ?? route.buckets.map((b) => b.bucket);
+    const byLeader = new Map<string, { addr: Address; buckets: number[] }>();
+    for (const b of wanted) {
+      if (b < 0 || b >= route.info.bucketCount) throw invalidArgument(`bucket ${b} does not exist`);
+      const addr = this.metadata.leaderOf(route, b);
+      const entry = byLeader.get(addressKey(addr)) ?? { addr, buckets: [] };
+      entry.buckets.push(b);
+      byLeader.set(addressKey(addr), entry);
+    }
+    const type = typeof at === "string" ? OFFSET_TYPE[at] : OFFSET_TYPE.timestamp;
+    const ts =
+      typeof at === "string"
+        ? undefined
+        : at.timestamp instanceof Date
+          ? at.timestamp.getTime()
+          : at.timestamp;
+    const out = new Map<number, bigint>();
+    await Promise.all(
+      [...byLeader.values()].map(async ({ addr, buckets: bs }) => {
+        const resp = await this.pool.request(addr, ApiKeys.LIST_OFFSETS, {
+          followerServerId: -1,
+          offsetType: type,
+          tableId: route.info.tableId,
+          bucketId: bs,
+          ...(ts !== undefined ? { startTimestamp: BigInt(ts) } : {}),
+        });
+        for (const r of resp.bucketsResp) {
+          if (r.errorCode !== 0) throw errorFromCode(r.errorCode, r.errorMessage);
+          out.set(r.bucketId, r.offset);
+        }
+      }),
+    );
+    return out;
+  }
+
+  /** Resolve a scan start position to an offset per bucket. */
+  async resolveStart(
+    path: TablePath,
+    from: StartPosition,
+    buckets: readonly number[],
+  ): Promise<Map<number, bigint>> {
+    if (from === "earliest" || from === "latest") return this.listOffsets(path, from, buckets);
+    if ("offset" in from) {
+      const offset = BigInt(from.offset);
+      if (offset < 0n) throw new FlussError(Errors.INVALID_ARGUMENT, "a start offset must be >= 0");
+      return new Map(buckets.map((b) => [b, offset]));
+    }
+    return this.listOffsets(path, { timestamp: from.timestamp }, buckets);
+  }
+}

@@ -1,0 +1,143 @@
+// The client's view of the cluster: where the coordinator and tablet servers are, and for each
+// table its info and the leader of every bucket. Filled by GetMetadata from any known server and
+// refreshed when a server answers "not leader" / "unknown bucket" or a connection breaks.
+
+import {
+  decodeJson,
+  descriptorFromJson,
+  Errors,
+  FlussError,
+  type TableInfo,
+  type TablePath,
+  tablePathToString,
+} from "@fluss-ts/common";
+import { ApiKeys, type RespOf } from "@fluss-ts/rpc";
+import type { Address, ServerPool } from "./server-pool.ts";
+
+export interface BucketRoute {
+  readonly bucket: number;
+  readonly leader: number | null;
+  readonly leaderEpoch: number;
+}
+
+export interface TableRoute {
+  readonly info: TableInfo;
+  readonly buckets: readonly BucketRoute[];
+}
+
+type MetadataResponse = RespOf<typeof ApiKeys.GET_METADATA>;
+type TableMetadataPb = MetadataResponse["tableMetadata"][number];
+
+export function tableInfoFromPb(
+  path: TablePath,
+  tableId: bigint,
+  schemaId: number,
+  tableJson: Uint8Array,
+  createdTime: bigint,
+  modifiedTime: bigint,
+): TableInfo {
+  const descriptor = descriptorFromJson(decodeJson(tableJson));
+  return {
+    path,
+    tableId,
+    schemaId,
+    descriptor,
+    bucketCount: descriptor.bucketCount ?? 1,
+    createdTime: Number(createdTime),
+    modifiedTime: Number(modifiedTime),
+  };
+}
+
+function routeFromPb(t: TableMetadataPb): TableRoute {
+  const path = { database: t.tablePath!.databaseName, table: t.tablePath!.tableName };
+  const info = tableInfoFromPb(path, t.tableId, t.schemaId, t.tableJson, t.createdTime, t.modifiedTime);
+  const buckets = t.bucketMetadata
+    .map((b) => ({
+      bucket: b.bucketId,
+      leader: b.leaderId >= 0 ? b.leaderId : null,
+      leaderEpoch: b.leaderEpoch,
+    }))
+    .sort((a, b) => a.bucket - b.bucket);
+  return { info, buckets };
+}
+
+export class MetadataCache {
+  private readonly pool: ServerPool;
+  private readonly bootstrap: readonly Address[];
+  private coordinatorAddr: Address | undefined;
+  private readonly servers = new Map<number, Address>();
+  private readonly tables = new Map<string, TableRoute>();
+
+  constructor(pool: ServerPool, bootstrap: readonly Address[]) {
+    this.pool = pool;
+    this.bootstrap = bootstrap;
+  }
+
+  /** Ask any known server for metadata (of the given tables, or just the cluster). */
+  private async fetch(paths: readonly TablePath[]): Promise<MetadataResponse> {
+    const candidates = [...(this.coordinatorAddr ? [this.coordinatorAddr] : []), ...this.bootstrap];
+    let lastError: unknown;
+    for (const addr of candidates) {
+      try {
+        const resp = await this.pool.request(addr, ApiKeys.GET_METADATA, {
+          tablePath: paths.map((p) => ({ databaseName: p.database, tableName: p.table })),
+        });
+        this.absorb(resp);
+        return resp;
+      } catch (err) {
+        lastError = err;
+        const retriable = err instanceof Error && "retriable" in err && (err as FlussError).retriable;
+        if (!retriable) throw err;
+      }
+    }
+    throw lastError ?? new FlussError(Errors.NETWORK_EXCEPTION, "no server reachable");
+  }
+
+  private absorb(resp: MetadataResponse): void {
+    if (resp.coordinatorServer) {
+      this.coordinatorAddr = { host: resp.coordinatorServer.host, port: resp.coordinatorServer.port };
+    }
+    this.servers.clear();
+    for (const s of resp.tabletServers) this.servers.set(s.nodeId, { host: s.host, port: s.port });
+    for (const t of resp.tableMetadata) {
+      const route = routeFromPb(t);
+      this.tables.set(tablePathToString(route.info.path), route);
+    }
+  }
+
+  async coordinator(): Promise<Address> {
+    if (!this.coordinatorAddr) await this.fetch([]);
+    if (!this.coordinatorAddr) {
+      throw new FlussError(Errors.INVALID_COORDINATOR_EXCEPTION, "the cluster reported no coordinator");
+    }
+    return this.coordinatorAddr;
+  }
+
+  async table(path: TablePath, refresh = false): Promise<TableRoute> {
+    const key = tablePathToString(path);
+    let route = refresh ? undefined : this.tables.get(key);
+    if (!route) {
+      await this.fetch([path]);
+      route = this.tables.get(key);
+    }
+    if (!route) throw new FlussError(Errors.TABLE_NOT_EXIST, `table '${key}' does not exist`);
+    return route;
+  }
+
+  /** Address of the leader of a bucket; LEADER_NOT_AVAILABLE (retriable) when there is none. */
+  leaderOf(route: TableRoute, bucket: number): Address {
+    const b = route.buckets[bucket];
+    const addr = b?.leader === null || b === undefined ? undefined : this.servers.get(b.leader);
+    if (!addr) {
+      throw new FlussError(
+        Errors.LEADER_NOT_AVAILABLE_EXCEPTION,
+        `bucket ${bucket} of ${tablePathToString(route.info.path)} has no live leader`,
+      );
+    }
+    return addr;
+  }
+
+  invalidate(path: TablePath): void {
+    this.tables.delete(tablePathToString(path));
+  }
+}

@@ -1,0 +1,97 @@
+// Client options with Fluss's defaults (client.writer.*, client.scanner.*). Every limit has a unit in
+// its name and a default; `resolve*` functions check user input and fill the defaults in one place.
+
+import { invalidArgument } from "@fluss-ts/common";
+
+export interface ConnectOptions {
+  /** `host:port` of any server, or several comma-separated / as an array. */
+  bootstrap: string | readonly string[];
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  /** Name sent in ApiVersions. */
+  clientId?: string;
+}
+
+export type Acks = 0 | 1 | -1 | "all";
+
+export interface WriterOptions {
+  /** Close a batch once its rows reach about this many bytes (default 2 MiB, Fluss's batch size). */
+  batchSizeBytes?: number;
+  /** Send a non-full batch after this long (default 100 ms, Fluss's batch timeout). */
+  lingerMs?: number;
+  /** Rows held in memory before `append` waits (default 64 MiB, Fluss's buffer memory). */
+  bufferBytes?: number;
+  acks?: Acks;
+  /** Retries of retriable errors per batch (default: unlimited within `deliveryTimeoutMs`). */
+  retries?: number;
+  /** Give up on a batch after this long (default 2 min). */
+  deliveryTimeoutMs?: number;
+  /** Writer id + batch sequence so retries never duplicate (default true). */
+  idempotence?: boolean;
+  /** In-flight requests per bucket (default 5, the most idempotence allows). */
+  inFlightPerBucketMax?: number;
+}
+
+export interface ResolvedWriterOptions {
+  batchSizeBytes: number;
+  lingerMs: number;
+  bufferBytes: number;
+  acks: 0 | 1 | -1;
+  retries: number;
+  deliveryTimeoutMs: number;
+  idempotence: boolean;
+  inFlightPerBucketMax: number;
+}
+
+function positiveInt(name: string, v: number | undefined, dflt: number, max: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v < 0 || v > max)
+    throw invalidArgument(`${name} must be an integer in [0, ${max}]`);
+  return v;
+}
+
+export function resolveWriterOptions(o: WriterOptions = {}): ResolvedWriterOptions {
+  const acks = o.acks === undefined || o.acks === "all" ? -1 : o.acks;
+  if (acks !== 0 && acks !== 1 && acks !== -1) throw invalidArgument("acks must be 0, 1, -1 or 'all'");
+  const idempotence = o.idempotence ?? true;
+  if (idempotence && acks !== -1) throw invalidArgument("an idempotent writer needs acks 'all'");
+  const inFlight = positiveInt("inFlightPerBucketMax", o.inFlightPerBucketMax, 5, 64);
+  if (idempotence && inFlight > 5)
+    throw invalidArgument("an idempotent writer allows at most 5 in-flight requests");
+  return {
+    batchSizeBytes: Math.max(
+      1024,
+      positiveInt("batchSizeBytes", o.batchSizeBytes, 2 * 1024 * 1024, 64 * 1024 * 1024),
+    ),
+    lingerMs: positiveInt("lingerMs", o.lingerMs, 100, 60_000),
+    bufferBytes: Math.max(64 * 1024, positiveInt("bufferBytes", o.bufferBytes, 64 * 1024 * 1024, 2 ** 40)),
+    acks,
+    retries: positiveInt("retries", o.retries, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    deliveryTimeoutMs: positiveInt("deliveryTimeoutMs", o.deliveryTimeoutMs, 120_000, 2 ** 31),
+    idempotence,
+    inFlightPerBucketMax: Math.max(1, inFlight),
+  };
+}
+
+/** Where a scan starts in each bucket. */
+export type StartPosition =
+  | "earliest"
+  | "latest"
+  | { readonly offset: bigint | number }
+  | { readonly timestamp: number | Date };
+
+export interface ScanOptions {
+  /** Column names to read (projection pushdown); default all columns. */
+  columns?: readonly string[];
+  from?: StartPosition;
+  /** Buckets to read; default all. */
+  buckets?: readonly number[];
+  /** Stop once every bucket reaches the latest offset seen when the scan started (default: follow forever). */
+  untilLatest?: boolean;
+  signal?: AbortSignal;
+  /** Long-poll wait per fetch (default 500 ms, Fluss's fetch wait). */
+  fetchWaitMs?: number;
+  fetchMinBytes?: number;
+  fetchMaxBytes?: number;
+  fetchBucketMaxBytes?: number;
+}

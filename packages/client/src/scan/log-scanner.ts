@@ -1,0 +1,301 @@
+// The log scanner: follows a table's buckets from a start position and yields their records, as
+// Arrow batches (`batches()`) or typed rows (iterate the scanner). One long-poll fetch per leader
+// is in flight at a time, carrying every bucket that leader serves (Fluss's LogFetcher). Fetched
+// data waits in a buffer bounded by bytes; while it is full no new fetch is sent, so a slow
+// consumer holds at most that much memory.
+// Positions advance by each batch's last offset + 1 (offsets are not dense per record). A start
+// offset inside a batch skips the batch's earlier records.
+
+import {
+  type ChangeTypeName,
+  type Column,
+  changeTypeName,
+  decodeArrowLogBatch,
+  Errors,
+  errorFromCode,
+  FlussError,
+  nextOffsetOf,
+  readRows,
+  splitBatches,
+  toFlussError,
+} from "@fluss-ts/common";
+import type { RecordBatch } from "apache-arrow";
+import type { ScanContext } from "./scan-context.ts";
+
+export interface ScanBatch {
+  readonly bucket: number;
+  /** Offset of the first record in `recordBatch` (records before the start position are cut). */
+  readonly baseOffset: bigint;
+  /** Offset the bucket continues at after this batch. */
+  readonly nextOffset: bigint;
+  readonly commitTimestamp: number;
+  /** One change type byte per row, or null for append-only batches (all +A). */
+  readonly changeTypes: Uint8Array | null;
+  /** Only the projected columns. */
+  readonly recordBatch: RecordBatch;
+}
+
+export interface ScanRecord {
+  readonly bucket: number;
+  readonly offset: bigint;
+  readonly timestamp: number;
+  readonly changeType: ChangeTypeName;
+  readonly row: Record<string, unknown>;
+}
+
+export interface ScannerSettings {
+  columns: readonly Column[];
+  projection: readonly number[] | null;
+  /** Resolves where each bucket starts and, for untilLatest, where it ends. */
+  positions: () => Promise<{ starts: Map<number, bigint>; ends: Map<number, bigint> | null }>;
+  fetchWaitMs: number;
+  fetchMinBytes: number;
+  fetchMaxBytes: number;
+  fetchBucketMaxBytes: number;
+  bufferBytesMax: number;
+  signal: AbortSignal | undefined;
+}
+
+interface BucketCursor {
+  bucket: number;
+  offset: bigint;
+  end: bigint | null;
+  inFlight: boolean;
+  blockedUntilMs: number;
+  backoffMs: number;
+}
+
+const BACKOFF_MS_MIN = 50;
+const BACKOFF_MS_MAX = 2000;
+
+export class LogScanner implements AsyncIterable<ScanRecord> {
+  readonly columns: readonly Column[];
+  private readonly ctx: ScanContext;
+  private readonly s: ScannerSettings;
+  private cursors: BucketCursor[] = [];
+  private started = false;
+  private readonly buffer: Array<{ batch: ScanBatch; sizeBytes: number }> = [];
+  private bufferedBytes = 0;
+  private readonly leadersInFlight = new Set<string>();
+  private wake: (() => void) | undefined;
+  private failure: FlussError | undefined;
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly controller = new AbortController();
+
+  constructor(ctx: ScanContext, settings: ScannerSettings) {
+    this.ctx = ctx;
+    this.s = settings;
+    this.columns = settings.columns;
+    settings.signal?.addEventListener("abort", () => this.close(), { once: true });
+  }
+
+  private async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const { starts, ends } = await this.s.positions();
+    this.cursors = [...starts].map(([bucket, offset]) => ({
+      bucket,
+      offset,
+      end: ends?.get(bucket) ?? null,
+      inFlight: false,
+      blockedUntilMs: 0,
+      backoffMs: BACKOFF_MS_MIN,
+    }));
+  }
+
+  private done(c: BucketCursor): boolean {
+    return c.end !== null && c.offset >= c.end;
+  }
+
+  /** True once every bucket reached its end (only with untilLatest). */
+  private get finished(): boolean {
+    return this.cursors.every((c) => this.done(c));
+  }
+
+  /** Send a fetch to every leader that has idle buckets and no fetch in flight. */
+  private pump(): void {
+    if (this.closed || this.failure || this.bufferedBytes >= this.s.bufferBytesMax) return;
+    const now = Date.now();
+    const byLeader = new Map<string, BucketCursor[]>();
+    let nextRetryMs = Number.POSITIVE_INFINITY;
+    for (const c of this.cursors) {
+      if (c.inFlight || this.done(c)) continue;
+      if (c.blockedUntilMs > now) {
+        nextRetryMs = Math.min(nextRetryMs, c.blockedUntilMs - now);
+        continue;
+      }
+      let leader: string;
+      try {
+        leader = this.ctx.leaderKey(c.bucket);
+      } catch (err) {
+        this.backoff(c, toFlussError(err));
+        nextRetryMs = Math.min(nextRetryMs, c.backoffMs);
+        continue;
+      }
+      if (this.leadersInFlight.has(leader)) continue;
+      const list = byLeader.get(leader) ?? [];
+      list.push(c);
+      byLeader.set(leader, list);
+    }
+    for (const [leader, list] of byLeader) void this.fetch(leader, list);
+    if (nextRetryMs !== Number.POSITIVE_INFINITY && !this.retryTimer) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        this.pump();
+      }, nextRetryMs);
+    }
+  }
+
+  private async fetch(leader: string, list: BucketCursor[]): Promise<void> {
+    this.leadersInFlight.add(leader);
+    for (const c of list) c.inFlight = true;
+    try {
+      const resp = await this.ctx.fetch(
+        leader,
+        {
+          buckets: list.map((c) => ({ bucket: c.bucket, offset: c.offset })),
+          projection: this.s.projection,
+          maxWaitMs: this.s.fetchWaitMs,
+          minBytes: this.s.fetchMinBytes,
+          maxBytes: this.s.fetchMaxBytes,
+          bucketMaxBytes: this.s.fetchBucketMaxBytes,
+        },
+        this.controller.signal,
+      );
+      const byBucket = new Map(resp.map((r) => [r.bucket, r]));
+      for (const c of list) {
+        const r = byBucket.get(c.bucket);
+        if (!r)
+          this.backoff(c, new FlussError(Errors.PROTOCOL_ERROR, `no fetch result for bucket ${c.bucket}`));
+        else if (r.errorCode !== 0) this.onBucketError(c, errorFromCode(r.errorCode, r.errorMessage));
+        else this.absorb(c, r.records);
+      }
+    } catch (err) {
+      if (!this.closed) for (const c of list) this.backoff(c, toFlussError(err));
+    } finally {
+      this.leadersInFlight.delete(leader);
+      for (const c of list) c.inFlight = false;
+      this.signal();
+      this.pump();
+    }
+  }
+
+  /** Decode a bucket's fetched batches into the buffer and advance its position. */
+  private absorb(c: BucketCursor, records: Uint8Array): void {
+    c.backoffMs = BACKOFF_MS_MIN;
+    const verifyCrc = this.s.projection === null;
+    for (const { header, bytes } of splitBatches(records, { verifyCrc, allowPartialTail: true })) {
+      const next = nextOffsetOf(header);
+      if (next <= c.offset) continue;
+      const decoded = decodeArrowLogBatch(bytes, this.columns);
+      let recordBatch = decoded.recordBatch;
+      let changeTypes = decoded.changeTypes;
+      let baseOffset = header.baseOffset;
+      if (c.offset > header.baseOffset && header.recordCount > 0) {
+        // Start position inside this batch: drop the records before it.
+        const skip = Number(c.offset - header.baseOffset);
+        recordBatch = recordBatch.slice(skip);
+        changeTypes = changeTypes ? changeTypes.subarray(skip) : null;
+        baseOffset = c.offset;
+      }
+      if (c.end !== null && next > c.end) {
+        const keep = Math.max(0, Number(c.end - baseOffset));
+        recordBatch = recordBatch.slice(0, keep);
+        changeTypes = changeTypes ? changeTypes.subarray(0, keep) : null;
+      }
+      c.offset = next;
+      if (recordBatch.numRows === 0) continue;
+      const batch: ScanBatch = {
+        bucket: c.bucket,
+        baseOffset,
+        nextOffset: next,
+        commitTimestamp: Number(header.commitTimestamp),
+        changeTypes,
+        recordBatch,
+      };
+      this.buffer.push({ batch, sizeBytes: bytes.byteLength });
+      this.bufferedBytes += bytes.byteLength;
+    }
+  }
+
+  private onBucketError(c: BucketCursor, err: FlussError): void {
+    if (err.retriable) this.backoff(c, err);
+    else this.fail(err);
+  }
+
+  private backoff(c: BucketCursor, err: FlussError): void {
+    if (!err.retriable) {
+      this.fail(err);
+      return;
+    }
+    c.blockedUntilMs = Date.now() + c.backoffMs;
+    c.backoffMs = Math.min(BACKOFF_MS_MAX, c.backoffMs * 2);
+    this.ctx.onRetriableError(err);
+  }
+
+  private fail(err: FlussError): void {
+    if (!this.failure) this.failure = err;
+    this.signal();
+  }
+
+  private signal(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Arrow batches with their bucket and offsets, in fetch order (per bucket: offset order). */
+  async *batches(): AsyncGenerator<ScanBatch> {
+    try {
+      await this.start();
+      this.pump();
+      for (;;) {
+        if (this.failure) throw this.failure;
+        const next = this.buffer.shift();
+        if (next) {
+          this.bufferedBytes -= next.sizeBytes;
+          this.pump();
+          yield next.batch;
+          continue;
+        }
+        if (this.closed) return;
+        if (this.finished && this.leadersInFlight.size === 0) return;
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<ScanRecord> {
+    for await (const b of this.batches()) {
+      const rows = readRows(b.recordBatch, this.columns);
+      const ts = b.commitTimestamp;
+      for (let i = 0; i < rows.length; i++) {
+        yield {
+          bucket: b.bucket,
+          offset: b.baseOffset + BigInt(i),
+          timestamp: ts,
+          changeType: b.changeTypes ? changeTypeName(b.changeTypes[i]!) : "+A",
+          row: rows[i]!,
+        };
+      }
+    }
+  }
+
+  /** Current position per bucket (the next offset to read). */
+  positions(): Map<number, bigint> {
+    return new Map(this.cursors.map((c) => [c.bucket, c.offset]));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.controller.abort();
+    this.signal();
+  }
+}

@@ -1,0 +1,28 @@
+// What a scanner needs from its connection and table: the leader of a bucket and a fetch call.
+
+import type { FlussError } from "@fluss-ts/common";
+
+export interface FetchRequestSpec {
+  buckets: ReadonlyArray<{ bucket: number; offset: bigint }>;
+  projection: readonly number[] | null;
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  bucketMaxBytes: number;
+}
+
+export interface FetchBucketResponse {
+  bucket: number;
+  errorCode: number;
+  errorMessage: string;
+  highWatermark: bigint;
+  records: Uint8Array;
+}
+
+export interface ScanContext {
+  /** A key naming the current leader of a bucket; throws (retriable) when none is known. */
+  leaderKey(bucket: number): string;
+  fetch(leaderKey: string, spec: FetchRequestSpec, signal: AbortSignal): Promise<FetchBucketResponse[]>;
+  /** A retriable failure happened (e.g. not leader): refresh what may be stale. */
+  onRetriableError(err: FlussError): void;
+}

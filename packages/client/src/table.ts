@@ -1,0 +1,180 @@
+// A table handle: its info, its bucket routes, and factories for writers and scanners. It wires
+// the writer and scanner contexts to the connection (pool, metadata) and refreshes the routes
+// when a server says they are stale.
+
+import {
+  type Clock,
+  columnIndex,
+  createProjectionPlan,
+  type FlussError,
+  invalidArgument,
+  type TableInfo,
+  tablePathToString,
+} from "@fluss-ts/common";
+import { ApiKeys, create, FetchLogRequestSchema } from "@fluss-ts/rpc";
+import type { Admin } from "./admin.ts";
+import type { MetadataCache, TableRoute } from "./metadata.ts";
+import { resolveWriterOptions, type ScanOptions, type WriterOptions } from "./options.ts";
+import { LogScanner } from "./scan/log-scanner.ts";
+import type { FetchBucketResponse, FetchRequestSpec, ScanContext } from "./scan/scan-context.ts";
+import { type Address, addressKey, parseAddress, type ServerPool } from "./server-pool.ts";
+import { AppendWriter } from "./write/append-writer.ts";
+import { createRowCodec, type RowCodec } from "./write/row-codec.ts";
+import type { WriteContext } from "./write/write-context.ts";
+
+export interface TableDeps {
+  pool: ServerPool;
+  metadata: MetadataCache;
+  admin: Admin;
+  clock: Clock;
+}
+
+const FETCH_WAIT_MS_DEFAULT = 500;
+const FETCH_MAX_BYTES_DEFAULT = 16 * 1024 * 1024;
+const FETCH_BUCKET_MAX_BYTES_DEFAULT = 1024 * 1024;
+const SCAN_BUFFER_BYTES_MAX = 64 * 1024 * 1024;
+
+export class Table {
+  private readonly deps: TableDeps;
+  private route: TableRoute;
+  private refreshing: Promise<void> | undefined;
+  private codec: RowCodec | undefined;
+
+  constructor(deps: TableDeps, route: TableRoute) {
+    this.deps = deps;
+    this.route = route;
+  }
+
+  get info(): TableInfo {
+    return this.route.info;
+  }
+
+  private leaderKey(bucket: number): string {
+    return addressKey(this.deps.metadata.leaderOf(this.route, bucket));
+  }
+
+  private refreshRoute(): void {
+    if (this.refreshing) return;
+    this.refreshing = this.deps.metadata
+      .table(this.route.info.path, true)
+      .then((r) => {
+        this.route = r;
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.refreshing = undefined;
+      });
+  }
+
+  private rowCodec(): RowCodec {
+    this.codec ??= createRowCodec(this.route.info);
+    return this.codec;
+  }
+
+  /** A batching, idempotent writer for a log table. */
+  newAppendWriter(options: WriterOptions = {}): AppendWriter {
+    if (this.info.descriptor.schema.primaryKey.length > 0) {
+      throw invalidArgument(`${tablePathToString(this.info.path)} has a primary key: use an upsert writer`);
+    }
+    const codec = this.rowCodec();
+    const ctx: WriteContext = {
+      clock: this.deps.clock,
+      rowCheck: (row) => codec.check(row),
+      bucketOf: (row) => codec.bucketOf(row),
+      encode: (rows, writerId, sequence) => codec.encode(rows, writerId, sequence),
+      leaderKey: (bucket) => this.leaderKey(bucket),
+      produce: (leader, acks, batches) =>
+        this.deps.pool.request(parseAddress(leader), ApiKeys.PRODUCE_LOG, {
+          acks,
+          tableId: this.info.tableId,
+          timeoutMs: 30_000,
+          bucketsReq: batches.map((b) => ({ bucketId: b.bucket, records: b.bytes! })),
+        }),
+      initWriter: async () => {
+        const coord: Address = await this.deps.metadata.coordinator();
+        const resp = await this.deps.pool.request(coord, ApiKeys.INIT_WRITER, {
+          tablePath: [{ databaseName: this.info.path.database, tableName: this.info.path.table }],
+        });
+        return resp.writerId;
+      },
+      onRetriableError: (_err: FlussError) => this.refreshRoute(),
+    };
+    return new AppendWriter(ctx, this.info, resolveWriterOptions(options));
+  }
+
+  /** A scanner of the table's log (projection pushdown when `columns` is given). */
+  newLogScanner(options: ScanOptions = {}): LogScanner {
+    const schema = this.info.descriptor.schema;
+    const projection = options.columns ? options.columns.map((c) => columnIndex(schema, c)) : null;
+    const columns = projection ? createProjectionPlan(schema, projection).columns : schema.columns;
+    const buckets = options.buckets ?? this.route.buckets.map((b) => b.bucket);
+    for (const b of buckets) {
+      if (!Number.isInteger(b) || b < 0 || b >= this.info.bucketCount) {
+        throw invalidArgument(`bucket ${b} does not exist (the table has ${this.info.bucketCount})`);
+      }
+    }
+    const path = this.info.path;
+    const admin = this.deps.admin;
+    const ctx: ScanContext = {
+      leaderKey: (bucket) => this.leaderKey(bucket),
+      fetch: (leader, spec, signal) => this.fetch(parseAddress(leader), spec, signal),
+      onRetriableError: () => this.refreshRoute(),
+    };
+    return new LogScanner(ctx, {
+      columns,
+      projection,
+      positions: async () => ({
+        starts: await admin.resolveStart(path, options.from ?? "earliest", buckets),
+        ends: options.untilLatest ? await admin.listOffsets(path, "latest", buckets) : null,
+      }),
+      fetchWaitMs: options.fetchWaitMs ?? FETCH_WAIT_MS_DEFAULT,
+      fetchMinBytes: options.fetchMinBytes ?? 1,
+      fetchMaxBytes: options.fetchMaxBytes ?? FETCH_MAX_BYTES_DEFAULT,
+      fetchBucketMaxBytes: options.fetchBucketMaxBytes ?? FETCH_BUCKET_MAX_BYTES_DEFAULT,
+      bufferBytesMax: SCAN_BUFFER_BYTES_MAX,
+      signal: options.signal,
+    });
+  }
+
+  private async fetch(
+    addr: Address,
+    spec: FetchRequestSpec,
+    signal: AbortSignal,
+  ): Promise<FetchBucketResponse[]> {
+    const req = create(FetchLogRequestSchema, {
+      followerServerId: -1,
+      maxBytes: spec.maxBytes,
+      maxWaitMs: spec.maxWaitMs,
+      minBytes: spec.minBytes,
+      tablesReq: [
+        {
+          tableId: this.info.tableId,
+          projectionPushdownEnabled: spec.projection !== null,
+          projectedFields: spec.projection ? [...spec.projection] : [],
+          bucketsReq: spec.buckets.map((b) => ({
+            bucketId: b.bucket,
+            fetchOffset: b.offset,
+            maxFetchBytes: spec.bucketMaxBytes,
+          })),
+        },
+      ],
+    });
+    const resp = await this.deps.pool.request(addr, ApiKeys.FETCH_LOG, req, {
+      signal,
+      timeoutMs: spec.maxWaitMs + 30_000,
+    });
+    const out: FetchBucketResponse[] = [];
+    for (const t of resp.tablesResp) {
+      for (const b of t.bucketsResp) {
+        out.push({
+          bucket: b.bucketId,
+          errorCode: b.errorCode,
+          errorMessage: b.errorMessage,
+          highWatermark: b.highWatermark,
+          records: b.records,
+        });
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,88 @@
+// The metadata store: the durable record of databases, tables, schemas, bucket assignments and
+// counters. One interface, two homes: a local on-disk store for the embedded cluster (here) and
+// ZooKeeper for a real cluster. The coordinator is the only writer; it serialises its mutations, so
+// implementations need no compare-and-set beyond what ZooKeeper offers natively.
+
+export interface DatabaseRegistration {
+  readonly name: string;
+  readonly createdTime: number;
+  readonly modifiedTime: number;
+  /** Fluss database descriptor JSON (comment, custom properties), kept as given. */
+  readonly descriptorJson: string;
+}
+
+export interface TableRegistration {
+  readonly database: string;
+  readonly table: string;
+  readonly tableId: bigint;
+  /** The newest schema id (schemas are kept separately, by id). */
+  readonly schemaId: number;
+  /** TableDescriptor JSON (Fluss shape), with resolved bucket count. */
+  readonly descriptorJson: string;
+  readonly bucketCount: number;
+  readonly createdTime: number;
+  readonly modifiedTime: number;
+}
+
+export interface BucketAssignment {
+  readonly bucket: number;
+  /** Replica server ids; the first is the preferred leader. */
+  readonly replicas: readonly number[];
+}
+
+export interface LeaderAndIsr {
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  readonly isr: readonly number[];
+  readonly coordinatorEpoch: number;
+  readonly bucketEpoch: number;
+}
+
+export interface PartitionRegistration {
+  readonly tableId: bigint;
+  readonly partitionId: bigint;
+  readonly name: string;
+  readonly createdTime: number;
+}
+
+/** Key of a bucket's leadership entry: table id, partition id (or null), bucket. */
+export interface BucketKey {
+  readonly tableId: bigint;
+  readonly partitionId: bigint | null;
+  readonly bucket: number;
+}
+
+export interface MetadataStore {
+  open(): Promise<void>;
+  close(): Promise<void>;
+
+  listDatabases(): Promise<DatabaseRegistration[]>;
+  getDatabase(name: string): Promise<DatabaseRegistration | undefined>;
+  putDatabase(db: DatabaseRegistration): Promise<void>;
+  deleteDatabase(name: string): Promise<void>;
+
+  listTables(database: string): Promise<TableRegistration[]>;
+  getTable(database: string, table: string): Promise<TableRegistration | undefined>;
+  getTableById(tableId: bigint): Promise<TableRegistration | undefined>;
+  /** Create or replace a table with its schema and bucket assignment, atomically. */
+  putTable(
+    reg: TableRegistration,
+    schemaJson: string,
+    assignment: readonly BucketAssignment[],
+  ): Promise<void>;
+  deleteTable(database: string, table: string): Promise<void>;
+
+  getSchema(tableId: bigint, schemaId: number): Promise<string | undefined>;
+  getAssignment(tableId: bigint, partitionId: bigint | null): Promise<BucketAssignment[] | undefined>;
+
+  listPartitions(tableId: bigint): Promise<PartitionRegistration[]>;
+  putPartition(p: PartitionRegistration, assignment: readonly BucketAssignment[]): Promise<void>;
+  deletePartition(tableId: bigint, partitionId: bigint): Promise<void>;
+
+  getLeaderAndIsr(key: BucketKey): Promise<LeaderAndIsr | undefined>;
+  /** Record leadership of many buckets in one durable write. */
+  putLeaderAndIsr(entries: ReadonlyArray<readonly [BucketKey, LeaderAndIsr]>): Promise<void>;
+
+  /** Next value of a named counter (table ids, partition ids, writer ids), starting at 1. */
+  nextId(counter: "table" | "partition" | "writer"): Promise<bigint>;
+}

@@ -1,0 +1,321 @@
+// The tablet server's replicas and the data-path operations on them: produce (append as leader),
+// fetch (read committed data, long-polling until min bytes or max wait), list offsets, retention.
+// Handlers above translate protobuf to these calls; storage below knows nothing of RPC.
+
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  type Clock,
+  createProjectionPlan,
+  Errors,
+  FlussError,
+  logOptionsOf,
+  type ProjectionPlan,
+  projectLogBatches,
+  splitBatches,
+  toFlussError,
+} from "@fluss-ts/common";
+import { type LogConfigInput, LogTablet } from "@fluss-ts/storage";
+import type { ReplicaAssignment, ReplicaRef } from "../coordinator/coordinator.ts";
+import type { Logger } from "../logging.ts";
+import { Replica, type ReplicaId, replicaKey } from "./replica.ts";
+
+export interface ReplicaManagerOptions {
+  serverId: number;
+  dataDir: string;
+  logConfig: LogConfigInput;
+  clock: Clock;
+  logger: Logger;
+  fetchWaitMsMax: number;
+  fetchBytesMax: number;
+}
+
+export interface ProduceBucket {
+  partitionId: bigint | null;
+  bucket: number;
+  records: Uint8Array;
+}
+
+export interface ProduceBucketResult {
+  partitionId: bigint | null;
+  bucket: number;
+  error: FlussError | null;
+  baseOffset: bigint;
+}
+
+export interface FetchBucket {
+  partitionId: bigint | null;
+  bucket: number;
+  fetchOffset: bigint;
+  maxBytes: number;
+}
+
+export interface FetchTable {
+  tableId: bigint;
+  /** Column indexes to send, or null for all columns. */
+  projection: readonly number[] | null;
+  buckets: readonly FetchBucket[];
+}
+
+export interface FetchBucketResult {
+  partitionId: bigint | null;
+  bucket: number;
+  error: FlussError | null;
+  highWatermark: bigint;
+  logStartOffset: bigint;
+  records: Uint8Array;
+}
+
+export interface FetchTableResult {
+  tableId: bigint;
+  buckets: FetchBucketResult[];
+}
+
+export interface FetchParams {
+  tables: readonly FetchTable[];
+  maxBytes: number;
+  minBytes: number;
+  maxWaitMs: number;
+}
+
+const EMPTY = new Uint8Array(0);
+const PROJECTION_PLANS_MAX = 1024;
+
+export class ReplicaManager {
+  private readonly opts: ReplicaManagerOptions;
+  private readonly replicas = new Map<string, Replica>();
+  private readonly plans = new Map<string, ProjectionPlan>();
+  private retentionTimer: NodeJS.Timeout | undefined;
+
+  constructor(opts: ReplicaManagerOptions) {
+    this.opts = opts;
+  }
+
+  private logDir(a: ReplicaAssignment): string {
+    const t = a.table;
+    const tableDir = join(this.opts.dataDir, t.path.database, `${t.path.table}-${t.tableId}`);
+    const partDir =
+      a.partitionId === null ? tableDir : join(tableDir, `${a.partitionName}-p${a.partitionId}`);
+    return join(partDir, `log-${a.bucket}`);
+  }
+
+  /** Create (or update) the replicas the coordinator assigned to this server. */
+  async becomeLeaderOrFollower(assignments: readonly ReplicaAssignment[]): Promise<void> {
+    for (const a of assignments) {
+      const id: ReplicaId = { tableId: a.table.tableId, partitionId: a.partitionId, bucket: a.bucket };
+      const key = replicaKey(id);
+      let replica = this.replicas.get(key);
+      if (!replica) {
+        const dir = this.logDir(a);
+        const log = await LogTablet.open({ dir, config: this.opts.logConfig, clock: this.opts.clock });
+        replica = new Replica(id, a.table, log, dir, a.leaderEpoch, false);
+        this.replicas.set(key, replica);
+      }
+      if (a.leader === this.opts.serverId) replica.becomeLeader(a.leaderEpoch, a.table);
+    }
+  }
+
+  async stopReplicas(refs: readonly ReplicaRef[], deleteData: boolean): Promise<void> {
+    for (const ref of refs) {
+      const key = replicaKey(ref);
+      const replica = this.replicas.get(key);
+      if (!replica) continue;
+      this.replicas.delete(key);
+      await replica.close();
+      if (deleteData) await rm(replica.dir, { recursive: true, force: true });
+    }
+  }
+
+  private replica(id: ReplicaId): Replica {
+    const r = this.replicas.get(replicaKey(id));
+    if (!r) {
+      throw new FlussError(
+        Errors.UNKNOWN_TABLE_OR_BUCKET_EXCEPTION,
+        `this server hosts no bucket ${id.bucket} of table ${id.tableId}`,
+      );
+    }
+    return r;
+  }
+
+  // ---- produce -----------------------------------------------------------------------------
+
+  async produce(tableId: bigint, buckets: readonly ProduceBucket[]): Promise<ProduceBucketResult[]> {
+    return Promise.all(
+      buckets.map(async (b): Promise<ProduceBucketResult> => {
+        try {
+          const replica = this.replica({ tableId, partitionId: b.partitionId, bucket: b.bucket });
+          this.checkSchemas(replica, b.records);
+          const r = await replica.appendAsLeader(b.records);
+          return { partitionId: b.partitionId, bucket: b.bucket, error: null, baseOffset: r.baseOffset };
+        } catch (err) {
+          const e = toFlussError(err);
+          if (e.is(Errors.UNKNOWN_SERVER_ERROR)) this.opts.logger.error({ err }, "produce failed");
+          return { partitionId: b.partitionId, bucket: b.bucket, error: e, baseOffset: -1n };
+        }
+      }),
+    );
+  }
+
+  /** Every batch must name a schema the table has (today: its one schema). */
+  private checkSchemas(replica: Replica, records: Uint8Array): void {
+    for (const { header } of splitBatches(records, { verifyCrc: false, allowPartialTail: false })) {
+      if (header.schemaId !== replica.table.schemaId) {
+        throw new FlussError(
+          Errors.SCHEMA_NOT_EXIST,
+          `batch names schema ${header.schemaId}; table ${replica.table.tableId} has schema ${replica.table.schemaId}`,
+        );
+      }
+    }
+  }
+
+  // ---- fetch -------------------------------------------------------------------------------
+
+  /** Long-poll fetch: returns once minBytes are available, maxWaitMs passed, or an error occurred. */
+  async fetch(params: FetchParams, signal?: AbortSignal): Promise<FetchTableResult[]> {
+    const waitMs = Math.max(0, Math.min(params.maxWaitMs, this.opts.fetchWaitMsMax));
+    const deadline = this.opts.clock.nowMs() + waitMs;
+    for (;;) {
+      const { results, bytes, errors } = await this.readOnce(params);
+      const remaining = deadline - this.opts.clock.nowMs();
+      if (bytes >= Math.max(1, params.minBytes) || errors > 0 || remaining <= 0 || signal?.aborted)
+        return results;
+      await this.waitForData(params, remaining, signal);
+    }
+  }
+
+  private async readOnce(
+    params: FetchParams,
+  ): Promise<{ results: FetchTableResult[]; bytes: number; errors: number }> {
+    let budget = Math.min(params.maxBytes, this.opts.fetchBytesMax);
+    let bytes = 0;
+    let errors = 0;
+    const results: FetchTableResult[] = [];
+    for (const t of params.tables) {
+      const out: FetchBucketResult[] = [];
+      for (const b of t.buckets) {
+        const r = await this.readBucket(t, b, budget);
+        if (r.error) errors++;
+        bytes += r.records.byteLength;
+        budget = Math.max(0, budget - r.records.byteLength);
+        out.push(r);
+      }
+      results.push({ tableId: t.tableId, buckets: out });
+    }
+    return { results, bytes, errors };
+  }
+
+  private async readBucket(t: FetchTable, b: FetchBucket, budget: number): Promise<FetchBucketResult> {
+    const base = { partitionId: b.partitionId, bucket: b.bucket };
+    try {
+      const replica = this.replica({ tableId: t.tableId, partitionId: b.partitionId, bucket: b.bucket });
+      const maxBytes = Math.max(1, Math.min(b.maxBytes, budget));
+      // An exhausted budget still reads (at least one batch) only when nothing was read yet.
+      const { records, highWatermark } =
+        budget > 0
+          ? await replica.readCommitted(b.fetchOffset, maxBytes)
+          : { records: EMPTY, highWatermark: replica.highWatermark };
+      const projected = t.projection ? projectLogBatches(records, this.plan(replica, t.projection)) : records;
+      return {
+        ...base,
+        error: null,
+        highWatermark,
+        logStartOffset: replica.log.logStartOffset,
+        records: projected,
+      };
+    } catch (err) {
+      return { ...base, error: toFlussError(err), highWatermark: -1n, logStartOffset: -1n, records: EMPTY };
+    }
+  }
+
+  private plan(replica: Replica, projection: readonly number[]): ProjectionPlan {
+    const key = `${replica.table.tableId}/${replica.table.schemaId}/${projection.join(",")}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      const columns = replica.table.descriptor.schema.columns.length;
+      for (const i of projection) {
+        if (!Number.isInteger(i) || i < 0 || i >= columns) {
+          throw new FlussError(
+            Errors.INVALID_COLUMN_PROJECTION,
+            `projected field ${i} is not in [0, ${columns})`,
+          );
+        }
+      }
+      if (this.plans.size >= PROJECTION_PLANS_MAX) this.plans.clear();
+      plan = createProjectionPlan(replica.table.descriptor.schema, [...projection]);
+      this.plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  /** Resolve when any fetched bucket's high watermark moves, the time is up, or the signal fires. */
+  private waitForData(params: FetchParams, waitMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const unsubscribe: Array<() => void> = [];
+      const done = (): void => {
+        clearTimeout(timer);
+        for (const u of unsubscribe) u();
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, waitMs);
+      signal?.addEventListener("abort", done, { once: true });
+      for (const t of params.tables) {
+        for (const b of t.buckets) {
+          const r = this.replicas.get(
+            replicaKey({ tableId: t.tableId, partitionId: b.partitionId, bucket: b.bucket }),
+          );
+          if (r) unsubscribe.push(r.onHighWatermark(done));
+        }
+      }
+    });
+  }
+
+  // ---- offsets -----------------------------------------------------------------------------
+
+  async listOffset(id: ReplicaId, type: number, timestampMs: number | null): Promise<bigint> {
+    const r = this.replica(id);
+    if (!r.isLeader) throw new FlussError(Errors.NOT_LEADER_OR_FOLLOWER, "not the leader");
+    switch (type) {
+      case 0:
+        return r.log.logStartOffset;
+      case 1:
+        return r.highWatermark;
+      case 2: {
+        if (timestampMs === null)
+          throw new FlussError(Errors.INVALID_TIMESTAMP_EXCEPTION, "timestamp missing");
+        const offset = await r.log.offsetForTimestamp(timestampMs);
+        return offset > r.highWatermark ? r.highWatermark : offset;
+      }
+      default:
+        throw new FlussError(Errors.INVALID_ARGUMENT, `unknown offset type ${type}`);
+    }
+  }
+
+  // ---- retention ---------------------------------------------------------------------------
+
+  startRetention(intervalMs: number): void {
+    this.retentionTimer = setInterval(() => {
+      this.enforceRetention().catch((err: unknown) =>
+        this.opts.logger.error({ err }, "log retention failed"),
+      );
+    }, intervalMs);
+    this.retentionTimer.unref();
+  }
+
+  /** Delete closed segments older than each table's `table.log.ttl`. */
+  async enforceRetention(): Promise<number> {
+    let deleted = 0;
+    for (const r of this.replicas.values()) {
+      const { ttlMs } = logOptionsOf(r.table.descriptor);
+      deleted += await r.log.deleteExpiredSegments(ttlMs);
+    }
+    return deleted;
+  }
+
+  async close(): Promise<void> {
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    const all = [...this.replicas.values()];
+    this.replicas.clear();
+    await Promise.all(all.map((r) => r.close()));
+  }
+}

@@ -1,0 +1,117 @@
+// One bucket replica on a tablet server: the bucket's log tablet plus its role (leader now;
+// followers arrive with replication). The replica owns the high watermark: a record becomes
+// visible to readers (and counted as committed) only once it is durable under the configured flush
+// policy on every in-sync replica — with one replica, once the leader's append has resolved.
+// Invariant: highWatermark <= logEndOffset, and it never moves backwards while leader.
+
+import { Errors, FlussError, type TableInfo } from "@fluss-ts/common";
+import type { LogTablet } from "@fluss-ts/storage";
+
+export interface ReplicaId {
+  readonly tableId: bigint;
+  readonly partitionId: bigint | null;
+  readonly bucket: number;
+}
+
+export function replicaKey(id: ReplicaId): string {
+  return `${id.tableId}/${id.partitionId ?? "-"}/${id.bucket}`;
+}
+
+export type HighWatermarkListener = (highWatermark: bigint) => void;
+
+export interface AppendResult {
+  baseOffset: bigint;
+  lastOffset: bigint;
+  duplicate: boolean;
+}
+
+export class Replica {
+  readonly id: ReplicaId;
+  readonly log: LogTablet;
+  readonly dir: string;
+  table: TableInfo;
+  leaderEpoch: number;
+  private leader: boolean;
+  private readonly listeners = new Set<HighWatermarkListener>();
+
+  constructor(
+    id: ReplicaId,
+    table: TableInfo,
+    log: LogTablet,
+    dir: string,
+    leaderEpoch: number,
+    leader: boolean,
+  ) {
+    this.id = id;
+    this.table = table;
+    this.log = log;
+    this.dir = dir;
+    this.leaderEpoch = leaderEpoch;
+    this.leader = leader;
+  }
+
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  get highWatermark(): bigint {
+    return this.log.highWatermark;
+  }
+
+  becomeLeader(leaderEpoch: number, table: TableInfo): void {
+    this.leader = true;
+    this.leaderEpoch = leaderEpoch;
+    this.table = table;
+    // A single-replica leader owns everything it has durably written.
+    this.advanceHighWatermark(this.log.flushedOffset);
+  }
+
+  private checkLeader(): void {
+    if (!this.leader) {
+      throw new FlussError(
+        Errors.NOT_LEADER_OR_FOLLOWER,
+        `this server is not the leader of bucket ${this.id.bucket} of table ${this.id.tableId}`,
+      );
+    }
+  }
+
+  /** Append client batches as leader; resolves once they are committed (durable and visible). */
+  async appendAsLeader(records: Uint8Array): Promise<AppendResult> {
+    this.checkLeader();
+    const info = await this.log.append(records, { leaderEpoch: this.leaderEpoch });
+    this.advanceHighWatermark(info.lastOffset + 1n);
+    return { baseOffset: info.firstOffset, lastOffset: info.lastOffset, duplicate: info.duplicate };
+  }
+
+  private advanceHighWatermark(offset: bigint): void {
+    const target = offset < this.log.logEndOffset ? offset : this.log.logEndOffset;
+    if (target <= this.log.highWatermark) return;
+    this.log.updateHighWatermark(target);
+    for (const l of this.listeners) l(target);
+  }
+
+  onHighWatermark(listener: HighWatermarkListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Read committed records for a client fetch. */
+  async readCommitted(
+    fetchOffset: bigint,
+    maxBytes: number,
+  ): Promise<{ records: Uint8Array; highWatermark: bigint }> {
+    this.checkLeader();
+    const hw = this.log.highWatermark;
+    // Between the high watermark and the log end: valid, but nothing committed to return yet.
+    if (fetchOffset >= hw && fetchOffset <= this.log.logEndOffset) {
+      return { records: new Uint8Array(0), highWatermark: hw };
+    }
+    const r = await this.log.read(fetchOffset, maxBytes, hw);
+    return { records: r.records, highWatermark: hw };
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    await this.log.close();
+  }
+}

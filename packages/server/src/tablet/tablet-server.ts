@@ -1,0 +1,85 @@
+// A tablet server: an RPC endpoint over a ReplicaManager. The coordinator reaches it through the
+// TabletServerGateway interface (in-process calls in the local cluster).
+
+import { join } from "node:path";
+import type { Clock } from "@fluss-ts/common";
+import { RpcServer } from "@fluss-ts/rpc";
+import type { ServerConfig } from "../config.ts";
+import type {
+  ReplicaAssignment,
+  ReplicaRef,
+  ServerNode,
+  TabletServerGateway,
+} from "../coordinator/coordinator.ts";
+import type { Logger } from "../logging.ts";
+import { listenOrExplain } from "../util/listen.ts";
+import { ReplicaManager } from "./replica-manager.ts";
+import { registerTabletService } from "./tablet-service.ts";
+
+export interface TabletServerOptions {
+  id: number;
+  port: number;
+  config: ServerConfig;
+  clock: Clock;
+  logger: Logger;
+  /** Extra handlers (e.g. metadata served in-process by the local cluster). */
+  extraServices?: (server: RpcServer) => void;
+}
+
+export class TabletServer implements TabletServerGateway {
+  readonly node: ServerNode;
+  readonly replicas: ReplicaManager;
+  private readonly rpc: RpcServer;
+
+  private constructor(node: ServerNode, replicas: ReplicaManager, rpc: RpcServer) {
+    this.node = node;
+    this.replicas = replicas;
+    this.rpc = rpc;
+  }
+
+  static async start(o: TabletServerOptions): Promise<TabletServer> {
+    const logger = o.logger.child({ server: `tablet-${o.id}` });
+    const c = o.config;
+    const replicas = new ReplicaManager({
+      serverId: o.id,
+      dataDir: join(c.dataDir, `tablet-server-${o.id}`),
+      logConfig: {
+        segmentBytesMax: c.logSegmentBytesMax,
+        indexIntervalBytes: c.logIndexIntervalBytes,
+        flush: { mode: c.logFlushMode, intervalMs: c.logFlushIntervalMs },
+      },
+      clock: o.clock,
+      logger,
+      fetchWaitMsMax: c.fetchWaitMsMax,
+      fetchBytesMax: c.fetchBytesMax,
+    });
+    const rpc = new RpcServer({
+      host: c.bindHost,
+      port: o.port,
+      serverType: 2,
+      connectionsMax: c.rpcConnectionsMax,
+      requestsInFlightMax: c.rpcRequestsInFlightPerConnectionMax,
+      frameBytesMax: c.rpcFrameBytesMax,
+      logger,
+    });
+    registerTabletService(rpc, replicas);
+    o.extraServices?.(rpc);
+    const addr = await listenOrExplain(rpc, `tablet server ${o.id}`);
+    replicas.startRetention(c.logRetentionCheckIntervalMs);
+    logger.info({ address: `${addr.host}:${addr.port}` }, "tablet server listening");
+    return new TabletServer({ id: o.id, host: addr.host, port: addr.port }, replicas, rpc);
+  }
+
+  notifyLeaderAndIsr(assignments: readonly ReplicaAssignment[]): Promise<void> {
+    return this.replicas.becomeLeaderOrFollower(assignments);
+  }
+
+  stopReplicas(replicas: readonly ReplicaRef[], deleteData: boolean): Promise<void> {
+    return this.replicas.stopReplicas(replicas, deleteData);
+  }
+
+  async stop(): Promise<void> {
+    await this.rpc.close();
+    await this.replicas.close();
+  }
+}
