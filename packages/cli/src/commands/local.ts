@@ -1,7 +1,6 @@
 // `fluss local`: an embedded cluster (coordinator + tablet servers, local metadata, no ZooKeeper)
 // in this process. Prints where to connect and where the data lives; Ctrl-C stops it cleanly.
 
-import { applyServerOptions, createLogger, defaultServerConfig, LocalCluster } from "@fluss-ts/server";
 import type { Command } from "commander";
 import { collectKeyValue, intArg } from "../context.ts";
 
@@ -34,6 +33,8 @@ export function registerLocal(program: Command): void {
     )
     .option("--log-level <level>", "trace | debug | info | warn | error | silent", "info")
     .action(async (opts: LocalOpts) => {
+      // Loaded only here: client commands need not load the server and its storage engine.
+      const { applyServerOptions, createLogger, defaultServerConfig, LocalCluster } = await import("@fluss-ts/server");
       const overrides: Record<string, string> = { ...opts.config };
       if (opts.dataDir) overrides["data.dir"] = opts.dataDir;
       if (opts.host) overrides["bind.host"] = opts.host;

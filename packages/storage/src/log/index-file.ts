@@ -1,0 +1,144 @@
+// A file of fixed-size entries sorted by a key, read with positional reads only: lookups binary
+// search the file (a few small preads, page-cache hot), so a tablet's memory does not grow with the
+// number or size of its segments. Used by the offset index and the time index.
+// Invariants: entries() * entryBytes <= file size; bytes past the last whole entry (a torn write)
+// are reported by `tornBytes` and make the owning index invalid until it is rebuilt.
+
+import { assert } from "@fluss-ts/common";
+import { indexReadChunkBytes } from "./constants.ts";
+import {
+  closeSync,
+  fdatasync,
+  fdatasyncSync,
+  fileSizeSync,
+  openReadWriteCreate,
+  openReadWriteFresh,
+  openSync,
+  readFullySync,
+  storageError,
+  truncateSync,
+  unlinkIfExistsSync,
+  writeFullySync,
+} from "./file-io.ts";
+
+export class IndexFile {
+  readonly path: string;
+  readonly entryBytes: number;
+  readonly entriesMax: number;
+  private readonly fd: number;
+  private count: number;
+  private torn: number;
+  private readonly scratch: Buffer;
+  private closed = false;
+
+  private constructor(path: string, fd: number, entryBytes: number, entriesMax: number, sizeBytes: number) {
+    this.path = path;
+    this.fd = fd;
+    this.entryBytes = entryBytes;
+    this.entriesMax = entriesMax;
+    this.count = Math.floor(sizeBytes / entryBytes);
+    this.torn = sizeBytes % entryBytes;
+    this.scratch = Buffer.alloc(entryBytes);
+  }
+
+  /** Open (creating when missing) the index at `path`; `fresh` truncates it. */
+  static open(path: string, entryBytes: number, entriesMax: number, fresh: boolean): IndexFile {
+    assert(entryBytes > 0 && entriesMax > 0, "index entry size and capacity are positive");
+    const fd = openSync(path, fresh ? openReadWriteFresh : openReadWriteCreate);
+    const size = fileSizeSync(fd, path);
+    return new IndexFile(path, fd, entryBytes, entriesMax, size);
+  }
+
+  get entries(): number {
+    return this.count;
+  }
+
+  get tornBytes(): number {
+    return this.torn;
+  }
+
+  get isFull(): boolean {
+    return this.count >= this.entriesMax;
+  }
+
+  /** Entry `i`, as a view valid until the next call on this index. */
+  entry(i: number): Buffer {
+    assert(i >= 0 && i < this.count, "index entry within the entries");
+    const n = readFullySync(this.fd, this.path, this.scratch, i * this.entryBytes);
+    if (n !== this.entryBytes) throw storageError("read", this.path, new Error(`short entry ${i}`));
+    return this.scratch;
+  }
+
+  append(entry: Uint8Array): void {
+    assert(entry.byteLength === this.entryBytes, "index entry has the entry size");
+    assert(!this.isFull, "append to a full index");
+    assert(this.torn === 0, "append to a torn index");
+    writeFullySync(this.fd, this.path, entry, this.count * this.entryBytes);
+    this.count++;
+  }
+
+  truncateEntries(entries: number): void {
+    assert(entries >= 0 && entries <= this.count, "index truncation within its entries");
+    truncateSync(this.fd, this.path, entries * this.entryBytes);
+    this.count = entries;
+    this.torn = 0;
+  }
+
+  /**
+   * Largest i with `compare(entry(i)) <= 0`, or -1. Entries must be sorted so that `compare` is
+   * non-decreasing over i. Binary search: at most ~log2(entriesMax) reads.
+   */
+  floor(compare: (entry: Buffer) => number): number {
+    let lo = 0;
+    let hi = this.count - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compare(this.entry(mid)) <= 0) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  /** Visit every entry in order, reading the file in chunks; stops when `visit` returns false. */
+  scan(visit: (entry: Buffer, i: number) => boolean): void {
+    const perChunk = Math.max(1, Math.floor(indexReadChunkBytes / this.entryBytes));
+    const chunk = Buffer.alloc(perChunk * this.entryBytes);
+    for (let first = 0; first < this.count; first += perChunk) {
+      const want = Math.min(perChunk, this.count - first);
+      const n = readFullySync(
+        this.fd,
+        this.path,
+        chunk.subarray(0, want * this.entryBytes),
+        first * this.entryBytes,
+      );
+      if (n !== want * this.entryBytes) throw storageError("read", this.path, new Error("index shrank"));
+      for (let k = 0; k < want; k++) {
+        const e = chunk.subarray(k * this.entryBytes, (k + 1) * this.entryBytes);
+        if (!visit(e, first + k)) return;
+      }
+    }
+  }
+
+  flushSync(): void {
+    fdatasyncSync(this.fd, this.path);
+  }
+
+  flush(): Promise<void> {
+    return fdatasync(this.fd, this.path);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd, this.path);
+  }
+
+  deleteFile(): void {
+    unlinkIfExistsSync(this.path);
+  }
+}

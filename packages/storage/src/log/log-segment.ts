@@ -1,0 +1,500 @@
+// One segment of a bucket's log: `<20-digit base offset>.log` (batches back to back) with its
+// sparse `.index` (offset -> file position) and `.timeindex` (max commit timestamp -> offset).
+// Appends are synchronous positional writes through one fd at the end of the file; reads are
+// positional reads of exactly the bytes asked for, so memory is bounded by the read size whatever
+// the segment size. Index lookups binary search the index files (see index-file.ts).
+// Invariants: the file holds whole batches with contiguous offsets from `baseOffset` to
+// `nextOffset`; `sizeBytes` is the file size; index entries name batch starts (validated or
+// rebuilt before first use). An fd is closed only when no async read or flush holds the segment
+// (`acquire`/`release`), so a deleted segment never hands its fd number to another file mid-read.
+
+import fs from "node:fs";
+import {
+  assert,
+  type BatchHeader,
+  computeBatchCrc,
+  Errors,
+  FlussError,
+  nextOffsetOf,
+  peekBatchSize,
+  readBatchHeader,
+} from "@fluss-ts/common";
+import { SegmentScanner } from "./batch-scan.ts";
+import {
+  batchBytesMin,
+  logFileSuffix,
+  offsetIndexFileSuffix,
+  relativeOffsetMax,
+  timeIndexFileSuffix,
+} from "./constants.ts";
+import {
+  closeSync,
+  fdatasync,
+  fdatasyncSync,
+  fileSizeSync,
+  join,
+  offsetFileName,
+  openReadWriteNew,
+  openSync,
+  readFully,
+  truncateSync,
+  unlinkIfExistsSync,
+  writeFullySync,
+} from "./file-io.ts";
+import { OffsetIndex } from "./offset-index.ts";
+import { TimeIndex } from "./time-index.ts";
+
+export interface SegmentOptions {
+  readonly indexIntervalBytes: number;
+  readonly indexBytesMax: number;
+}
+
+/** One batch of an append, positioned within the appended bytes. */
+export interface SegmentBatch {
+  readonly position: number;
+  readonly sizeBytes: number;
+  readonly baseOffset: bigint;
+  readonly nextOffset: bigint;
+  readonly commitTimestamp: bigint;
+}
+
+export interface BatchLocation {
+  readonly position: number;
+  readonly header: BatchHeader;
+}
+
+export interface SegmentRead {
+  /** Whole batches. */
+  readonly bytes: Uint8Array;
+  /** Offset after the last batch returned (the start offset when none). */
+  readonly nextOffset: bigint;
+  /** True when the read consumed this segment to its end, so a reader may go on to the next one. */
+  readonly reachedEnd: boolean;
+}
+
+const empty = new Uint8Array(0);
+
+function corrupt(file: string, message: string): FlussError {
+  return new FlussError(Errors.LOG_STORAGE_EXCEPTION, `segment ${file}: ${message}`);
+}
+
+export class LogSegment {
+  readonly baseOffset: bigint;
+  readonly logPath: string;
+  readonly offsetIndex: OffsetIndex;
+  readonly timeIndex: TimeIndex;
+  private readonly options: SegmentOptions;
+  private readonly fd: number;
+  private size: number;
+  private next: bigint;
+  private maxTs = -1n;
+  private offsetOfMaxTs: bigint;
+  /** `next` is known: walked, recovered, appended to, or assumed from the successor segment. */
+  private nextKnown: boolean;
+  /** The tail was walked: `next`, the max timestamp and `bytesSinceIndexEntry` are exact. */
+  private tailKnown: boolean;
+  private indexesChecked: boolean;
+  private readonly indexesMissing: boolean;
+  private bytesSinceIndexEntry = 0;
+  private refs = 0;
+  private state: "open" | "closing" | "closed" = "open";
+  /** The index files were fdatasync'ed after this segment stopped being active. */
+  indexesDurable = false;
+
+  private constructor(dir: string, baseOffset: bigint, options: SegmentOptions, fresh: boolean) {
+    this.baseOffset = baseOffset;
+    this.options = options;
+    this.logPath = join(dir, offsetFileName(baseOffset, logFileSuffix));
+    const indexPath = join(dir, offsetFileName(baseOffset, offsetIndexFileSuffix));
+    const timePath = join(dir, offsetFileName(baseOffset, timeIndexFileSuffix));
+    // A missing index file would be recreated empty and pass validation: rebuild it instead.
+    this.indexesMissing = !fresh && !(fs.existsSync(indexPath) && fs.existsSync(timePath));
+    this.fd = openSync(this.logPath, fresh ? openReadWriteNew : "r+");
+    this.size = fileSizeSync(this.fd, this.logPath);
+    this.offsetIndex = OffsetIndex.open(indexPath, baseOffset, options.indexBytesMax, fresh);
+    this.timeIndex = TimeIndex.open(timePath, baseOffset, options.indexBytesMax, fresh);
+    this.next = baseOffset;
+    this.offsetOfMaxTs = baseOffset;
+    this.nextKnown = fresh;
+    this.tailKnown = fresh;
+    this.indexesChecked = fresh;
+  }
+
+  /** A new, empty segment (its files must not exist). */
+  static create(dir: string, baseOffset: bigint, options: SegmentOptions): LogSegment {
+    return new LogSegment(dir, baseOffset, options, true);
+  }
+
+  /** An existing segment. Its end is unknown until `assumeNextOffset`, `loadTail` or `recover`. */
+  static open(dir: string, baseOffset: bigint, options: SegmentOptions): LogSegment {
+    return new LogSegment(dir, baseOffset, options, false);
+  }
+
+  get sizeBytes(): number {
+    return this.size;
+  }
+
+  get nextOffset(): bigint {
+    return this.next;
+  }
+
+  get isOpen(): boolean {
+    return this.state === "open";
+  }
+
+  private assertOpen(): void {
+    assert(this.state === "open", "segment is open");
+  }
+
+  /** Trust that this closed segment ends where its successor begins (checked when its tail is read). */
+  assumeNextOffset(nextOffset: bigint): void {
+    assert(nextOffset >= this.baseOffset, "a segment ends at or after its base offset");
+    this.next = nextOffset;
+    this.nextKnown = true;
+  }
+
+  shouldRoll(appendBytes: number, lastOffset: bigint, segmentBytesMax: number): boolean {
+    if (this.size === 0) return false;
+    return (
+      this.size + appendBytes > segmentBytesMax ||
+      this.offsetIndex.entries >= this.offsetIndex.entriesMax ||
+      this.timeIndex.entries + 1 >= this.timeIndex.entriesMax ||
+      lastOffset - this.baseOffset > BigInt(relativeOffsetMax)
+    );
+  }
+
+  /** Account one batch written at `position` in the indexes and the max timestamp. */
+  private indexBatch(baseOffset: bigint, position: number, sizeBytes: number, commitTimestamp: bigint): void {
+    if (commitTimestamp > this.maxTs) {
+      this.maxTs = commitTimestamp;
+      this.offsetOfMaxTs = baseOffset;
+    }
+    const roomy = !this.offsetIndex.isFull && !this.timeIndex.isFull;
+    if (this.bytesSinceIndexEntry >= this.options.indexIntervalBytes && roomy) {
+      this.offsetIndex.append(baseOffset, position);
+      this.timeIndex.maybeAppend(this.maxTs, this.offsetOfMaxTs);
+      this.bytesSinceIndexEntry = 0;
+    }
+    this.bytesSinceIndexEntry += sizeBytes;
+  }
+
+  /** Append `bytes` (the `batches`, offsets already stamped) at the end of the file. */
+  append(bytes: Uint8Array, batches: readonly SegmentBatch[]): void {
+    this.assertOpen();
+    assert(this.tailKnown && this.indexesChecked, "append to a loaded segment");
+    assert(
+      batches.length > 0 && batches[0].baseOffset === this.next,
+      "appended offsets continue the segment",
+    );
+    const last = batches[batches.length - 1];
+    assert(
+      last.nextOffset - 1n - this.baseOffset <= BigInt(relativeOffsetMax),
+      "relative offsets fit the index",
+    );
+    const start = this.size;
+    try {
+      writeFullySync(this.fd, this.logPath, bytes, start);
+    } catch (err) {
+      truncateSync(this.fd, this.logPath, start); // undo a partial write; throws if even that fails
+      throw err;
+    }
+    this.size = start + bytes.byteLength;
+    for (const b of batches)
+      this.indexBatch(b.baseOffset, start + b.position, b.sizeBytes, b.commitTimestamp);
+    this.next = last.nextOffset;
+  }
+
+  private scanner(endPos = this.size): SegmentScanner {
+    return new SegmentScanner(this.fd, this.logPath, endPos);
+  }
+
+  /** The first batch whose last offset is >= `offset` (the batch holding it, or the next one). */
+  translateOffset(offset: bigint): BatchLocation | null {
+    this.assertOpen();
+    this.ensureIndexes();
+    let found: BatchLocation | null = null;
+    this.walkOrThrow(this.offsetIndex.lookup(offset), (header, position) => {
+      if (nextOffsetOf(header) <= offset) return true;
+      found = { position, header };
+      return false;
+    });
+    return found;
+  }
+
+  /** Walk batches from `position`; bytes that are not a whole batch are corruption here. */
+  private walkOrThrow(position: number, visit: (header: BatchHeader, position: number) => boolean): void {
+    const end = this.scanner().walk(position, visit);
+    if (end.torn) throw corrupt(this.logPath, `no whole batch at byte ${end.position}`);
+  }
+
+  /**
+   * Whole batches from the one holding `startOffset`, ending before `maxOffset` (exclusive) and
+   * within `maxBytes` — except that with `minOneBatch` the first batch is returned even when larger.
+   * Null when `startOffset` is past this segment's data.
+   */
+  async read(
+    startOffset: bigint,
+    maxBytes: number,
+    maxOffset: bigint,
+    minOneBatch: boolean,
+  ): Promise<SegmentRead | null> {
+    const start = this.translateOffset(startOffset);
+    if (start === null) return null;
+    const nothing: SegmentRead = { bytes: empty, nextOffset: startOffset, reachedEnd: false };
+    if (nextOffsetOf(start.header) > maxOffset) return nothing;
+    const sizeAtStart = this.size;
+    let limit = sizeAtStart;
+    if (maxOffset < this.next) limit = this.translateOffset(maxOffset)?.position ?? limit;
+    let length = Math.min(maxBytes, limit - start.position);
+    if (length < start.header.sizeBytes) {
+      if (!minOneBatch) return nothing;
+      length = start.header.sizeBytes;
+    }
+    const buf = Buffer.allocUnsafe(length);
+    assert(this.acquire(), "an open segment can be held");
+    let n: number;
+    try {
+      n = await readFully(this.fd, this.logPath, buf, start.position);
+    } finally {
+      this.release();
+    }
+    const whole = this.wholeBatches(buf.subarray(0, n));
+    if (whole.bytes === 0) return nothing;
+    return {
+      bytes: buf.subarray(0, whole.bytes),
+      nextOffset: whole.nextOffset,
+      reachedEnd: start.position + whole.bytes === sizeAtStart,
+    };
+  }
+
+  /** Length of the whole batches at the front of `buf` and the offset after them. */
+  private wholeBatches(buf: Uint8Array): { bytes: number; nextOffset: bigint } {
+    let position = 0;
+    let last = -1;
+    for (let i = 0; i <= buf.byteLength / batchBytesMin; i++) {
+      const size = peekBatchSize(buf, position);
+      if (size < 0 || position + size > buf.byteLength) break;
+      if (size < batchBytesMin) throw corrupt(this.logPath, `batch of ${size} bytes`);
+      last = position;
+      position += size;
+    }
+    if (last < 0) return { bytes: 0, nextOffset: 0n };
+    return { bytes: position, nextOffset: nextOffsetOf(readBatchHeader(buf, last)) };
+  }
+
+  /** Largest commit timestamp in the segment (-1 when empty). */
+  maxTimestamp(): bigint {
+    if (!this.loadTail()) throw corrupt(this.logPath, "does not end on a whole batch");
+    return this.maxTs;
+  }
+
+  /** Base offset of the first batch with commit timestamp >= `timestamp`, or null when none. */
+  findOffsetByTimestamp(timestamp: bigint): bigint | null {
+    if (this.maxTimestamp() < timestamp) return null;
+    const position = this.offsetIndex.lookup(this.timeIndex.lookup(timestamp));
+    let found: bigint | null = null;
+    this.walkOrThrow(position, (header) => {
+      if (header.commitTimestamp < timestamp) return true;
+      found = header.baseOffset;
+      return false;
+    });
+    return found;
+  }
+
+  /** Visit the headers of the batches with base offset in [fromOffset, toOffset). */
+  forEachBatch(fromOffset: bigint, toOffset: bigint, visit: (header: BatchHeader) => void): void {
+    const start = this.translateOffset(fromOffset);
+    if (start === null) return;
+    this.walkOrThrow(start.position, (header) => {
+      if (header.baseOffset >= toOffset) return false;
+      if (header.baseOffset >= fromOffset) visit(header);
+      return true;
+    });
+  }
+
+  /**
+   * Learn the segment's end, max timestamp and bytes since the last index entry by walking the
+   * batches after the last offset index entry. False when the file does not end on a whole batch
+   * (a torn tail: the caller must `recover`).
+   */
+  loadTail(): boolean {
+    this.assertOpen();
+    if (this.tailKnown) return true;
+    this.ensureIndexes();
+    const assumed = this.nextKnown ? this.next : null;
+    const walked = this.walkTail();
+    if (walked === null) return false;
+    const time = this.timeIndex.lastEntry;
+    if (time !== null && time.offset >= walked) {
+      // The time index runs past the log (stale): rebuild both indexes from the log.
+      if (this.rebuild(false) !== this.size) return false;
+    }
+    if (assumed !== null && assumed !== this.next) {
+      throw corrupt(this.logPath, `ends at offset ${this.next} but its successor starts at ${assumed}`);
+    }
+    return true;
+  }
+
+  /** Walk from the last offset index entry to the end of the file; null when the tail is torn. */
+  private walkTail(): bigint | null {
+    const entry = this.offsetIndex.lastEntry;
+    const time = this.timeIndex.lastEntry;
+    let next = entry?.offset ?? this.baseOffset;
+    this.maxTs = time?.timestamp ?? -1n;
+    this.offsetOfMaxTs = time?.offset ?? this.baseOffset;
+    const end = this.scanner().walk(entry?.position ?? 0, (header) => {
+      if (header.baseOffset !== next) return false;
+      if (header.commitTimestamp > this.maxTs) {
+        this.maxTs = header.commitTimestamp;
+        this.offsetOfMaxTs = header.baseOffset;
+      }
+      next = nextOffsetOf(header);
+      return true;
+    });
+    if (end.torn || end.stopped) return null;
+    this.bytesSinceIndexEntry = this.size - (entry?.position ?? 0);
+    this.next = next;
+    this.nextKnown = true;
+    this.tailKnown = true;
+    return next;
+  }
+
+  /** Validate the index files against the log once; rebuild them from the log when they fail. */
+  ensureIndexes(): void {
+    if (this.indexesChecked) return;
+    this.indexesChecked = true;
+    if (this.indexesValid()) return;
+    const end = this.rebuild(false);
+    if (end !== this.size) throw corrupt(this.logPath, `no whole batch at byte ${end}`);
+  }
+
+  private indexesValid(): boolean {
+    if (this.indexesMissing || !this.offsetIndex.validate(this.size)) return false;
+    const last = this.offsetIndex.lastEntry;
+    if (last !== null) {
+      const header = this.scanner().headerAt(last.position);
+      if (header === null || header.baseOffset !== last.offset) return false;
+    }
+    return this.timeIndex.validate(this.nextKnown ? this.next : null);
+  }
+
+  /**
+   * Re-index the segment from its batches (verifying CRCs when `verifyCrc`); returns the byte
+   * position where the valid batches end. Sets the end offset, max timestamp and index state.
+   */
+  private rebuild(verifyCrc: boolean): number {
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.maxTs = -1n;
+    this.offsetOfMaxTs = this.baseOffset;
+    this.bytesSinceIndexEntry = 0;
+    const scan = this.scanner();
+    let next = this.baseOffset;
+    const end = scan.walk(0, (header, position) => {
+      if (header.baseOffset !== next) return false;
+      if (nextOffsetOf(header) - 1n - this.baseOffset > BigInt(relativeOffsetMax)) return false;
+      if (verifyCrc && computeBatchCrc(scan.bytesAt(position, header), header.magic) !== header.crc)
+        return false;
+      this.indexBatch(header.baseOffset, position, header.sizeBytes, header.commitTimestamp);
+      next = nextOffsetOf(header);
+      return true;
+    });
+    const position = end.position;
+    this.next = next;
+    this.nextKnown = true;
+    this.tailKnown = true;
+    this.indexesChecked = true;
+    this.indexesDurable = false;
+    return position;
+  }
+
+  /**
+   * Crash recovery: verify every batch (length, offsets, CRC), rebuild both indexes, and cut the
+   * file after the last valid batch. Returns the number of bytes cut.
+   */
+  recover(): number {
+    this.assertOpen();
+    const valid = this.rebuild(true);
+    const cut = this.size - valid;
+    if (cut > 0) {
+      truncateSync(this.fd, this.logPath, valid);
+      this.size = valid;
+    }
+    return cut;
+  }
+
+  /** Remove every batch from the one holding `offset` on; returns the bytes removed. */
+  truncateTo(offset: bigint): number {
+    const at = this.translateOffset(offset);
+    if (at === null) return 0;
+    this.offsetIndex.truncateTo(at.header.baseOffset);
+    this.timeIndex.truncateTo(at.header.baseOffset);
+    truncateSync(this.fd, this.logPath, at.position);
+    const cut = this.size - at.position;
+    this.size = at.position;
+    this.next = at.header.baseOffset;
+    this.tailKnown = false;
+    this.indexesDurable = false;
+    if (!this.loadTail()) throw corrupt(this.logPath, "torn after truncation");
+    return cut;
+  }
+
+  /** The segment stops being active: record its max timestamp in the time index. */
+  onBecomeInactive(): void {
+    this.assertOpen();
+    if (this.maxTs >= 0n) this.timeIndex.maybeAppend(this.maxTs, this.offsetOfMaxTs, true);
+  }
+
+  /** Hold the fds open across an async operation; false when the segment is closing. */
+  acquire(): boolean {
+    if (this.state !== "open") return false;
+    this.refs++;
+    return true;
+  }
+
+  release(): void {
+    assert(this.refs > 0, "release matches acquire");
+    this.refs--;
+    if (this.refs === 0 && this.state === "closing") this.closeFiles();
+  }
+
+  flushLog(): Promise<void> {
+    return fdatasync(this.fd, this.logPath);
+  }
+
+  /** fdatasync the log and both indexes now (recovery and close paths). */
+  flushSync(): void {
+    this.assertOpen();
+    fdatasyncSync(this.fd, this.logPath);
+    this.offsetIndex.flushSync();
+    this.timeIndex.flushSync();
+    this.indexesDurable = true;
+  }
+
+  async flushIndexes(): Promise<void> {
+    await Promise.all([this.offsetIndex.flush(), this.timeIndex.flush()]);
+  }
+
+  /** Close the files once the last holder releases them. */
+  close(): void {
+    if (this.state !== "open") return;
+    this.state = "closing";
+    if (this.refs === 0) this.closeFiles();
+  }
+
+  /** Delete the files now (open fds stay valid until closed) and close. */
+  delete(): void {
+    unlinkIfExistsSync(this.logPath);
+    this.offsetIndex.deleteFile();
+    this.timeIndex.deleteFile();
+    this.close();
+  }
+
+  private closeFiles(): void {
+    assert(this.state === "closing" && this.refs === 0, "close an unheld segment");
+    this.state = "closed";
+    closeSync(this.fd, this.logPath);
+    this.offsetIndex.close();
+    this.timeIndex.close();
+  }
+}

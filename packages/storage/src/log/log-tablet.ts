@@ -1,0 +1,476 @@
+// The log of one bucket (Fluss LogTablet + LocalLog): a run of segments, the log end offset (LEO),
+// the high watermark (set from above), the recovery point, idempotent-writer state, retention.
+// Appends run synchronously from validation to the write (no await between assigning offsets and
+// writing them, so concurrent appends cannot interleave); only the durability wait is async, and
+// with flush mode "always" concurrent appends share one fdatasync (group-commit.ts).
+// Invariants: segments are sorted, contiguous (each base = predecessor's end) and only the last is
+// written; logStartOffset <= highWatermark <= LEO; flushedOffset <= LEO; commit timestamps never
+// decrease along the log; batches are whole and CRC-checked before they reach a segment.
+// After an I/O failure while writing or flushing, the tablet refuses all further work.
+
+import {
+  assert,
+  type Clock,
+  Errors,
+  FlussError,
+  invalidArgument,
+  NO_WRITER_ID,
+  splitBatches,
+  stampBatch,
+} from "@fluss-ts/common";
+import { type LogConfig, resolveLogConfig, type Scheduler, systemScheduler } from "./config.ts";
+import { listenersMax, segmentsMax } from "./constants.ts";
+import { fsyncDir, storageError } from "./file-io.ts";
+import { GroupCommit } from "./group-commit.ts";
+import { clampOffset, floorSegmentIndex, loadLog } from "./log-loader.ts";
+import { LogSegment, type SegmentBatch } from "./log-segment.ts";
+import {
+  deleteWriterSnapshot,
+  listWriterSnapshots,
+  removeCleanShutdownMarker,
+  writeCheckpoint,
+  writeCleanShutdownMarker,
+  writeWriterSnapshot,
+} from "./tablet-files.ts";
+import type {
+  AppendInfo,
+  AppendOptions,
+  LogEvent,
+  LogListener,
+  LogTabletOptions,
+  LogTabletStats,
+  ReadResult,
+} from "./types.ts";
+import { rebuildWriterState } from "./writer-recovery.ts";
+import { WriterStateManager } from "./writer-state.ts";
+
+const emptyRecords = new Uint8Array(0);
+
+export class LogTablet {
+  readonly dir: string;
+  readonly config: LogConfig;
+  private readonly clock: Clock;
+  private readonly segments: LogSegment[];
+  private readonly writers = new WriterStateManager();
+  private readonly commit: GroupCommit;
+  private readonly appendListeners = new Set<LogListener>();
+  private readonly hwListeners = new Set<LogListener>();
+  private leo: bigint;
+  private hw: bigint;
+  private maxCommitTs = -1n;
+  private state: "open" | "closing" | "closed" = "open";
+  private failure: FlussError | null = null;
+  private dirDirty = false;
+  private checkpointDue = false;
+  private lastCheckpointMs: number;
+  private timer: { cancel(): void } | null = null;
+  private readonly counters = { appends: 0, duplicates: 0, bytesAppended: 0, rolls: 0 };
+  private readonly loadInfo: { truncatedBytes: number; cleanShutdown: boolean };
+
+  private constructor(options: LogTabletOptions, config: LogConfig) {
+    this.dir = options.dir;
+    this.config = config;
+    this.clock = options.clock;
+    const loaded = loadLog(this.dir, config);
+    this.segments = loaded.segments;
+    this.leo = this.active.nextOffset;
+    this.hw = loaded.highWatermark;
+    this.loadInfo = { truncatedBytes: loaded.truncatedBytes, cleanShutdown: loaded.cleanShutdown };
+    this.lastCheckpointMs = this.clock.nowMs();
+    this.commit = new GroupCommit({
+      flushedOffset: loaded.recoveryPoint,
+      endOffset: () => this.leo,
+      flushTo: (target) => this.flushTo(target),
+      onFlushed: (offset) => this.onFlushed(offset),
+      onFailure: (err) => this.fail(err),
+    });
+  }
+
+  /** Open (or create) the tablet in `dir`, recovering it if it was not closed cleanly. */
+  static async open(options: LogTabletOptions): Promise<LogTablet> {
+    const tablet = new LogTablet(options, resolveLogConfig(options.config));
+    tablet.initialize(options.scheduler ?? systemScheduler);
+    return tablet;
+  }
+
+  private initialize(scheduler: Scheduler): void {
+    for (let i = this.segments.length - 1; i >= 0 && this.maxCommitTs < 0n; i--) {
+      this.maxCommitTs = this.segments[i].maxTimestamp();
+    }
+    this.rebuildWriterState(this.leo);
+    writeCheckpoint(this.dir, { recoveryPoint: this.commit.flushedOffset, highWatermark: this.hw }, false);
+    removeCleanShutdownMarker(this.dir);
+    if (this.config.flush.mode === "interval") {
+      this.timer = scheduler.every(this.config.flush.intervalMs, () => {
+        if (this.failure !== null || this.state !== "open") return;
+        this.commit.waitFor(this.leo).catch(() => undefined); // a failure is recorded by the group commit
+      });
+    }
+  }
+
+  get logStartOffset(): bigint {
+    return this.segments[0].baseOffset;
+  }
+
+  get logEndOffset(): bigint {
+    return this.leo;
+  }
+
+  get highWatermark(): bigint {
+    return this.hw;
+  }
+
+  /** Every byte below this offset has been fdatasync'ed (the recovery point). */
+  get flushedOffset(): bigint {
+    return this.commit.flushedOffset;
+  }
+
+  private get active(): LogSegment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  private assertUsable(): void {
+    if (this.failure !== null) throw this.failure;
+    if (this.state !== "open")
+      throw new FlussError(Errors.LOG_STORAGE_EXCEPTION, `log ${this.dir} is closed`);
+  }
+
+  private fail(err: unknown): FlussError {
+    const failure = storageError("write", this.dir, err);
+    if (this.failure === null) this.failure = failure;
+    return failure;
+  }
+
+  /**
+   * Append one or more concatenated client batches. Each must be whole with a valid CRC, or
+   * nothing is appended (CORRUPT_RECORD_EXCEPTION). Offsets and the commit timestamp are stamped
+   * into `batches` in place. A duplicate of a writer's recent batch is not stored again.
+   */
+  async append(batches: Uint8Array, options: AppendOptions = {}): Promise<AppendInfo> {
+    this.assertUsable();
+    if (batches.byteLength > this.config.segmentBytesMax) {
+      throw new FlussError(
+        Errors.RECORD_TOO_LARGE_EXCEPTION,
+        `append of ${batches.byteLength} bytes exceeds the segment size ${this.config.segmentBytesMax}`,
+      );
+    }
+    const slices = splitBatches(batches, { verifyCrc: true, allowPartialTail: false });
+    if (slices.length === 0)
+      throw new FlussError(Errors.CORRUPT_RECORD_EXCEPTION, "append of no record batches");
+    const duplicate = this.writers.check(slices.map((s) => s.header));
+    if (duplicate !== null) {
+      this.counters.duplicates++;
+      await this.durable(duplicate.lastOffset + 1n);
+      return {
+        firstOffset: duplicate.firstOffset,
+        lastOffset: duplicate.lastOffset,
+        logEndOffset: this.leo,
+        duplicate: true,
+      };
+    }
+    const commitTs = this.nextCommitTimestamp();
+    const planned: SegmentBatch[] = [];
+    let offset = this.leo;
+    for (const s of slices) {
+      const next = offset + BigInt(s.header.lastOffsetDelta) + 1n;
+      const position = s.bytes.byteOffset - batches.byteOffset;
+      planned.push({
+        position,
+        sizeBytes: s.header.sizeBytes,
+        baseOffset: offset,
+        nextOffset: next,
+        commitTimestamp: commitTs,
+      });
+      offset = next;
+    }
+    try {
+      const segment = this.maybeRoll(batches.byteLength, offset - 1n);
+      for (let i = 0; i < slices.length; i++)
+        stampBatch(slices[i].bytes, planned[i].baseOffset, commitTs, options.leaderEpoch);
+      segment.append(batches, planned);
+    } catch (err) {
+      throw this.fail(err);
+    }
+    const first = this.leo;
+    this.leo = offset;
+    this.maxCommitTs = commitTs;
+    for (let i = 0; i < slices.length; i++) {
+      const h = slices[i].header;
+      if (h.writerId === NO_WRITER_ID) continue;
+      const p = planned[i];
+      this.writers.record(h.writerId, {
+        batchSequence: h.batchSequence,
+        firstOffset: p.baseOffset,
+        lastOffset: p.nextOffset - 1n,
+        timestampMs: Number(commitTs),
+      });
+    }
+    this.counters.appends++;
+    this.counters.bytesAppended += batches.byteLength;
+    this.emit(this.appendListeners);
+    await this.durable(offset);
+    return { firstOffset: first, lastOffset: offset - 1n, logEndOffset: this.leo, duplicate: false };
+  }
+
+  /** Commit timestamps never go backwards, even if the clock does. */
+  private nextCommitTimestamp(): bigint {
+    const now = BigInt(Math.trunc(this.clock.nowMs()));
+    return now > this.maxCommitTs ? now : this.maxCommitTs;
+  }
+
+  /** With flush mode "always", wait until every byte below `offset` is durable. */
+  private durable(offset: bigint): Promise<void> {
+    if (this.config.flush.mode !== "always") return Promise.resolve();
+    return this.commit.waitFor(offset);
+  }
+
+  private maybeRoll(appendBytes: number, lastOffset: bigint): LogSegment {
+    const active = this.active;
+    if (!active.shouldRoll(appendBytes, lastOffset, this.config.segmentBytesMax)) return active;
+    assert(this.segments.length < segmentsMax, "segments per tablet are bounded");
+    active.onBecomeInactive();
+    const options = {
+      indexIntervalBytes: this.config.indexIntervalBytes,
+      indexBytesMax: this.config.indexBytesMax,
+    };
+    const segment = LogSegment.create(this.dir, this.leo, options);
+    this.segments.push(segment);
+    this.counters.rolls++;
+    this.dirDirty = true;
+    this.checkpointDue = true;
+    writeWriterSnapshot(this.dir, this.leo, this.writers.encodeSnapshot(this.leo), false);
+    // Flush the rolled segment in the background so the recovery point can move past it.
+    if (this.config.flush.mode !== "always") this.commit.waitFor(this.leo).catch(() => undefined);
+    return segment;
+  }
+
+  /** Make every byte appended so far durable (whatever the flush mode). */
+  flush(): Promise<void> {
+    this.assertUsable();
+    return this.commit.waitFor(this.leo);
+  }
+
+  /** fdatasync the segments holding [flushedOffset, target), their indexes once closed, the directory. */
+  private async flushTo(target: bigint): Promise<void> {
+    const from = this.commit.flushedOffset;
+    const held: LogSegment[] = [];
+    for (let i = Math.max(floorSegmentIndex(this.segments, from), 0); i < this.segments.length; i++) {
+      const s = this.segments[i];
+      if (s.baseOffset >= target) break;
+      if (s.acquire()) held.push(s);
+    }
+    const active = this.active;
+    const dirDirty = this.dirDirty;
+    this.dirDirty = false;
+    try {
+      // fdatasyncs run concurrently on the thread pool; usually there is just the active segment.
+      const syncs = held.map(async (s) => {
+        if (s === active || s.indexesDurable) return s.flushLog();
+        await Promise.all([s.flushLog(), s.flushIndexes()]);
+        s.indexesDurable = true;
+      });
+      if (dirDirty) syncs.push(fsyncDir(this.dir));
+      await Promise.all(syncs);
+    } catch (err) {
+      this.dirDirty ||= dirDirty;
+      throw err;
+    } finally {
+      for (const s of held) s.release();
+    }
+  }
+
+  private onFlushed(flushedOffset: bigint): void {
+    const now = this.clock.nowMs();
+    if (!this.checkpointDue && now - this.lastCheckpointMs < this.config.recoveryCheckpointIntervalMs) return;
+    if (this.state === "closed") return;
+    writeCheckpoint(this.dir, { recoveryPoint: flushedOffset, highWatermark: this.hw }, false);
+    this.lastCheckpointMs = now;
+    this.checkpointDue = false;
+  }
+
+  /**
+   * Whole batches from the one holding `fetchOffset`, ending before `maxOffset` (exclusive, e.g.
+   * the high watermark), within `maxBytes` — but at least one batch when one is available.
+   * LOG_OFFSET_OUT_OF_RANGE_EXCEPTION when `fetchOffset` is outside [logStartOffset, LEO].
+   */
+  async read(fetchOffset: bigint, maxBytes: number, maxOffset: bigint): Promise<ReadResult> {
+    this.assertUsable();
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0)
+      throw invalidArgument(`maxBytes ${maxBytes} is not a size`);
+    if (fetchOffset < this.logStartOffset || fetchOffset > this.leo) {
+      throw new FlussError(
+        Errors.LOG_OFFSET_OUT_OF_RANGE_EXCEPTION,
+        `fetch offset ${fetchOffset} is outside [${this.logStartOffset}, ${this.leo}] of ${this.dir}`,
+      );
+    }
+    const chunks: Uint8Array[] = [];
+    let offset = fetchOffset;
+    let budget = maxBytes;
+    for (let i = 0; i < segmentsMax && offset < maxOffset; i++) {
+      const index = floorSegmentIndex(this.segments, offset);
+      if (index < 0) break;
+      const r = await this.segments[index].read(offset, budget, maxOffset, chunks.length === 0);
+      if (r === null) break;
+      if (r.bytes.byteLength > 0) chunks.push(r.bytes);
+      budget -= r.bytes.byteLength;
+      offset = r.nextOffset;
+      if (!r.reachedEnd || budget <= 0) break;
+    }
+    const records =
+      chunks.length === 0 ? emptyRecords : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    return { records, highWatermark: this.hw, logStartOffset: this.logStartOffset };
+  }
+
+  /** Set the high watermark (clamped to [logStartOffset, LEO]); returns the value kept. */
+  updateHighWatermark(offset: bigint): bigint {
+    const hw = clampOffset(offset, this.logStartOffset, this.leo);
+    const grew = hw > this.hw;
+    this.hw = hw;
+    if (grew) this.emit(this.hwListeners);
+    return hw;
+  }
+
+  /** First offset whose batch commit timestamp is >= `timestampMs`; the LEO when there is none. */
+  offsetForTimestamp(timestampMs: number): bigint {
+    this.assertUsable();
+    const ts = BigInt(Math.trunc(timestampMs));
+    for (const segment of this.segments) {
+      if (segment.maxTimestamp() < ts) continue;
+      const offset = segment.findOffsetByTimestamp(ts);
+      if (offset !== null) return offset;
+    }
+    return this.leo;
+  }
+
+  /** Called after every append, with the new LEO. Returns the unsubscribe function. */
+  onAppend(listener: LogListener): () => void {
+    return this.subscribe(this.appendListeners, listener);
+  }
+
+  /** Called whenever the high watermark grows. Returns the unsubscribe function. */
+  onHighWatermark(listener: LogListener): () => void {
+    return this.subscribe(this.hwListeners, listener);
+  }
+
+  private subscribe(set: Set<LogListener>, listener: LogListener): () => void {
+    assert(set.size < listenersMax, "log listeners are bounded");
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+    };
+  }
+
+  private emit(set: Set<LogListener>): void {
+    const event: LogEvent = { logEndOffset: this.leo, highWatermark: this.hw };
+    for (const listener of set) {
+      try {
+        listener(event);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err; // a listener bug must not undo an append that already happened
+        });
+      }
+    }
+  }
+
+  /**
+   * Retention: delete the oldest closed segments whose newest commit timestamp is more than
+   * `ttlMs` before now, stopping at the first one that is not, at the active segment, and at
+   * segments holding offsets at or above the high watermark (as Fluss does). Returns how many.
+   */
+  deleteExpiredSegments(ttlMs: number): number {
+    this.assertUsable();
+    if (ttlMs <= 0) return 0;
+    const now = BigInt(Math.trunc(this.clock.nowMs()));
+    let deleted = 0;
+    for (let i = 0; i < segmentsMax && this.segments.length > 1; i++) {
+      const oldest = this.segments[0];
+      if (this.segments[1].baseOffset > this.hw) break;
+      if (now - oldest.maxTimestamp() <= BigInt(ttlMs)) break;
+      this.segments.shift();
+      oldest.delete();
+      deleted++;
+    }
+    if (deleted > 0) {
+      for (const o of listWriterSnapshots(this.dir))
+        if (o < this.logStartOffset) deleteWriterSnapshot(this.dir, o);
+    }
+    return deleted;
+  }
+
+  /** Forget idempotent writers silent for longer than the writer expiration. Returns how many. */
+  removeExpiredWriters(): number {
+    return this.writers.removeExpired(this.clock.nowMs(), this.config.writerExpirationMs);
+  }
+
+  /** Remove every batch at or above `offset` (a whole batch when `offset` falls inside it). */
+  truncateTo(offset: bigint): void {
+    this.assertUsable();
+    if (offset >= this.leo) return;
+    if (offset < this.logStartOffset) {
+      throw new FlussError(Errors.LOG_OFFSET_OUT_OF_RANGE_EXCEPTION, `truncate to ${offset} below log start`);
+    }
+    const index = floorSegmentIndex(this.segments, offset);
+    const target = this.segments[index];
+    const newEnd = target.translateOffset(offset)?.header.baseOffset ?? target.nextOffset;
+    try {
+      // First make sure the recovery point cannot cover offsets about to be rewritten.
+      this.commit.truncate(newEnd);
+      if (this.hw > newEnd) this.hw = newEnd;
+      writeCheckpoint(this.dir, { recoveryPoint: this.commit.flushedOffset, highWatermark: this.hw }, true);
+      for (const later of this.segments.splice(index + 1)) later.delete();
+      target.truncateTo(newEnd);
+    } catch (err) {
+      throw this.fail(err);
+    }
+    assert(target.nextOffset === newEnd, "truncation ends where planned");
+    this.leo = newEnd;
+    this.rebuildWriterState(newEnd);
+  }
+
+  /** Writer state as of `upTo` (see writer-recovery.ts). */
+  private rebuildWriterState(upTo: bigint): void {
+    rebuildWriterState({
+      dir: this.dir,
+      segments: this.segments,
+      writers: this.writers,
+      upTo,
+      nowMs: this.clock.nowMs(),
+      expirationMs: this.config.writerExpirationMs,
+    });
+  }
+
+  stats(): LogTabletStats {
+    return {
+      ...this.counters,
+      flushes: this.commit.flushCount,
+      segments: this.segments.length,
+      truncatedOnLoadBytes: this.loadInfo.truncatedBytes,
+      cleanShutdown: this.loadInfo.cleanShutdown,
+    };
+  }
+
+  /**
+   * Flush everything, snapshot writer state, persist the recovery point and high watermark, mark
+   * the shutdown clean, and close the files (after in-flight reads finish).
+   */
+  async close(): Promise<void> {
+    if (this.state !== "open") return;
+    this.state = "closing";
+    this.timer?.cancel();
+    try {
+      if (this.failure === null) await this.commit.waitFor(this.leo);
+      if (this.failure === null) this.writeCleanShutdown();
+    } finally {
+      this.state = "closed";
+      for (const s of this.segments) s.close();
+    }
+  }
+
+  private writeCleanShutdown(): void {
+    writeWriterSnapshot(this.dir, this.leo, this.writers.encodeSnapshot(this.leo), true);
+    for (const s of this.segments) if (s === this.active || !s.indexesDurable) s.flushSync();
+    writeCheckpoint(this.dir, { recoveryPoint: this.leo, highWatermark: this.hw }, true);
+    writeCleanShutdownMarker(this.dir);
+  }
+}

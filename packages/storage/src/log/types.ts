@@ -1,0 +1,49 @@
+// The shapes LogTablet takes and returns (kept apart so the tablet file stays about behaviour).
+
+import type { Clock } from "@fluss-ts/common";
+import type { LogConfigInput, Scheduler } from "./config.ts";
+
+export interface LogTabletOptions {
+  readonly dir: string;
+  readonly clock: Clock;
+  readonly config?: LogConfigInput;
+  readonly scheduler?: Scheduler;
+}
+
+export interface AppendOptions {
+  /** Stamped into batches whose magic carries a leader epoch (v2). */
+  readonly leaderEpoch?: number;
+}
+
+export interface AppendInfo {
+  readonly firstOffset: bigint;
+  readonly lastOffset: bigint;
+  readonly logEndOffset: bigint;
+  /** The batch had already been appended by this writer: nothing was written this time. */
+  readonly duplicate: boolean;
+}
+
+export interface ReadResult {
+  /** Whole batches, possibly none. */
+  readonly records: Uint8Array;
+  readonly highWatermark: bigint;
+  readonly logStartOffset: bigint;
+}
+
+export interface LogEvent {
+  readonly logEndOffset: bigint;
+  readonly highWatermark: bigint;
+}
+
+export type LogListener = (event: LogEvent) => void;
+
+export interface LogTabletStats {
+  readonly appends: number;
+  readonly duplicates: number;
+  readonly bytesAppended: number;
+  readonly flushes: number;
+  readonly rolls: number;
+  readonly segments: number;
+  readonly truncatedOnLoadBytes: number;
+  readonly cleanShutdown: boolean;
+}
