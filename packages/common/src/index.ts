@@ -11,7 +11,7 @@ export {
   toArrowSchema,
   toArrowType,
 } from "./arrow/arrow-types.ts";
-export { buildRecordBatch, type InputRow } from "./arrow/batch-builder.ts";
+export { ArrowBatchBuilder, buildRecordBatch, type InputRow } from "./arrow/batch-builder.ts";
 export {
   DEFAULT_ZSTD_LEVEL,
   ensureCodecsRegistered,

@@ -10,8 +10,10 @@
 import { type Data, DataType, type RecordBatch } from "apache-arrow";
 import { assert } from "../errors.ts";
 import type { Column } from "../schema.ts";
+import { formatDecimal, readI128 } from "../values/numeric.ts";
+import { formatDate, formatTimeNanos } from "../values/temporal.ts";
+import { encodeBase64 } from "../values/text.ts";
 import { timeUnitOf, unitsPerSecond } from "./arrow-types.ts";
-import { encodeBase64, formatDate, formatDecimal, formatTime, readI128 } from "./values.ts";
 
 export type RowValue = boolean | number | bigint | string | Uint8Array | Date | null;
 export type OutputRow = Record<string, RowValue>;
@@ -67,9 +69,9 @@ function timestampGetter(data: Data, precision: number): Getter {
 function timeGetter(data: Data, precision: number): Getter {
   const nanosPerUnit = 1e9 / unitsPerSecond(timeUnitOf(precision));
   const values = data.values as Int32Array | BigInt64Array;
-  if (values instanceof Int32Array) return (i) => formatTime(values[i]! * nanosPerUnit, precision);
+  if (values instanceof Int32Array) return (i) => formatTimeNanos(values[i]! * nanosPerUnit, precision);
   const halves = int64Halves(values);
-  return (i) => formatTime((exactInt64(halves, i) ?? 0) * nanosPerUnit, precision);
+  return (i) => formatTimeNanos((exactInt64(halves, i) ?? 0) * nanosPerUnit, precision);
 }
 
 function valueGetter(data: Data, column: Column): Getter {

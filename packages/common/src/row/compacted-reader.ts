@@ -7,14 +7,14 @@
 
 import { Errors, FlussError } from "../errors.ts";
 import type { DataType } from "../types.ts";
+import { formatDecimal, unscaledFromBytes } from "../values/numeric.ts";
 import {
   formatDate,
   formatTime,
   isCompactTimestamp,
   type TimestampParts,
   timestampPartsToUnits,
-} from "./temporal.ts";
-import { formatDecimal, unscaledFromBytes } from "./values.ts";
+} from "../values/temporal.ts";
 
 /** Fluss stores DECIMAL(p, s) with p <= 18 as a long, larger ones as bytes. */
 export const DECIMAL_COMPACT_PRECISION_MAX = 18;

@@ -22,7 +22,24 @@
 // trailing bytes, raise CORRUPT_RECORD_EXCEPTION; values that do not fit raise SCHEMA_MISMATCH.
 
 import { Errors, FlussError } from "../errors.ts";
-import { type DataType, typeToSql } from "../types.ts";
+import type { DataType } from "../types.ts";
+import { mismatchError, nullNotAllowed, ValueMismatch } from "../values/mismatch.ts";
+import {
+  toBoolean,
+  toFloat64,
+  toInt64,
+  toIntInRange,
+  toUnscaledDecimal,
+  unscaledToBytes,
+} from "../values/numeric.ts";
+import {
+  isCompactTimestamp,
+  type TimestampParts,
+  toEpochDays,
+  toMillisOfDay,
+  toTimestampParts,
+} from "../values/temporal.ts";
+import { toByteArray, toCharString } from "../values/text.ts";
 import {
   CompactedRowReader,
   corruptRow,
@@ -30,25 +47,6 @@ import {
   type DecodeOptions,
   nullBitsetSize,
 } from "./compacted-reader.ts";
-import {
-  isCompactTimestamp,
-  type TimestampParts,
-  toEpochDays,
-  toMillisOfDay,
-  toTimestampParts,
-} from "./temporal.ts";
-import {
-  mismatchError,
-  toBoolean,
-  toByteArray,
-  toCharString,
-  toFloat64,
-  toInt64,
-  toIntInRange,
-  toUnscaledDecimal,
-  unscaledToBytes,
-  ValueMismatch,
-} from "./values.ts";
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -270,12 +268,7 @@ export class CompactedRowWriter {
       for (; i < types.length; i++) {
         const v = values[i];
         if (v === null || v === undefined) {
-          if (!types[i]!.nullable) {
-            throw new FlussError(
-              Errors.SCHEMA_MISMATCH,
-              `column '${names?.[i] ?? `#${i}`}' (${typeToSql(types[i]!)}) must not be null`,
-            );
-          }
+          if (!types[i]!.nullable) throw nullNotAllowed(names?.[i] ?? `#${i}`, types[i]!);
           this.setNullAt(i);
         } else this.writeField(types[i]!, v);
       }

@@ -1,6 +1,6 @@
 // Public entry of the row formats: COMPACTED and INDEXED rows, compacted keys, Fluss's bucket hash, the KV
-// record batch of PutKv and the stored KV value. Value converters (values.ts, temporal.ts) are
-// imported directly by the modules that share them and are not re-exported here.
+// record batch of PutKv and the stored KV value. Value converters (../values/) are shared with the
+// Arrow batch builder, imported directly by the modules that use them and not re-exported here.
 
 export { bucketForKey, fmix32, MURMUR_SEED, murmurHashBytes, murmurMix } from "./bucketing.ts";
 export {
@@ -32,5 +32,5 @@ export {
   readKvRecordBatch,
 } from "./kv-record-batch.ts";
 export { decodeKvValue, encodeKvValue, KV_VALUE_SCHEMA_ID_SIZE } from "./kv-value.ts";
-export type { RowInput } from "./values.ts";
-export { valuesOf } from "./values.ts";
+export type { RowInput } from "./row-input.ts";
+export { valuesOf } from "./row-input.ts";

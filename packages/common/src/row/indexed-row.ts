@@ -16,8 +16,18 @@
 // reads are bounds-checked (CORRUPT_RECORD_EXCEPTION) and must consume the row exactly.
 
 import { Errors, FlussError } from "../errors.ts";
-import { type DataType, typeToSql } from "../types.ts";
-import { DECIMAL_COMPACT_PRECISION_MAX, type DecodeOptions, nullBitsetSize } from "./compacted-row.ts";
+import type { DataType } from "../types.ts";
+import { mismatchError, nullNotAllowed, ValueMismatch } from "../values/mismatch.ts";
+import {
+  formatDecimal,
+  toBoolean,
+  toFloat64,
+  toInt64,
+  toIntInRange,
+  toUnscaledDecimal,
+  unscaledFromBytes,
+  unscaledToBytes,
+} from "../values/numeric.ts";
 import {
   formatDate,
   formatTime,
@@ -26,21 +36,9 @@ import {
   toEpochDays,
   toMillisOfDay,
   toTimestampParts,
-} from "./temporal.ts";
-import {
-  formatDecimal,
-  mismatchError,
-  toBoolean,
-  toByteArray,
-  toCharString,
-  toFloat64,
-  toInt64,
-  toIntInRange,
-  toUnscaledDecimal,
-  unscaledFromBytes,
-  unscaledToBytes,
-  ValueMismatch,
-} from "./values.ts";
+} from "../values/temporal.ts";
+import { toByteArray, toCharString } from "../values/text.ts";
+import { DECIMAL_COMPACT_PRECISION_MAX, type DecodeOptions, nullBitsetSize } from "./compacted-row.ts";
 
 /** Byte width of a fixed-width field, or -1 for a variable-width one (IndexedRow.isFixedLength). */
 export function indexedFieldWidth(type: DataType): number {
@@ -179,12 +177,7 @@ export function encodeIndexedRow(
       const type = types[i]!;
       const v = values[i];
       if (v === null || v === undefined) {
-        if (!type.nullable) {
-          throw new FlussError(
-            Errors.SCHEMA_MISMATCH,
-            `column '${names?.[i] ?? `#${i}`}' (${typeToSql(type)}) must not be null`,
-          );
-        }
+        if (!type.nullable) throw nullNotAllowed(names?.[i] ?? `#${i}`, type);
         header[i >>> 3]! |= 1 << (i & 7);
         continue;
       }

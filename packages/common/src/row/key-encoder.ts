@@ -9,8 +9,9 @@
 import { Errors, FlussError } from "../errors.ts";
 import type { Column } from "../schema.ts";
 import { type DataType, typeToSql } from "../types.ts";
+import { mismatchError, ValueMismatch } from "../values/mismatch.ts";
 import { CompactedRowReader, CompactedRowWriter, type DecodeOptions } from "./compacted-row.ts";
-import { mismatchError, type RowInput, ValueMismatch, valuesOf } from "./values.ts";
+import { type RowInput, valuesOf } from "./row-input.ts";
 
 function keyWriteInto(
   writer: CompactedRowWriter,

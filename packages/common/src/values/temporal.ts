@@ -1,16 +1,20 @@
-// JS value ↔ Fluss internal value converters for DATE, TIME(p), TIMESTAMP(p) and TIMESTAMP_LTZ(p),
-// shared by the row encoders and meant to be shared with the Arrow batch builder.
-// Internal forms (as Fluss's row formats hold them): DATE = int days since 1970-01-01; TIME = int
-// milliseconds of the day; TIMESTAMP / TIMESTAMP_LTZ = { epochMs (long), nanoOfMs (0..999999) }.
+// JS value ↔ internal value converters for DATE, TIME(p), TIMESTAMP(p) and TIMESTAMP_LTZ(p),
+// shared by the Arrow batch builder and the row writers (so both accept the same inputs and refuse
+// them with the same ValueMismatch text), and the text forms the readers print.
+// Internal forms: DATE = int days since 1970-01-01; TIME = nanoseconds of the day floored to the
+// precision (toNanosOfDay; Arrow keeps them in the precision's unit) or milliseconds of the day
+// (toMillisOfDay; all Fluss's row formats store); TIMESTAMP / TIMESTAMP_LTZ = { epochMs (long),
+// nanoOfMs (0..999999) } floored to the precision (the epoch in the precision's unit for Arrow).
 // Accepted inputs: DATE "YYYY-MM-DD", a Date (its UTC day) or integer days; TIME
 // "HH:MM[:SS[.fffffffff]]" or integer ms of the day; TIMESTAMP a Date, an ISO-8601 string (no zone
 // = UTC; TIMESTAMP without time zone refuses a non-UTC offset), a safe-integer epoch-ms number, or
 // a bigint epoch in the precision's unit (p=0 seconds, 1-3 ms, 4-6 µs, 7-9 ns).
-// Invariants: values are floored to the column precision (TIME(1) keeps tenths; TIME never keeps
-// more than ms, which is all Fluss stores); calendar math is proleptic Gregorian in UTC and never
-// depends on the process time zone.
+// Invariants: values are floored to the column precision (TIME(1) keeps tenths); every input form
+// of the same instant gives the same internal value; epoch milliseconds are always safe integers;
+// calendar math is proleptic Gregorian in UTC and never depends on the process time zone.
 
-import { ValueMismatch } from "./values.ts";
+import { ValueMismatch } from "./mismatch.ts";
+import { INT64_MAX, INT64_MIN } from "./numeric.ts";
 
 export const MS_PER_DAY = 86_400_000;
 const INT32_MIN = -2147483648;
@@ -111,25 +115,35 @@ export function parseTimeText(text: string): number | undefined {
   return ((h * 60 + mi) * 60 + s) * 1e9 + frac;
 }
 
-/** TIME(precision) input → int milliseconds of the day, floored to the precision. */
+const TIME_EXPECTED = "a time of day ('HH:MM:SS[.fff]' or milliseconds of the day)";
+
+/** TIME(precision) input → nanoseconds of the day, floored to the precision. */
+export function toNanosOfDay(v: unknown, precision: number): number {
+  let nanos: number | undefined;
+  if (typeof v === "number") {
+    if (Number.isInteger(v) && v >= 0 && v < MS_PER_DAY) nanos = v * 1e6;
+  } else if (typeof v === "string") nanos = parseTimeText(v);
+  if (nanos === undefined) throw new ValueMismatch(TIME_EXPECTED, v);
+  return precision >= 9 ? nanos : floorTo(nanos, 10 ** (9 - precision));
+}
+
+/** TIME(precision) input → int milliseconds of the day (what Fluss rows store), floored. */
 export function toMillisOfDay(v: unknown, precision: number): number {
-  let ms: number | undefined;
-  if (typeof v === "string") {
-    const nanos = parseTimeText(v);
-    if (nanos !== undefined) ms = floorDiv(nanos, 1e6);
-  } else if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v < MS_PER_DAY) ms = v;
-  if (ms === undefined)
-    throw new ValueMismatch("a time of day ('HH:MM:SS[.fff]' or milliseconds of the day)", v);
-  return precision >= 3 ? ms : floorTo(ms, 10 ** (3 - precision));
+  return floorDiv(toNanosOfDay(v, precision), 1e6);
+}
+
+/** "HH:MM:SS" plus `precision` fraction digits, of nanoseconds of the day. */
+export function formatTimeNanos(nanosOfDay: number, precision: number): string {
+  const secs = floorDiv(nanosOfDay, 1e9);
+  const frac = nanosOfDay - secs * 1e9;
+  const base = `${pad(floorDiv(secs, 3600), 2)}:${pad(floorDiv(secs, 60) % 60, 2)}:${pad(secs % 60, 2)}`;
+  if (precision <= 0) return base;
+  return `${base}.${pad(frac, 9).slice(0, precision)}`;
 }
 
 /** "HH:MM:SS" plus `precision` fraction digits, of milliseconds of the day. */
 export function formatTime(millisOfDay: number, precision: number): string {
-  const secs = floorDiv(millisOfDay, 1000);
-  const ms = millisOfDay - secs * 1000;
-  const base = `${pad(floorDiv(secs, 3600), 2)}:${pad(floorDiv(secs, 60) % 60, 2)}:${pad(secs % 60, 2)}`;
-  if (precision <= 0) return base;
-  return `${base}.${(pad(ms, 3) + "000000").slice(0, precision)}`;
+  return formatTimeNanos(millisOfDay * 1e6, precision);
 }
 
 // ---- timestamps ---------------------------------------------------------------------------------
@@ -225,35 +239,53 @@ export function floorTimestamp(parts: TimestampParts, precision: number): Timest
   return { epochMs: floorTo(parts.epochMs, 10 ** (3 - precision)), nanoOfMs: 0 };
 }
 
-const TIMESTAMP_EXPECTED =
+export const TIMESTAMP_EXPECTED =
   "a timestamp (Date, ISO-8601 string, epoch milliseconds or bigint in the column unit)";
+
+function timestampTextParts(v: string, ltz: boolean): TimestampParts {
+  const parsed = parseTimestampText(v);
+  if (parsed === undefined) throw new ValueMismatch(TIMESTAMP_EXPECTED, v);
+  if (!Number.isSafeInteger(parsed.epochMs)) throw new ValueMismatch(TIMESTAMP_EXPECTED, v, "out of range");
+  if (parsed.hasOffset && !ltz) {
+    throw new ValueMismatch(
+      TIMESTAMP_EXPECTED,
+      v,
+      "TIMESTAMP has no time zone; drop the UTC offset or use TIMESTAMP_LTZ",
+    );
+  }
+  return { epochMs: parsed.epochMs, nanoOfMs: parsed.nanoOfMs };
+}
+
+function timestampUnitParts(v: bigint, precision: number): TimestampParts {
+  const parts = v >= INT64_MIN && v <= INT64_MAX ? timestampPartsFromUnits(v, precision) : undefined;
+  if (parts === undefined || !Number.isSafeInteger(parts.epochMs)) {
+    throw new ValueMismatch(TIMESTAMP_EXPECTED, v, "out of range");
+  }
+  return parts;
+}
+
+/**
+ * Epoch milliseconds of a Date or a number input (the common forms, no allocation), or
+ * undefined for any other input. Refuses an invalid Date or a number that is not a safe integer.
+ */
+export function epochMillisOf(v: unknown): number | undefined {
+  if (typeof v === "number") {
+    if (Number.isSafeInteger(v)) return v;
+    throw new ValueMismatch(TIMESTAMP_EXPECTED, v, "epoch milliseconds must be a safe integer");
+  }
+  if (!(v instanceof Date)) return undefined;
+  const ms = v.getTime();
+  if (Number.isNaN(ms)) throw new ValueMismatch(TIMESTAMP_EXPECTED, v);
+  return ms;
+}
 
 /** TIMESTAMP(p) / TIMESTAMP_LTZ(p) input → parts, floored to the precision. */
 export function toTimestampParts(v: unknown, precision: number, ltz: boolean): TimestampParts {
   let parts: TimestampParts;
-  if (v instanceof Date) {
-    const ms = v.getTime();
-    if (Number.isNaN(ms)) throw new ValueMismatch(TIMESTAMP_EXPECTED, v);
-    parts = { epochMs: ms, nanoOfMs: 0 };
-  } else if (typeof v === "number") {
-    if (!Number.isSafeInteger(v)) {
-      throw new ValueMismatch(TIMESTAMP_EXPECTED, v, "epoch milliseconds must be a safe integer");
-    }
-    parts = { epochMs: v, nanoOfMs: 0 };
-  } else if (typeof v === "string") {
-    const parsed = parseTimestampText(v);
-    if (parsed === undefined) throw new ValueMismatch(TIMESTAMP_EXPECTED, v);
-    if (parsed.hasOffset && !ltz) {
-      throw new ValueMismatch(
-        TIMESTAMP_EXPECTED,
-        v,
-        "TIMESTAMP has no time zone; drop the offset or use TIMESTAMP_LTZ",
-      );
-    }
-    parts = { epochMs: parsed.epochMs, nanoOfMs: parsed.nanoOfMs };
-  } else if (typeof v === "bigint") {
-    parts = timestampPartsFromUnits(v, precision);
-    if (!Number.isSafeInteger(parts.epochMs)) throw new ValueMismatch(TIMESTAMP_EXPECTED, v, "out of range");
-  } else throw new ValueMismatch(TIMESTAMP_EXPECTED, v);
+  const ms = epochMillisOf(v);
+  if (ms !== undefined) parts = { epochMs: ms, nanoOfMs: 0 };
+  else if (typeof v === "string") parts = timestampTextParts(v, ltz);
+  else if (typeof v === "bigint") parts = timestampUnitParts(v, precision);
+  else throw new ValueMismatch(TIMESTAMP_EXPECTED, v);
   return floorTimestamp(parts, precision);
 }

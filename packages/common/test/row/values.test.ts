@@ -5,6 +5,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Errors } from "../../src/errors.ts";
+import { valuesOf } from "../../src/row/row-input.ts";
+import { makeSchema } from "../../src/schema.ts";
+import { ValueMismatch } from "../../src/values/mismatch.ts";
+import {
+  formatDecimal,
+  toUnscaledDecimal,
+  unscaledFromBytes,
+  unscaledToBytes,
+} from "../../src/values/numeric.ts";
 import {
   civilFromDays,
   daysFromCivil,
@@ -16,16 +25,7 @@ import {
   toEpochDays,
   toMillisOfDay,
   toTimestampParts,
-} from "../../src/row/temporal.ts";
-import {
-  formatDecimal,
-  toUnscaledDecimal,
-  unscaledFromBytes,
-  unscaledToBytes,
-  ValueMismatch,
-  valuesOf,
-} from "../../src/row/values.ts";
-import { makeSchema } from "../../src/schema.ts";
+} from "../../src/values/temporal.ts";
 import { expectFlussError, hex } from "./helpers.ts";
 
 describe("decimals", () => {
