@@ -45,19 +45,30 @@ describe("fluss CLI", () => {
 
   it("produces JSON lines and consumes them back, with projection and limits", async () => {
     const lines = Array.from({ length: 50 }, (_, i) =>
-      JSON.stringify({ id: i, kind: i % 2 ? "buy" : "sell", price: `${i}.25`, at: `2026-11-26T10:00:${String(i).padStart(2, "0")}.000Z` }),
+      JSON.stringify({
+        id: i,
+        kind: i % 2 ? "buy" : "sell",
+        price: `${i}.25`,
+        at: `2026-11-26T10:00:${String(i).padStart(2, "0")}.000Z`,
+      }),
     ).join("\n");
     const p = await runCli([...b, "produce", "cli.events"], `${lines}\n`);
     expect(p.code, p.stderr).toBe(0);
     expect(p.stderr).toMatch(/produced 50 rows/);
     const c = await runCli([...b, "consume", "cli.events"]);
     expect(c.code, c.stderr).toBe(0);
-    const rows = c.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rows = c.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows.length).toBe(50);
     const r7 = rows.find((r) => r.id === 7);
     expect(r7).toEqual({ id: 7, kind: "buy", price: "7.25", at: "2026-11-26T10:00:07.000Z" });
     const proj = await runCli([...b, "consume", "cli.events", "--columns", "price,id", "--limit", "5"]);
-    const prow = proj.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const prow = proj.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(prow.length).toBe(5);
     expect(Object.keys(prow[0]!)).toEqual(["price", "id"]);
     const meta = await runCli([...b, "consume", "cli.events", "--meta"]);

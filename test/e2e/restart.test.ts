@@ -108,9 +108,13 @@ describe("restart", () => {
     dirs.push(dir);
     const server = await startLocalProcess(dir);
     try {
-      const child = spawn(process.execPath, ["packages/cli/bin/fluss.ts", "local", "--data-dir", dir, "--port", "0"], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      const child = spawn(
+        process.execPath,
+        ["packages/cli/bin/fluss.ts", "local", "--data-dir", dir, "--port", "0"],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
       let stderr = "";
       child.stderr.on("data", (d: Buffer) => {
         stderr += d.toString();

@@ -8,7 +8,11 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: readonly string[], input?: string, env: Record<string, string> = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  input?: string,
+  env: Record<string, string> = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["packages/cli/bin/fluss.ts", ...args], {
       stdio: ["pipe", "pipe", "pipe"],

@@ -13,7 +13,17 @@ export interface LocalProcess {
 export async function startLocalProcess(dataDir: string, extraArgs: string[] = []): Promise<LocalProcess> {
   const child = spawn(
     process.execPath,
-    ["packages/cli/bin/fluss.ts", "local", "--data-dir", dataDir, "--port", "0", "--log-level", "warn", ...extraArgs],
+    [
+      "packages/cli/bin/fluss.ts",
+      "local",
+      "--data-dir",
+      dataDir,
+      "--port",
+      "0",
+      "--log-level",
+      "warn",
+      ...extraArgs,
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

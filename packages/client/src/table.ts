@@ -79,9 +79,8 @@ export class Table {
     const codec = this.rowCodec();
     const ctx: WriteContext = {
       clock: this.deps.clock,
-      rowCheck: (row) => codec.check(row),
       bucketOf: (row) => codec.bucketOf(row),
-      encode: (rows, writerId, sequence) => codec.encode(rows, writerId, sequence),
+      encode: (records, writerId, sequence) => codec.encode(records, writerId, sequence),
       leaderKey: (bucket) => this.leaderKey(bucket),
       produce: (leader, acks, batches) =>
         this.deps.pool.request(parseAddress(leader), ApiKeys.PRODUCE_LOG, {

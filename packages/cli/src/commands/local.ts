@@ -34,7 +34,9 @@ export function registerLocal(program: Command): void {
     .option("--log-level <level>", "trace | debug | info | warn | error | silent", "info")
     .action(async (opts: LocalOpts) => {
       // Loaded only here: client commands need not load the server and its storage engine.
-      const { applyServerOptions, createLogger, defaultServerConfig, LocalCluster } = await import("@fluss-ts/server");
+      const { applyServerOptions, createLogger, defaultServerConfig, LocalCluster } = await import(
+        "@fluss-ts/server"
+      );
       const overrides: Record<string, string> = { ...opts.config };
       if (opts.dataDir) overrides["data.dir"] = opts.dataDir;
       if (opts.host) overrides["bind.host"] = opts.host;

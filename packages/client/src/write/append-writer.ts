@@ -20,7 +20,7 @@ import {
 } from "@fluss-ts/common";
 import { ApiKeys } from "@fluss-ts/rpc";
 import type { ResolvedWriterOptions } from "../options.ts";
-import { estimateRowBytes, WriteBatch } from "./write-batch.ts";
+import { WriteBatch } from "./write-batch.ts";
 import type { WriteContext } from "./write-context.ts";
 
 export interface AppendResult {
@@ -84,23 +84,29 @@ export class AppendWriter {
    */
   async append(row: Record<string, unknown>): Promise<void> {
     this.checkUsable();
-    const size = estimateRowBytes(row);
-    while (this.bufferedBytes + size > this.opts.bufferBytes && this.bufferedBytes > 0) {
+    while (this.bufferedBytes >= this.opts.bufferBytes) {
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
       this.checkUsable();
     }
-    this.ctx.rowCheck(row);
     const bucket = this.bucketOf(row);
     const state = this.buckets[bucket]!;
     let batch = state.open;
     if (!batch) {
-      batch = new WriteBatch(bucket, this.clock.nowMs());
+      batch = new WriteBatch(this.table.descriptor.schema, bucket, this.clock.nowMs());
       state.open = batch;
       this.unsettled.add(batch);
-      state.lingerTimer = setTimeout(() => this.closeBatch(bucket), this.opts.lingerMs);
     }
-    batch.add(row, size);
-    this.bufferedBytes += size;
+    try {
+      this.bufferedBytes += batch.add(row);
+    } finally {
+      // A refused first row leaves an empty batch: nothing to send, nothing to wait for.
+      if (batch.rowCount === 0) {
+        state.open = undefined;
+        this.unsettled.delete(batch);
+      } else if (state.lingerTimer === undefined) {
+        state.lingerTimer = setTimeout(() => this.closeBatch(bucket), this.opts.lingerMs);
+      }
+    }
     if (batch.sizeBytes >= this.opts.batchSizeBytes) this.closeBatch(bucket);
   }
 
@@ -181,7 +187,7 @@ export class AppendWriter {
   private encode(batch: WriteBatch): boolean {
     if (batch.bytes) return true;
     try {
-      batch.encoded(this.ctx.encode(batch.rows, this.writerId ?? NO_WRITER_ID, batch.sequence));
+      batch.encoded(this.ctx.encode(batch.records!, this.writerId ?? NO_WRITER_ID, batch.sequence));
       return true;
     } catch (err) {
       this.failWriter(toFlussError(err));

@@ -1,16 +1,20 @@
-// One batch of rows for one bucket, from the first row appended to the acknowledgement. Rows are
-// held as objects while the batch is open (already checked against the schema), serialised into
-// a log batch once before its first send, then kept as bytes until acknowledged so a retry resends the
-// very same bytes (same writer id and sequence: the server drops a duplicate).
+// One batch of rows for one bucket, from the first row appended to the acknowledgement. While open,
+// rows go straight into Arrow column buffers (checked against the schema as they arrive); at close
+// they become an Arrow RecordBatch, serialised into a log batch once before the first send, then
+// kept as bytes until acknowledged so a retry resends the very same bytes (same writer id and
+// sequence: the server drops a duplicate).
 
-import { assert, type FlussError } from "@fluss-ts/common";
+import { ArrowBatchBuilder, assert, type FlussError, type Schema } from "@fluss-ts/common";
+import type { RecordBatch } from "apache-arrow";
 
 export type BatchState = "open" | "ready" | "in-flight" | "done" | "failed";
 
 export class WriteBatch {
   readonly bucket: number;
   readonly createdMs: number;
-  readonly rows: Record<string, unknown>[] = [];
+  private builder: ArrowBatchBuilder | undefined;
+  /** The closed batch's rows, until encoded. */
+  records: RecordBatch | undefined;
   sizeBytes = 0;
   state: BatchState = "open";
   /** Batch sequence for idempotence, assigned at close; -1 when not idempotent. */
@@ -24,7 +28,8 @@ export class WriteBatch {
   private rejectFn!: (err: FlussError) => void;
   readonly done: Promise<void>;
 
-  constructor(bucket: number, createdMs: number) {
+  constructor(schema: Schema, bucket: number, createdMs: number) {
+    this.builder = new ArrowBatchBuilder(schema);
     this.bucket = bucket;
     this.createdMs = createdMs;
     this.done = new Promise<void>((resolve, reject) => {
@@ -35,23 +40,33 @@ export class WriteBatch {
     this.done.catch(() => undefined);
   }
 
-  add(row: Record<string, unknown>, sizeBytes: number): void {
-    assert(this.state === "open", "rows are only added to an open batch");
-    this.rows.push(row);
-    this.sizeBytes += sizeBytes;
+  /** Add a row; throws SCHEMA_MISMATCH (leaving the batch as it was) when it does not fit. */
+  add(row: Record<string, unknown>): number {
+    assert(this.state === "open" && this.builder !== undefined, "rows are only added to an open batch");
+    const before = this.builder.sizeBytes;
+    this.builder.append(row);
+    const grown = this.builder.sizeBytes - before;
+    this.sizeBytes += grown;
+    return grown;
+  }
+
+  get rowCount(): number {
+    return this.builder?.rowCount ?? this.records?.numRows ?? 0;
   }
 
   close(sequence: number): void {
-    assert(this.state === "open", "a batch closes once");
+    assert(this.state === "open" && this.builder !== undefined, "a batch closes once");
+    this.records = this.builder.build();
+    this.builder = undefined;
     this.sequence = sequence;
     this.state = "ready";
   }
 
-  /** The serialised log batch; the rows are no longer needed. */
+  /** The serialised log batch; the Arrow rows are no longer needed. */
   encoded(bytes: Uint8Array): void {
     assert(this.state === "ready" && this.bytes === undefined, "a batch is encoded once, after closing");
     this.bytes = bytes;
-    this.rows.length = 0;
+    this.records = undefined;
   }
 
   succeed(baseOffset: bigint): void {
@@ -60,6 +75,7 @@ export class WriteBatch {
     this.baseOffset = baseOffset;
     this.state = "done";
     this.bytes = undefined;
+    this.records = undefined;
     this.resolveFn();
   }
 
@@ -68,18 +84,8 @@ export class WriteBatch {
     this.settled = true;
     this.state = "failed";
     this.bytes = undefined;
+    this.records = undefined;
+    this.builder = undefined;
     this.rejectFn(err);
   }
-}
-
-/** Rough in-memory size of a row, for batch sizing and the write buffer (not exact, cheap). */
-export function estimateRowBytes(row: Record<string, unknown>): number {
-  let n = 16;
-  for (const key in row) {
-    const v = row[key];
-    if (typeof v === "string") n += v.length + 8;
-    else if (v instanceof Uint8Array) n += v.byteLength + 8;
-    else n += 9;
-  }
-  return n;
 }

@@ -3,16 +3,15 @@
 
 import type { Clock, FlussError } from "@fluss-ts/common";
 import type { ApiKeys, RespOf } from "@fluss-ts/rpc";
+import type { RecordBatch } from "apache-arrow";
 import type { WriteBatch } from "./write-batch.ts";
 
 export interface WriteContext {
   readonly clock: Clock;
-  /** Check a row against the table schema; throws SCHEMA_MISMATCH naming the column. */
-  rowCheck(row: Record<string, unknown>): void;
   /** The bucket of a row by its bucket key, or undefined when the table has none. */
   bucketOf(row: Record<string, unknown>): number | undefined;
-  /** Serialise checked rows into one log batch. */
-  encode(rows: readonly Record<string, unknown>[], writerId: bigint, sequence: number): Uint8Array;
+  /** Serialise a closed batch's rows into one log batch. */
+  encode(records: RecordBatch, writerId: bigint, sequence: number): Uint8Array;
   /** A key naming the current leader of a bucket; throws (retriable) when none is known. */
   leaderKey(bucket: number): string;
   produce(
