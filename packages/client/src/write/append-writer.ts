@@ -18,7 +18,6 @@ import {
   type TableInfo,
   toFlussError,
 } from "@fluss-ts/common";
-import { ApiKeys } from "@fluss-ts/rpc";
 import type { ResolvedWriterOptions } from "../options.ts";
 import { WriteBatch } from "./write-batch.ts";
 import type { WriteContext } from "./write-context.ts";

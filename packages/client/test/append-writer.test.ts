@@ -1,0 +1,219 @@
+// The append writer's batching, retry, ordering and backpressure rules, driven through a fake
+// WriteContext (no sockets): the fake leader records every batch it receives and answers as told.
+
+import { Errors, FlussError, makeSchema, systemClock, type TableInfo } from "@fluss-ts/common";
+import { describe, expect, it } from "vitest";
+import { resolveWriterOptions, type WriterOptions } from "../src/options.ts";
+import { AppendWriter } from "../src/write/append-writer.ts";
+import type { WriteBatch } from "../src/write/write-batch.ts";
+import type { WriteContext } from "../src/write/write-context.ts";
+
+const schema = makeSchema([
+  { name: "id", type: "BIGINT NOT NULL" },
+  { name: "s", type: "STRING" },
+]);
+
+function tableInfo(buckets: number): TableInfo {
+  return {
+    path: { database: "db", table: "t" },
+    tableId: 1n,
+    schemaId: 1,
+    descriptor: {
+      schema,
+      partitionKeys: [],
+      bucketKeys: [],
+      bucketCount: buckets,
+      properties: {},
+      customProperties: {},
+    },
+    bucketCount: buckets,
+    createdTime: 0,
+    modifiedTime: 0,
+  };
+}
+
+interface Sent {
+  bucket: number;
+  sequence: number;
+  writerId: bigint;
+  rows: number;
+}
+
+type Answer = (b: WriteBatch, attempt: number) => number; // error code, 0 = ok
+
+class FakeLeader {
+  readonly sent: Sent[] = [];
+  /** Sequences the leader stored, in the order it stored them. */
+  readonly stored: number[] = [];
+  answer: Answer = () => 0;
+  hold: Promise<void> | undefined;
+  private offsets = new Map<number, bigint>();
+
+  ctx(): WriteContext {
+    return {
+      clock: systemClock,
+      bucketOf: () => undefined,
+      encode: (records, writerId, sequence) => {
+        const bytes = new Uint8Array(16);
+        const dv = new DataView(bytes.buffer);
+        dv.setBigInt64(0, writerId);
+        dv.setInt32(8, sequence);
+        dv.setInt32(12, records.numRows);
+        return bytes;
+      },
+      leaderKey: () => "leader",
+      produce: async (_leader, _acks, batches) => {
+        if (this.hold) await this.hold;
+        return {
+          bucketsResp: batches.map((b) => {
+            const dv = new DataView(b.bytes!.buffer);
+            const sent = {
+              bucket: b.bucket,
+              sequence: dv.getInt32(8),
+              writerId: dv.getBigInt64(0),
+              rows: dv.getInt32(12),
+            };
+            this.sent.push(sent);
+            const code = this.answer(b, b.attempts);
+            if (code !== 0) return { bucketId: b.bucket, errorCode: code, errorMessage: "told to fail" };
+            this.stored.push(sent.sequence);
+            const base = this.offsets.get(b.bucket) ?? 0n;
+            this.offsets.set(b.bucket, base + BigInt(sent.rows));
+            return { bucketId: b.bucket, errorCode: 0, errorMessage: "", baseOffset: base };
+          }),
+        } as unknown as Awaited<ReturnType<WriteContext["produce"]>>;
+      },
+      initWriter: async () => 77n,
+      onRetriableError: () => undefined,
+    };
+  }
+}
+
+function writer(leader: FakeLeader, buckets = 1, opts: WriterOptions = {}): AppendWriter {
+  return new AppendWriter(leader.ctx(), tableInfo(buckets), resolveWriterOptions({ lingerMs: 1, ...opts }));
+}
+
+describe("AppendWriter", () => {
+  it("batches rows, stamps the writer id and numbers batches per bucket from 0", async () => {
+    const leader = new FakeLeader();
+    const w = writer(leader, 1, { batchSizeBytes: 1024 });
+    for (let i = 0; i < 1000; i++) await w.append({ id: BigInt(i), s: "x".repeat(20) });
+    await w.close();
+    expect(leader.sent.length).toBeGreaterThan(5);
+    expect(leader.sent.reduce((n, s) => n + s.rows, 0)).toBe(1000);
+    expect(leader.sent.map((s) => s.sequence)).toEqual(leader.sent.map((_, i) => i));
+    expect(leader.sent.every((s) => s.writerId === 77n)).toBe(true);
+  });
+
+  it("sends a lone row after the linger time without flush", async () => {
+    const leader = new FakeLeader();
+    const w = writer(leader, 1, { lingerMs: 20 });
+    await w.append({ id: 1n, s: null });
+    expect(leader.sent.length).toBe(0);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(leader.sent.length).toBe(1);
+    await w.close();
+  });
+
+  it("retries a retriable failure with the same sequence and loses nothing", async () => {
+    const leader = new FakeLeader();
+    leader.answer = (b, attempt) =>
+      b.sequence === 1 && attempt < 3 ? Errors.NOT_LEADER_OR_FOLLOWER.code : 0;
+    const w = writer(leader, 1, { batchSizeBytes: 1024 });
+    for (let i = 0; i < 200; i++) await w.append({ id: BigInt(i), s: "y".repeat(20) });
+    await w.flush();
+    const seq1 = leader.sent.filter((s) => s.sequence === 1);
+    expect(seq1.length).toBe(3);
+    const accepted = new Map<number, number>();
+    for (const s of leader.sent) accepted.set(s.sequence, s.rows);
+    expect([...accepted.values()].reduce((a, b) => a + b, 0)).toBe(200);
+    await w.close();
+  });
+
+  it("resends batches behind a failed one in sequence order", async () => {
+    const leader = new FakeLeader();
+    let failedOnce = false;
+    leader.answer = (b) => {
+      if (b.sequence === 0 && !failedOnce) {
+        failedOnce = true;
+        return Errors.REQUEST_TIME_OUT.code;
+      }
+      // Like a real leader: only the next sequence is stored, anything later is out of order.
+      const expected = leader.stored.length;
+      return b.sequence === expected ? 0 : Errors.OUT_OF_ORDER_SEQUENCE_EXCEPTION.code;
+    };
+    const w = writer(leader, 1, { batchSizeBytes: 512 });
+    for (let i = 0; i < 100; i++) await w.append({ id: BigInt(i), s: "z".repeat(20) });
+    await w.flush();
+    expect(leader.sent.some((s) => s.sequence > 0 && leader.sent.indexOf(s) < leader.sent.length - 1)).toBe(
+      true,
+    );
+    expect(leader.stored).toEqual(leader.stored.map((_, i) => i));
+    expect(leader.stored.length).toBeGreaterThan(3);
+    await w.close();
+  });
+
+  it("fails the writer on a non-retriable error: flush and later appends throw it", async () => {
+    const leader = new FakeLeader();
+    leader.answer = () => Errors.RECORD_TOO_LARGE_EXCEPTION.code;
+    const w = writer(leader);
+    await w.append({ id: 1n, s: "a" });
+    await expect(w.flush()).rejects.toMatchObject({ code: Errors.RECORD_TOO_LARGE_EXCEPTION.code });
+    await expect(w.append({ id: 2n, s: "b" })).rejects.toMatchObject({
+      code: Errors.RECORD_TOO_LARGE_EXCEPTION.code,
+    });
+  });
+
+  it("refuses a bad row at append and keeps the good ones", async () => {
+    const leader = new FakeLeader();
+    const w = writer(leader);
+    await w.append({ id: 1n, s: "ok" });
+    await expect(w.append({ id: "nope", s: "bad" })).rejects.toSatisfy(
+      (e: unknown) =>
+        e instanceof FlussError && e.is(Errors.SCHEMA_MISMATCH) && /column 'id'/.test(e.message),
+    );
+    await expect(w.append({ id: null, s: "bad" })).rejects.toMatchObject({
+      code: Errors.SCHEMA_MISMATCH.code,
+    });
+    await w.append({ id: 2n, s: "ok" });
+    await w.close();
+    expect(leader.sent.reduce((n, s) => n + s.rows, 0)).toBe(2);
+  });
+
+  it("applies backpressure: append waits while the buffer is full", async () => {
+    const leader = new FakeLeader();
+    let release!: () => void;
+    leader.hold = new Promise<void>((r) => {
+      release = r;
+    });
+    const w = writer(leader, 1, { bufferBytes: 64 * 1024, batchSizeBytes: 8 * 1024 });
+    let appended = 0;
+    const pump = (async () => {
+      for (let i = 0; i < 20_000; i++) {
+        await w.append({ id: BigInt(i), s: "p".repeat(50) });
+        appended++;
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(appended).toBeLessThan(20_000);
+    expect(w.bufferedBytesNow).toBeLessThanOrEqual(64 * 1024 + 8 * 1024);
+    leader.hold = undefined;
+    release();
+    await pump;
+    await w.close();
+    expect(leader.sent.reduce((n, s) => n + s.rows, 0)).toBe(20_000);
+  });
+
+  it("spreads batches of a keyless table over buckets", async () => {
+    const leader = new FakeLeader();
+    const w = writer(leader, 3, { batchSizeBytes: 1024 });
+    for (let i = 0; i < 600; i++) await w.append({ id: BigInt(i), s: "q".repeat(20) });
+    await w.close();
+    expect(new Set(leader.sent.map((s) => s.bucket)).size).toBe(3);
+  });
+
+  it("rejects options that break idempotence", () => {
+    expect(() => resolveWriterOptions({ acks: 1 })).toThrow(/acks 'all'/);
+    expect(() => resolveWriterOptions({ inFlightPerBucketMax: 6 })).toThrow(/at most 5/);
+  });
+});
