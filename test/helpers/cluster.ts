@@ -5,6 +5,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type FlussConnection } from "@fluss-ts/client";
+import type { Clock } from "@fluss-ts/common";
 import { applyServerOptions, defaultServerConfig, LocalCluster, silentLogger } from "@fluss-ts/server";
 
 export interface TestCluster {
@@ -18,6 +19,7 @@ export interface TestCluster {
 export async function startCluster(
   options: Record<string, string> = {},
   dataDir?: string,
+  clock?: Clock,
 ): Promise<TestCluster> {
   const dir = dataDir ?? (await mkdtemp(join(tmpdir(), "fluss-test-")));
   const config = applyServerOptions(defaultServerConfig(), {
@@ -26,7 +28,7 @@ export async function startCluster(
     "tablet-server.port": "0",
     ...options,
   });
-  const cluster = await LocalCluster.start({ config, logger: silentLogger });
+  const cluster = await LocalCluster.start({ config, logger: silentLogger, ...(clock ? { clock } : {}) });
   const conn = await connect({ bootstrap: cluster.bootstrap });
   return {
     cluster,
