@@ -8,6 +8,7 @@ import {
   createProjectionPlan,
   type FlussError,
   invalidArgument,
+  logOptionsOf,
   type TableInfo,
   tablePathToString,
 } from "@fluss-ts/common";
@@ -19,7 +20,8 @@ import { LogScanner } from "./scan/log-scanner.ts";
 import type { FetchBucketResponse, FetchRequestSpec, ScanContext } from "./scan/scan-context.ts";
 import { type Address, addressKey, parseAddress, type ServerPool } from "./server-pool.ts";
 import { AppendWriter } from "./write/append-writer.ts";
-import { createRowCodec, type RowCodec } from "./write/row-codec.ts";
+import { ArrowPayload, type Row } from "./write/arrow-payload.ts";
+import { bucketFunction } from "./write/row-codec.ts";
 import type { WriteContext } from "./write/write-context.ts";
 
 export interface TableDeps {
@@ -33,12 +35,12 @@ const FETCH_WAIT_MS_DEFAULT = 500;
 const FETCH_MAX_BYTES_DEFAULT = 16 * 1024 * 1024;
 const FETCH_BUCKET_MAX_BYTES_DEFAULT = 1024 * 1024;
 const SCAN_BUFFER_BYTES_MAX = 64 * 1024 * 1024;
+const WRITE_TIMEOUT_MS = 30_000;
 
 export class Table {
   private readonly deps: TableDeps;
   private route: TableRoute;
   private refreshing: Promise<void> | undefined;
-  private codec: RowCodec | undefined;
 
   constructor(deps: TableDeps, route: TableRoute) {
     this.deps = deps;
@@ -66,29 +68,44 @@ export class Table {
       });
   }
 
-  private rowCodec(): RowCodec {
-    this.codec ??= createRowCodec(this.route.info);
-    return this.codec;
-  }
-
   /** A batching, idempotent writer for a log table. */
   newAppendWriter(options: WriterOptions = {}): AppendWriter {
-    if (this.info.descriptor.schema.primaryKey.length > 0) {
-      throw invalidArgument(`${tablePathToString(this.info.path)} has a primary key: use an upsert writer`);
+    const info = this.info;
+    if (info.descriptor.schema.primaryKey.length > 0) {
+      throw invalidArgument(`${tablePathToString(info.path)} has a primary key: use newUpsertWriter()`);
     }
-    const codec = this.rowCodec();
-    const ctx: WriteContext = {
-      clock: this.deps.clock,
-      bucketOf: (row) => codec.bucketOf(row),
-      encode: (records, writerId, sequence) => codec.encode(records, writerId, sequence),
-      leaderKey: (bucket) => this.leaderKey(bucket),
-      produce: (leader, acks, batches) =>
-        this.deps.pool.request(parseAddress(leader), ApiKeys.PRODUCE_LOG, {
+    const { compression, zstdLevel } = logOptionsOf(info.descriptor);
+    const ctx: WriteContext<Row> = {
+      ...this.writeContextBase(),
+      bucketOf: bucketFunction(info),
+      newPayload: () =>
+        new ArrowPayload(info.descriptor.schema, info.schemaId, { type: compression, zstdLevel }),
+      send: async (leader, acks, batches) => {
+        const resp = await this.deps.pool.request(parseAddress(leader), ApiKeys.PRODUCE_LOG, {
           acks,
-          tableId: this.info.tableId,
-          timeoutMs: 30_000,
+          tableId: info.tableId,
+          timeoutMs: WRITE_TIMEOUT_MS,
           bucketsReq: batches.map((b) => ({ bucketId: b.bucket, records: b.bytes! })),
-        }),
+        });
+        return resp.bucketsResp.map((r) => ({
+          bucketId: r.bucketId,
+          errorCode: r.errorCode,
+          errorMessage: r.errorMessage,
+          baseOffset: r.baseOffset,
+        }));
+      },
+    };
+    return new AppendWriter(ctx, info, resolveWriterOptions(options));
+  }
+
+  /** Leader lookup, writer ids and route refresh: the same for every kind of writer. */
+  private writeContextBase(): Pick<
+    WriteContext<unknown>,
+    "clock" | "leaderKey" | "initWriter" | "onRetriableError"
+  > {
+    return {
+      clock: this.deps.clock,
+      leaderKey: (bucket) => this.leaderKey(bucket),
       initWriter: async () => {
         const coord: Address = await this.deps.metadata.coordinator();
         const resp = await this.deps.pool.request(coord, ApiKeys.INIT_WRITER, {
@@ -98,7 +115,6 @@ export class Table {
       },
       onRetriableError: (_err: FlussError) => this.refreshRoute(),
     };
-    return new AppendWriter(ctx, this.info, resolveWriterOptions(options));
   }
 
   /** A scanner of the table's log (projection pushdown when `columns` is given). */

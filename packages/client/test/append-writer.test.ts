@@ -1,12 +1,21 @@
 // The append writer's batching, retry, ordering and backpressure rules, driven through a fake
 // WriteContext (no sockets): the fake leader records every batch it receives and answers as told.
 
-import { Errors, FlussError, makeSchema, systemClock, type TableInfo } from "@fluss-ts/common";
+import {
+  Errors,
+  FlussError,
+  makeSchema,
+  NO_COMPRESSION,
+  readBatchHeader,
+  systemClock,
+  type TableInfo,
+} from "@fluss-ts/common";
 import { describe, expect, it } from "vitest";
 import { resolveWriterOptions, type WriterOptions } from "../src/options.ts";
 import { AppendWriter } from "../src/write/append-writer.ts";
+import { ArrowPayload, type Row } from "../src/write/arrow-payload.ts";
 import type { WriteBatch } from "../src/write/write-batch.ts";
-import type { WriteContext } from "../src/write/write-context.ts";
+import type { BucketAck, WriteContext } from "../src/write/write-context.ts";
 
 const schema = makeSchema([
   { name: "id", type: "BIGINT NOT NULL" },
@@ -39,7 +48,7 @@ interface Sent {
   rows: number;
 }
 
-type Answer = (b: WriteBatch, attempt: number) => number; // error code, 0 = ok
+type Answer = (b: WriteBatch<Row>, attempt: number) => number; // error code, 0 = ok
 
 class FakeLeader {
   readonly sent: Sent[] = [];
@@ -49,39 +58,31 @@ class FakeLeader {
   hold: Promise<void> | undefined;
   private offsets = new Map<number, bigint>();
 
-  ctx(): WriteContext {
+  ctx(): WriteContext<Row> {
     return {
       clock: systemClock,
       bucketOf: () => undefined,
-      encode: (records, writerId, sequence) => {
-        const bytes = new Uint8Array(16);
-        const dv = new DataView(bytes.buffer);
-        dv.setBigInt64(0, writerId);
-        dv.setInt32(8, sequence);
-        dv.setInt32(12, records.numRows);
-        return bytes;
-      },
+      newPayload: () => new ArrowPayload(schema, 1, NO_COMPRESSION),
       leaderKey: () => "leader",
-      produce: async (_leader, _acks, batches) => {
+      send: async (_leader, _acks, batches): Promise<BucketAck[]> => {
         if (this.hold) await this.hold;
-        return {
-          bucketsResp: batches.map((b) => {
-            const dv = new DataView(b.bytes!.buffer);
-            const sent = {
-              bucket: b.bucket,
-              sequence: dv.getInt32(8),
-              writerId: dv.getBigInt64(0),
-              rows: dv.getInt32(12),
-            };
-            this.sent.push(sent);
-            const code = this.answer(b, b.attempts);
-            if (code !== 0) return { bucketId: b.bucket, errorCode: code, errorMessage: "told to fail" };
-            this.stored.push(sent.sequence);
-            const base = this.offsets.get(b.bucket) ?? 0n;
-            this.offsets.set(b.bucket, base + BigInt(sent.rows));
-            return { bucketId: b.bucket, errorCode: 0, errorMessage: "", baseOffset: base };
-          }),
-        } as unknown as Awaited<ReturnType<WriteContext["produce"]>>;
+        return batches.map((b) => {
+          const h = readBatchHeader(b.bytes!);
+          const sent = {
+            bucket: b.bucket,
+            sequence: h.batchSequence,
+            writerId: h.writerId,
+            rows: h.recordCount,
+          };
+          this.sent.push(sent);
+          const code = this.answer(b, b.attempts);
+          if (code !== 0)
+            return { bucketId: b.bucket, errorCode: code, errorMessage: "told to fail", baseOffset: -1n };
+          this.stored.push(sent.sequence);
+          const base = this.offsets.get(b.bucket) ?? 0n;
+          this.offsets.set(b.bucket, base + BigInt(sent.rows));
+          return { bucketId: b.bucket, errorCode: 0, errorMessage: "", baseOffset: base };
+        });
       },
       initWriter: async () => 77n,
       onRetriableError: () => undefined,

@@ -1,49 +1,15 @@
-// How a log table's rows become bytes on the client: the bucket of a row (Fluss bucketing over
-// the compacted encoding of its bucket key) and the Arrow log batch a closed batch is sent as
-// (compressed per the table's options).
+// Bucketing of rows on the client: Fluss's murmur hash over the COMPACTED encoding of a row's
+// bucket-key columns, as the server and every Fluss client compute it.
 
-import {
-  bucketForKey,
-  buildArrowLogBatch,
-  type Column,
-  encodeKey,
-  logOptionsOf,
-  type TableInfo,
-} from "@fluss-ts/common";
-import type { RecordBatch } from "apache-arrow";
+import { bucketForKey, CompactedKeyEncoder, type TableInfo } from "@fluss-ts/common";
 
-export interface RowCodec {
-  bucketOf(row: Record<string, unknown>): number | undefined;
-  encode(records: RecordBatch, writerId: bigint, sequence: number): Uint8Array;
-}
-
-export function createRowCodec(info: TableInfo): RowCodec {
-  const schema = info.descriptor.schema;
-  const keyColumns: Column[] = info.descriptor.bucketKeys.map(
-    (k) => schema.columns.find((c) => c.name === k)!,
-  );
-  const keyTypes = keyColumns.map((c) => c.type);
-  const { compression, zstdLevel } = logOptionsOf(info.descriptor);
-  const bucketCount = info.bucketCount;
-  return {
-    bucketOf(row) {
-      if (keyColumns.length === 0) return undefined;
-      const key = encodeKey(
-        keyTypes,
-        keyColumns.map((c) => row[c.name]),
-        keyColumns.map((c) => c.name),
-      );
-      return bucketForKey(key, bucketCount);
-    },
-    encode(records, writerId, sequence) {
-      return buildArrowLogBatch({
-        schema,
-        schemaId: info.schemaId,
-        recordBatch: records,
-        compression: { type: compression, zstdLevel },
-        writerId,
-        batchSequence: sequence,
-      });
-    },
-  };
+/** The bucket of a row by the table's bucket key, or undefined when the table has none. */
+export function bucketFunction(
+  info: TableInfo,
+): (row: Readonly<Record<string, unknown>>) => number | undefined {
+  const keys = info.descriptor.bucketKeys;
+  if (keys.length === 0) return () => undefined;
+  const encoder = new CompactedKeyEncoder(info.descriptor.schema.columns, keys);
+  const count = info.bucketCount;
+  return (row) => bucketForKey(encoder.encode(row), count);
 }

@@ -1,20 +1,27 @@
-// One batch of rows for one bucket, from the first row appended to the acknowledgement. While open,
-// rows go straight into Arrow column buffers (checked against the schema as they arrive); at close
-// they become an Arrow RecordBatch, serialised into a log batch once before the first send, then
-// kept as bytes until acknowledged so a retry resends the very same bytes (same writer id and
+// One batch of items for one bucket, from the first item written to the acknowledgement. While
+// open, items go straight into the payload (Arrow column buffers or KV records, checked as they
+// arrive); at close the sequence is fixed; the payload is serialised once before the first send,
+// then kept as bytes until acknowledged so a retry resends the very same bytes (same writer id and
 // sequence: the server drops a duplicate).
 
-import { ArrowBatchBuilder, assert, type FlussError, type Schema } from "@fluss-ts/common";
-import type { RecordBatch } from "apache-arrow";
+import { assert, type FlussError } from "@fluss-ts/common";
+
+/** What a batch holds: rows for an Arrow log batch, or key/value records for a KV batch. */
+export interface BatchPayload<T> {
+  /** Add an item; throws SCHEMA_MISMATCH (leaving the payload as it was). Returns bytes added. */
+  add(item: T): number;
+  readonly count: number;
+  readonly sizeBytes: number;
+  /** Serialise (once) with the writer id and sequence. */
+  encode(writerId: bigint, sequence: number): Uint8Array;
+}
 
 export type BatchState = "open" | "ready" | "in-flight" | "done" | "failed";
 
-export class WriteBatch {
+export class WriteBatch<T> {
   readonly bucket: number;
   readonly createdMs: number;
-  private builder: ArrowBatchBuilder | undefined;
-  /** The closed batch's rows, until encoded. */
-  records: RecordBatch | undefined;
+  private payload: BatchPayload<T> | undefined;
   sizeBytes = 0;
   state: BatchState = "open";
   /** Batch sequence for idempotence, assigned at close; -1 when not idempotent. */
@@ -28,45 +35,40 @@ export class WriteBatch {
   private rejectFn!: (err: FlussError) => void;
   readonly done: Promise<void>;
 
-  constructor(schema: Schema, bucket: number, createdMs: number) {
-    this.builder = new ArrowBatchBuilder(schema);
+  constructor(payload: BatchPayload<T>, bucket: number, createdMs: number) {
+    this.payload = payload;
     this.bucket = bucket;
     this.createdMs = createdMs;
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveFn = resolve;
       this.rejectFn = reject;
     });
-    // A failed batch is reported through the writer (flush/append); never as an unhandled rejection.
+    // A failed batch is reported through the writer (flush/write); never as an unhandled rejection.
     this.done.catch(() => undefined);
   }
 
-  /** Add a row; throws SCHEMA_MISMATCH (leaving the batch as it was) when it does not fit. */
-  add(row: Record<string, unknown>): number {
-    assert(this.state === "open" && this.builder !== undefined, "rows are only added to an open batch");
-    const before = this.builder.sizeBytes;
-    this.builder.append(row);
-    const grown = this.builder.sizeBytes - before;
+  add(item: T): number {
+    assert(this.state === "open" && this.payload !== undefined, "items are only added to an open batch");
+    const grown = this.payload.add(item);
     this.sizeBytes += grown;
     return grown;
   }
 
-  get rowCount(): number {
-    return this.builder?.rowCount ?? this.records?.numRows ?? 0;
+  get count(): number {
+    return this.payload?.count ?? 0;
   }
 
   close(sequence: number): void {
-    assert(this.state === "open" && this.builder !== undefined, "a batch closes once");
-    this.records = this.builder.build();
-    this.builder = undefined;
+    assert(this.state === "open", "a batch closes once");
     this.sequence = sequence;
     this.state = "ready";
   }
 
-  /** The serialised log batch; the Arrow rows are no longer needed. */
-  encoded(bytes: Uint8Array): void {
-    assert(this.state === "ready" && this.bytes === undefined, "a batch is encoded once, after closing");
-    this.bytes = bytes;
-    this.records = undefined;
+  /** Serialise the payload once; it is dropped afterwards. */
+  encode(writerId: bigint): void {
+    assert(this.state === "ready" && this.payload !== undefined, "a batch is encoded once, after closing");
+    this.bytes = this.payload.encode(writerId, this.sequence);
+    this.payload = undefined;
   }
 
   succeed(baseOffset: bigint): void {
@@ -75,7 +77,7 @@ export class WriteBatch {
     this.baseOffset = baseOffset;
     this.state = "done";
     this.bytes = undefined;
-    this.records = undefined;
+    this.payload = undefined;
     this.resolveFn();
   }
 
@@ -84,8 +86,7 @@ export class WriteBatch {
     this.settled = true;
     this.state = "failed";
     this.bytes = undefined;
-    this.records = undefined;
-    this.builder = undefined;
+    this.payload = undefined;
     this.rejectFn(err);
   }
 }

@@ -1,24 +1,28 @@
 // What a writer needs from its connection and table, as one small interface: the writer's logic
-// (batching, sequencing, retries) stays free of sockets and metadata, and tests can fake it.
+// (batching, sequencing, retries) stays free of sockets, metadata and record formats, and tests
+// can fake it.
 
 import type { Clock, FlussError } from "@fluss-ts/common";
-import type { ApiKeys, RespOf } from "@fluss-ts/rpc";
-import type { RecordBatch } from "apache-arrow";
-import type { WriteBatch } from "./write-batch.ts";
+import type { BatchPayload, WriteBatch } from "./write-batch.ts";
 
-export interface WriteContext {
+/** A leader's answer for one bucket of a request. */
+export interface BucketAck {
+  bucketId: number;
+  errorCode: number;
+  errorMessage: string;
+  baseOffset: bigint;
+}
+
+export interface WriteContext<T> {
   readonly clock: Clock;
-  /** The bucket of a row by its bucket key, or undefined when the table has none. */
-  bucketOf(row: Record<string, unknown>): number | undefined;
-  /** Serialise a closed batch's rows into one log batch. */
-  encode(records: RecordBatch, writerId: bigint, sequence: number): Uint8Array;
+  /** The bucket of an item by its bucket key, or undefined when the table has none. */
+  bucketOf(item: T): number | undefined;
+  /** An empty payload for a new batch. */
+  newPayload(): BatchPayload<T>;
   /** A key naming the current leader of a bucket; throws (retriable) when none is known. */
   leaderKey(bucket: number): string;
-  produce(
-    leaderKey: string,
-    acks: number,
-    batches: readonly WriteBatch[],
-  ): Promise<RespOf<typeof ApiKeys.PRODUCE_LOG>>;
+  /** Send encoded batches (at most one per bucket) to a leader. */
+  send(leaderKey: string, acks: number, batches: readonly WriteBatch<T>[]): Promise<BucketAck[]>;
   initWriter(): Promise<bigint>;
   /** A retriable failure happened (e.g. not leader): refresh what may be stale. */
   onRetriableError(err: FlussError): void;

@@ -1,0 +1,340 @@
+// The writer core shared by the append writer (log tables) and the upsert writer (primary-key
+// tables): items are grouped per bucket into batches (closed by size or linger time), batches are
+// sent to bucket leaders (one request per leader, at most `inFlightPerBucketMax` requests per
+// bucket), retried on retriable errors, and acknowledged. What a batch holds and how it is sent is
+// the WriteContext's business (Arrow rows + ProduceLog, or KV records + PutKv).
+// Backpressure: `write` waits while the items held in memory exceed `bufferBytes`.
+// Idempotence: a writer id from the cluster plus a per-bucket sequence; a retried batch carries
+// the same sequence, so the leader stores it at most once, and batches of a bucket are resent in
+// sequence order after a failure.
+// Failure: a non-retriable error fails the writer: later writes and `flush` calls throw it.
+
+import {
+  type Clock,
+  Errors,
+  errorFromCode,
+  FlussError,
+  isFlussError,
+  NO_BATCH_SEQUENCE,
+  NO_WRITER_ID,
+  type TableInfo,
+  toFlussError,
+} from "@fluss-ts/common";
+import type { ResolvedWriterOptions } from "../options.ts";
+import { WriteBatch } from "./write-batch.ts";
+import type { BucketAck, WriteContext } from "./write-context.ts";
+
+const RETRY_BACKOFF_MS_MIN = 50;
+const RETRY_BACKOFF_MS_MAX = 1000;
+/** Fluss client.writer.request-max-size: one request carries at most this much. */
+const REQUEST_BYTES_MAX = 10 * 1024 * 1024;
+
+interface BucketState<T> {
+  open: WriteBatch<T> | undefined;
+  lingerTimer: NodeJS.Timeout | undefined;
+  /** Closed batches waiting to be sent, in sequence order. */
+  queue: WriteBatch<T>[];
+  inFlight: number;
+  nextSequence: number;
+  /** Do not send before this time (retry backoff). */
+  blockedUntilMs: number;
+  backoffMs: number;
+}
+
+export class BucketWriter<T> {
+  private readonly ctx: WriteContext<T>;
+  private readonly opts: ResolvedWriterOptions;
+  private readonly table: TableInfo;
+  private readonly clock: Clock;
+  private readonly buckets: BucketState<T>[];
+  private readonly unsettled = new Set<WriteBatch<T>>();
+  private bufferedBytes = 0;
+  private readonly spaceWaiters: Array<() => void> = [];
+  private fatal: FlussError | undefined;
+  private closed = false;
+  private writerId: bigint | undefined;
+  private writerIdPromise: Promise<bigint> | undefined;
+  private stickyBucket = 0;
+  private drainTimer: NodeJS.Timeout | undefined;
+
+  constructor(ctx: WriteContext<T>, table: TableInfo, opts: ResolvedWriterOptions) {
+    this.ctx = ctx;
+    this.table = table;
+    this.opts = opts;
+    this.clock = ctx.clock;
+    this.buckets = Array.from({ length: table.bucketCount }, () => ({
+      open: undefined,
+      lingerTimer: undefined,
+      queue: [],
+      inFlight: 0,
+      nextSequence: 0,
+      blockedUntilMs: 0,
+      backoffMs: RETRY_BACKOFF_MS_MIN,
+    }));
+    this.stickyBucket = Math.floor(Math.random() * table.bucketCount);
+    if (opts.idempotence) this.initWriter();
+  }
+
+  /**
+   * Add one item. Resolves once it is buffered — at once, unless the write buffer is full
+   * (backpressure). `flush()` waits for acknowledgement.
+   */
+  async write(item: T): Promise<void> {
+    this.checkUsable();
+    while (this.bufferedBytes >= this.opts.bufferBytes) {
+      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+      this.checkUsable();
+    }
+    const bucket = this.bucketOf(item);
+    const state = this.buckets[bucket]!;
+    let batch = state.open;
+    if (!batch) {
+      batch = new WriteBatch(this.ctx.newPayload(), bucket, this.clock.nowMs());
+      state.open = batch;
+      this.unsettled.add(batch);
+    }
+    try {
+      this.bufferedBytes += batch.add(item);
+    } finally {
+      // A refused first row leaves an empty batch: nothing to send, nothing to wait for.
+      if (batch.count === 0) {
+        state.open = undefined;
+        this.unsettled.delete(batch);
+      } else if (state.lingerTimer === undefined) {
+        state.lingerTimer = setTimeout(() => this.closeBatch(bucket), this.opts.lingerMs);
+      }
+    }
+    if (batch.sizeBytes >= this.opts.batchSizeBytes) this.closeBatch(bucket);
+  }
+
+  private checkUsable(): void {
+    if (this.fatal) throw this.fatal;
+    if (this.closed) throw new FlussError(Errors.CLIENT_CLOSED, "the writer is closed");
+  }
+
+  private bucketOf(item: T): number {
+    const keyed = this.ctx.bucketOf(item);
+    if (keyed !== undefined) return keyed;
+    return this.stickyBucket;
+  }
+
+  /** Close the open batch of a bucket: serialise it and queue it for sending. */
+  private closeBatch(bucket: number): void {
+    const state = this.buckets[bucket]!;
+    const batch = state.open;
+    if (!batch) return;
+    clearTimeout(state.lingerTimer);
+    state.open = undefined;
+    state.lingerTimer = undefined;
+    if (bucket === this.stickyBucket && this.buckets.length > 1) {
+      this.stickyBucket = (this.stickyBucket + 1) % this.buckets.length;
+    }
+    batch.close(this.opts.idempotence ? state.nextSequence++ : NO_BATCH_SEQUENCE);
+    state.queue.push(batch);
+    this.drain();
+  }
+
+  /** Send what can be sent: ready batches of unblocked buckets, grouped by leader. */
+  private drain(): void {
+    if (this.fatal) return;
+    if (this.opts.idempotence && this.writerId === undefined) {
+      this.initWriter();
+      return;
+    }
+    const now = this.clock.nowMs();
+    const byLeader = new Map<string, { batches: WriteBatch<T>[]; bytes: number }>();
+    let earliestBlocked = Number.POSITIVE_INFINITY;
+    for (const state of this.buckets) {
+      if (state.queue.length === 0 || state.inFlight >= this.opts.inFlightPerBucketMax) continue;
+      if (state.blockedUntilMs > now) {
+        earliestBlocked = Math.min(earliestBlocked, state.blockedUntilMs);
+        continue;
+      }
+      const batch = state.queue[0]!;
+      if (!this.encode(batch)) return;
+      let leader: string;
+      try {
+        leader = this.ctx.leaderKey(batch.bucket);
+      } catch (err) {
+        this.retryLater(batch, toFlussError(err));
+        continue;
+      }
+      const group = byLeader.get(leader) ?? { batches: [], bytes: 0 };
+      if (group.batches.length > 0 && group.bytes + batch.bytes!.byteLength > REQUEST_BYTES_MAX) continue;
+      state.queue.shift();
+      state.inFlight++;
+      batch.state = "in-flight";
+      batch.attempts++;
+      group.batches.push(batch);
+      group.bytes += batch.bytes!.byteLength;
+      byLeader.set(leader, group);
+    }
+    for (const [leader, group] of byLeader) void this.send(leader, group.batches);
+    if (earliestBlocked !== Number.POSITIVE_INFINITY) this.scheduleDrain(earliestBlocked - now);
+    // More ready batches than one request per leader carried: go again.
+    if (
+      byLeader.size > 0 &&
+      this.buckets.some((s) => s.queue.length > 0 && s.inFlight < this.opts.inFlightPerBucketMax)
+    ) {
+      queueMicrotask(() => this.drain());
+    }
+  }
+
+  /** Serialise a closed batch once (its bytes are reused by every retry). False: writer failed. */
+  private encode(batch: WriteBatch<T>): boolean {
+    if (batch.bytes) return true;
+    try {
+      batch.encode(this.writerId ?? NO_WRITER_ID);
+      return true;
+    } catch (err) {
+      this.failWriter(toFlussError(err));
+      return false;
+    }
+  }
+
+  private scheduleDrain(delayMs: number): void {
+    if (this.drainTimer) return;
+    this.drainTimer = setTimeout(
+      () => {
+        this.drainTimer = undefined;
+        this.drain();
+      },
+      Math.max(1, delayMs),
+    );
+  }
+
+  private initWriter(): void {
+    if (this.writerIdPromise) return;
+    this.writerIdPromise = this.ctx.initWriter();
+    this.writerIdPromise.then(
+      (id) => {
+        this.writerId = id;
+        this.drain();
+      },
+      (err: unknown) => {
+        this.writerIdPromise = undefined;
+        const e = toFlussError(err);
+        if (e.retriable) this.scheduleDrain(RETRY_BACKOFF_MS_MAX);
+        else this.failWriter(e);
+      },
+    );
+  }
+
+  private async send(leader: string, batches: WriteBatch<T>[]): Promise<void> {
+    let acks: BucketAck[];
+    try {
+      acks = await this.ctx.send(leader, this.opts.acks, batches);
+    } catch (err) {
+      const e = toFlussError(err);
+      for (const b of batches) this.onBatchError(b, e);
+      this.drain();
+      return;
+    }
+    const byBucket = new Map(acks.map((r) => [r.bucketId, r]));
+    for (const b of batches) {
+      const r = byBucket.get(b.bucket);
+      if (!r)
+        this.onBatchError(b, new FlussError(Errors.PROTOCOL_ERROR, `no response for bucket ${b.bucket}`));
+      else if (r.errorCode !== 0) this.onBatchError(b, errorFromCode(r.errorCode, r.errorMessage));
+      else this.onBatchDone(b, r.baseOffset);
+    }
+    this.drain();
+  }
+
+  private onBatchDone(b: WriteBatch<T>, baseOffset: bigint): void {
+    const state = this.buckets[b.bucket]!;
+    state.inFlight--;
+    state.backoffMs = RETRY_BACKOFF_MS_MIN;
+    this.release(b);
+    b.succeed(baseOffset);
+  }
+
+  private onBatchError(b: WriteBatch<T>, err: FlussError): void {
+    const state = this.buckets[b.bucket]!;
+    state.inFlight--;
+    if (err.is(Errors.DUPLICATE_SEQUENCE_EXCEPTION)) {
+      // Already stored by an earlier attempt whose answer was lost.
+      this.release(b);
+      b.succeed(-1n);
+      return;
+    }
+    // Out of order behind a failed earlier batch of the same bucket: resend after it.
+    const behindRetry =
+      err.is(Errors.OUT_OF_ORDER_SEQUENCE_EXCEPTION) && state.queue.some((q) => q.sequence < b.sequence);
+    if (err.retriable || behindRetry) this.retryLater(b, err);
+    else this.failWriter(err);
+  }
+
+  private retryLater(b: WriteBatch<T>, err: FlussError): void {
+    const state = this.buckets[b.bucket]!;
+    const age = this.clock.nowMs() - b.createdMs;
+    if (b.attempts > this.opts.retries || age > this.opts.deliveryTimeoutMs) {
+      this.failWriter(
+        new FlussError(
+          err.kind,
+          `gave up on a batch for bucket ${b.bucket} after ${b.attempts} attempts: ${err.message}`,
+        ),
+      );
+      return;
+    }
+    if (b.state === "in-flight") b.state = "ready";
+    if (!state.queue.includes(b)) {
+      state.queue.push(b);
+      state.queue.sort((x, y) => x.sequence - y.sequence);
+    }
+    state.blockedUntilMs = this.clock.nowMs() + state.backoffMs;
+    state.backoffMs = Math.min(RETRY_BACKOFF_MS_MAX, state.backoffMs * 2);
+    this.ctx.onRetriableError(err);
+    this.scheduleDrain(state.backoffMs);
+  }
+
+  private release(b: WriteBatch<T>): void {
+    this.unsettled.delete(b);
+    this.bufferedBytes -= b.sizeBytes;
+    const waiters = this.spaceWaiters.splice(0);
+    for (const w of waiters) w();
+  }
+
+  private failWriter(err: FlussError): void {
+    if (this.fatal) return;
+    this.fatal = err;
+    for (const state of this.buckets) {
+      clearTimeout(state.lingerTimer);
+      state.open = undefined;
+      state.queue.length = 0;
+    }
+    for (const b of this.unsettled) b.fail(err);
+    this.unsettled.clear();
+    this.bufferedBytes = 0;
+    for (const w of this.spaceWaiters.splice(0)) w();
+  }
+
+  /** Send everything buffered now and wait until all items written so far are acknowledged. */
+  async flush(): Promise<void> {
+    if (this.fatal) throw this.fatal;
+    const pending = [...this.unsettled];
+    for (let b = 0; b < this.buckets.length; b++) this.closeBatch(b);
+    try {
+      await Promise.all(pending.map((p) => p.done));
+    } catch (err) {
+      throw isFlussError(err) ? err : toFlussError(err);
+    }
+    if (this.fatal) throw this.fatal;
+  }
+
+  /** Flush, then refuse further writes. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      clearTimeout(this.drainTimer);
+    }
+  }
+
+  /** Bytes of items held in memory until acknowledged. */
+  get bufferedBytesNow(): number {
+    return this.bufferedBytes;
+  }
+}

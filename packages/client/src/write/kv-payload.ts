@@ -1,0 +1,40 @@
+// The payload of an upsert batch: key/value records already encoded (COMPACTED key and row; a
+// missing row is a delete), serialised as one Fluss KV record batch for PutKv.
+
+import { KvRecordBatchBuilder } from "@fluss-ts/common";
+import type { BatchPayload } from "./write-batch.ts";
+
+export interface KvItem {
+  /** COMPACTED encoding of the primary key (minus partition columns). */
+  readonly key: Uint8Array;
+  /** COMPACTED row, or null to delete the key. */
+  readonly row: Uint8Array | null;
+  /** Bucket chosen from the bucket key. */
+  readonly bucket: number;
+}
+
+export class KvPayload implements BatchPayload<KvItem> {
+  private readonly builder: KvRecordBatchBuilder;
+
+  constructor(schemaId: number) {
+    this.builder = new KvRecordBatchBuilder(schemaId);
+  }
+
+  add(item: KvItem): number {
+    const before = this.builder.sizeInBytes;
+    this.builder.append(item.key, item.row);
+    return this.builder.sizeInBytes - before;
+  }
+
+  get count(): number {
+    return this.builder.recordCount;
+  }
+
+  get sizeBytes(): number {
+    return this.builder.sizeInBytes;
+  }
+
+  encode(writerId: bigint, sequence: number): Uint8Array {
+    return this.builder.build({ writerId, batchSequence: sequence });
+  }
+}
