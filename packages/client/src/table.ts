@@ -12,8 +12,10 @@ import {
   type TableInfo,
   tablePathToString,
 } from "@fluss-ts/common";
-import { ApiKeys, create, FetchLogRequestSchema } from "@fluss-ts/rpc";
+import { ApiKeys, create, FetchLogRequestSchema, isFieldSet, PbValueSchema } from "@fluss-ts/rpc";
 import type { Admin } from "./admin.ts";
+import { Lookuper, PrefixLookuper } from "./lookup/lookup-api.ts";
+import { LookupBatcher } from "./lookup/lookuper.ts";
 import type { MetadataCache, TableRoute } from "./metadata.ts";
 import { resolveWriterOptions, type ScanOptions, type WriterOptions } from "./options.ts";
 import { LogScanner } from "./scan/log-scanner.ts";
@@ -21,7 +23,10 @@ import type { FetchBucketResponse, FetchRequestSpec, ScanContext } from "./scan/
 import { type Address, addressKey, parseAddress, type ServerPool } from "./server-pool.ts";
 import { AppendWriter } from "./write/append-writer.ts";
 import { ArrowPayload, type Row } from "./write/arrow-payload.ts";
+import { KvRowCodec } from "./write/kv-codec.ts";
+import { type KvItem, KvPayload } from "./write/kv-payload.ts";
 import { bucketFunction } from "./write/row-codec.ts";
+import { UpsertWriter } from "./write/upsert-writer.ts";
 import type { WriteContext } from "./write/write-context.ts";
 
 export interface TableDeps {
@@ -41,6 +46,8 @@ export class Table {
   private readonly deps: TableDeps;
   private route: TableRoute;
   private refreshing: Promise<void> | undefined;
+  private pointBatcher: LookupBatcher | undefined;
+  private prefixBatcher: LookupBatcher | undefined;
 
   constructor(deps: TableDeps, route: TableRoute) {
     this.deps = deps;
@@ -96,6 +103,79 @@ export class Table {
       },
     };
     return new AppendWriter(ctx, info, resolveWriterOptions(options));
+  }
+
+  /**
+   * A batching, idempotent writer for a primary-key table. With `targetColumns` it is a
+   * partial-update writer: rows set only those columns (the primary key among them).
+   */
+  newUpsertWriter(options: WriterOptions & { targetColumns?: readonly string[] } = {}): UpsertWriter {
+    const info = this.info;
+    const codec = new KvRowCodec(info, options.targetColumns ?? null);
+    const targetColumns = codec.targetColumns ? [...codec.targetColumns] : [];
+    const ctx: WriteContext<KvItem> = {
+      ...this.writeContextBase(),
+      bucketOf: (item) => item.bucket,
+      newPayload: () => new KvPayload(info.schemaId),
+      send: async (leader, acks, batches) => {
+        const resp = await this.deps.pool.request(parseAddress(leader), ApiKeys.PUT_KV, {
+          acks,
+          tableId: info.tableId,
+          timeoutMs: WRITE_TIMEOUT_MS,
+          targetColumns,
+          bucketsReq: batches.map((b) => ({ bucketId: b.bucket, records: b.bytes! })),
+        });
+        return resp.bucketsResp.map((r) => ({
+          bucketId: r.bucketId,
+          errorCode: r.errorCode,
+          errorMessage: r.errorMessage,
+          baseOffset: r.logEndOffset,
+        }));
+      },
+    };
+    return new UpsertWriter(ctx, info, codec, resolveWriterOptions(options));
+  }
+
+  /** Point lookups by primary key; concurrent calls share requests. */
+  newLookuper(): Lookuper {
+    this.pointBatcher ??= new LookupBatcher({
+      leaderKey: (bucket) => this.leaderKey(bucket),
+      onRetriableError: () => this.refreshRoute(),
+      send: async (leader, spec) => {
+        const resp = await this.deps.pool.request(parseAddress(leader), ApiKeys.LOOKUP, {
+          tableId: this.info.tableId,
+          bucketsReq: spec.buckets.map((b) => ({ bucketId: b.bucket, keys: b.keys })),
+        });
+        return resp.bucketsResp.map((r) => ({
+          bucket: r.bucketId,
+          errorCode: r.errorCode,
+          errorMessage: r.errorMessage,
+          values: r.values.map((v) => (isFieldSet(v, PbValueSchema.field.values) ? [v.values] : [])),
+        }));
+      },
+    });
+    return new Lookuper(this.info, this.pointBatcher);
+  }
+
+  /** Prefix lookups by the bucket key (a proper prefix of the primary key). */
+  newPrefixLookuper(lookupColumns: readonly string[]): PrefixLookuper {
+    this.prefixBatcher ??= new LookupBatcher({
+      leaderKey: (bucket) => this.leaderKey(bucket),
+      onRetriableError: () => this.refreshRoute(),
+      send: async (leader, spec) => {
+        const resp = await this.deps.pool.request(parseAddress(leader), ApiKeys.PREFIX_LOOKUP, {
+          tableId: this.info.tableId,
+          bucketsReq: spec.buckets.map((b) => ({ bucketId: b.bucket, keys: b.keys })),
+        });
+        return resp.bucketsResp.map((r) => ({
+          bucket: r.bucketId,
+          errorCode: r.errorCode,
+          errorMessage: r.errorMessage,
+          values: r.valueLists.map((l) => l.values),
+        }));
+      },
+    });
+    return new PrefixLookuper(this.info, lookupColumns, this.prefixBatcher);
   }
 
   /** Leader lookup, writer ids and route refresh: the same for every kind of writer. */

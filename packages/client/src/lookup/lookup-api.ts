@@ -1,0 +1,106 @@
+// The user-facing lookups of a primary-key table: a point lookup by the full primary key and a
+// prefix lookup by the bucket key. Keys are encoded as the server stores them (COMPACTED); values
+// come back as rows with the same value conventions as the scanner's.
+
+import {
+  bucketForKey,
+  CompactedKeyEncoder,
+  decodeCompactedRow,
+  decodeKvValue,
+  Errors,
+  FlussError,
+  type TableInfo,
+} from "@fluss-ts/common";
+import type { LookupBatcher } from "./lookuper.ts";
+
+export type Row = Record<string, unknown>;
+
+function rowDecoder(info: TableInfo): (value: Uint8Array) => Row {
+  const columns = info.descriptor.schema.columns;
+  const types = columns.map((c) => c.type);
+  return (value) => {
+    const { row } = decodeKvValue(value);
+    const values = decodeCompactedRow(types, row);
+    const out: Row = {};
+    for (let i = 0; i < columns.length; i++) out[columns[i]!.name] = values[i] ?? null;
+    return out;
+  };
+}
+
+function keyColumns(info: TableInfo): string[] {
+  const partition = new Set(info.descriptor.partitionKeys);
+  return info.descriptor.schema.primaryKey.filter((k) => !partition.has(k));
+}
+
+function requirePk(info: TableInfo): void {
+  if (info.descriptor.schema.primaryKey.length === 0) {
+    throw new FlussError(
+      Errors.NON_PRIMARY_KEY_TABLE_EXCEPTION,
+      `${info.path.table} has no primary key to look up`,
+    );
+  }
+}
+
+/** Point lookups by the full primary key. */
+export class Lookuper {
+  private readonly batcher: LookupBatcher;
+  private readonly keyEncoder: CompactedKeyEncoder;
+  private readonly bucketEncoder: CompactedKeyEncoder;
+  private readonly bucketCount: number;
+  private readonly decode: (value: Uint8Array) => Row;
+
+  constructor(info: TableInfo, batcher: LookupBatcher) {
+    requirePk(info);
+    const columns = info.descriptor.schema.columns;
+    const keys = keyColumns(info);
+    this.batcher = batcher;
+    this.keyEncoder = new CompactedKeyEncoder(columns, keys);
+    this.bucketEncoder = new CompactedKeyEncoder(
+      columns,
+      info.descriptor.bucketKeys.length > 0 ? info.descriptor.bucketKeys : keys,
+    );
+    this.bucketCount = info.bucketCount;
+    this.decode = rowDecoder(info);
+  }
+
+  /** The row stored under the key `key` names (its primary-key columns), or null. */
+  async lookup(key: Readonly<Record<string, unknown>>): Promise<Row | null> {
+    const bytes = this.keyEncoder.encode(key);
+    const bucket = bucketForKey(this.bucketEncoder.encode(key), this.bucketCount);
+    const values = await this.batcher.lookup(bucket, bytes);
+    return values.length === 0 ? null : this.decode(values[0]!);
+  }
+}
+
+/** Prefix lookups: all rows whose bucket key (a proper prefix of the primary key) matches. */
+export class PrefixLookuper {
+  private readonly batcher: LookupBatcher;
+  private readonly encoder: CompactedKeyEncoder;
+  private readonly bucketCount: number;
+  private readonly decode: (value: Uint8Array) => Row;
+
+  constructor(info: TableInfo, lookupColumns: readonly string[], batcher: LookupBatcher) {
+    requirePk(info);
+    const keys = keyColumns(info);
+    const bucketKeys = info.descriptor.bucketKeys.length > 0 ? info.descriptor.bucketKeys : keys;
+    const same = (a: readonly string[], b: readonly string[]) =>
+      a.length === b.length && a.every((x, i) => x === b[i]);
+    if (!same(lookupColumns, bucketKeys) || same(bucketKeys, keys)) {
+      throw new FlussError(
+        Errors.INVALID_ARGUMENT,
+        `a prefix lookup takes the bucket key (${bucketKeys.join(", ")}), which must be a proper prefix of the primary key (${keys.join(", ")})`,
+      );
+    }
+    this.batcher = batcher;
+    this.encoder = new CompactedKeyEncoder(info.descriptor.schema.columns, bucketKeys);
+    this.bucketCount = info.bucketCount;
+    this.decode = rowDecoder(info);
+  }
+
+  /** Every row whose bucket-key columns equal those of `prefix`. */
+  async lookup(prefix: Readonly<Record<string, unknown>>): Promise<Row[]> {
+    const bytes = this.encoder.encode(prefix);
+    const values = await this.batcher.lookup(bucketForKey(bytes, this.bucketCount), bytes);
+    return values.map(this.decode);
+  }
+}
