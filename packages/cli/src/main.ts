@@ -4,6 +4,7 @@
 import { Command, CommanderError } from "commander";
 import { registerConsume } from "./commands/consume.ts";
 import { registerDb } from "./commands/db.ts";
+import { registerKv } from "./commands/kv.ts";
 import { registerLocal } from "./commands/local.ts";
 import { registerProduce } from "./commands/produce.ts";
 import { registerTable } from "./commands/table.ts";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerTable(program);
   registerProduce(program);
   registerConsume(program);
+  registerKv(program);
   return program;
 }
 
