@@ -1,5 +1,41 @@
 // Public entry of @fluss-ts/storage: the log tablet of one bucket (segments, indexes, recovery,
 // retention, idempotent writers). Segment and index internals are not exported.
+
+// KV tablets of primary-key tables: store (lmdb), pre-write buffer, merge engines, snapshots.
+export {
+  isKvOptionKey,
+  resolveKvOptions,
+  validateKvTable,
+} from "./kv/kv-options.ts";
+export { SNAPSHOTS_RETAINED_DEFAULT, type SnapshotTarget } from "./kv/kv-snapshots.ts";
+export { KV_KEY_BYTES_MAX } from "./kv/kv-store.ts";
+export {
+  type KvScan,
+  KvTablet,
+  type KvTabletOptions,
+  type KvTabletStats,
+  PRE_WRITE_BUFFER_BYTES_DEFAULT,
+} from "./kv/kv-tablet.ts";
+export { createRowMerger, type RowMerger } from "./kv/merge/row-merger.ts";
+export { LocalRemoteSnapshotStore, type RemoteSnapshotStore } from "./kv/snapshot-store.ts";
+export {
+  AGG_FUNCTIONS,
+  type AggFunctionName,
+  type AggregationSpec,
+  type ChangelogImage,
+  type DeleteBehavior,
+  type IdAllocator,
+  KV_OPTION,
+  type KvOptions,
+  type MergeEngine,
+  type MergeEngineKind,
+  type PutOptions,
+  type PutResult,
+  type Row,
+  type SnapshotFile,
+  type SnapshotManifest,
+  type SnapshotScope,
+} from "./kv/types.ts";
 export {
   type FlushMode,
   type FlushPolicy,

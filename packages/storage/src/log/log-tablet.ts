@@ -212,6 +212,32 @@ export class LogTablet {
     return { firstOffset: first, lastOffset: offset - 1n, logEndOffset: this.leo, duplicate: false };
   }
 
+  /**
+   * Idempotence check for a batch this tablet is about to build from another write (a primary-key
+   * table's changelog from its KV batch), before any work is done for it: the offsets of the
+   * retained batch that (writerId, batchSequence) duplicates, or null when the sequence is the
+   * next one. Throws OUT_OF_ORDER_SEQUENCE_EXCEPTION otherwise. Does not change the state.
+   */
+  checkWriterSequence(writerId: bigint, batchSequence: number): AppendInfo | null {
+    this.assertUsable();
+    if (writerId === NO_WRITER_ID) return null;
+    const duplicate = this.writers.check([{ writerId, batchSequence }]);
+    if (duplicate === null) return null;
+    this.counters.duplicates++;
+    return {
+      firstOffset: duplicate.firstOffset,
+      lastOffset: duplicate.lastOffset,
+      logEndOffset: this.leo,
+      duplicate: true,
+    };
+  }
+
+  /** Resolves once every byte below `offset` is durable under the flush mode (as append does). */
+  whenDurable(offset: bigint): Promise<void> {
+    this.assertUsable();
+    return this.durable(offset);
+  }
+
   /** Commit timestamps never go backwards, even if the clock does. */
   private nextCommitTimestamp(): bigint {
     const now = BigInt(Math.trunc(this.clock.nowMs()));

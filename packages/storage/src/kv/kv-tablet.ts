@@ -1,0 +1,371 @@
+// The KV tablet of one primary-key bucket (Fluss KvTablet): the KV store (lmdb), its pre-write
+// buffer, and the bucket's log tablet, which holds the changelog.
+// Write path (putAsLeader): verify the KV batch (CRC); idempotence first — a retried batch is
+// answered with the original offsets and NOT merged again, an out-of-order one refused; merge
+// every record against the current value and stage the results (kv-write-path.ts); append ONE
+// ARROW changelog batch with the KV batch's writer id and sequence (an empty batch when nothing
+// changed: it still takes one offset and advances the writer's sequence). Everything from the
+// first read to the synchronous part of the log append runs without an await, so concurrent
+// calls never interleave; a failed append rolls the staged values back.
+// Read path: lookups, prefix lookups and scans read the store only, which holds exactly the
+// changelog below the high watermark (flushed from the buffer as it moves), so they never see
+// uncommitted data.
+// Recovery at open: the store (local, restored from the newest snapshot, or empty; kv-open.ts),
+// then the changelog from its applied offset (kv-recovery.ts).
+// After a store failure the tablet refuses all further work with that failure.
+
+import fs from "node:fs";
+import {
+  assert,
+  type Clock,
+  Errors,
+  FlussError,
+  invalidArgument,
+  readKvRecordBatch,
+  type Schema,
+} from "@fluss-ts/common";
+import type { LogTablet } from "../log/log-tablet.ts";
+import { AutoIncrement } from "./auto-increment.ts";
+import { openStore, removeOpenMarker, stagingDirOf } from "./kv-open.ts";
+import { validateKvTable } from "./kv-options.ts";
+import { RECOVERY_READ_BYTES_DEFAULT, replayChangelog } from "./kv-recovery.ts";
+import { type SnapshotTarget, takeSnapshot } from "./kv-snapshots.ts";
+import type { KvStore } from "./kv-store.ts";
+import { KvWritePath } from "./kv-write-path.ts";
+import { createRowMerger, type RowMerger } from "./merge/row-merger.ts";
+import { PreWriteBuffer } from "./pre-write-buffer.ts";
+import { RowCodec } from "./row-codec.ts";
+import type { IdAllocator, KvOptions, PutOptions, PutResult, SnapshotManifest } from "./types.ts";
+
+/** Default bound of the pre-write buffer. */
+export const PRE_WRITE_BUFFER_BYTES_DEFAULT = 256 * 1024 * 1024;
+/** Distinct target-column sets whose mergers are cached. */
+const MERGERS_CACHED_MAX = 16;
+
+export interface KvTabletOptions {
+  readonly dir: string;
+  readonly log: LogTablet;
+  readonly schema: Schema;
+  readonly schemaId: number;
+  readonly options: KvOptions;
+  readonly clock: Clock;
+  /** Required when the table has an auto-increment column. */
+  readonly idAllocator?: IdAllocator | null;
+  readonly preWriteBufferBytesMax?: number;
+  /** Partition key columns (left out of the stored key). */
+  readonly partitionKeys?: readonly string[];
+  /** Remote snapshots: restored from when the local store is unusable, taken by snapshot(). */
+  readonly snapshots?: SnapshotTarget | null;
+  /** Flush to the store whenever the log's high watermark grows (default true). */
+  readonly followHighWatermark?: boolean;
+  readonly recoveryReadBytes?: number;
+}
+
+export interface KvScan {
+  /** The scan holds exactly the changelog below this offset. */
+  readonly logOffset: bigint;
+  readonly rowCount: bigint | null;
+  /** Stored values (i16 schema id + row), in key order; ending the iteration frees the view. */
+  readonly values: Iterable<Uint8Array>;
+}
+
+export interface KvTabletStats {
+  readonly appliedLogOffset: bigint;
+  readonly rowCount: bigint | null;
+  readonly preWriteBufferBytes: number;
+  readonly preWriteBufferEntries: number;
+  readonly puts: number;
+  readonly duplicates: number;
+  readonly recoveredRecords: number;
+  /** Why the local store was replaced at open, or null. */
+  readonly discardedLocalStore: string | null;
+}
+
+export class KvTablet {
+  readonly dir: string;
+  readonly log: LogTablet;
+  readonly schema: Schema;
+  readonly schemaId: number;
+  readonly options: KvOptions;
+  private readonly clock: Clock;
+  private readonly store: KvStore;
+  private readonly buffer: PreWriteBuffer;
+  private readonly codec: RowCodec;
+  private readonly writePath: KvWritePath;
+  private readonly autoIncrement: AutoIncrement | null;
+  private readonly snapshots: SnapshotTarget | null;
+  private readonly mergers = new Map<string, RowMerger>();
+  private readonly counters = { puts: 0, duplicates: 0, recoveredRecords: 0 };
+  private discarded: string | null = null;
+  private latest: SnapshotManifest | null = null;
+  private snapshotRunning: Promise<SnapshotManifest> | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private failure: FlussError | null = null;
+  private closed = false;
+
+  private constructor(o: KvTabletOptions, store: KvStore) {
+    this.dir = o.dir;
+    this.log = o.log;
+    this.schema = o.schema;
+    this.schemaId = o.schemaId;
+    this.options = o.options;
+    this.clock = o.clock;
+    this.store = store;
+    this.snapshots = o.snapshots ?? null;
+    this.buffer = new PreWriteBuffer(o.preWriteBufferBytesMax ?? PRE_WRITE_BUFFER_BYTES_DEFAULT);
+    this.codec = new RowCodec(o.schema, o.schemaId, o.partitionKeys ?? []);
+    this.autoIncrement = AutoIncrement.of(o.schema, o.options.autoIncrementColumns, o.idAllocator ?? null);
+    this.writePath = new KvWritePath({
+      codec: this.codec,
+      buffer: this.buffer,
+      store: () => this.store,
+      image: o.options.changelogImage,
+      autoIncrement: this.autoIncrement,
+    });
+  }
+
+  /** Open the tablet in `dir`: put a store in place, replay the changelog, follow the HW. */
+  static async open(o: KvTabletOptions): Promise<KvTablet> {
+    if (o.schema.primaryKey.length === 0) throw invalidArgument("a kv tablet needs a primary-key table");
+    validateKvTable(o.schema, o.options, o.partitionKeys ?? []);
+    fs.mkdirSync(o.dir, { recursive: true });
+    const opened = await openStore(o.dir, o.log, o.snapshots ?? null, o.clock.nowMs());
+    let tablet: KvTablet;
+    try {
+      tablet = new KvTablet(o, opened.store);
+      tablet.discarded = opened.discarded;
+      tablet.latest = opened.restored;
+      await tablet.recover(o.recoveryReadBytes ?? RECOVERY_READ_BYTES_DEFAULT);
+    } catch (err) {
+      await opened.store.close();
+      removeOpenMarker(o.dir);
+      throw err;
+    }
+    if (o.followHighWatermark !== false) {
+      tablet.unsubscribe = o.log.onHighWatermark((e) => tablet.flushQuietly(e.highWatermark));
+    }
+    return tablet;
+  }
+
+  private async recover(readBytes: number): Promise<void> {
+    if (this.options.changelogImage === "WAL" && this.store.state.rowCount !== null) {
+      this.store.write([], { appliedLogOffset: this.store.state.appliedLogOffset, rowCount: null });
+    }
+    const r = await replayChangelog({
+      log: this.log,
+      store: this.store,
+      buffer: this.buffer,
+      codec: this.codec,
+      readBytes,
+    });
+    this.counters.recoveredRecords = r.appliedRecords + r.stagedRecords;
+    if (this.snapshots !== null && this.latest === null) {
+      this.latest = (await this.snapshots.remote.list(this.snapshots.scope)).at(-1) ?? null;
+    }
+  }
+
+  get appliedLogOffset(): bigint {
+    return this.store.state.appliedLogOffset;
+  }
+
+  /** Rows in the store (FULL changelog image), else null. */
+  get rowCount(): bigint | null {
+    return this.store.state.rowCount;
+  }
+
+  private assertUsable(): void {
+    if (this.failure !== null) throw this.failure;
+    if (this.closed) throw new FlussError(Errors.KV_STORAGE_EXCEPTION, `kv tablet ${this.dir} is closed`);
+  }
+
+  private mergerFor(targetColumns: readonly number[] | null): RowMerger {
+    const id = targetColumns === null ? "*" : targetColumns.join(",");
+    let merger = this.mergers.get(id);
+    if (merger === undefined) {
+      merger = createRowMerger(this.options, this.schema, targetColumns);
+      if (this.mergers.size >= MERGERS_CACHED_MAX) this.mergers.clear();
+      this.mergers.set(id, merger);
+    }
+    return merger;
+  }
+
+  private checkSchemaId(schemaId: number): void {
+    if (schemaId !== this.schemaId) {
+      throw new FlussError(
+        Errors.SCHEMA_NOT_EXIST,
+        `kv batch has schema id ${schemaId}; this tablet accepts schema id ${this.schemaId}`,
+      );
+    }
+  }
+
+  /**
+   * Apply one KV batch as the bucket leader; resolves once its changelog batch is appended (and
+   * durable under the log's flush mode). `targetColumns` are column indexes of a partial update.
+   */
+  async putAsLeader(
+    kvBatch: Uint8Array,
+    targetColumns: readonly number[] | null,
+    opts: PutOptions,
+  ): Promise<PutResult> {
+    this.assertUsable();
+    const batch = readKvRecordBatch(kvBatch, { verifyCrc: true });
+    if (batch.sizeInBytes !== kvBatch.byteLength) {
+      throw new FlussError(
+        Errors.CORRUPT_RECORD_EXCEPTION,
+        `${kvBatch.byteLength - batch.sizeInBytes} bytes after the kv batch`,
+      );
+    }
+    this.checkSchemaId(batch.schemaId);
+    const duplicate = this.log.checkWriterSequence(batch.writerId, batch.batchSequence);
+    if (duplicate !== null) {
+      this.counters.duplicates++;
+      await this.log.whenDurable(duplicate.lastOffset + 1n);
+      return { ...duplicate, logEndOffset: this.log.logEndOffset };
+    }
+    this.buffer.checkAdmission(batch.sizeInBytes);
+    this.autoIncrement?.checkTargets(targetColumns);
+    const merger = this.mergerFor(targetColumns);
+    const start = this.log.logEndOffset;
+    let appended: Promise<{ firstOffset: bigint; lastOffset: bigint; duplicate: boolean }>;
+    try {
+      const changelog = this.writePath.stage(batch, merger, start);
+      const logBatch = changelog.build({
+        schemaId: this.schemaId,
+        compression: opts.compression,
+        writerId: batch.writerId,
+        batchSequence: batch.batchSequence,
+      });
+      appended = this.log.append(
+        logBatch,
+        opts.leaderEpoch === undefined ? {} : { leaderEpoch: opts.leaderEpoch },
+      );
+    } catch (err) {
+      this.buffer.truncateTo(start);
+      throw err;
+    }
+    const written = this.log.logEndOffset > start;
+    if (!written) this.buffer.truncateTo(start); // the append failed before writing: undo now
+    try {
+      const info = await appended;
+      assert(info.firstOffset === start && !info.duplicate, "the changelog batch lands where it was staged");
+      this.counters.puts++;
+      return {
+        firstOffset: info.firstOffset,
+        lastOffset: info.lastOffset,
+        logEndOffset: this.log.logEndOffset,
+        duplicate: false,
+      };
+    } catch (err) {
+      if (written && !this.closed) this.buffer.truncateTo(start); // durability failed: the log is unusable now
+      throw err;
+    }
+  }
+
+  /** Flush everything staged below `highWatermark` into the store. */
+  onHighWatermark(highWatermark: bigint): void {
+    this.assertUsable();
+    const end = this.log.logEndOffset;
+    const upTo = highWatermark < end ? highWatermark : end;
+    try {
+      this.buffer.flush(upTo, this.store);
+    } catch (err) {
+      this.failure = new FlussError(
+        Errors.KV_STORAGE_EXCEPTION,
+        `kv flush in ${this.dir} failed: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+      throw this.failure;
+    }
+  }
+
+  private flushQuietly(highWatermark: bigint): void {
+    if (this.closed || this.failure !== null) return;
+    try {
+      this.onHighWatermark(highWatermark);
+    } catch {
+      // recorded in this.failure: every later call on the tablet reports it
+    }
+  }
+
+  /** Stored values (i16 schema id + row) of `keys`, null where absent. Never above the HW. */
+  lookup(keys: readonly Uint8Array[]): (Uint8Array | null)[] {
+    this.assertUsable();
+    return keys.map((k) => (k.byteLength === 0 ? null : this.store.get(k)));
+  }
+
+  /** For each prefix (e.g. a bucket key that prefixes the primary key), every stored value under it. */
+  prefixLookup(prefixes: readonly Uint8Array[]): Uint8Array[][] {
+    this.assertUsable();
+    return prefixes.map((p) => {
+      if (p.byteLength === 0) throw invalidArgument("a lookup prefix must not be empty");
+      return [...this.store.prefixScan(p)].map((e) => e.value);
+    });
+  }
+
+  /** A consistent scan of every stored value, with the log offset it corresponds to. */
+  scan(): KvScan {
+    this.assertUsable();
+    const { state, entries } = this.store.snapshotScan();
+    function* values(): Generator<Uint8Array> {
+      for (const e of entries) yield e.value;
+    }
+    return { logOffset: state.appliedLogOffset, rowCount: state.rowCount, values: values() };
+  }
+
+  /** The first `limit` stored values in key order. */
+  limitScan(limit: number): Uint8Array[] {
+    this.assertUsable();
+    if (!Number.isSafeInteger(limit) || limit < 0)
+      throw invalidArgument(`scan limit ${limit} is not a count`);
+    return [...this.store.scan(limit)].map((e) => e.value);
+  }
+
+  /** Take a snapshot into the configured remote store (one at a time); returns its manifest. */
+  snapshot(): Promise<SnapshotManifest> {
+    this.assertUsable();
+    const target = this.snapshots;
+    if (target === null) throw invalidArgument(`kv tablet ${this.dir} has no snapshot target`);
+    if (this.snapshotRunning !== null) return this.snapshotRunning;
+    const latest = this.latest;
+    if (latest !== null && latest.logOffset === this.appliedLogOffset) return Promise.resolve(latest);
+    const id = latest === null ? 0 : latest.snapshotId + 1;
+    const run = takeSnapshot(this.store, stagingDirOf(this.dir), target, id, this.clock.nowMs());
+    this.snapshotRunning = run
+      .then((m) => {
+        this.latest = m;
+        return m;
+      })
+      .finally(() => {
+        this.snapshotRunning = null;
+      });
+    return this.snapshotRunning;
+  }
+
+  /** The newest snapshot taken, restored or found in the remote store at open. */
+  latestSnapshot(): SnapshotManifest | null {
+    return this.latest;
+  }
+
+  stats(): KvTabletStats {
+    return {
+      appliedLogOffset: this.store.state.appliedLogOffset,
+      rowCount: this.store.state.rowCount,
+      preWriteBufferBytes: this.buffer.pendingBytes,
+      preWriteBufferEntries: this.buffer.size,
+      ...this.counters,
+      discardedLocalStore: this.discarded,
+    };
+  }
+
+  /** Stop following the log and close the store (staged values are rebuilt from the log at open). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe?.();
+    await this.snapshotRunning?.catch(() => undefined);
+    await this.store.close();
+    removeOpenMarker(this.dir);
+  }
+}

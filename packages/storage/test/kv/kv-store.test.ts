@@ -1,0 +1,132 @@
+// The lmdb store and the pre-write buffer on their own: one transaction per write with its state,
+// prefix and snapshot scans, hot backup; newest-wins reads, offset-ordered flush, truncation,
+// backpressure.
+
+import { Errors, isFlussError } from "@fluss-ts/common";
+import { afterAll, describe, expect, it } from "vitest";
+import { KvStore, prefixEnd } from "../../src/kv/kv-store.ts";
+import { ENTRY_OVERHEAD_BYTES, PreWriteBuffer } from "../../src/kv/pre-write-buffer.ts";
+import { removeTempDirs, tempDir } from "../helpers.ts";
+
+afterAll(removeTempDirs);
+
+const b = (...bytes: number[]): Uint8Array => Uint8Array.from(bytes);
+const text = (v: Uint8Array | null | undefined): string | null | undefined =>
+  v === null || v === undefined ? v : Buffer.from(v).toString();
+const val = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
+
+describe("KvStore", () => {
+  it("writes data and state in one transaction; reopen sees both", async () => {
+    const dir = await tempDir("fluss-kvstore-");
+    const store = KvStore.open(dir);
+    expect(store.state).toEqual({ appliedLogOffset: 0n, rowCount: 0n });
+    store.write(
+      [
+        { key: b(1, 1), value: val("a") },
+        { key: b(1, 2), value: val("b") },
+        { key: b(2), value: val("c") },
+        { key: b(1, 1), value: null },
+      ],
+      { appliedLogOffset: 4n, rowCount: 2n },
+    );
+    expect(text(store.get(b(1, 1)))).toBeNull();
+    expect(text(store.get(b(1, 2)))).toBe("b");
+    expect(text(store.getFast(b(2)))).toBe("c");
+    expect([...store.prefixScan(b(1))].map((e) => text(e.value))).toEqual(["b"]);
+    expect([...store.scan()].map((e) => text(e.value))).toEqual(["b", "c"]);
+    await store.close();
+    const again = KvStore.open(dir);
+    expect(again.state).toEqual({ appliedLogOffset: 4n, rowCount: 2n });
+    expect(again.count()).toBe(2);
+    await again.close();
+  });
+
+  it("a snapshot scan keeps its view while writes continue; a backup opens on its own", async () => {
+    const dir = await tempDir("fluss-kvstore-");
+    const store = KvStore.open(`${dir}/db`);
+    store.write([{ key: b(1), value: val("one") }], { appliedLogOffset: 1n, rowCount: 1n });
+    const view = store.snapshotScan();
+    store.write([{ key: b(2), value: val("two") }], { appliedLogOffset: 2n, rowCount: 2n });
+    expect(view.state.appliedLogOffset).toBe(1n);
+    expect([...view.entries].map((e) => text(e.value))).toEqual(["one"]);
+    await store.backup(`${dir}/copy`);
+    store.write([{ key: b(3), value: val("three") }], { appliedLogOffset: 3n, rowCount: 3n });
+    const copy = KvStore.open(`${dir}/copy`, { readOnly: true });
+    expect(copy.state.appliedLogOffset).toBe(2n);
+    expect([...copy.scan()].length).toBe(2);
+    await copy.close();
+    await store.close();
+    expect(isFlussError(catchOf(() => store.get(b(1))))).toBe(true);
+  });
+
+  it("prefix ends carry over 0xff bytes", () => {
+    expect(prefixEnd(b(1, 0xff))).toEqual(b(2));
+    expect(prefixEnd(b(0xff, 0xff))).toBeNull();
+  });
+});
+
+function catchOf(f: () => unknown): unknown {
+  try {
+    f();
+    return null;
+  } catch (err) {
+    return err;
+  }
+}
+
+describe("PreWriteBuffer", () => {
+  it("serves the newest entry per key and flushes below an offset in order, with the state", async () => {
+    const store = KvStore.open(await tempDir("fluss-kvbuf-"));
+    const buf = new PreWriteBuffer(1 << 20);
+    buf.stage("insert", b(1), val("a"), 0n);
+    buf.stage("update", b(1), val("b"), 2n);
+    buf.stage("insert", b(2), val("x"), 3n);
+    buf.stage("delete", b(1), null, 4n);
+    expect(buf.get(b(1))).toBeNull(); // staged delete
+    expect(buf.get(b(9))).toBeUndefined();
+    expect(buf.flush(3n, store)).toBe(2);
+    expect(store.state).toEqual({ appliedLogOffset: 3n, rowCount: 1n });
+    expect(text(store.get(b(1)))).toBe("b");
+    expect(buf.get(b(1))).toBeNull(); // the delete at 4 is still staged and wins
+    expect(text(buf.get(b(2)))).toBe("x");
+    expect(buf.flush(10n, store)).toBe(2);
+    expect(store.state).toEqual({ appliedLogOffset: 10n, rowCount: 1n });
+    expect(store.get(b(1))).toBeNull();
+    expect([buf.size, buf.pendingBytes]).toEqual([0, 0]);
+    await store.close();
+  });
+
+  it("truncation drops entries at or above an offset and restores the previous value", () => {
+    const buf = new PreWriteBuffer(1 << 20);
+    buf.stage("insert", b(1), val("a"), 0n);
+    buf.stage("update", b(1), val("b"), 5n);
+    buf.stage("insert", b(2), val("c"), 6n);
+    buf.truncateTo(5n);
+    expect(text(buf.get(b(1)))).toBe("a");
+    expect(buf.get(b(2))).toBeUndefined();
+    expect(buf.size).toBe(1);
+    buf.stage("update", b(1), val("again"), 5n); // the offsets are free again
+    expect(text(buf.get(b(1)))).toBe("again");
+  });
+
+  it("refuses a batch with STORAGE_BACKPRESSURE_EXCEPTION once over its bound, never when empty", () => {
+    const buf = new PreWriteBuffer(2 * ENTRY_OVERHEAD_BYTES);
+    buf.checkAdmission(10 * ENTRY_OVERHEAD_BYTES); // empty: a big batch is let through
+    buf.stage("insert", b(1), val("a"), 0n);
+    buf.checkAdmission(10);
+    buf.stage("insert", b(2), val("b"), 1n);
+    const err = catchOf(() => buf.checkAdmission(10));
+    expect(isFlussError(err) && err.is(Errors.STORAGE_BACKPRESSURE_EXCEPTION)).toBe(true);
+    expect(isFlussError(err) && err.retriable).toBe(true);
+  });
+
+  it("a failed store write leaves the buffer as it was", async () => {
+    const store = KvStore.open(await tempDir("fluss-kvbuf-"));
+    const buf = new PreWriteBuffer(1 << 20);
+    buf.stage("insert", b(1), val("a"), 0n);
+    await store.close();
+    expect(isFlussError(catchOf(() => buf.flush(1n, store)))).toBe(true);
+    expect(text(buf.get(b(1)))).toBe("a");
+    expect(buf.size).toBe(1);
+  });
+});
