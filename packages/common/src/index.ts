@@ -32,6 +32,7 @@ export {
   projectRecordBatchMessage,
 } from "./arrow/projection.ts";
 export { type JsonValue, type OutputRow, type RowValue, readRows, rowToJson } from "./arrow/row-reader.ts";
+export * from "./bytes.ts";
 export * from "./clock.ts";
 export * from "./errors.ts";
 export * from "./options.ts";

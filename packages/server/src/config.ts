@@ -32,6 +32,10 @@ export interface ServerConfig {
   rpcFrameBytesMax: number;
   rpcConnectionsMax: number;
   rpcRequestsInFlightPerConnectionMax: number;
+  /** Root of KV snapshots (and later tiered log segments); default `<dataDir>/remote`. */
+  remoteDataDir: string | null;
+  kvSnapshotIntervalMs: number;
+  kvSnapshotsRetained: number;
   /** Prometheus metrics port; 0 disables the endpoint. */
   metricsPort: number;
   logLevel: string;
@@ -61,6 +65,9 @@ export function defaultServerConfig(): ServerConfig {
     rpcFrameBytesMax: 128 * 1024 * 1024,
     rpcConnectionsMax: 10_000,
     rpcRequestsInFlightPerConnectionMax: 256,
+    remoteDataDir: null,
+    kvSnapshotIntervalMs: 10 * 60_000,
+    kvSnapshotsRetained: 2,
     metricsPort: 0,
     logLevel: "info",
   };
@@ -127,6 +134,15 @@ const setters: Readonly<Record<string, Setter>> = {
   },
   "rpc.max-connections": (c, v) => {
     c.rpcConnectionsMax = int(1, 1_000_000)(v);
+  },
+  "remote.data.dir": (c, v) => {
+    c.remoteDataDir = v;
+  },
+  "kv.snapshot.interval": (c, v) => {
+    c.kvSnapshotIntervalMs = parseDurationMs(v);
+  },
+  "kv.snapshot.num-retained": (c, v) => {
+    c.kvSnapshotsRetained = int(1, 1000)(v);
   },
   "metrics.port": (c, v) => {
     c.metricsPort = int(0, 65535)(v);

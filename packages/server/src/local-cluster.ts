@@ -94,6 +94,7 @@ export class LocalCluster {
           clock,
           logger: o.logger,
           extraServices: (rpc) => registerMetadataService(rpc, coord),
+          idRanges: coord,
         });
         started.push(ts);
         await coord.registerTabletServer(ts);

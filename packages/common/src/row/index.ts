@@ -34,3 +34,4 @@ export {
 export { decodeKvValue, encodeKvValue, KV_VALUE_SCHEMA_ID_SIZE } from "./kv-value.ts";
 export type { RowInput } from "./row-input.ts";
 export { valuesOf } from "./row-input.ts";
+export { buildValueRecordBatch, readValueRecordBatch } from "./value-record-batch.ts";

@@ -362,6 +362,11 @@ export class Coordinator {
     return { info: tableInfoOf(reg), buckets };
   }
 
+  /** Reserve `count` auto-increment ids of a table column; returns the first. Never reused. */
+  allocateIdRange(tableId: bigint, column: string, count: number): Promise<bigint> {
+    return this.queue.run(() => this.store.nextId(`auto-increment/${tableId}/${column}`, count));
+  }
+
   /** A fresh writer id for an idempotent writer; never reused, also across restarts. */
   allocateWriterId(): Promise<bigint> {
     return this.queue.run(() => this.store.nextId("writer"));

@@ -1,6 +1,8 @@
 // Checks a table descriptor at CREATE TABLE and resolves its defaults (bucket count, replication
-// factor). Every refusal is an INVALID_TABLE_EXCEPTION or INVALID_CONFIG_EXCEPTION naming what is
-// wrong, so a user fixes the definition in one try. Pure: no I/O.
+// factor, the bucket key of a primary-key table). Every refusal is an INVALID_TABLE_EXCEPTION or
+// INVALID_CONFIG_EXCEPTION naming what is wrong, so a user fixes the definition in one try.
+// Log options are checked by common's option table, KV options (merge engine, aggregation
+// functions, delete behaviour, changelog image, auto-increment) by storage's KV rules. Pure: no I/O.
 
 import {
   Errors,
@@ -10,6 +12,7 @@ import {
   validateName,
   validateTableOptions,
 } from "@fluss-ts/common";
+import { isKvOptionKey, resolveKvOptions, validateKvTable } from "@fluss-ts/storage";
 
 export interface TableDefaults {
   defaultBucketNumber: number;
@@ -48,9 +51,14 @@ export function resolveTable(
   validateName("table", table);
   if (d.schema.columns.length === 0) throw invalidTable("a table needs at least one column");
   const isPk = d.schema.primaryKey.length > 0;
-  if (isPk) throw invalidTable("primary-key tables are not supported yet");
   if (d.partitionKeys.length > 0) throw invalidTable("partitioned tables are not supported yet");
   checkKeyColumns(d, d.bucketKeys, "bucket key");
+  for (const k of d.schema.primaryKey) {
+    const column = d.schema.columns.find((c) => c.name === k);
+    if (!column) throw invalidTable(`primary key column '${k}' does not exist in the schema`);
+    if (column.type.nullable) throw invalidTable(`primary key column '${k}' must be NOT NULL`);
+  }
+  const bucketKeys = isPk && d.bucketKeys.length === 0 ? physicalKey(d) : d.bucketKeys;
   const bucketCount = d.bucketCount ?? env.defaultBucketNumber;
   if (!Number.isInteger(bucketCount) || bucketCount < 1 || bucketCount > env.bucketCountMax) {
     throw new FlussError(
@@ -58,7 +66,14 @@ export function resolveTable(
       `bucket count must be in [1, ${env.bucketCountMax}], got ${bucketCount}`,
     );
   }
-  const properties = validateTableOptions(d.properties, isPk);
+  const logProperties: Record<string, string> = {};
+  const kvProperties: Record<string, string> = {};
+  for (const [k, v] of Object.entries(d.properties)) {
+    if (isKvOptionKey(k)) kvProperties[k] = v;
+    else logProperties[k] = v;
+  }
+  const properties = { ...validateTableOptions(logProperties, isPk), ...kvProperties };
+  validateKvTable(d.schema, resolveKvOptions(kvProperties), d.partitionKeys, bucketKeys);
   const rfText = properties["table.replication.factor"];
   const replicationFactor = rfText === undefined ? env.defaultReplicationFactor : Number(rfText);
   if (replicationFactor > env.liveTabletServers) {
@@ -73,5 +88,10 @@ export function resolveTable(
       properties[key] = def.defaultValue;
     }
   }
-  return { descriptor: { ...d, properties, bucketCount }, bucketCount, replicationFactor };
+  return { descriptor: { ...d, properties, bucketKeys, bucketCount }, bucketCount, replicationFactor };
+}
+
+/** The primary key without partition columns: what a primary-key table is bucketed by by default. */
+function physicalKey(d: TableDescriptor): string[] {
+  return d.schema.primaryKey.filter((k) => !d.partitionKeys.includes(k));
 }

@@ -265,10 +265,10 @@ export class LocalMetadataStore implements MetadataStore {
     await this.persist();
   }
 
-  async nextId(counter: "table" | "partition" | "writer"): Promise<bigint> {
-    const next = (this.counters.get(counter) ?? 0n) + 1n;
-    this.counters.set(counter, next);
+  async nextId(counter: string, count = 1): Promise<bigint> {
+    const first = (this.counters.get(counter) ?? 0n) + 1n;
+    this.counters.set(counter, first + BigInt(count) - 1n);
     await this.persist();
-    return next;
+    return first;
   }
 }

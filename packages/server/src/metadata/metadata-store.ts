@@ -83,6 +83,9 @@ export interface MetadataStore {
   /** Record leadership of many buckets in one durable write. */
   putLeaderAndIsr(entries: ReadonlyArray<readonly [BucketKey, LeaderAndIsr]>): Promise<void>;
 
-  /** Next value of a named counter (table ids, partition ids, writer ids), starting at 1. */
-  nextId(counter: "table" | "partition" | "writer"): Promise<bigint>;
+  /**
+   * Reserve `count` consecutive values of a named counter (table, partition and writer ids,
+   * auto-increment ranges); returns the first. Counters start at 1 and never go back.
+   */
+  nextId(counter: string, count?: number): Promise<bigint>;
 }

@@ -15,9 +15,17 @@ import {
   splitBatches,
   toFlussError,
 } from "@fluss-ts/common";
-import { type LogConfigInput, LogTablet } from "@fluss-ts/storage";
+import {
+  KvTablet,
+  LocalRemoteSnapshotStore,
+  type LogConfigInput,
+  LogTablet,
+  type RemoteSnapshotStore,
+  resolveKvOptions,
+} from "@fluss-ts/storage";
 import type { ReplicaAssignment, ReplicaRef } from "../coordinator/coordinator.ts";
 import type { Logger } from "../logging.ts";
+import { type IdRangeSource, RangeIdAllocator } from "./id-allocator.ts";
 import { Replica, type ReplicaId, replicaKey } from "./replica.ts";
 
 export interface ReplicaManagerOptions {
@@ -28,6 +36,11 @@ export interface ReplicaManagerOptions {
   logger: Logger;
   fetchWaitMsMax: number;
   fetchBytesMax: number;
+  /** Where KV snapshots go (a local directory standing in for object storage). */
+  remoteDataDir: string;
+  kvSnapshotsRetained: number;
+  /** Reserves auto-increment id ranges (the coordinator). */
+  idRanges: IdRangeSource;
 }
 
 export interface ProduceBucket {
@@ -85,18 +98,47 @@ export class ReplicaManager {
   private readonly opts: ReplicaManagerOptions;
   private readonly replicas = new Map<string, Replica>();
   private readonly plans = new Map<string, ProjectionPlan>();
+  private readonly remote: RemoteSnapshotStore;
   private retentionTimer: NodeJS.Timeout | undefined;
+  private snapshotTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: ReplicaManagerOptions) {
     this.opts = opts;
+    this.remote = new LocalRemoteSnapshotStore(opts.remoteDataDir);
   }
 
-  private logDir(a: ReplicaAssignment): string {
+  private bucketDir(a: ReplicaAssignment, kind: "log" | "kv"): string {
     const t = a.table;
     const tableDir = join(this.opts.dataDir, t.path.database, `${t.path.table}-${t.tableId}`);
     const partDir =
       a.partitionId === null ? tableDir : join(tableDir, `${a.partitionName}-p${a.partitionId}`);
-    return join(partDir, `log-${a.bucket}`);
+    return join(partDir, `${kind}-${a.bucket}`);
+  }
+
+  /** Open the KV tablet of a primary-key replica over its log (recovering from snapshot + log). */
+  private async openKv(a: ReplicaAssignment, log: LogTablet): Promise<KvTablet> {
+    const t = a.table;
+    const options = resolveKvOptions(t.descriptor.properties);
+    let idAllocator: RangeIdAllocator | null = null;
+    if (options.autoIncrementColumns.length > 0) {
+      idAllocator = new RangeIdAllocator(this.opts.idRanges, t.tableId);
+      await idAllocator.prepare(options.autoIncrementColumns);
+    }
+    return KvTablet.open({
+      dir: this.bucketDir(a, "kv"),
+      log,
+      schema: t.descriptor.schema,
+      schemaId: t.schemaId,
+      options,
+      clock: this.opts.clock,
+      idAllocator,
+      partitionKeys: t.descriptor.partitionKeys,
+      snapshots: {
+        remote: this.remote,
+        scope: { tableId: t.tableId, partition: a.partitionName, bucket: a.bucket },
+        retained: this.opts.kvSnapshotsRetained,
+      },
+    });
   }
 
   /** Create (or update) the replicas the coordinator assigned to this server. */
@@ -106,12 +148,17 @@ export class ReplicaManager {
       const key = replicaKey(id);
       let replica = this.replicas.get(key);
       if (!replica) {
-        const dir = this.logDir(a);
+        const dir = this.bucketDir(a, "log");
         const log = await LogTablet.open({ dir, config: this.opts.logConfig, clock: this.opts.clock });
         replica = new Replica(id, a.table, log, dir, a.leaderEpoch, false);
         this.replicas.set(key, replica);
       }
-      if (a.leader === this.opts.serverId) replica.becomeLeader(a.leaderEpoch, a.table);
+      if (a.leader === this.opts.serverId) {
+        replica.becomeLeader(a.leaderEpoch, a.table);
+        if (a.table.descriptor.schema.primaryKey.length > 0 && !replica.kv) {
+          replica.kv = await this.openKv(a, replica.log);
+        }
+      }
     }
   }
 
@@ -122,7 +169,10 @@ export class ReplicaManager {
       if (!replica) continue;
       this.replicas.delete(key);
       await replica.close();
-      if (deleteData) await rm(replica.dir, { recursive: true, force: true });
+      if (deleteData) {
+        await rm(replica.dir, { recursive: true, force: true });
+        await rm(replica.dir.replace(/log-(\d+)$/, "kv-$1"), { recursive: true, force: true });
+      }
     }
   }
 
@@ -166,6 +216,51 @@ export class ReplicaManager {
         );
       }
     }
+  }
+
+  // ---- kv ----------------------------------------------------------------------------------
+
+  async putKv(
+    tableId: bigint,
+    buckets: readonly ProduceBucket[],
+    targetColumns: readonly number[] | null,
+  ): Promise<ProduceBucketResult[]> {
+    return Promise.all(
+      buckets.map(async (b): Promise<ProduceBucketResult> => {
+        try {
+          const replica = this.replica({ tableId, partitionId: b.partitionId, bucket: b.bucket });
+          const r = await replica.putKvAsLeader(b.records, targetColumns);
+          return { partitionId: b.partitionId, bucket: b.bucket, error: null, baseOffset: r.lastOffset + 1n };
+        } catch (err) {
+          const e = toFlussError(err);
+          if (e.is(Errors.UNKNOWN_SERVER_ERROR)) this.opts.logger.error({ err }, "put kv failed");
+          return { partitionId: b.partitionId, bucket: b.bucket, error: e, baseOffset: -1n };
+        }
+      }),
+    );
+  }
+
+  /** The KV tablet of a bucket this server leads (for lookups and scans). */
+  kv(id: ReplicaId): KvTablet {
+    return this.replica(id).kvForRead();
+  }
+
+  /** Snapshot every KV tablet this server leads (the periodic task, and on demand in tests). */
+  async snapshotKvTablets(): Promise<number> {
+    let n = 0;
+    for (const r of this.replicas.values()) {
+      if (!r.kv || !r.isLeader) continue;
+      await r.kv.snapshot();
+      n++;
+    }
+    return n;
+  }
+
+  startKvSnapshots(intervalMs: number): void {
+    this.snapshotTimer = setInterval(() => {
+      this.snapshotKvTablets().catch((err: unknown) => this.opts.logger.error({ err }, "kv snapshot failed"));
+    }, intervalMs);
+    this.snapshotTimer.unref();
   }
 
   // ---- fetch -------------------------------------------------------------------------------
@@ -314,6 +409,7 @@ export class ReplicaManager {
 
   async close(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
+    if (this.snapshotTimer) clearInterval(this.snapshotTimer);
     const all = [...this.replicas.values()];
     this.replicas.clear();
     await Promise.all(all.map((r) => r.close()));

@@ -1,11 +1,12 @@
-// One bucket replica on a tablet server: the bucket's log tablet plus its role (leader now;
-// followers arrive with replication). The replica owns the high watermark: a record becomes
+// One bucket replica on a tablet server: the bucket's log tablet (for a primary-key table also its
+// KV tablet, whose changelog is that log) plus its role (leader now; followers arrive with
+// replication). The replica owns the high watermark: a record becomes
 // visible to readers (and counted as committed) only once it is durable under the configured flush
 // policy on every in-sync replica — with one replica, once the leader's append has resolved.
 // Invariant: highWatermark <= logEndOffset, and it never moves backwards while leader.
 
-import { Errors, FlussError, type TableInfo } from "@fluss-ts/common";
-import type { LogTablet } from "@fluss-ts/storage";
+import { Errors, FlussError, logOptionsOf, type TableInfo } from "@fluss-ts/common";
+import type { KvTablet, LogTablet } from "@fluss-ts/storage";
 
 export interface ReplicaId {
   readonly tableId: bigint;
@@ -28,6 +29,8 @@ export interface AppendResult {
 export class Replica {
   readonly id: ReplicaId;
   readonly log: LogTablet;
+  /** The KV tablet of a primary-key table; null for a log table. */
+  kv: KvTablet | null = null;
   readonly dir: string;
   table: TableInfo;
   leaderEpoch: number;
@@ -78,9 +81,45 @@ export class Replica {
   /** Append client batches as leader; resolves once they are committed (durable and visible). */
   async appendAsLeader(records: Uint8Array): Promise<AppendResult> {
     this.checkLeader();
+    if (this.kv) {
+      throw new FlussError(
+        Errors.INVALID_TABLE_EXCEPTION,
+        `table ${this.table.path.database}.${this.table.path.table} has a primary key: write it with PutKv (an upsert writer)`,
+      );
+    }
     const info = await this.log.append(records, { leaderEpoch: this.leaderEpoch });
     this.advanceHighWatermark(info.lastOffset + 1n);
     return { baseOffset: info.firstOffset, lastOffset: info.lastOffset, duplicate: info.duplicate };
+  }
+
+  /** Upsert/delete a KV batch as leader; resolves once its changelog is committed. */
+  async putKvAsLeader(records: Uint8Array, targetColumns: readonly number[] | null): Promise<AppendResult> {
+    this.checkLeader();
+    if (!this.kv) {
+      throw new FlussError(
+        Errors.NON_PRIMARY_KEY_TABLE_EXCEPTION,
+        `table ${this.table.path.database}.${this.table.path.table} has no primary key: append to it instead`,
+      );
+    }
+    const { compression, zstdLevel } = logOptionsOf(this.table.descriptor);
+    const r = await this.kv.putAsLeader(records, targetColumns, {
+      leaderEpoch: this.leaderEpoch,
+      compression: { type: compression, zstdLevel },
+    });
+    this.advanceHighWatermark(r.lastOffset + 1n);
+    return { baseOffset: r.firstOffset, lastOffset: r.lastOffset, duplicate: r.duplicate };
+  }
+
+  /** The KV tablet, for reads; only the leader serves them. */
+  kvForRead(): KvTablet {
+    this.checkLeader();
+    if (!this.kv) {
+      throw new FlussError(
+        Errors.NON_PRIMARY_KEY_TABLE_EXCEPTION,
+        `table ${this.table.tableId} has no primary key`,
+      );
+    }
+    return this.kv;
   }
 
   private advanceHighWatermark(offset: bigint): void {
@@ -112,6 +151,7 @@ export class Replica {
 
   async close(): Promise<void> {
     this.listeners.clear();
+    await this.kv?.close();
     await this.log.close();
   }
 }

@@ -13,6 +13,7 @@ import type {
 } from "../coordinator/coordinator.ts";
 import type { Logger } from "../logging.ts";
 import { listenOrExplain } from "../util/listen.ts";
+import type { IdRangeSource } from "./id-allocator.ts";
 import { ReplicaManager } from "./replica-manager.ts";
 import { registerTabletService } from "./tablet-service.ts";
 
@@ -24,6 +25,8 @@ export interface TabletServerOptions {
   logger: Logger;
   /** Extra handlers (e.g. metadata served in-process by the local cluster). */
   extraServices?: (server: RpcServer) => void;
+  /** Reserves auto-increment id ranges (the coordinator). */
+  idRanges: IdRangeSource;
 }
 
 export class TabletServer implements TabletServerGateway {
@@ -52,6 +55,9 @@ export class TabletServer implements TabletServerGateway {
       logger,
       fetchWaitMsMax: c.fetchWaitMsMax,
       fetchBytesMax: c.fetchBytesMax,
+      remoteDataDir: c.remoteDataDir ?? join(c.dataDir, "remote"),
+      kvSnapshotsRetained: c.kvSnapshotsRetained,
+      idRanges: o.idRanges,
     });
     const rpc = new RpcServer({
       host: c.bindHost,
@@ -66,6 +72,7 @@ export class TabletServer implements TabletServerGateway {
     o.extraServices?.(rpc);
     const addr = await listenOrExplain(rpc, `tablet server ${o.id}`);
     replicas.startRetention(c.logRetentionCheckIntervalMs);
+    replicas.startKvSnapshots(c.kvSnapshotIntervalMs);
     logger.info({ address: `${addr.host}:${addr.port}` }, "tablet server listening");
     return new TabletServer({ id: o.id, host: addr.host, port: addr.port }, replicas, rpc);
   }

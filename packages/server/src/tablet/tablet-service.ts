@@ -1,14 +1,18 @@
 // RPC handlers of a tablet server: produce, fetch, list offsets. Thin: decode the request into
 // ReplicaManager calls, encode per-bucket results with their own error codes.
 
-import { Errors, FlussError, toFlussError } from "@fluss-ts/common";
+import { buildValueRecordBatch, Errors, FlussError, toFlussError } from "@fluss-ts/common";
 import {
   ApiKeys,
   FetchLogRequestSchema,
   isFieldSet,
+  LimitScanRequestSchema,
   ListOffsetsRequestSchema,
   PbFetchLogReqForBucketSchema,
+  PbLookupReqForBucketSchema,
+  PbPrefixLookupReqForBucketSchema,
   PbProduceLogReqForBucketSchema,
+  PbPutKvReqForBucketSchema,
   type RpcServer,
 } from "@fluss-ts/rpc";
 import type { FetchTable, ReplicaManager } from "./replica-manager.ts";
@@ -84,6 +88,73 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
         })),
       })),
     };
+  });
+
+  server.handle(ApiKeys.PUT_KV, async (req) => {
+    if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
+      throw new FlussError(Errors.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, got ${req.acks}`);
+    }
+    const results = await replicas.putKv(
+      req.tableId,
+      req.bucketsReq.map((b) => ({
+        partitionId: isFieldSet(b, PbPutKvReqForBucketSchema.field.partitionId) ? b.partitionId : null,
+        bucket: b.bucketId,
+        records: b.records,
+      })),
+      req.targetColumns.length > 0 ? req.targetColumns : null,
+    );
+    return {
+      bucketsResp: results.map((r) => ({
+        ...(r.partitionId !== null ? { partitionId: r.partitionId } : {}),
+        bucketId: r.bucket,
+        ...errorFields(r.error),
+        ...(r.error ? {} : { logEndOffset: r.baseOffset }),
+      })),
+    };
+  });
+
+  server.handle(ApiKeys.LOOKUP, async (req) => ({
+    bucketsResp: req.bucketsReq.map((b) => {
+      const partitionId = isFieldSet(b, PbLookupReqForBucketSchema.field.partitionId) ? b.partitionId : null;
+      const base = { ...(partitionId !== null ? { partitionId } : {}), bucketId: b.bucketId };
+      try {
+        const values = replicas.kv({ tableId: req.tableId, partitionId, bucket: b.bucketId }).lookup(b.keys);
+        return { ...base, values: values.map((v) => (v === null ? {} : { values: v })) };
+      } catch (err) {
+        return { ...base, ...errorFields(toFlussError(err)) };
+      }
+    }),
+  }));
+
+  server.handle(ApiKeys.PREFIX_LOOKUP, async (req) => ({
+    bucketsResp: req.bucketsReq.map((b) => {
+      const partitionId = isFieldSet(b, PbPrefixLookupReqForBucketSchema.field.partitionId)
+        ? b.partitionId
+        : null;
+      const base = { ...(partitionId !== null ? { partitionId } : {}), bucketId: b.bucketId };
+      try {
+        const lists = replicas
+          .kv({ tableId: req.tableId, partitionId, bucket: b.bucketId })
+          .prefixLookup(b.keys);
+        return { ...base, valueLists: lists.map((values) => ({ values })) };
+      } catch (err) {
+        return { ...base, ...errorFields(toFlussError(err)) };
+      }
+    }),
+  }));
+
+  server.handle(ApiKeys.LIMIT_SCAN, async (req) => {
+    const partitionId = isFieldSet(req, LimitScanRequestSchema.field.partitionId) ? req.partitionId : null;
+    if (req.limit <= 0)
+      throw new FlussError(Errors.INVALID_ARGUMENT, `limit must be positive, got ${req.limit}`);
+    try {
+      const values = replicas
+        .kv({ tableId: req.tableId, partitionId, bucket: req.bucketId })
+        .limitScan(req.limit);
+      return { isLogTable: false, records: buildValueRecordBatch(values) };
+    } catch (err) {
+      return errorFields(toFlussError(err));
+    }
   });
 
   server.handle(ApiKeys.LIST_OFFSETS, async (req) => {

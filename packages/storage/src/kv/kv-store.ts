@@ -12,7 +12,7 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { assert, Errors, FlussError, isFlussError } from "@fluss-ts/common";
+import { assert, copyBytes, Errors, FlussError, isFlussError } from "@fluss-ts/common";
 import { type Database, open, type RootDatabase } from "lmdb";
 
 /** lmdb's largest key (bytes). */
@@ -86,7 +86,7 @@ function copy(bytes: Uint8Array): Uint8Array {
 export function prefixEnd(prefix: Uint8Array): Uint8Array | null {
   for (let i = prefix.length - 1; i >= 0; i--) {
     if (prefix[i]! !== 0xff) {
-      const end = prefix.slice(0, i + 1);
+      const end = copyBytes(prefix, 0, i + 1);
       end[i]!++;
       return end;
     }

@@ -13,7 +13,7 @@
 // Invariant: synchronous from the first read to the last stage (no interleaving writes); on any
 // throw the caller truncates the buffer back to the batch's first offset.
 
-import { ChangeType, Errors, FlussError, type KvRecordBatchView } from "@fluss-ts/common";
+import { ChangeType, copyBytes, Errors, FlussError, type KvRecordBatchView } from "@fluss-ts/common";
 import type { AutoIncrement } from "./auto-increment.ts";
 import { ChangelogBuilder } from "./changelog.ts";
 import type { KvStore } from "./kv-store.ts";
@@ -71,7 +71,7 @@ export class KvWritePath {
     const { codec } = this.parts;
     const incoming = codec.decodeRow(rowBytes, i);
     codec.checkKey(keyView, incoming, i);
-    const key = keyView.slice();
+    const key = copyBytes(keyView);
     const stored = (row: Row): Uint8Array =>
       row === incoming ? codec.valueOfRowBytes(rowBytes) : codec.encodeValue(row);
     if (skipLookup) {
@@ -101,7 +101,7 @@ export class KvWritePath {
       );
     }
     this.parts.codec.checkKey(keyView, null, i);
-    const key = keyView.slice();
+    const key = copyBytes(keyView);
     const old = this.current(key);
     if (old === null) return; // nothing to delete
     const after = merger.delete(old);
