@@ -6,20 +6,30 @@ import {
   type Clock,
   columnIndex,
   createProjectionPlan,
-  type FlussError,
+  Errors,
+  errorFromCode,
+  FlussError,
   invalidArgument,
   logOptionsOf,
   type TableInfo,
   tablePathToString,
 } from "@fluss-ts/common";
-import { ApiKeys, create, FetchLogRequestSchema, isFieldSet, PbValueSchema } from "@fluss-ts/rpc";
+import {
+  ApiKeys,
+  create,
+  FetchLogRequestSchema,
+  isFieldSet,
+  PbValueSchema,
+  ScanKvResponseSchema,
+} from "@fluss-ts/rpc";
 import type { Admin } from "./admin.ts";
-import { Lookuper, PrefixLookuper } from "./lookup/lookup-api.ts";
+import { Lookuper, PrefixLookuper, rowDecoder } from "./lookup/lookup-api.ts";
 import { LookupBatcher } from "./lookup/lookuper.ts";
 import type { MetadataCache, TableRoute } from "./metadata.ts";
 import { resolveWriterOptions, type ScanOptions, type WriterOptions } from "./options.ts";
 import { LogScanner } from "./scan/log-scanner.ts";
 import type { FetchBucketResponse, FetchRequestSpec, ScanContext } from "./scan/scan-context.ts";
+import { SnapshotScanner } from "./scan/snapshot-scanner.ts";
 import { type Address, addressKey, parseAddress, type ServerPool } from "./server-pool.ts";
 import { AppendWriter } from "./write/append-writer.ts";
 import { ArrowPayload, type Row } from "./write/arrow-payload.ts";
@@ -176,6 +186,55 @@ export class Table {
       },
     });
     return new PrefixLookuper(this.info, lookupColumns, this.prefixBatcher);
+  }
+
+  /** The current row of every key of a primary-key table, read from consistent bucket views. */
+  newSnapshotScanner(
+    options: { buckets?: readonly number[]; limit?: number; batchBytes?: number } = {},
+  ): SnapshotScanner {
+    const info = this.info;
+    if (info.descriptor.schema.primaryKey.length === 0) {
+      throw new FlussError(
+        Errors.NON_PRIMARY_KEY_TABLE_EXCEPTION,
+        `${tablePathToString(info.path)} has no primary key`,
+      );
+    }
+    const buckets = options.buckets ?? this.route.buckets.map((b) => b.bucket);
+    const batchSizeBytes = options.batchBytes ?? 4 * 1024 * 1024;
+    type ScanReq = {
+      bucketScanReq?: { tableId: bigint; bucketId: number; limit?: bigint };
+      scannerId?: Uint8Array;
+      callSeqId?: number;
+      closeScanner?: boolean;
+    };
+    const call = async (bucket: number, req: ScanReq) => {
+      const resp = await this.deps.pool.request(parseAddress(this.leaderKey(bucket)), ApiKeys.SCAN_KV, {
+        ...req,
+        batchSizeBytes,
+      });
+      if (resp.errorCode !== 0) throw errorFromCode(resp.errorCode, resp.errorMessage);
+      return {
+        scannerId: resp.scannerId,
+        records: resp.records,
+        hasMore: resp.hasMoreResults,
+        logOffset: isFieldSet(resp, ScanKvResponseSchema.field.logOffset) ? resp.logOffset : null,
+      };
+    };
+    return new SnapshotScanner(
+      {
+        open: (bucket, limit) =>
+          call(bucket, {
+            bucketScanReq: { tableId: info.tableId, bucketId: bucket, ...(limit !== null ? { limit } : {}) },
+          }),
+        next: (bucket, scannerId, callSeqId) => call(bucket, { scannerId, callSeqId }),
+        close: async (bucket, scannerId) => {
+          await call(bucket, { scannerId, closeScanner: true });
+        },
+      },
+      buckets,
+      rowDecoder(info),
+      options.limit !== undefined ? BigInt(options.limit) : null,
+    );
   }
 
   /** Leader lookup, writer ids and route refresh: the same for every kind of writer. */

@@ -115,6 +115,10 @@ export const Errors = {
   AUTHORIZATION_EXCEPTION: kind(48, "AUTHORIZATION_EXCEPTION", false, "Authorization failed."),
   BUCKET_MAX_NUM_EXCEPTION: kind(49, "BUCKET_MAX_NUM_EXCEPTION", false, "Too many buckets."),
   DELETION_DISABLED_EXCEPTION: kind(57, "DELETION_DISABLED_EXCEPTION", false, "Deletion is disabled."),
+  SCANNER_EXPIRED: kind(66, "SCANNER_EXPIRED", false, "The KV scanner expired."),
+  UNKNOWN_SCANNER_ID: kind(67, "UNKNOWN_SCANNER_ID", false, "The KV scanner id is unknown."),
+  INVALID_SCAN_REQUEST: kind(68, "INVALID_SCAN_REQUEST", false, "The scan request is invalid."),
+  TOO_MANY_SCANNERS: kind(69, "TOO_MANY_SCANNERS", true, "Too many KV scanners are open."),
   STORAGE_BACKPRESSURE_EXCEPTION: kind(
     72,
     "STORAGE_BACKPRESSURE_EXCEPTION",

@@ -208,6 +208,7 @@ export const ApiKeys = {
     pb.DropPartitionRequestSchema,
     pb.DropPartitionResponseSchema,
   ),
+  SCAN_KV: api(1061, "SCAN_KV", V0, "public", pb.ScanKvRequestSchema, pb.ScanKvResponseSchema),
 } as const;
 
 export type ApiName = keyof typeof ApiKeys;

@@ -6,9 +6,13 @@
 // - a timed-out or aborted call frees its slot at once; a late response for it is dropped;
 // - writes stop when the transport reports a full buffer and resume on drain;
 // - a server failure, a broken frame or a lost transport fails every pending call with
-//   NETWORK_EXCEPTION (retriable) and ends the connection; `close()` fails them with CLIENT_CLOSED.
+//   NETWORK_EXCEPTION (retriable) and ends the connection; `close()` fails them with CLIENT_CLOSED;
+// - a request is encoded once, when `request()` is called; ProduceLog and PutKv records travel to
+//   the socket by reference (fast-encode.ts), so bytes handed to `request()` belong to the
+//   connection from then on: they must never be written again (see `request`). Each frame is
+//   written once, its header filled just before; no part is touched after the socket has it.
 
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { Errors, errorFromCode, FlussError, isFlussError } from "@fluss-ts/common";
 import type { ApiDef, ReqInitOf, RespOf } from "./api-keys.ts";
 import { supportsVersion } from "./api-keys.ts";
@@ -18,14 +22,19 @@ import {
   connectTimeoutMsDefault,
   frameBytesMaxDefault,
   frameCopyBytesMax,
-  lengthPrefixBytes,
-  requestHeaderBytes,
   requestTimeoutMsDefault,
 } from "./constants.ts";
 import type { Logger, TimerHandle, Timers } from "./env.ts";
 import { noopLogger, realTimers } from "./env.ts";
-import type { ResponseFrame } from "./frame.ts";
-import { decodeWireError, FrameDecoder, parseResponseFrame, requestFrameParts } from "./frame.ts";
+import { encodeMessageParts } from "./fast-encode.ts";
+import type { FrameParts, ResponseFrame } from "./frame.ts";
+import {
+  decodeWireError,
+  FrameDecoder,
+  fillRequestHeader,
+  parseResponseFrame,
+  requestFrameHeaderBytes,
+} from "./frame.ts";
 import type { Transport, TransportConnector } from "./transport.ts";
 import { tcpConnector } from "./transport.ts";
 
@@ -57,7 +66,8 @@ export interface RequestOptions {
 interface Call {
   readonly api: ApiDef;
   readonly version: number;
-  readonly body: Uint8Array;
+  /** The encoded frame; its header is filled when the call gets its id and is written. */
+  readonly frame: FrameParts;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: FlussError) => void;
   readonly signal: AbortSignal | undefined;
@@ -167,6 +177,11 @@ export class RpcConnection {
    * Send one request and resolve with its decoded response. Rejects with the server's error
    * (`errorFromCode`), REQUEST_TIME_OUT, ABORTED, NETWORK_EXCEPTION (connection lost),
    * CLIENT_CLOSED, or INVALID_ARGUMENT (the message cannot be encoded).
+   *
+   * Ownership: large `bytes` fields (ProduceLog and PutKv records) are not copied but written to
+   * the socket from the caller's memory, possibly after this returns and even after the call has
+   * settled (they may still be queued). Never write into a byte array once it was passed here;
+   * resending the same, unchanged bytes (a retry) is fine.
    */
   request<A extends ApiDef>(api: A, message: ReqInitOf<A>, options: RequestOptions = {}): Promise<RespOf<A>> {
     if (this.#closedError) return Promise.reject(this.#closedError);
@@ -200,18 +215,19 @@ export class RpcConnection {
       reject(new FlussError(Errors.UNSUPPORTED_VERSION, `${api.name} has no version ${version}`));
       return undefined;
     }
-    let body: Uint8Array;
+    let frame: FrameParts;
     try {
-      body = toBinary(api.request, create(api.request, message));
+      const msg = create(api.request, message);
+      frame = encodeMessageParts(api.request, msg, requestFrameHeaderBytes, frameCopyBytesMax);
     } catch (err) {
       reject(new FlussError(Errors.INVALID_ARGUMENT, `cannot encode ${api.name}: ${(err as Error).message}`));
       return undefined;
     }
-    if (lengthPrefixBytes + requestHeaderBytes + body.byteLength > this.#limits.frameBytesMax) {
+    if (requestFrameHeaderBytes + frame.bodyBytes > this.#limits.frameBytesMax) {
       reject(
         new FlussError(
           Errors.INVALID_ARGUMENT,
-          `${api.name} request of ${body.byteLength} bytes exceeds frameBytesMax`,
+          `${api.name} request of ${frame.bodyBytes} bytes exceeds frameBytesMax`,
         ),
       );
       return undefined;
@@ -223,7 +239,7 @@ export class RpcConnection {
     return {
       api,
       version,
-      body,
+      frame,
       resolve,
       reject,
       signal: options.signal,
@@ -316,7 +332,7 @@ export class RpcConnection {
         transport.uncork();
       });
     }
-    const parts = requestFrameParts(call.api.key, call.version, call.id, call.body, frameCopyBytesMax);
+    const parts = fillRequestHeader(call.frame, call.api.key, call.version, call.id);
     let ok = true;
     for (const part of parts) ok = transport.write(part);
     if (!ok) this.#writable = false;

@@ -72,6 +72,79 @@ function checkFrameSize(frameLength: number): void {
     throw protocolError(`frame of ${frameLength} bytes is too large`);
 }
 
+/** Bytes before a request body: length prefix and request header. */
+export const requestFrameHeaderBytes = lengthPrefixBytes + requestHeaderBytes;
+/** Bytes before a success or error response body: length prefix and response header. */
+export const responseFrameHeaderBytes = lengthPrefixBytes + responseHeaderBytes;
+
+/**
+ * A frame being built, as buffers to write in order. `parts[0]` starts with `headerBytes` bytes
+ * left for the frame header (filled by `fillRequestHeader` / `fillResponseHeader`); the body
+ * follows, over one or more parts, `bodyBytes` in all. Every part is handed to the socket as it
+ * is: nothing may write to any of them afterwards (the header room is filled before).
+ */
+export interface FrameParts {
+  readonly parts: readonly Uint8Array[];
+  readonly bodyBytes: number;
+  readonly headerBytes: number;
+}
+
+/**
+ * Frame parts around an encoded body: one buffer (header room and body together) when the body
+ * has at most `copyBytesMax` bytes, else the header room and the body itself (no copy).
+ */
+export function bodyFrameParts(
+  body: Uint8Array,
+  headerBytes: number,
+  copyBytesMax = Number.POSITIVE_INFINITY,
+): FrameParts {
+  const bodyBytes = body.byteLength;
+  if (bodyBytes > copyBytesMax) return { parts: [Buffer.allocUnsafe(headerBytes), body], bodyBytes, headerBytes };
+  const out = Buffer.allocUnsafe(headerBytes + bodyBytes);
+  out.set(body, headerBytes);
+  return { parts: [out], bodyBytes, headerBytes };
+}
+
+function headerRoom(frame: FrameParts, headerBytes: number): Uint8Array {
+  const head = frame.parts[0];
+  if (frame.headerBytes !== headerBytes || head === undefined || head.byteLength < headerBytes) {
+    throw new Error(`frame parts have no room for a ${headerBytes}-byte header`);
+  }
+  return head;
+}
+
+/** Write the request header into the frame's header room; returns the parts to write. */
+export function fillRequestHeader(
+  frame: FrameParts,
+  apiKey: number,
+  apiVersion: number,
+  requestId: number,
+): readonly Uint8Array[] {
+  checkI16("api key", apiKey);
+  checkI16("api version", apiVersion);
+  checkI32("request id", requestId);
+  const frameLength = requestHeaderBytes + frame.bodyBytes;
+  checkFrameSize(frameLength);
+  const out = headerRoom(frame, requestFrameHeaderBytes);
+  writeI32(out, 0, frameLength);
+  writeI16(out, 4, apiKey);
+  writeI16(out, 6, apiVersion);
+  writeI32(out, 8, requestId);
+  return frame.parts;
+}
+
+/** Write a success (0) or error (1) response header into the frame's header room. */
+export function fillResponseHeader(frame: FrameParts, type: 0 | 1, requestId: number): readonly Uint8Array[] {
+  checkI32("request id", requestId);
+  const frameLength = responseHeaderBytes + frame.bodyBytes;
+  checkFrameSize(frameLength);
+  const out = headerRoom(frame, responseFrameHeaderBytes);
+  writeI32(out, 0, frameLength);
+  out[4] = type;
+  writeI32(out, 5, requestId);
+  return frame.parts;
+}
+
 /**
  * A request frame as buffers to write in order: one buffer (header and body together) when the
  * body has at most `copyBytesMax` bytes, else the 12-byte header and the body itself (no copy).
@@ -82,22 +155,10 @@ export function requestFrameParts(
   requestId: number,
   body: Uint8Array,
   copyBytesMax = Number.POSITIVE_INFINITY,
-): Uint8Array[] {
-  checkI16("api key", apiKey);
-  checkI16("api version", apiVersion);
-  checkI32("request id", requestId);
-  const frameLength = requestHeaderBytes + body.byteLength;
-  checkFrameSize(frameLength);
-  const headerBytes = lengthPrefixBytes + requestHeaderBytes;
-  const copy = body.byteLength <= copyBytesMax;
-  const out = Buffer.allocUnsafe(copy ? headerBytes + body.byteLength : headerBytes);
-  writeI32(out, 0, frameLength);
-  writeI16(out, 4, apiKey);
-  writeI16(out, 6, apiVersion);
-  writeI32(out, 8, requestId);
-  if (!copy) return [out, body];
-  out.set(body, headerBytes);
-  return [out];
+): readonly Uint8Array[] {
+  checkFrameSize(requestHeaderBytes + body.byteLength);
+  const frame = bodyFrameParts(body, requestFrameHeaderBytes, copyBytesMax);
+  return fillRequestHeader(frame, apiKey, apiVersion, requestId);
 }
 
 /** A whole request frame in one buffer (the body is copied once). */
@@ -116,19 +177,9 @@ export function responseFrameParts(
   requestId: number,
   body: Uint8Array,
   copyBytesMax = Number.POSITIVE_INFINITY,
-): Uint8Array[] {
-  checkI32("request id", requestId);
-  const frameLength = responseHeaderBytes + body.byteLength;
-  checkFrameSize(frameLength);
-  const headerBytes = lengthPrefixBytes + responseHeaderBytes;
-  const copy = body.byteLength <= copyBytesMax;
-  const out = Buffer.allocUnsafe(copy ? headerBytes + body.byteLength : headerBytes);
-  writeI32(out, 0, frameLength);
-  out[4] = type;
-  writeI32(out, 5, requestId);
-  if (!copy) return [out, body];
-  out.set(body, headerBytes);
-  return [out];
+): readonly Uint8Array[] {
+  checkFrameSize(responseHeaderBytes + body.byteLength);
+  return fillResponseHeader(bodyFrameParts(body, responseFrameHeaderBytes, copyBytesMax), type, requestId);
 }
 
 /** A whole success-response frame in one buffer. */

@@ -8,22 +8,28 @@
 //   closes; the server and its other connections carry on;
 // - a well-formed request for an unknown API key or an unsupported version gets an error
 //   response (UNSUPPORTED_VERSION) and the connection stays open;
-// - when the socket closes, `signal` aborts and responses still being computed are dropped.
+// - when the socket closes, `signal` aborts and responses still being computed are dropped;
+// - FetchLog, Lookup, PrefixLookup and LimitScan responses are encoded by fast-encode.ts, their
+//   large `bytes` values written from the handler's memory (no copy): a handler must return bytes
+//   nobody writes into again (see `RequestHandler`). Each response frame is built, its header
+//   filled and its parts written at once; no part is touched after the socket has it.
 
 import type net from "node:net";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { Errors, FlussError, isFlussError } from "@fluss-ts/common";
 import type { ApiDef } from "./api-keys.ts";
 import { supportsVersion } from "./api-keys.ts";
 import { errorMessageCharsMax, frameCopyBytesMax } from "./constants.ts";
 import type { Logger } from "./env.ts";
-import type { RequestFrame, WireError } from "./frame.ts";
+import { encodeMessageParts } from "./fast-encode.ts";
+import type { FrameParts, RequestFrame, WireError } from "./frame.ts";
 import {
   encodeErrorFrame,
   encodeServerFailureFrame,
   FrameDecoder,
+  fillResponseHeader,
   parseRequestFrame,
-  responseFrameParts,
+  responseFrameHeaderBytes,
 } from "./frame.ts";
 
 /** What a handler learns about the request beyond its message. */
@@ -248,9 +254,10 @@ export class ServerConnection {
   // ---- writing ------------------------------------------------------------------------------
 
   #writeSuccess(api: ApiDef, requestId: number, value: unknown): void {
-    let body: Uint8Array;
+    let frame: FrameParts;
     try {
-      body = toBinary(api.response, create(api.response, value as never));
+      const msg = create(api.response, value as never);
+      frame = encodeMessageParts(api.response, msg, responseFrameHeaderBytes, frameCopyBytesMax);
     } catch (err) {
       const wrapped = new Error(`cannot encode ${api.name} response: ${(err as Error).message}`, {
         cause: err,
@@ -259,7 +266,7 @@ export class ServerConnection {
       return;
     }
     this.#cork();
-    for (const part of responseFrameParts(0, requestId, body, frameCopyBytesMax)) this.#socket.write(part);
+    for (const part of fillResponseHeader(frame, 0, requestId)) this.#socket.write(part);
   }
 
   #writeError(requestId: number, error: WireError): void {

@@ -15,7 +15,8 @@ import type { LookupBatcher } from "./lookuper.ts";
 
 export type Row = Record<string, unknown>;
 
-function rowDecoder(info: TableInfo): (value: Uint8Array) => Row {
+/** Decode a stored KV value (i16 schema id + COMPACTED row) into a row object. */
+export function rowDecoder(info: TableInfo): (value: Uint8Array) => Row {
   const columns = info.descriptor.schema.columns;
   const types = columns.map((c) => c.type);
   return (value) => {

@@ -26,6 +26,7 @@ import {
 import type { ReplicaAssignment, ReplicaRef } from "../coordinator/coordinator.ts";
 import type { Logger } from "../logging.ts";
 import { type IdRangeSource, RangeIdAllocator } from "./id-allocator.ts";
+import { KvScanners } from "./kv-scanners.ts";
 import { Replica, type ReplicaId, replicaKey } from "./replica.ts";
 
 export interface ReplicaManagerOptions {
@@ -99,12 +100,16 @@ export class ReplicaManager {
   private readonly replicas = new Map<string, Replica>();
   private readonly plans = new Map<string, ProjectionPlan>();
   private readonly remote: RemoteSnapshotStore;
+  /** Open ScanKv sessions. */
+  readonly scanners: KvScanners;
   private retentionTimer: NodeJS.Timeout | undefined;
   private snapshotTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: ReplicaManagerOptions) {
     this.opts = opts;
     this.remote = new LocalRemoteSnapshotStore(opts.remoteDataDir);
+    this.scanners = new KvScanners(opts.clock);
+    this.scanners.startExpiry();
   }
 
   private bucketDir(a: ReplicaAssignment, kind: "log" | "kv"): string {
@@ -410,6 +415,7 @@ export class ReplicaManager {
   async close(): Promise<void> {
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+    this.scanners.closeAll();
     const all = [...this.replicas.values()];
     this.replicas.clear();
     await Promise.all(all.map((r) => r.close()));

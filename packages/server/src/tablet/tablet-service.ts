@@ -13,8 +13,11 @@ import {
   PbPrefixLookupReqForBucketSchema,
   PbProduceLogReqForBucketSchema,
   PbPutKvReqForBucketSchema,
+  PbScanReqForBucketSchema,
   type RpcServer,
+  ScanKvRequestSchema,
 } from "@fluss-ts/rpc";
+import type { ScanBatchResult } from "./kv-scanners.ts";
 import type { FetchTable, ReplicaManager } from "./replica-manager.ts";
 
 /** Fluss's default fetch wait when a client does not say (client.scanner.log.fetch.wait-max-time). */
@@ -22,6 +25,15 @@ const FETCH_WAIT_MS_DEFAULT = 500;
 
 function errorFields(err: FlussError | null): { errorCode?: number; errorMessage?: string } {
   return err ? { errorCode: err.code, errorMessage: err.message } : {};
+}
+
+function scanResponse(r: ScanBatchResult, first: boolean) {
+  return {
+    scannerId: r.scannerId,
+    hasMoreResults: r.hasMore,
+    records: buildValueRecordBatch(r.values),
+    ...(first ? { logOffset: r.logOffset } : {}),
+  };
 }
 
 export function registerTabletService(server: RpcServer, replicas: ReplicaManager): void {
@@ -152,6 +164,29 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
         .kv({ tableId: req.tableId, partitionId, bucket: req.bucketId })
         .limitScan(req.limit);
       return { isLogTable: false, records: buildValueRecordBatch(values) };
+    } catch (err) {
+      return errorFields(toFlussError(err));
+    }
+  });
+
+  server.handle(ApiKeys.SCAN_KV, async (req) => {
+    const batchBytes = isFieldSet(req, ScanKvRequestSchema.field.batchSizeBytes) ? req.batchSizeBytes : 0;
+    try {
+      if (isFieldSet(req, ScanKvRequestSchema.field.scannerId)) {
+        if (req.closeScanner) {
+          replicas.scanners.close(req.scannerId);
+          return { scannerId: req.scannerId, hasMoreResults: false };
+        }
+        const callSeq = isFieldSet(req, ScanKvRequestSchema.field.callSeqId) ? req.callSeqId : null;
+        return scanResponse(replicas.scanners.next(req.scannerId, callSeq, batchBytes), false);
+      }
+      const b = req.bucketScanReq;
+      if (!b)
+        throw new FlussError(Errors.INVALID_SCAN_REQUEST, "a scan needs a scanner id or a bucket to open");
+      const partitionId = isFieldSet(b, PbScanReqForBucketSchema.field.partitionId) ? b.partitionId : null;
+      const limit = isFieldSet(b, PbScanReqForBucketSchema.field.limit) ? b.limit : null;
+      const kv = replicas.kv({ tableId: b.tableId, partitionId, bucket: b.bucketId });
+      return scanResponse(replicas.scanners.open(kv, limit, batchBytes), true);
     } catch (err) {
       return errorFields(toFlussError(err));
     }

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fluss/api.proto.
  */
 export const file_fluss_api: GenFile = /*@__PURE__*/
-  fileDesc("Cg9mbHVzcy9hcGkucHJvdG8SBWZsdXNzIjoKDUVycm9yUmVzcG9uc2USEgoKZXJyb3JfY29kZRgBIAIoBRIVCg1lcnJvcl9tZXNzYWdlGAIgASgJIlMKEkFwaVZlcnNpb25zUmVxdWVzdBIcChRjbGllbnRfc29mdHdhcmVfbmFtZRgBIAIoCRIfChdjbGllbnRfc29mdHdhcmVfdmVyc2lvbhgCIAIoCSJVChNBcGlWZXJzaW9uc1Jlc3BvbnNlEikKDGFwaV92ZXJzaW9ucxgBIAMoCzITLmZsdXNzLlBiQXBpVmVyc2lvbhITCgtzZXJ2ZXJfdHlwZRgCIAEoBSJfChVDcmVhdGVEYXRhYmFzZVJlcXVlc3QSFQoNZGF0YWJhc2VfbmFtZRgBIAIoCRIYChBpZ25vcmVfaWZfZXhpc3RzGAIgAigIEhUKDWRhdGFiYXNlX2pzb24YAyABKAwiGAoWQ3JlYXRlRGF0YWJhc2VSZXNwb25zZSIvChZHZXREYXRhYmFzZUluZm9SZXF1ZXN0EhUKDWRhdGFiYXNlX25hbWUYASACKAkiXQoXR2V0RGF0YWJhc2VJbmZvUmVzcG9uc2USFQoNZGF0YWJhc2VfanNvbhgDIAIoDBIUCgxjcmVhdGVkX3RpbWUYBCACKAMSFQoNbW9kaWZpZWRfdGltZRgFIAIoAyJbChNEcm9wRGF0YWJhc2VSZXF1ZXN0EhUKDWRhdGFiYXNlX25hbWUYASACKAkSHAoUaWdub3JlX2lmX25vdF9leGlzdHMYAiACKAgSDwoHY2FzY2FkZRgDIAIoCCIWChREcm9wRGF0YWJhc2VSZXNwb25zZSIuChVEYXRhYmFzZUV4aXN0c1JlcXVlc3QSFQoNZGF0YWJhc2VfbmFtZRgBIAIoCSIoChZEYXRhYmFzZUV4aXN0c1Jlc3BvbnNlEg4KBmV4aXN0cxgBIAIoCCIvChRMaXN0RGF0YWJhc2VzUmVxdWVzdBIXCg9pbmNsdWRlX3N1bW1hcnkYASABKAgiYgoVTGlzdERhdGFiYXNlc1Jlc3BvbnNlEhUKDWRhdGFiYXNlX25hbWUYASADKAkSMgoQZGF0YWJhc2Vfc3VtbWFyeRgCIAMoCzIYLmZsdXNzLlBiRGF0YWJhc2VTdW1tYXJ5ImoKEkNyZWF0ZVRhYmxlUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSEgoKdGFibGVfanNvbhgCIAIoDBIYChBpZ25vcmVfaWZfZXhpc3RzGAMgAigIIhUKE0NyZWF0ZVRhYmxlUmVzcG9uc2UiPQoTR2V0VGFibGVJbmZvUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgilQEKFEdldFRhYmxlSW5mb1Jlc3BvbnNlEhAKCHRhYmxlX2lkGAEgAigDEhEKCXNjaGVtYV9pZBgCIAIoBRISCgp0YWJsZV9qc29uGAMgAigMEhQKDGNyZWF0ZWRfdGltZRgEIAIoAxIVCg1tb2RpZmllZF90aW1lGAUgAigDEhcKD3JlbW90ZV9kYXRhX2RpchgGIAEoCSIqChFMaXN0VGFibGVzUmVxdWVzdBIVCg1kYXRhYmFzZV9uYW1lGAEgAigJIigKEkxpc3RUYWJsZXNSZXNwb25zZRISCgp0YWJsZV9uYW1lGAEgAygJIlgKEERyb3BUYWJsZVJlcXVlc3QSJgoKdGFibGVfcGF0aBgBIAIoCzISLmZsdXNzLlBiVGFibGVQYXRoEhwKFGlnbm9yZV9pZl9ub3RfZXhpc3RzGAIgAigIIhMKEURyb3BUYWJsZVJlc3BvbnNlIjwKElRhYmxlRXhpc3RzUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgiJQoTVGFibGVFeGlzdHNSZXNwb25zZRIOCgZleGlzdHMYASACKAgiUgoVR2V0VGFibGVTY2hlbWFSZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBIRCglzY2hlbWFfaWQYAiABKAUiQAoWR2V0VGFibGVTY2hlbWFSZXNwb25zZRIRCglzY2hlbWFfaWQYASACKAUSEwoLc2NoZW1hX2pzb24YAiACKAwiiQEKD01ldGFkYXRhUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAygLMhIuZmx1c3MuUGJUYWJsZVBhdGgSMwoPcGFydGl0aW9uc19wYXRoGAIgAygLMhouZmx1c3MuUGJQaHlzaWNhbFRhYmxlUGF0aBIZCg1wYXJ0aXRpb25zX2lkGAMgAygDQgIQASLYAQoQTWV0YWRhdGFSZXNwb25zZRIvChJjb29yZGluYXRvcl9zZXJ2ZXIYASABKAsyEy5mbHVzcy5QYlNlcnZlck5vZGUSKwoOdGFibGV0X3NlcnZlcnMYAiADKAsyEy5mbHVzcy5QYlNlcnZlck5vZGUSLgoOdGFibGVfbWV0YWRhdGEYAyADKAsyFi5mbHVzcy5QYlRhYmxlTWV0YWRhdGESNgoScGFydGl0aW9uX21ldGFkYXRhGAQgAygLMhouZmx1c3MuUGJQYXJ0aXRpb25NZXRhZGF0YSJ7ChlMaXN0UGFydGl0aW9uSW5mb3NSZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBI2ChZwYXJ0aWFsX3BhcnRpdGlvbl9zcGVjGAIgASgLMhYuZmx1c3MuUGJQYXJ0aXRpb25TcGVjIk0KGkxpc3RQYXJ0aXRpb25JbmZvc1Jlc3BvbnNlEi8KD3BhcnRpdGlvbnNfaW5mbxgBIAMoCzIWLmZsdXNzLlBiUGFydGl0aW9uSW5mbyKOAQoWQ3JlYXRlUGFydGl0aW9uUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSLgoOcGFydGl0aW9uX3NwZWMYAiACKAsyFi5mbHVzcy5QYlBhcnRpdGlvblNwZWMSHAoUaWdub3JlX2lmX25vdF9leGlzdHMYAyACKAgiGQoXQ3JlYXRlUGFydGl0aW9uUmVzcG9uc2UijAEKFERyb3BQYXJ0aXRpb25SZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBIuCg5wYXJ0aXRpb25fc3BlYxgCIAIoCzIWLmZsdXNzLlBiUGFydGl0aW9uU3BlYxIcChRpZ25vcmVfaWZfbm90X2V4aXN0cxgDIAIoCCIXChVEcm9wUGFydGl0aW9uUmVzcG9uc2UiOwoRSW5pdFdyaXRlclJlcXVlc3QSJgoKdGFibGVfcGF0aBgBIAMoCzISLmZsdXNzLlBiVGFibGVQYXRoIicKEkluaXRXcml0ZXJSZXNwb25zZRIRCgl3cml0ZXJfaWQYASACKAMifQoRUHJvZHVjZUxvZ1JlcXVlc3QSDAoEYWNrcxgBIAIoBRIQCgh0YWJsZV9pZBgCIAIoAxISCgp0aW1lb3V0X21zGAMgAigFEjQKC2J1Y2tldHNfcmVxGAQgAygLMh8uZmx1c3MuUGJQcm9kdWNlTG9nUmVxRm9yQnVja2V0IkwKElByb2R1Y2VMb2dSZXNwb25zZRI2CgxidWNrZXRzX3Jlc3AYASADKAsyIC5mbHVzcy5QYlByb2R1Y2VMb2dSZXNwRm9yQnVja2V0IrMBCg9GZXRjaExvZ1JlcXVlc3QSGgoSZm9sbG93ZXJfc2VydmVyX2lkGAEgAigFEhEKCW1heF9ieXRlcxgCIAIoBRIwCgp0YWJsZXNfcmVxGAMgAygLMhwuZmx1c3MuUGJGZXRjaExvZ1JlcUZvclRhYmxlEhMKC21heF93YWl0X21zGAQgASgFEhEKCW1pbl9ieXRlcxgFIAEoBRIXCg9yZWFkX3ByZWZlcmVuY2UYBiABKAUiRgoQRmV0Y2hMb2dSZXNwb25zZRIyCgt0YWJsZXNfcmVzcBgBIAMoCzIdLmZsdXNzLlBiRmV0Y2hMb2dSZXNwRm9yVGFibGUinAEKEkxpc3RPZmZzZXRzUmVxdWVzdBIaChJmb2xsb3dlcl9zZXJ2ZXJfaWQYASACKAUSEwoLb2Zmc2V0X3R5cGUYAiACKAUSEAoIdGFibGVfaWQYAyACKAMSFAoMcGFydGl0aW9uX2lkGAQgASgDEhUKCWJ1Y2tldF9pZBgFIAMoBUICEAESFgoOc3RhcnRUaW1lc3RhbXAYBiABKAMiTgoTTGlzdE9mZnNldHNSZXNwb25zZRI3CgxidWNrZXRzX3Jlc3AYASADKAsyIS5mbHVzcy5QYkxpc3RPZmZzZXRzUmVzcEZvckJ1Y2tldCKhAQoMUHV0S3ZSZXF1ZXN0EgwKBGFja3MYASACKAUSEAoIdGFibGVfaWQYAiACKAMSEgoKdGltZW91dF9tcxgDIAIoBRIaCg50YXJnZXRfY29sdW1ucxgEIAMoBUICEAESLwoLYnVja2V0c19yZXEYBSADKAsyGi5mbHVzcy5QYlB1dEt2UmVxRm9yQnVja2V0EhAKCGFnZ19tb2RlGAYgASgFIkIKDVB1dEt2UmVzcG9uc2USMQoMYnVja2V0c19yZXNwGAEgAygLMhsuZmx1c3MuUGJQdXRLdlJlc3BGb3JCdWNrZXQikwEKDUxvb2t1cFJlcXVlc3QSEAoIdGFibGVfaWQYASACKAMSMAoLYnVja2V0c19yZXEYAiADKAsyGy5mbHVzcy5QYkxvb2t1cFJlcUZvckJ1Y2tldBIcChRpbnNlcnRfaWZfbm90X2V4aXN0cxgDIAEoCBIMCgRhY2tzGAQgASgFEhIKCnRpbWVvdXRfbXMYBSABKAUiRAoOTG9va3VwUmVzcG9uc2USMgoMYnVja2V0c19yZXNwGAEgAygLMhwuZmx1c3MuUGJMb29rdXBSZXNwRm9yQnVja2V0Il8KE1ByZWZpeExvb2t1cFJlcXVlc3QSEAoIdGFibGVfaWQYASACKAMSNgoLYnVja2V0c19yZXEYAiADKAsyIS5mbHVzcy5QYlByZWZpeExvb2t1cFJlcUZvckJ1Y2tldCJQChRQcmVmaXhMb29rdXBSZXNwb25zZRI4CgxidWNrZXRzX3Jlc3AYASADKAsyIi5mbHVzcy5QYlByZWZpeExvb2t1cFJlc3BGb3JCdWNrZXQiXAoQTGltaXRTY2FuUmVxdWVzdBIQCgh0YWJsZV9pZBgCIAIoAxIUCgxwYXJ0aXRpb25faWQYAyABKAMSEQoJYnVja2V0X2lkGAQgAigFEg0KBWxpbWl0GAUgAigFImUKEUxpbWl0U2NhblJlc3BvbnNlEhIKCmVycm9yX2NvZGUYASABKAUSFQoNZXJyb3JfbWVzc2FnZRgCIAEoCRIUCgxpc19sb2dfdGFibGUYAyABKAgSDwoHcmVjb3JkcxgEIAEoDCJJCgxQYkFwaVZlcnNpb24SDwoHYXBpX2tleRgBIAIoBRITCgttaW5fdmVyc2lvbhgCIAIoBRITCgttYXhfdmVyc2lvbhgDIAIoBSJVChFQYkRhdGFiYXNlU3VtbWFyeRIVCg1kYXRhYmFzZV9uYW1lGAEgAigJEhQKDGNyZWF0ZWRfdGltZRgCIAIoAxITCgt0YWJsZV9jb3VudBgDIAIoBSI4CgtQYlRhYmxlUGF0aBIVCg1kYXRhYmFzZV9uYW1lGAEgAigJEhIKCnRhYmxlX25hbWUYAiACKAkiWAoTUGJQaHlzaWNhbFRhYmxlUGF0aBIVCg1kYXRhYmFzZV9uYW1lGAEgAigJEhIKCnRhYmxlX25hbWUYAiACKAkSFgoOcGFydGl0aW9uX25hbWUYAyABKAkiXAoMUGJTZXJ2ZXJOb2RlEg8KB25vZGVfaWQYASACKAUSDAoEaG9zdBgCIAIoCRIMCgRwb3J0GAMgAigFEhEKCWxpc3RlbmVycxgEIAEoCRIMCgRyYWNrGAUgASgJIuoBCg9QYlRhYmxlTWV0YWRhdGESJgoKdGFibGVfcGF0aBgBIAIoCzISLmZsdXNzLlBiVGFibGVQYXRoEhAKCHRhYmxlX2lkGAIgAigDEhEKCXNjaGVtYV9pZBgDIAIoBRISCgp0YWJsZV9qc29uGAQgAigMEjAKD2J1Y2tldF9tZXRhZGF0YRgFIAMoCzIXLmZsdXNzLlBiQnVja2V0TWV0YWRhdGESFAoMY3JlYXRlZF90aW1lGAYgAigDEhUKDW1vZGlmaWVkX3RpbWUYByACKAMSFwoPcmVtb3RlX2RhdGFfZGlyGAggASgJIocBChNQYlBhcnRpdGlvbk1ldGFkYXRhEhAKCHRhYmxlX2lkGAEgAigDEhYKDnBhcnRpdGlvbl9uYW1lGAIgAigJEhQKDHBhcnRpdGlvbl9pZBgDIAIoAxIwCg9idWNrZXRfbWV0YWRhdGEYBCADKAsyFy5mbHVzcy5QYkJ1Y2tldE1ldGFkYXRhImYKEFBiQnVja2V0TWV0YWRhdGESEQoJYnVja2V0X2lkGAEgAigFEhEKCWxlYWRlcl9pZBgCIAEoBRIWCgpyZXBsaWNhX2lkGAMgAygFQgIQARIUCgxsZWFkZXJfZXBvY2gYBCABKAUiVAoYUGJQcm9kdWNlTG9nUmVxRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSDwoHcmVjb3JkcxgDIAIoDCKEAQoZUGJQcm9kdWNlTG9nUmVzcEZvckJ1Y2tldBIUCgxwYXJ0aXRpb25faWQYASABKAMSEQoJYnVja2V0X2lkGAIgAigFEhIKCmVycm9yX2NvZGUYAyABKAUSFQoNZXJyb3JfbWVzc2FnZRgEIAEoCRITCgtiYXNlX29mZnNldBgFIAEoAyKgAQoVUGJGZXRjaExvZ1JlcUZvclRhYmxlEhAKCHRhYmxlX2lkGAEgAigDEiMKG3Byb2plY3Rpb25fcHVzaGRvd25fZW5hYmxlZBgCIAIoCBIcChBwcm9qZWN0ZWRfZmllbGRzGAMgAygFQgIQARIyCgtidWNrZXRzX3JlcRgEIAMoCzIdLmZsdXNzLlBiRmV0Y2hMb2dSZXFGb3JCdWNrZXQicAoWUGJGZXRjaExvZ1JlcUZvckJ1Y2tldBIUCgxwYXJ0aXRpb25faWQYASABKAMSEQoJYnVja2V0X2lkGAIgAigFEhQKDGZldGNoX29mZnNldBgDIAIoAxIXCg9tYXhfZmV0Y2hfYnl0ZXMYBCACKAUiYAoWUGJGZXRjaExvZ1Jlc3BGb3JUYWJsZRIQCgh0YWJsZV9pZBgBIAIoAxI0CgxidWNrZXRzX3Jlc3AYAiADKAsyHi5mbHVzcy5QYkZldGNoTG9nUmVzcEZvckJ1Y2tldCLNAQoXUGJGZXRjaExvZ1Jlc3BGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRISCgplcnJvcl9jb2RlGAMgASgFEhUKDWVycm9yX21lc3NhZ2UYBCABKAkSFgoOaGlnaF93YXRlcm1hcmsYBSABKAMSGAoQbG9nX3N0YXJ0X29mZnNldBgGIAEoAxIPCgdyZWNvcmRzGAggASgMEhsKE2ZpbHRlcmVkX2VuZF9vZmZzZXQYCSABKAMiagoaUGJMaXN0T2Zmc2V0c1Jlc3BGb3JCdWNrZXQSEQoJYnVja2V0X2lkGAEgAigFEhIKCmVycm9yX2NvZGUYAiABKAUSFQoNZXJyb3JfbWVzc2FnZRgDIAEoCRIOCgZvZmZzZXQYBCABKAMiTwoTUGJQdXRLdlJlcUZvckJ1Y2tldBIUCgxwYXJ0aXRpb25faWQYASABKAMSEQoJYnVja2V0X2lkGAIgAigFEg8KB3JlY29yZHMYAyACKAwiggEKFFBiUHV0S3ZSZXNwRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSEgoKZXJyb3JfY29kZRgDIAEoBRIVCg1lcnJvcl9tZXNzYWdlGAQgASgJEhYKDmxvZ19lbmRfb2Zmc2V0GAUgASgDIk0KFFBiTG9va3VwUmVxRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSDAoEa2V5cxgDIAMoDCKLAQoVUGJMb29rdXBSZXNwRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSEgoKZXJyb3JfY29kZRgDIAEoBRIVCg1lcnJvcl9tZXNzYWdlGAQgASgJEh4KBnZhbHVlcxgFIAMoCzIOLmZsdXNzLlBiVmFsdWUiGQoHUGJWYWx1ZRIOCgZ2YWx1ZXMYASABKAwiHQoLUGJWYWx1ZUxpc3QSDgoGdmFsdWVzGAEgAygMIlMKGlBiUHJlZml4TG9va3VwUmVxRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSDAoEa2V5cxgDIAMoDCKaAQobUGJQcmVmaXhMb29rdXBSZXNwRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSEgoKZXJyb3JfY29kZRgDIAEoBRIVCg1lcnJvcl9tZXNzYWdlGAQgASgJEicKC3ZhbHVlX2xpc3RzGAUgAygLMhIuZmx1c3MuUGJWYWx1ZUxpc3QiKAoKUGJLZXlWYWx1ZRILCgNrZXkYASACKAkSDQoFdmFsdWUYAiACKAkiQgoPUGJQYXJ0aXRpb25TcGVjEi8KFHBhcnRpdGlvbl9rZXlfdmFsdWVzGAEgAygLMhEuZmx1c3MuUGJLZXlWYWx1ZSJwCg9QYlBhcnRpdGlvbkluZm8SFAoMcGFydGl0aW9uX2lkGAEgAigDEi4KDnBhcnRpdGlvbl9zcGVjGAIgAigLMhYuZmx1c3MuUGJQYXJ0aXRpb25TcGVjEhcKD3JlbW90ZV9kYXRhX2RpchgDIAEoCQ");
+  fileDesc("Cg9mbHVzcy9hcGkucHJvdG8SBWZsdXNzIjoKDUVycm9yUmVzcG9uc2USEgoKZXJyb3JfY29kZRgBIAIoBRIVCg1lcnJvcl9tZXNzYWdlGAIgASgJIlMKEkFwaVZlcnNpb25zUmVxdWVzdBIcChRjbGllbnRfc29mdHdhcmVfbmFtZRgBIAIoCRIfChdjbGllbnRfc29mdHdhcmVfdmVyc2lvbhgCIAIoCSJVChNBcGlWZXJzaW9uc1Jlc3BvbnNlEikKDGFwaV92ZXJzaW9ucxgBIAMoCzITLmZsdXNzLlBiQXBpVmVyc2lvbhITCgtzZXJ2ZXJfdHlwZRgCIAEoBSJfChVDcmVhdGVEYXRhYmFzZVJlcXVlc3QSFQoNZGF0YWJhc2VfbmFtZRgBIAIoCRIYChBpZ25vcmVfaWZfZXhpc3RzGAIgAigIEhUKDWRhdGFiYXNlX2pzb24YAyABKAwiGAoWQ3JlYXRlRGF0YWJhc2VSZXNwb25zZSIvChZHZXREYXRhYmFzZUluZm9SZXF1ZXN0EhUKDWRhdGFiYXNlX25hbWUYASACKAkiXQoXR2V0RGF0YWJhc2VJbmZvUmVzcG9uc2USFQoNZGF0YWJhc2VfanNvbhgDIAIoDBIUCgxjcmVhdGVkX3RpbWUYBCACKAMSFQoNbW9kaWZpZWRfdGltZRgFIAIoAyJbChNEcm9wRGF0YWJhc2VSZXF1ZXN0EhUKDWRhdGFiYXNlX25hbWUYASACKAkSHAoUaWdub3JlX2lmX25vdF9leGlzdHMYAiACKAgSDwoHY2FzY2FkZRgDIAIoCCIWChREcm9wRGF0YWJhc2VSZXNwb25zZSIuChVEYXRhYmFzZUV4aXN0c1JlcXVlc3QSFQoNZGF0YWJhc2VfbmFtZRgBIAIoCSIoChZEYXRhYmFzZUV4aXN0c1Jlc3BvbnNlEg4KBmV4aXN0cxgBIAIoCCIvChRMaXN0RGF0YWJhc2VzUmVxdWVzdBIXCg9pbmNsdWRlX3N1bW1hcnkYASABKAgiYgoVTGlzdERhdGFiYXNlc1Jlc3BvbnNlEhUKDWRhdGFiYXNlX25hbWUYASADKAkSMgoQZGF0YWJhc2Vfc3VtbWFyeRgCIAMoCzIYLmZsdXNzLlBiRGF0YWJhc2VTdW1tYXJ5ImoKEkNyZWF0ZVRhYmxlUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSEgoKdGFibGVfanNvbhgCIAIoDBIYChBpZ25vcmVfaWZfZXhpc3RzGAMgAigIIhUKE0NyZWF0ZVRhYmxlUmVzcG9uc2UiPQoTR2V0VGFibGVJbmZvUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgilQEKFEdldFRhYmxlSW5mb1Jlc3BvbnNlEhAKCHRhYmxlX2lkGAEgAigDEhEKCXNjaGVtYV9pZBgCIAIoBRISCgp0YWJsZV9qc29uGAMgAigMEhQKDGNyZWF0ZWRfdGltZRgEIAIoAxIVCg1tb2RpZmllZF90aW1lGAUgAigDEhcKD3JlbW90ZV9kYXRhX2RpchgGIAEoCSIqChFMaXN0VGFibGVzUmVxdWVzdBIVCg1kYXRhYmFzZV9uYW1lGAEgAigJIigKEkxpc3RUYWJsZXNSZXNwb25zZRISCgp0YWJsZV9uYW1lGAEgAygJIlgKEERyb3BUYWJsZVJlcXVlc3QSJgoKdGFibGVfcGF0aBgBIAIoCzISLmZsdXNzLlBiVGFibGVQYXRoEhwKFGlnbm9yZV9pZl9ub3RfZXhpc3RzGAIgAigIIhMKEURyb3BUYWJsZVJlc3BvbnNlIjwKElRhYmxlRXhpc3RzUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgiJQoTVGFibGVFeGlzdHNSZXNwb25zZRIOCgZleGlzdHMYASACKAgiUgoVR2V0VGFibGVTY2hlbWFSZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBIRCglzY2hlbWFfaWQYAiABKAUiQAoWR2V0VGFibGVTY2hlbWFSZXNwb25zZRIRCglzY2hlbWFfaWQYASACKAUSEwoLc2NoZW1hX2pzb24YAiACKAwiiQEKD01ldGFkYXRhUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAygLMhIuZmx1c3MuUGJUYWJsZVBhdGgSMwoPcGFydGl0aW9uc19wYXRoGAIgAygLMhouZmx1c3MuUGJQaHlzaWNhbFRhYmxlUGF0aBIZCg1wYXJ0aXRpb25zX2lkGAMgAygDQgIQASLYAQoQTWV0YWRhdGFSZXNwb25zZRIvChJjb29yZGluYXRvcl9zZXJ2ZXIYASABKAsyEy5mbHVzcy5QYlNlcnZlck5vZGUSKwoOdGFibGV0X3NlcnZlcnMYAiADKAsyEy5mbHVzcy5QYlNlcnZlck5vZGUSLgoOdGFibGVfbWV0YWRhdGEYAyADKAsyFi5mbHVzcy5QYlRhYmxlTWV0YWRhdGESNgoScGFydGl0aW9uX21ldGFkYXRhGAQgAygLMhouZmx1c3MuUGJQYXJ0aXRpb25NZXRhZGF0YSJ7ChlMaXN0UGFydGl0aW9uSW5mb3NSZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBI2ChZwYXJ0aWFsX3BhcnRpdGlvbl9zcGVjGAIgASgLMhYuZmx1c3MuUGJQYXJ0aXRpb25TcGVjIk0KGkxpc3RQYXJ0aXRpb25JbmZvc1Jlc3BvbnNlEi8KD3BhcnRpdGlvbnNfaW5mbxgBIAMoCzIWLmZsdXNzLlBiUGFydGl0aW9uSW5mbyKOAQoWQ3JlYXRlUGFydGl0aW9uUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSLgoOcGFydGl0aW9uX3NwZWMYAiACKAsyFi5mbHVzcy5QYlBhcnRpdGlvblNwZWMSHAoUaWdub3JlX2lmX25vdF9leGlzdHMYAyACKAgiGQoXQ3JlYXRlUGFydGl0aW9uUmVzcG9uc2UijAEKFERyb3BQYXJ0aXRpb25SZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBIuCg5wYXJ0aXRpb25fc3BlYxgCIAIoCzIWLmZsdXNzLlBiUGFydGl0aW9uU3BlYxIcChRpZ25vcmVfaWZfbm90X2V4aXN0cxgDIAIoCCIXChVEcm9wUGFydGl0aW9uUmVzcG9uc2UiOwoRSW5pdFdyaXRlclJlcXVlc3QSJgoKdGFibGVfcGF0aBgBIAMoCzISLmZsdXNzLlBiVGFibGVQYXRoIicKEkluaXRXcml0ZXJSZXNwb25zZRIRCgl3cml0ZXJfaWQYASACKAMifQoRUHJvZHVjZUxvZ1JlcXVlc3QSDAoEYWNrcxgBIAIoBRIQCgh0YWJsZV9pZBgCIAIoAxISCgp0aW1lb3V0X21zGAMgAigFEjQKC2J1Y2tldHNfcmVxGAQgAygLMh8uZmx1c3MuUGJQcm9kdWNlTG9nUmVxRm9yQnVja2V0IkwKElByb2R1Y2VMb2dSZXNwb25zZRI2CgxidWNrZXRzX3Jlc3AYASADKAsyIC5mbHVzcy5QYlByb2R1Y2VMb2dSZXNwRm9yQnVja2V0IrMBCg9GZXRjaExvZ1JlcXVlc3QSGgoSZm9sbG93ZXJfc2VydmVyX2lkGAEgAigFEhEKCW1heF9ieXRlcxgCIAIoBRIwCgp0YWJsZXNfcmVxGAMgAygLMhwuZmx1c3MuUGJGZXRjaExvZ1JlcUZvclRhYmxlEhMKC21heF93YWl0X21zGAQgASgFEhEKCW1pbl9ieXRlcxgFIAEoBRIXCg9yZWFkX3ByZWZlcmVuY2UYBiABKAUiRgoQRmV0Y2hMb2dSZXNwb25zZRIyCgt0YWJsZXNfcmVzcBgBIAMoCzIdLmZsdXNzLlBiRmV0Y2hMb2dSZXNwRm9yVGFibGUinAEKEkxpc3RPZmZzZXRzUmVxdWVzdBIaChJmb2xsb3dlcl9zZXJ2ZXJfaWQYASACKAUSEwoLb2Zmc2V0X3R5cGUYAiACKAUSEAoIdGFibGVfaWQYAyACKAMSFAoMcGFydGl0aW9uX2lkGAQgASgDEhUKCWJ1Y2tldF9pZBgFIAMoBUICEAESFgoOc3RhcnRUaW1lc3RhbXAYBiABKAMiTgoTTGlzdE9mZnNldHNSZXNwb25zZRI3CgxidWNrZXRzX3Jlc3AYASADKAsyIS5mbHVzcy5QYkxpc3RPZmZzZXRzUmVzcEZvckJ1Y2tldCKhAQoMUHV0S3ZSZXF1ZXN0EgwKBGFja3MYASACKAUSEAoIdGFibGVfaWQYAiACKAMSEgoKdGltZW91dF9tcxgDIAIoBRIaCg50YXJnZXRfY29sdW1ucxgEIAMoBUICEAESLwoLYnVja2V0c19yZXEYBSADKAsyGi5mbHVzcy5QYlB1dEt2UmVxRm9yQnVja2V0EhAKCGFnZ19tb2RlGAYgASgFIkIKDVB1dEt2UmVzcG9uc2USMQoMYnVja2V0c19yZXNwGAEgAygLMhsuZmx1c3MuUGJQdXRLdlJlc3BGb3JCdWNrZXQikwEKDUxvb2t1cFJlcXVlc3QSEAoIdGFibGVfaWQYASACKAMSMAoLYnVja2V0c19yZXEYAiADKAsyGy5mbHVzcy5QYkxvb2t1cFJlcUZvckJ1Y2tldBIcChRpbnNlcnRfaWZfbm90X2V4aXN0cxgDIAEoCBIMCgRhY2tzGAQgASgFEhIKCnRpbWVvdXRfbXMYBSABKAUiRAoOTG9va3VwUmVzcG9uc2USMgoMYnVja2V0c19yZXNwGAEgAygLMhwuZmx1c3MuUGJMb29rdXBSZXNwRm9yQnVja2V0Il8KE1ByZWZpeExvb2t1cFJlcXVlc3QSEAoIdGFibGVfaWQYASACKAMSNgoLYnVja2V0c19yZXEYAiADKAsyIS5mbHVzcy5QYlByZWZpeExvb2t1cFJlcUZvckJ1Y2tldCJQChRQcmVmaXhMb29rdXBSZXNwb25zZRI4CgxidWNrZXRzX3Jlc3AYASADKAsyIi5mbHVzcy5QYlByZWZpeExvb2t1cFJlc3BGb3JCdWNrZXQiXAoQTGltaXRTY2FuUmVxdWVzdBIQCgh0YWJsZV9pZBgCIAIoAxIUCgxwYXJ0aXRpb25faWQYAyABKAMSEQoJYnVja2V0X2lkGAQgAigFEg0KBWxpbWl0GAUgAigFImUKEUxpbWl0U2NhblJlc3BvbnNlEhIKCmVycm9yX2NvZGUYASABKAUSFQoNZXJyb3JfbWVzc2FnZRgCIAEoCRIUCgxpc19sb2dfdGFibGUYAyABKAgSDwoHcmVjb3JkcxgEIAEoDCKdAQoNU2Nhbkt2UmVxdWVzdBISCgpzY2FubmVyX2lkGAEgASgMEjIKD2J1Y2tldF9zY2FuX3JlcRgCIAEoCzIZLmZsdXNzLlBiU2NhblJlcUZvckJ1Y2tldBITCgtjYWxsX3NlcV9pZBgDIAEoBRIYChBiYXRjaF9zaXplX2J5dGVzGAQgASgFEhUKDWNsb3NlX3NjYW5uZXIYBSABKAgijgEKDlNjYW5LdlJlc3BvbnNlEhIKCmVycm9yX2NvZGUYASABKAUSFQoNZXJyb3JfbWVzc2FnZRgCIAEoCRISCgpzY2FubmVyX2lkGAMgASgMEhgKEGhhc19tb3JlX3Jlc3VsdHMYBCABKAgSDwoHcmVjb3JkcxgFIAEoDBISCgpsb2dfb2Zmc2V0GAYgASgDIl4KElBiU2NhblJlcUZvckJ1Y2tldBIQCgh0YWJsZV9pZBgBIAIoAxIUCgxwYXJ0aXRpb25faWQYAiABKAMSEQoJYnVja2V0X2lkGAMgAigFEg0KBWxpbWl0GAQgASgDIkkKDFBiQXBpVmVyc2lvbhIPCgdhcGlfa2V5GAEgAigFEhMKC21pbl92ZXJzaW9uGAIgAigFEhMKC21heF92ZXJzaW9uGAMgAigFIlUKEVBiRGF0YWJhc2VTdW1tYXJ5EhUKDWRhdGFiYXNlX25hbWUYASACKAkSFAoMY3JlYXRlZF90aW1lGAIgAigDEhMKC3RhYmxlX2NvdW50GAMgAigFIjgKC1BiVGFibGVQYXRoEhUKDWRhdGFiYXNlX25hbWUYASACKAkSEgoKdGFibGVfbmFtZRgCIAIoCSJYChNQYlBoeXNpY2FsVGFibGVQYXRoEhUKDWRhdGFiYXNlX25hbWUYASACKAkSEgoKdGFibGVfbmFtZRgCIAIoCRIWCg5wYXJ0aXRpb25fbmFtZRgDIAEoCSJcCgxQYlNlcnZlck5vZGUSDwoHbm9kZV9pZBgBIAIoBRIMCgRob3N0GAIgAigJEgwKBHBvcnQYAyACKAUSEQoJbGlzdGVuZXJzGAQgASgJEgwKBHJhY2sYBSABKAki6gEKD1BiVGFibGVNZXRhZGF0YRImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSEAoIdGFibGVfaWQYAiACKAMSEQoJc2NoZW1hX2lkGAMgAigFEhIKCnRhYmxlX2pzb24YBCACKAwSMAoPYnVja2V0X21ldGFkYXRhGAUgAygLMhcuZmx1c3MuUGJCdWNrZXRNZXRhZGF0YRIUCgxjcmVhdGVkX3RpbWUYBiACKAMSFQoNbW9kaWZpZWRfdGltZRgHIAIoAxIXCg9yZW1vdGVfZGF0YV9kaXIYCCABKAkihwEKE1BiUGFydGl0aW9uTWV0YWRhdGESEAoIdGFibGVfaWQYASACKAMSFgoOcGFydGl0aW9uX25hbWUYAiACKAkSFAoMcGFydGl0aW9uX2lkGAMgAigDEjAKD2J1Y2tldF9tZXRhZGF0YRgEIAMoCzIXLmZsdXNzLlBiQnVja2V0TWV0YWRhdGEiZgoQUGJCdWNrZXRNZXRhZGF0YRIRCglidWNrZXRfaWQYASACKAUSEQoJbGVhZGVyX2lkGAIgASgFEhYKCnJlcGxpY2FfaWQYAyADKAVCAhABEhQKDGxlYWRlcl9lcG9jaBgEIAEoBSJUChhQYlByb2R1Y2VMb2dSZXFGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRIPCgdyZWNvcmRzGAMgAigMIoQBChlQYlByb2R1Y2VMb2dSZXNwRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSEgoKZXJyb3JfY29kZRgDIAEoBRIVCg1lcnJvcl9tZXNzYWdlGAQgASgJEhMKC2Jhc2Vfb2Zmc2V0GAUgASgDIqABChVQYkZldGNoTG9nUmVxRm9yVGFibGUSEAoIdGFibGVfaWQYASACKAMSIwobcHJvamVjdGlvbl9wdXNoZG93bl9lbmFibGVkGAIgAigIEhwKEHByb2plY3RlZF9maWVsZHMYAyADKAVCAhABEjIKC2J1Y2tldHNfcmVxGAQgAygLMh0uZmx1c3MuUGJGZXRjaExvZ1JlcUZvckJ1Y2tldCJwChZQYkZldGNoTG9nUmVxRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSFAoMZmV0Y2hfb2Zmc2V0GAMgAigDEhcKD21heF9mZXRjaF9ieXRlcxgEIAIoBSJgChZQYkZldGNoTG9nUmVzcEZvclRhYmxlEhAKCHRhYmxlX2lkGAEgAigDEjQKDGJ1Y2tldHNfcmVzcBgCIAMoCzIeLmZsdXNzLlBiRmV0Y2hMb2dSZXNwRm9yQnVja2V0Is0BChdQYkZldGNoTG9nUmVzcEZvckJ1Y2tldBIUCgxwYXJ0aXRpb25faWQYASABKAMSEQoJYnVja2V0X2lkGAIgAigFEhIKCmVycm9yX2NvZGUYAyABKAUSFQoNZXJyb3JfbWVzc2FnZRgEIAEoCRIWCg5oaWdoX3dhdGVybWFyaxgFIAEoAxIYChBsb2dfc3RhcnRfb2Zmc2V0GAYgASgDEg8KB3JlY29yZHMYCCABKAwSGwoTZmlsdGVyZWRfZW5kX29mZnNldBgJIAEoAyJqChpQYkxpc3RPZmZzZXRzUmVzcEZvckJ1Y2tldBIRCglidWNrZXRfaWQYASACKAUSEgoKZXJyb3JfY29kZRgCIAEoBRIVCg1lcnJvcl9tZXNzYWdlGAMgASgJEg4KBm9mZnNldBgEIAEoAyJPChNQYlB1dEt2UmVxRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSDwoHcmVjb3JkcxgDIAIoDCKCAQoUUGJQdXRLdlJlc3BGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRISCgplcnJvcl9jb2RlGAMgASgFEhUKDWVycm9yX21lc3NhZ2UYBCABKAkSFgoObG9nX2VuZF9vZmZzZXQYBSABKAMiTQoUUGJMb29rdXBSZXFGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRIMCgRrZXlzGAMgAygMIosBChVQYkxvb2t1cFJlc3BGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRISCgplcnJvcl9jb2RlGAMgASgFEhUKDWVycm9yX21lc3NhZ2UYBCABKAkSHgoGdmFsdWVzGAUgAygLMg4uZmx1c3MuUGJWYWx1ZSIZCgdQYlZhbHVlEg4KBnZhbHVlcxgBIAEoDCIdCgtQYlZhbHVlTGlzdBIOCgZ2YWx1ZXMYASADKAwiUwoaUGJQcmVmaXhMb29rdXBSZXFGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRIMCgRrZXlzGAMgAygMIpoBChtQYlByZWZpeExvb2t1cFJlc3BGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRISCgplcnJvcl9jb2RlGAMgASgFEhUKDWVycm9yX21lc3NhZ2UYBCABKAkSJwoLdmFsdWVfbGlzdHMYBSADKAsyEi5mbHVzcy5QYlZhbHVlTGlzdCIoCgpQYktleVZhbHVlEgsKA2tleRgBIAIoCRINCgV2YWx1ZRgCIAIoCSJCCg9QYlBhcnRpdGlvblNwZWMSLwoUcGFydGl0aW9uX2tleV92YWx1ZXMYASADKAsyES5mbHVzcy5QYktleVZhbHVlInAKD1BiUGFydGl0aW9uSW5mbxIUCgxwYXJ0aXRpb25faWQYASACKAMSLgoOcGFydGl0aW9uX3NwZWMYAiACKAsyFi5mbHVzcy5QYlBhcnRpdGlvblNwZWMSFwoPcmVtb3RlX2RhdGFfZGlyGAMgASgJ");
 
 /**
  * ---- envelope ------------------------------------------------------------------------------
@@ -1139,8 +1139,123 @@ export const LimitScanResponseSchema: GenMessage<LimitScanResponse> = /*@__PURE_
   messageDesc(file_fluss_api, 48);
 
 /**
+ * A full scan of a primary-key bucket's current values, in batches. A new scan sends
+ * bucket_scan_req; later calls send the scanner_id the server returned, with an increasing
+ * call_seq_id. Records are a DefaultValueRecordBatch.
+ *
+ * @generated from message fluss.ScanKvRequest
+ */
+export type ScanKvRequest = Message<"fluss.ScanKvRequest"> & {
+  /**
+   * @generated from field: optional bytes scanner_id = 1;
+   */
+  scannerId: Uint8Array;
+
+  /**
+   * @generated from field: optional fluss.PbScanReqForBucket bucket_scan_req = 2;
+   */
+  bucketScanReq?: PbScanReqForBucket | undefined;
+
+  /**
+   * @generated from field: optional int32 call_seq_id = 3;
+   */
+  callSeqId: number;
+
+  /**
+   * @generated from field: optional int32 batch_size_bytes = 4;
+   */
+  batchSizeBytes: number;
+
+  /**
+   * @generated from field: optional bool close_scanner = 5;
+   */
+  closeScanner: boolean;
+};
+
+/**
+ * Describes the message fluss.ScanKvRequest.
+ * Use `create(ScanKvRequestSchema)` to create a new message.
+ */
+export const ScanKvRequestSchema: GenMessage<ScanKvRequest> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 49);
+
+/**
+ * @generated from message fluss.ScanKvResponse
+ */
+export type ScanKvResponse = Message<"fluss.ScanKvResponse"> & {
+  /**
+   * @generated from field: optional int32 error_code = 1;
+   */
+  errorCode: number;
+
+  /**
+   * @generated from field: optional string error_message = 2;
+   */
+  errorMessage: string;
+
+  /**
+   * @generated from field: optional bytes scanner_id = 3;
+   */
+  scannerId: Uint8Array;
+
+  /**
+   * @generated from field: optional bool has_more_results = 4;
+   */
+  hasMoreResults: boolean;
+
+  /**
+   * @generated from field: optional bytes records = 5;
+   */
+  records: Uint8Array;
+
+  /**
+   * @generated from field: optional int64 log_offset = 6;
+   */
+  logOffset: bigint;
+};
+
+/**
+ * Describes the message fluss.ScanKvResponse.
+ * Use `create(ScanKvResponseSchema)` to create a new message.
+ */
+export const ScanKvResponseSchema: GenMessage<ScanKvResponse> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 50);
+
+/**
  * ---- inner messages ------------------------------------------------------------------------
  *
+ * @generated from message fluss.PbScanReqForBucket
+ */
+export type PbScanReqForBucket = Message<"fluss.PbScanReqForBucket"> & {
+  /**
+   * @generated from field: required int64 table_id = 1;
+   */
+  tableId: bigint;
+
+  /**
+   * @generated from field: optional int64 partition_id = 2;
+   */
+  partitionId: bigint;
+
+  /**
+   * @generated from field: required int32 bucket_id = 3;
+   */
+  bucketId: number;
+
+  /**
+   * @generated from field: optional int64 limit = 4;
+   */
+  limit: bigint;
+};
+
+/**
+ * Describes the message fluss.PbScanReqForBucket.
+ * Use `create(PbScanReqForBucketSchema)` to create a new message.
+ */
+export const PbScanReqForBucketSchema: GenMessage<PbScanReqForBucket> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 51);
+
+/**
  * @generated from message fluss.PbApiVersion
  */
 export type PbApiVersion = Message<"fluss.PbApiVersion"> & {
@@ -1165,7 +1280,7 @@ export type PbApiVersion = Message<"fluss.PbApiVersion"> & {
  * Use `create(PbApiVersionSchema)` to create a new message.
  */
 export const PbApiVersionSchema: GenMessage<PbApiVersion> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 49);
+  messageDesc(file_fluss_api, 52);
 
 /**
  * @generated from message fluss.PbDatabaseSummary
@@ -1192,7 +1307,7 @@ export type PbDatabaseSummary = Message<"fluss.PbDatabaseSummary"> & {
  * Use `create(PbDatabaseSummarySchema)` to create a new message.
  */
 export const PbDatabaseSummarySchema: GenMessage<PbDatabaseSummary> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 50);
+  messageDesc(file_fluss_api, 53);
 
 /**
  * @generated from message fluss.PbTablePath
@@ -1214,7 +1329,7 @@ export type PbTablePath = Message<"fluss.PbTablePath"> & {
  * Use `create(PbTablePathSchema)` to create a new message.
  */
 export const PbTablePathSchema: GenMessage<PbTablePath> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 51);
+  messageDesc(file_fluss_api, 54);
 
 /**
  * @generated from message fluss.PbPhysicalTablePath
@@ -1241,7 +1356,7 @@ export type PbPhysicalTablePath = Message<"fluss.PbPhysicalTablePath"> & {
  * Use `create(PbPhysicalTablePathSchema)` to create a new message.
  */
 export const PbPhysicalTablePathSchema: GenMessage<PbPhysicalTablePath> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 52);
+  messageDesc(file_fluss_api, 55);
 
 /**
  * @generated from message fluss.PbServerNode
@@ -1278,7 +1393,7 @@ export type PbServerNode = Message<"fluss.PbServerNode"> & {
  * Use `create(PbServerNodeSchema)` to create a new message.
  */
 export const PbServerNodeSchema: GenMessage<PbServerNode> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 53);
+  messageDesc(file_fluss_api, 56);
 
 /**
  * @generated from message fluss.PbTableMetadata
@@ -1330,7 +1445,7 @@ export type PbTableMetadata = Message<"fluss.PbTableMetadata"> & {
  * Use `create(PbTableMetadataSchema)` to create a new message.
  */
 export const PbTableMetadataSchema: GenMessage<PbTableMetadata> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 54);
+  messageDesc(file_fluss_api, 57);
 
 /**
  * @generated from message fluss.PbPartitionMetadata
@@ -1362,7 +1477,7 @@ export type PbPartitionMetadata = Message<"fluss.PbPartitionMetadata"> & {
  * Use `create(PbPartitionMetadataSchema)` to create a new message.
  */
 export const PbPartitionMetadataSchema: GenMessage<PbPartitionMetadata> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 55);
+  messageDesc(file_fluss_api, 58);
 
 /**
  * @generated from message fluss.PbBucketMetadata
@@ -1394,7 +1509,7 @@ export type PbBucketMetadata = Message<"fluss.PbBucketMetadata"> & {
  * Use `create(PbBucketMetadataSchema)` to create a new message.
  */
 export const PbBucketMetadataSchema: GenMessage<PbBucketMetadata> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 56);
+  messageDesc(file_fluss_api, 59);
 
 /**
  * @generated from message fluss.PbProduceLogReqForBucket
@@ -1421,7 +1536,7 @@ export type PbProduceLogReqForBucket = Message<"fluss.PbProduceLogReqForBucket">
  * Use `create(PbProduceLogReqForBucketSchema)` to create a new message.
  */
 export const PbProduceLogReqForBucketSchema: GenMessage<PbProduceLogReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 57);
+  messageDesc(file_fluss_api, 60);
 
 /**
  * @generated from message fluss.PbProduceLogRespForBucket
@@ -1458,7 +1573,7 @@ export type PbProduceLogRespForBucket = Message<"fluss.PbProduceLogRespForBucket
  * Use `create(PbProduceLogRespForBucketSchema)` to create a new message.
  */
 export const PbProduceLogRespForBucketSchema: GenMessage<PbProduceLogRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 58);
+  messageDesc(file_fluss_api, 61);
 
 /**
  * @generated from message fluss.PbFetchLogReqForTable
@@ -1490,7 +1605,7 @@ export type PbFetchLogReqForTable = Message<"fluss.PbFetchLogReqForTable"> & {
  * Use `create(PbFetchLogReqForTableSchema)` to create a new message.
  */
 export const PbFetchLogReqForTableSchema: GenMessage<PbFetchLogReqForTable> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 59);
+  messageDesc(file_fluss_api, 62);
 
 /**
  * @generated from message fluss.PbFetchLogReqForBucket
@@ -1522,7 +1637,7 @@ export type PbFetchLogReqForBucket = Message<"fluss.PbFetchLogReqForBucket"> & {
  * Use `create(PbFetchLogReqForBucketSchema)` to create a new message.
  */
 export const PbFetchLogReqForBucketSchema: GenMessage<PbFetchLogReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 60);
+  messageDesc(file_fluss_api, 63);
 
 /**
  * @generated from message fluss.PbFetchLogRespForTable
@@ -1544,7 +1659,7 @@ export type PbFetchLogRespForTable = Message<"fluss.PbFetchLogRespForTable"> & {
  * Use `create(PbFetchLogRespForTableSchema)` to create a new message.
  */
 export const PbFetchLogRespForTableSchema: GenMessage<PbFetchLogRespForTable> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 61);
+  messageDesc(file_fluss_api, 64);
 
 /**
  * @generated from message fluss.PbFetchLogRespForBucket
@@ -1596,7 +1711,7 @@ export type PbFetchLogRespForBucket = Message<"fluss.PbFetchLogRespForBucket"> &
  * Use `create(PbFetchLogRespForBucketSchema)` to create a new message.
  */
 export const PbFetchLogRespForBucketSchema: GenMessage<PbFetchLogRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 62);
+  messageDesc(file_fluss_api, 65);
 
 /**
  * @generated from message fluss.PbListOffsetsRespForBucket
@@ -1628,7 +1743,7 @@ export type PbListOffsetsRespForBucket = Message<"fluss.PbListOffsetsRespForBuck
  * Use `create(PbListOffsetsRespForBucketSchema)` to create a new message.
  */
 export const PbListOffsetsRespForBucketSchema: GenMessage<PbListOffsetsRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 63);
+  messageDesc(file_fluss_api, 66);
 
 /**
  * @generated from message fluss.PbPutKvReqForBucket
@@ -1655,7 +1770,7 @@ export type PbPutKvReqForBucket = Message<"fluss.PbPutKvReqForBucket"> & {
  * Use `create(PbPutKvReqForBucketSchema)` to create a new message.
  */
 export const PbPutKvReqForBucketSchema: GenMessage<PbPutKvReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 64);
+  messageDesc(file_fluss_api, 67);
 
 /**
  * @generated from message fluss.PbPutKvRespForBucket
@@ -1692,7 +1807,7 @@ export type PbPutKvRespForBucket = Message<"fluss.PbPutKvRespForBucket"> & {
  * Use `create(PbPutKvRespForBucketSchema)` to create a new message.
  */
 export const PbPutKvRespForBucketSchema: GenMessage<PbPutKvRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 65);
+  messageDesc(file_fluss_api, 68);
 
 /**
  * @generated from message fluss.PbLookupReqForBucket
@@ -1719,7 +1834,7 @@ export type PbLookupReqForBucket = Message<"fluss.PbLookupReqForBucket"> & {
  * Use `create(PbLookupReqForBucketSchema)` to create a new message.
  */
 export const PbLookupReqForBucketSchema: GenMessage<PbLookupReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 66);
+  messageDesc(file_fluss_api, 69);
 
 /**
  * @generated from message fluss.PbLookupRespForBucket
@@ -1756,7 +1871,7 @@ export type PbLookupRespForBucket = Message<"fluss.PbLookupRespForBucket"> & {
  * Use `create(PbLookupRespForBucketSchema)` to create a new message.
  */
 export const PbLookupRespForBucketSchema: GenMessage<PbLookupRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 67);
+  messageDesc(file_fluss_api, 70);
 
 /**
  * @generated from message fluss.PbValue
@@ -1775,7 +1890,7 @@ export type PbValue = Message<"fluss.PbValue"> & {
  * Use `create(PbValueSchema)` to create a new message.
  */
 export const PbValueSchema: GenMessage<PbValue> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 68);
+  messageDesc(file_fluss_api, 71);
 
 /**
  * @generated from message fluss.PbValueList
@@ -1792,7 +1907,7 @@ export type PbValueList = Message<"fluss.PbValueList"> & {
  * Use `create(PbValueListSchema)` to create a new message.
  */
 export const PbValueListSchema: GenMessage<PbValueList> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 69);
+  messageDesc(file_fluss_api, 72);
 
 /**
  * @generated from message fluss.PbPrefixLookupReqForBucket
@@ -1819,7 +1934,7 @@ export type PbPrefixLookupReqForBucket = Message<"fluss.PbPrefixLookupReqForBuck
  * Use `create(PbPrefixLookupReqForBucketSchema)` to create a new message.
  */
 export const PbPrefixLookupReqForBucketSchema: GenMessage<PbPrefixLookupReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 70);
+  messageDesc(file_fluss_api, 73);
 
 /**
  * @generated from message fluss.PbPrefixLookupRespForBucket
@@ -1856,7 +1971,7 @@ export type PbPrefixLookupRespForBucket = Message<"fluss.PbPrefixLookupRespForBu
  * Use `create(PbPrefixLookupRespForBucketSchema)` to create a new message.
  */
 export const PbPrefixLookupRespForBucketSchema: GenMessage<PbPrefixLookupRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 71);
+  messageDesc(file_fluss_api, 74);
 
 /**
  * @generated from message fluss.PbKeyValue
@@ -1878,7 +1993,7 @@ export type PbKeyValue = Message<"fluss.PbKeyValue"> & {
  * Use `create(PbKeyValueSchema)` to create a new message.
  */
 export const PbKeyValueSchema: GenMessage<PbKeyValue> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 72);
+  messageDesc(file_fluss_api, 75);
 
 /**
  * @generated from message fluss.PbPartitionSpec
@@ -1895,7 +2010,7 @@ export type PbPartitionSpec = Message<"fluss.PbPartitionSpec"> & {
  * Use `create(PbPartitionSpecSchema)` to create a new message.
  */
 export const PbPartitionSpecSchema: GenMessage<PbPartitionSpec> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 73);
+  messageDesc(file_fluss_api, 76);
 
 /**
  * @generated from message fluss.PbPartitionInfo
@@ -1922,5 +2037,5 @@ export type PbPartitionInfo = Message<"fluss.PbPartitionInfo"> & {
  * Use `create(PbPartitionInfoSchema)` to create a new message.
  */
 export const PbPartitionInfoSchema: GenMessage<PbPartitionInfo> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 74);
+  messageDesc(file_fluss_api, 77);
 
