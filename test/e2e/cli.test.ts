@@ -115,3 +115,75 @@ describe("fluss CLI", () => {
     expect((await runCli([...b, "db", "list"])).stdout.split("\n")).not.toContain("cli");
   });
 });
+
+describe("fluss CLI on primary-key tables", () => {
+  let tc: TestCluster;
+  let b: string[];
+  beforeAll(async () => {
+    tc = await startCluster();
+    b = ["--bootstrap", tc.bootstrap];
+  });
+  afterAll(async () => {
+    await tc?.stop();
+  });
+
+  it("upserts, partially updates, deletes, looks up and shows the changelog", async () => {
+    const create = await runCli([
+      ...b,
+      "table",
+      "create",
+      "users",
+      "--schema",
+      "id BIGINT, name STRING, city STRING",
+      "--primary-key",
+      "id",
+      "--buckets",
+      "2",
+      "-o",
+      "table.changelog.image=FULL",
+    ]);
+    expect(create.code, create.stderr).toBe(0);
+    const d = await runCli([...b, "table", "describe", "users"]);
+    expect(d.stdout).toMatch(/Primary key:\s+id/);
+    expect(d.stdout).toMatch(/Merge engine: \(last row wins\)/);
+    expect(d.stdout).toMatch(/Bucket key:\s+id/);
+    const up = await runCli(
+      [...b, "upsert", "users"],
+      '{"id":1,"name":"ann","city":"Oslo"}\n{"id":2,"name":"bob"}\n',
+    );
+    expect(up.code, up.stderr).toBe(0);
+    const partial = await runCli(
+      [...b, "upsert", "users", "--columns", "id,city"],
+      '{"id":2,"city":"Rome"}\n',
+    );
+    expect(partial.code, partial.stderr).toBe(0);
+    const found = await runCli([...b, "lookup", "users", '{"id": 2}']);
+    expect(found.code).toBe(0);
+    expect(JSON.parse(found.stdout)).toEqual({ id: 2, name: "bob", city: "Rome" });
+    const del = await runCli([...b, "delete", "users"], '{"id":1}\n');
+    expect(del.code, del.stderr).toBe(0);
+    const missing = await runCli([...b, "lookup", "users", '{"id": 1}']);
+    expect(missing.code).toBe(3);
+    expect(missing.stdout).toBe("");
+    expect(missing.stderr).toMatch(/not found/);
+    const log = await runCli([...b, "consume", "users", "--buckets", "0,1"]);
+    const changes = log.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { changeType: string; row: { id: number } });
+    const forId = (id: number) => changes.filter((c) => c.row.id === id).map((c) => c.changeType);
+    expect(forId(1)).toEqual(["+I", "-D"]);
+    expect(forId(2)).toEqual(["+I", "-U", "+U"]);
+  });
+
+  it("refuses bad key input with the line number", async () => {
+    const noKey = await runCli([...b, "upsert", "users"], '{"id":3,"name":"x"}\n{"name":"no key"}\n');
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toMatch(/line 2: .*'id'/);
+    const badPartial = await runCli([...b, "upsert", "users", "--columns", "name"], '{"name":"x"}\n');
+    expect(badPartial.code).toBe(2);
+    expect(badPartial.stderr).toMatch(/primary-key column/);
+    const badKey = await runCli([...b, "lookup", "users", "not json"]);
+    expect(badKey.code).toBe(2);
+  });
+});

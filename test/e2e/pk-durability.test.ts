@@ -18,7 +18,8 @@ afterEach(async () => {
 async function findDirs(root: string, prefix: string): Promise<string[]> {
   const out: string[] = [];
   for (const e of await readdir(root, { withFileTypes: true, recursive: true })) {
-    if (e.isDirectory() && new RegExp(`^${prefix}\\d+$`).test(e.name) && !e.parentPath.includes("remote")) out.push(join(e.parentPath, e.name));
+    if (e.isDirectory() && new RegExp(`^${prefix}\\d+$`).test(e.name) && !e.parentPath.includes("remote"))
+      out.push(join(e.parentPath, e.name));
   }
   return out;
 }

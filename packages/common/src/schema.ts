@@ -155,12 +155,14 @@ export interface ParsedSchemaText {
 export function parseSchema(text: string, extraPrimaryKey: readonly string[] = []): Schema {
   const specs: ColumnSpec[] = [];
   let primaryKey: string[] = [...extraPrimaryKey];
+  let clauseSeen = false;
   for (const part of splitTopLevel(text)) {
     const pk = /^PRIMARY\s+KEY\s*\(([^)]*)\)(\s+NOT\s+ENFORCED)?$/i.exec(part);
     if (pk) {
-      if (primaryKey.length > 0 && extraPrimaryKey.length === 0) {
-        throw new FlussError(Errors.INVALID_TABLE_EXCEPTION, "PRIMARY KEY given twice");
+      if (clauseSeen || extraPrimaryKey.length > 0) {
+        throw new FlussError(Errors.INVALID_TABLE_EXCEPTION, "the primary key is given twice");
       }
+      clauseSeen = true;
       primaryKey = pk[1]!
         .split(",")
         .map((s) => unquote(s.trim()))

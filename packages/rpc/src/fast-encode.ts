@@ -126,7 +126,8 @@ function fieldPlan(field: DescField, compiling: Set<DescMessage>): FieldPlan | u
       return supportedScalars.has(scalar) ? make(SINGULAR, wireTypeOf(scalar), scalar, undefined) : undefined;
     }
     case "message": {
-      if (field.delimitedEncoding || field.presence === IMPLICIT || isWrapped(field.message)) return undefined;
+      if (field.delimitedEncoding || field.presence === IMPLICIT || isWrapped(field.message))
+        return undefined;
       const child = planOf(field.message, compiling);
       return child && make(MESSAGE, 2, ScalarType.INT32, child);
     }

@@ -99,7 +99,8 @@ export function bodyFrameParts(
   copyBytesMax = Number.POSITIVE_INFINITY,
 ): FrameParts {
   const bodyBytes = body.byteLength;
-  if (bodyBytes > copyBytesMax) return { parts: [Buffer.allocUnsafe(headerBytes), body], bodyBytes, headerBytes };
+  if (bodyBytes > copyBytesMax)
+    return { parts: [Buffer.allocUnsafe(headerBytes), body], bodyBytes, headerBytes };
   const out = Buffer.allocUnsafe(headerBytes + bodyBytes);
   out.set(body, headerBytes);
   return { parts: [out], bodyBytes, headerBytes };

@@ -44,7 +44,10 @@ export function registerConsume(program: Command): void {
     .option("--buckets <ids>", "only these buckets, e.g. 0,2", listArg)
     .option("-F, --follow", "keep waiting for new records (Ctrl-C to stop)")
     .option("-n, --limit <n>", "stop after n records", intArg("--limit", 0, Number.MAX_SAFE_INTEGER))
-    .option("--meta", "wrap each row with bucket, offset, timestamp and change type")
+    .option(
+      "--meta",
+      "wrap each row with bucket, offset, timestamp and change type (primary-key tables always show the change type)",
+    )
     .action(async (name: string, opts: ConsumeOpts, cmd: Command) => {
       const path = tablePathArg(name);
       const from = parseFrom(opts.from);
@@ -64,6 +67,8 @@ export function registerConsume(program: Command): void {
             signal: controller.signal,
           });
           const columns = scanner.columns;
+          // A primary-key table's log is a changelog: every line says what changed.
+          const isChangelog = table.info.descriptor.schema.primaryKey.length > 0;
           let n = 0;
           if (opts.limit === 0) return;
           for await (const rec of scanner) {
@@ -76,7 +81,9 @@ export function registerConsume(program: Command): void {
                   changeType: rec.changeType,
                   row,
                 }
-              : row;
+              : isChangelog
+                ? { changeType: rec.changeType, row }
+                : row;
             await writeLine(jsonStringify(out));
             n++;
             if (opts.limit !== undefined && n >= opts.limit) break;

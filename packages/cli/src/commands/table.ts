@@ -7,6 +7,7 @@ import { jsonStringify, writeLine } from "../output.ts";
 
 interface CreateOpts {
   schema: string;
+  primaryKey?: string[];
   buckets?: number;
   bucketKey?: string[];
   option: Record<string, string>;
@@ -21,8 +22,9 @@ export function registerTable(program: Command): void {
     .description("create a table ('database.table'; a bare name means database 'fluss')")
     .requiredOption(
       "-s, --schema <columns>",
-      "columns, e.g. 'id BIGINT NOT NULL, name STRING, ts TIMESTAMP(3)'",
+      "columns, e.g. 'id BIGINT NOT NULL, name STRING, PRIMARY KEY (id)'",
     )
+    .option("-k, --primary-key <cols>", "primary key columns (or PRIMARY KEY (...) inside --schema)", listArg)
     .option("--buckets <n>", "number of buckets", intArg("--buckets", 1, 1_000_000))
     .option("--bucket-key <cols>", "columns whose hash picks the bucket, e.g. 'id'", listArg)
     .option(
@@ -40,6 +42,7 @@ export function registerTable(program: Command): void {
           path,
           {
             schema: opts.schema,
+            ...(opts.primaryKey ? { primaryKey: opts.primaryKey } : {}),
             ...(opts.buckets !== undefined ? { buckets: opts.buckets } : {}),
             ...(opts.bucketKey ? { bucketKeys: opts.bucketKey } : {}),
             options: opts.option,
@@ -93,6 +96,7 @@ function describeJson(info: TableInfo, earliest: Map<number, bigint>, latest: Ma
     schemaId: info.schemaId,
     columns: d.schema.columns.map((c) => ({ name: c.name, type: typeToSql(c.type), comment: c.comment })),
     primaryKey: d.schema.primaryKey,
+    mergeEngine: d.properties["table.merge-engine"] ?? null,
     bucketKey: d.bucketKeys,
     partitionKeys: d.partitionKeys,
     buckets: info.bucketCount,
@@ -101,6 +105,21 @@ function describeJson(info: TableInfo, earliest: Map<number, bigint>, latest: Ma
     offsets: [...latest.keys()].map((b) => ({ bucket: b, earliest: earliest.get(b), latest: latest.get(b) })),
     createdTime: new Date(info.createdTime).toISOString(),
   };
+}
+
+/** Merge engine, delete behaviour and changelog image of a primary-key table (Fluss defaults shown). */
+function kvLines(p: Readonly<Record<string, string>>): string[] {
+  const engine = p["table.merge-engine"] ?? "(last row wins)";
+  const version = p["table.merge-engine.versioned.ver-column"];
+  const lines = [`Merge engine: ${engine}${version ? ` (version column ${version})` : ""}`];
+  const aggs = Object.entries(p).filter(([k]) => /^fields\.[^.]+\.agg$/.test(k));
+  if (aggs.length > 0)
+    lines.push(`Aggregation:  ${aggs.map(([k, v]) => `${k.slice(7, -4)}=${v}`).join(", ")}`);
+  lines.push(
+    `Deletes:      ${p["table.delete.behavior"] ?? (engine === "(last row wins)" ? "ALLOW" : "IGNORE")}`,
+  );
+  lines.push(`Changelog:    ${p["table.changelog.image"] ?? "FULL"} image`);
+  return lines;
 }
 
 function describeText(info: TableInfo, earliest: Map<number, bigint>, latest: Map<number, bigint>): string[] {
@@ -114,6 +133,7 @@ function describeText(info: TableInfo, earliest: Map<number, bigint>, latest: Ma
       (c) => `  ${c.name.padEnd(width)}  ${typeToSql(c.type)}${c.comment ? `  -- ${c.comment}` : ""}`,
     ),
     `Primary key:  ${d.schema.primaryKey.length > 0 ? d.schema.primaryKey.join(", ") : "(none)"}`,
+    ...(d.schema.primaryKey.length > 0 ? kvLines(d.properties) : []),
     `Bucket key:   ${d.bucketKeys.length > 0 ? d.bucketKeys.join(", ") : "(none: batches spread over buckets)"}`,
     `Buckets:      ${info.bucketCount}`,
   ];
