@@ -11,7 +11,7 @@ import {
   type TablePath,
   tablePathToString,
 } from "@fluss-ts/common";
-import { ApiKeys, type RespOf } from "@fluss-ts/rpc";
+import { ApiKeys, isFieldSet, PbBucketMetadataSchema, type RespOf } from "@fluss-ts/rpc";
 import type { Address, ServerPool } from "./server-pool.ts";
 
 export interface BucketRoute {
@@ -25,8 +25,26 @@ export interface TableRoute {
   readonly buckets: readonly BucketRoute[];
 }
 
+export interface PartitionRoute {
+  readonly tableId: bigint;
+  readonly partitionId: bigint;
+  readonly name: string;
+  readonly buckets: readonly BucketRoute[];
+}
+
 type MetadataResponse = RespOf<typeof ApiKeys.GET_METADATA>;
 type TableMetadataPb = MetadataResponse["tableMetadata"][number];
+type BucketMetadataPb = TableMetadataPb["bucketMetadata"][number];
+
+function bucketRoutes(list: readonly BucketMetadataPb[]): BucketRoute[] {
+  return list
+    .map((b) => ({
+      bucket: b.bucketId,
+      leader: isFieldSet(b, PbBucketMetadataSchema.field.leaderId) ? b.leaderId : null,
+      leaderEpoch: b.leaderEpoch,
+    }))
+    .sort((a, b) => a.bucket - b.bucket);
+}
 
 export function tableInfoFromPb(
   path: TablePath,
@@ -67,6 +85,9 @@ export class MetadataCache {
   private coordinatorAddr: Address | undefined;
   private readonly servers = new Map<number, Address>();
   private readonly tables = new Map<string, TableRoute>();
+  /** Partition routes by `tableId/partitionId`, and partition ids by `tableId/name`. */
+  private readonly partitions = new Map<string, PartitionRoute>();
+  private readonly partitionIds = new Map<string, bigint>();
 
   constructor(pool: ServerPool, bootstrap: readonly Address[]) {
     this.pool = pool;
@@ -74,13 +95,22 @@ export class MetadataCache {
   }
 
   /** Ask any known server for metadata (of the given tables, or just the cluster). */
-  private async fetch(paths: readonly TablePath[]): Promise<MetadataResponse> {
+  private async fetch(
+    paths: readonly TablePath[],
+    partitions: { paths?: ReadonlyArray<TablePath & { partition: string }>; ids?: readonly bigint[] } = {},
+  ): Promise<MetadataResponse> {
     const candidates = [...(this.coordinatorAddr ? [this.coordinatorAddr] : []), ...this.bootstrap];
     let lastError: unknown;
     for (const addr of candidates) {
       try {
         const resp = await this.pool.request(addr, ApiKeys.GET_METADATA, {
           tablePath: paths.map((p) => ({ databaseName: p.database, tableName: p.table })),
+          partitionsPath: (partitions.paths ?? []).map((p) => ({
+            databaseName: p.database,
+            tableName: p.table,
+            partitionName: p.partition,
+          })),
+          partitionsId: [...(partitions.ids ?? [])],
         });
         this.absorb(resp);
         return resp;
@@ -103,6 +133,59 @@ export class MetadataCache {
       const route = routeFromPb(t);
       this.tables.set(tablePathToString(route.info.path), route);
     }
+    for (const p of resp.partitionMetadata) {
+      const route: PartitionRoute = {
+        tableId: p.tableId,
+        partitionId: p.partitionId,
+        name: p.partitionName,
+        buckets: bucketRoutes(p.bucketMetadata),
+      };
+      this.partitions.set(`${p.tableId}/${p.partitionId}`, route);
+      this.partitionIds.set(`${p.tableId}/${p.partitionName}`, p.partitionId);
+    }
+  }
+
+  /** The route of a partition by name; PARTITION_NOT_EXISTS when there is no such partition. */
+  async partition(info: TableInfo, name: string, refresh = false): Promise<PartitionRoute> {
+    const idKey = `${info.tableId}/${name}`;
+    const cachedId = refresh ? undefined : this.partitionIds.get(idKey);
+    const cached = cachedId === undefined ? undefined : this.partitions.get(`${info.tableId}/${cachedId}`);
+    if (cached) return cached;
+    await this.fetch([info.path], { paths: [{ ...info.path, partition: name }] });
+    const id = this.partitionIds.get(idKey);
+    const route = id === undefined ? undefined : this.partitions.get(`${info.tableId}/${id}`);
+    if (!route) {
+      throw new FlussError(
+        Errors.PARTITION_NOT_EXISTS,
+        `partition '${name}' of table '${tablePathToString(info.path)}' does not exist`,
+      );
+    }
+    return route;
+  }
+
+  /** Refresh the routes of known partitions (after a retriable error). */
+  async refreshPartitions(info: TableInfo, partitionIds: readonly bigint[]): Promise<void> {
+    if (partitionIds.length > 0) await this.fetch([info.path], { ids: partitionIds });
+  }
+
+  /** Address of the leader of a partition's bucket; retriable errors when unknown. */
+  partitionLeaderOf(tableId: bigint, partitionId: bigint, bucket: number): Address {
+    const route = this.partitions.get(`${tableId}/${partitionId}`);
+    const b = route?.buckets[bucket];
+    const addr = b?.leader === null || b === undefined ? undefined : this.servers.get(b.leader);
+    if (!addr) {
+      throw new FlussError(
+        Errors.LEADER_NOT_AVAILABLE_EXCEPTION,
+        `bucket ${bucket} of partition ${partitionId} has no known leader`,
+      );
+    }
+    return addr;
+  }
+
+  forgetPartition(tableId: bigint, partitionId: bigint): void {
+    const route = this.partitions.get(`${tableId}/${partitionId}`);
+    this.partitions.delete(`${tableId}/${partitionId}`);
+    if (route) this.partitionIds.delete(`${tableId}/${route.name}`);
   }
 
   async coordinator(): Promise<Address> {

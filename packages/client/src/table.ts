@@ -19,6 +19,8 @@ import {
   create,
   FetchLogRequestSchema,
   isFieldSet,
+  PbProduceLogRespForBucketSchema,
+  PbPutKvRespForBucketSchema,
   PbValueSchema,
   ScanKvResponseSchema,
 } from "@fluss-ts/rpc";
@@ -37,7 +39,7 @@ import { KvRowCodec } from "./write/kv-codec.ts";
 import { type KvItem, KvPayload } from "./write/kv-payload.ts";
 import { bucketFunction } from "./write/row-codec.ts";
 import { UpsertWriter } from "./write/upsert-writer.ts";
-import type { WriteContext } from "./write/write-context.ts";
+import type { BucketTarget, Route, WriteContext } from "./write/write-context.ts";
 
 export interface TableDeps {
   pool: ServerPool;
@@ -72,6 +74,19 @@ export class Table {
     return addressKey(this.deps.metadata.leaderOf(this.route, bucket));
   }
 
+  /** Leader of a physical bucket (of the table, or of one of its partitions). */
+  private leaderKeyOf(target: BucketTarget): string {
+    if (target.partitionId === null) return this.leaderKey(target.bucket);
+    return addressKey(
+      this.deps.metadata.partitionLeaderOf(this.info.tableId, target.partitionId, target.bucket),
+    );
+  }
+
+  /** How a writer routes an item: to its partition (none here yet) and its keyed bucket. */
+  private router<T>(bucketOf: (item: T) => number | undefined): (item: T) => Route {
+    return (item) => ({ partitionId: null, bucket: bucketOf(item) });
+  }
+
   private refreshRoute(): void {
     if (this.refreshing) return;
     this.refreshing = this.deps.metadata
@@ -94,7 +109,7 @@ export class Table {
     const { compression, zstdLevel } = logOptionsOf(info.descriptor);
     const ctx: WriteContext<Row> = {
       ...this.writeContextBase(),
-      bucketOf: bucketFunction(info),
+      route: this.router(bucketFunction(info)),
       newPayload: () =>
         new ArrowPayload(info.descriptor.schema, info.schemaId, { type: compression, zstdLevel }),
       send: async (leader, acks, batches) => {
@@ -102,9 +117,16 @@ export class Table {
           acks,
           tableId: info.tableId,
           timeoutMs: WRITE_TIMEOUT_MS,
-          bucketsReq: batches.map((b) => ({ bucketId: b.bucket, records: b.bytes! })),
+          bucketsReq: batches.map((b) => ({
+            ...partitionField(b.partitionId),
+            bucketId: b.bucket,
+            records: b.bytes!,
+          })),
         });
         return resp.bucketsResp.map((r) => ({
+          partitionId: isFieldSet(r, PbProduceLogRespForBucketSchema.field.partitionId)
+            ? r.partitionId
+            : null,
           bucketId: r.bucketId,
           errorCode: r.errorCode,
           errorMessage: r.errorMessage,
@@ -125,7 +147,7 @@ export class Table {
     const targetColumns = codec.targetColumns ? [...codec.targetColumns] : [];
     const ctx: WriteContext<KvItem> = {
       ...this.writeContextBase(),
-      bucketOf: (item) => item.bucket,
+      route: this.router((item: KvItem) => item.bucket),
       newPayload: () => new KvPayload(info.schemaId),
       send: async (leader, acks, batches) => {
         const resp = await this.deps.pool.request(parseAddress(leader), ApiKeys.PUT_KV, {
@@ -133,9 +155,14 @@ export class Table {
           tableId: info.tableId,
           timeoutMs: WRITE_TIMEOUT_MS,
           targetColumns,
-          bucketsReq: batches.map((b) => ({ bucketId: b.bucket, records: b.bytes! })),
+          bucketsReq: batches.map((b) => ({
+            ...partitionField(b.partitionId),
+            bucketId: b.bucket,
+            records: b.bytes!,
+          })),
         });
         return resp.bucketsResp.map((r) => ({
+          partitionId: isFieldSet(r, PbPutKvRespForBucketSchema.field.partitionId) ? r.partitionId : null,
           bucketId: r.bucketId,
           errorCode: r.errorCode,
           errorMessage: r.errorMessage,
@@ -244,7 +271,7 @@ export class Table {
   > {
     return {
       clock: this.deps.clock,
-      leaderKey: (bucket) => this.leaderKey(bucket),
+      leaderKey: (target) => this.leaderKeyOf(target),
       initWriter: async () => {
         const coord: Address = await this.deps.metadata.coordinator();
         const resp = await this.deps.pool.request(coord, ApiKeys.INIT_WRITER, {
@@ -331,4 +358,9 @@ export class Table {
     }
     return out;
   }
+}
+
+/** The partition_id field of a per-bucket request entry, present only for a partition. */
+function partitionField(partitionId: bigint | null): { partitionId?: bigint } {
+  return partitionId === null ? {} : { partitionId };
 }

@@ -61,7 +61,7 @@ class FakeLeader {
   ctx(): WriteContext<Row> {
     return {
       clock: systemClock,
-      bucketOf: () => undefined,
+      route: () => ({ partitionId: null, bucket: undefined }),
       newPayload: () => new ArrowPayload(schema, 1, NO_COMPRESSION),
       leaderKey: () => "leader",
       send: async (_leader, _acks, batches): Promise<BucketAck[]> => {
@@ -77,11 +77,17 @@ class FakeLeader {
           this.sent.push(sent);
           const code = this.answer(b, b.attempts);
           if (code !== 0)
-            return { bucketId: b.bucket, errorCode: code, errorMessage: "told to fail", baseOffset: -1n };
+            return {
+              partitionId: null,
+              bucketId: b.bucket,
+              errorCode: code,
+              errorMessage: "told to fail",
+              baseOffset: -1n,
+            };
           this.stored.push(sent.sequence);
           const base = this.offsets.get(b.bucket) ?? 0n;
           this.offsets.set(b.bucket, base + BigInt(sent.rows));
-          return { bucketId: b.bucket, errorCode: 0, errorMessage: "", baseOffset: base };
+          return { partitionId: null, bucketId: b.bucket, errorCode: 0, errorMessage: "", baseOffset: base };
         });
       },
       initWriter: async () => 77n,

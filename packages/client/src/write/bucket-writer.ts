@@ -22,14 +22,17 @@ import {
 } from "@fluss-ts/common";
 import type { ResolvedWriterOptions } from "../options.ts";
 import { WriteBatch } from "./write-batch.ts";
-import type { BucketAck, WriteContext } from "./write-context.ts";
+import type { BucketAck, BucketTarget, Route, WriteContext } from "./write-context.ts";
 
 const RETRY_BACKOFF_MS_MIN = 50;
 const RETRY_BACKOFF_MS_MAX = 1000;
+/** Buckets (over all partitions) one writer keeps state for. */
+const BUCKETS_OPEN_MAX = 1_000_000;
 /** Fluss client.writer.request-max-size: one request carries at most this much. */
 const REQUEST_BYTES_MAX = 10 * 1024 * 1024;
 
 interface BucketState<T> {
+  readonly target: BucketTarget;
   open: WriteBatch<T> | undefined;
   lingerTimer: NodeJS.Timeout | undefined;
   /** Closed batches waiting to be sent, in sequence order. */
@@ -46,7 +49,8 @@ export class BucketWriter<T> {
   private readonly opts: ResolvedWriterOptions;
   private readonly table: TableInfo;
   private readonly clock: Clock;
-  private readonly buckets: BucketState<T>[];
+  private readonly buckets = new Map<string, BucketState<T>>();
+  private readonly bucketCount: number;
   private readonly unsettled = new Set<WriteBatch<T>>();
   private bufferedBytes = 0;
   private readonly spaceWaiters: Array<() => void> = [];
@@ -54,7 +58,8 @@ export class BucketWriter<T> {
   private closed = false;
   private writerId: bigint | undefined;
   private writerIdPromise: Promise<bigint> | undefined;
-  private stickyBucket = 0;
+  /** Per partition ("-" when unpartitioned): the bucket keyless rows go to until its batch closes. */
+  private readonly sticky = new Map<string, number>();
   private drainTimer: NodeJS.Timeout | undefined;
 
   constructor(ctx: WriteContext<T>, table: TableInfo, opts: ResolvedWriterOptions) {
@@ -62,16 +67,7 @@ export class BucketWriter<T> {
     this.table = table;
     this.opts = opts;
     this.clock = ctx.clock;
-    this.buckets = Array.from({ length: table.bucketCount }, () => ({
-      open: undefined,
-      lingerTimer: undefined,
-      queue: [],
-      inFlight: 0,
-      nextSequence: 0,
-      blockedUntilMs: 0,
-      backoffMs: RETRY_BACKOFF_MS_MIN,
-    }));
-    this.stickyBucket = Math.floor(Math.random() * table.bucketCount);
+    this.bucketCount = table.bucketCount;
     if (opts.idempotence) this.initWriter();
   }
 
@@ -85,11 +81,14 @@ export class BucketWriter<T> {
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
       this.checkUsable();
     }
-    const bucket = this.bucketOf(item);
-    const state = this.buckets[bucket]!;
+    const routed = this.ctx.route(item);
+    const route = routed instanceof Promise ? await routed : routed;
+    this.checkUsable();
+    const state = this.stateOf(this.targetOf(route));
+    const key = targetKey(state.target);
     let batch = state.open;
     if (!batch) {
-      batch = new WriteBatch(this.ctx.newPayload(), bucket, this.clock.nowMs());
+      batch = new WriteBatch(this.ctx.newPayload(), state.target, this.clock.nowMs());
       state.open = batch;
       this.unsettled.add(batch);
     }
@@ -101,10 +100,10 @@ export class BucketWriter<T> {
         state.open = undefined;
         this.unsettled.delete(batch);
       } else if (state.lingerTimer === undefined) {
-        state.lingerTimer = setTimeout(() => this.closeBatch(bucket), this.opts.lingerMs);
+        state.lingerTimer = setTimeout(() => this.closeBatch(key), this.opts.lingerMs);
       }
     }
-    if (batch.sizeBytes >= this.opts.batchSizeBytes) this.closeBatch(bucket);
+    if (batch.sizeBytes >= this.opts.batchSizeBytes) this.closeBatch(key);
   }
 
   private checkUsable(): void {
@@ -112,22 +111,54 @@ export class BucketWriter<T> {
     if (this.closed) throw new FlussError(Errors.CLIENT_CLOSED, "the writer is closed");
   }
 
-  private bucketOf(item: T): number {
-    const keyed = this.ctx.bucketOf(item);
-    if (keyed !== undefined) return keyed;
-    return this.stickyBucket;
+  /** The bucket of a routed item: its keyed bucket, or the partition's sticky bucket. */
+  private targetOf(route: Route): BucketTarget {
+    if (route.bucket !== undefined) return { partitionId: route.partitionId, bucket: route.bucket };
+    const p = route.partitionId === null ? "-" : String(route.partitionId);
+    let bucket = this.sticky.get(p);
+    if (bucket === undefined) {
+      bucket = Math.floor(Math.random() * this.bucketCount);
+      this.sticky.set(p, bucket);
+    }
+    return { partitionId: route.partitionId, bucket };
+  }
+
+  private stateOf(target: BucketTarget): BucketState<T> {
+    const key = targetKey(target);
+    let state = this.buckets.get(key);
+    if (!state) {
+      if (this.buckets.size >= BUCKETS_OPEN_MAX) {
+        throw new FlussError(
+          Errors.INVALID_ARGUMENT,
+          `one writer writes to at most ${BUCKETS_OPEN_MAX} buckets`,
+        );
+      }
+      state = {
+        target,
+        open: undefined,
+        lingerTimer: undefined,
+        queue: [],
+        inFlight: 0,
+        nextSequence: 0,
+        blockedUntilMs: 0,
+        backoffMs: RETRY_BACKOFF_MS_MIN,
+      };
+      this.buckets.set(key, state);
+    }
+    return state;
   }
 
   /** Close the open batch of a bucket: serialise it and queue it for sending. */
-  private closeBatch(bucket: number): void {
-    const state = this.buckets[bucket]!;
-    const batch = state.open;
-    if (!batch) return;
+  private closeBatch(key: string): void {
+    const state = this.buckets.get(key);
+    const batch = state?.open;
+    if (!state || !batch) return;
     clearTimeout(state.lingerTimer);
     state.open = undefined;
     state.lingerTimer = undefined;
-    if (bucket === this.stickyBucket && this.buckets.length > 1) {
-      this.stickyBucket = (this.stickyBucket + 1) % this.buckets.length;
+    const p = state.target.partitionId === null ? "-" : String(state.target.partitionId);
+    if (this.sticky.get(p) === state.target.bucket && this.bucketCount > 1) {
+      this.sticky.set(p, (state.target.bucket + 1) % this.bucketCount);
     }
     batch.close(this.opts.idempotence ? state.nextSequence++ : NO_BATCH_SEQUENCE);
     state.queue.push(batch);
@@ -144,7 +175,7 @@ export class BucketWriter<T> {
     const now = this.clock.nowMs();
     const byLeader = new Map<string, { batches: WriteBatch<T>[]; bytes: number }>();
     let earliestBlocked = Number.POSITIVE_INFINITY;
-    for (const state of this.buckets) {
+    for (const state of this.buckets.values()) {
       if (state.queue.length === 0 || state.inFlight >= this.opts.inFlightPerBucketMax) continue;
       if (state.blockedUntilMs > now) {
         earliestBlocked = Math.min(earliestBlocked, state.blockedUntilMs);
@@ -154,7 +185,7 @@ export class BucketWriter<T> {
       if (!this.encode(batch)) return;
       let leader: string;
       try {
-        leader = this.ctx.leaderKey(batch.bucket);
+        leader = this.ctx.leaderKey(batch.target);
       } catch (err) {
         this.retryLater(batch, toFlussError(err));
         continue;
@@ -174,7 +205,9 @@ export class BucketWriter<T> {
     // More ready batches than one request per leader carried: go again.
     if (
       byLeader.size > 0 &&
-      this.buckets.some((s) => s.queue.length > 0 && s.inFlight < this.opts.inFlightPerBucketMax)
+      [...this.buckets.values()].some(
+        (s) => s.queue.length > 0 && s.inFlight < this.opts.inFlightPerBucketMax,
+      )
     ) {
       queueMicrotask(() => this.drain());
     }
@@ -230,11 +263,16 @@ export class BucketWriter<T> {
       this.drain();
       return;
     }
-    const byBucket = new Map(acks.map((r) => [r.bucketId, r]));
+    const byBucket = new Map(
+      acks.map((r) => [targetKey({ partitionId: r.partitionId, bucket: r.bucketId }), r]),
+    );
     for (const b of batches) {
-      const r = byBucket.get(b.bucket);
+      const r = byBucket.get(targetKey(b.target));
       if (!r)
-        this.onBatchError(b, new FlussError(Errors.PROTOCOL_ERROR, `no response for bucket ${b.bucket}`));
+        this.onBatchError(
+          b,
+          new FlussError(Errors.PROTOCOL_ERROR, `no response for bucket ${describe(b.target)}`),
+        );
       else if (r.errorCode !== 0) this.onBatchError(b, errorFromCode(r.errorCode, r.errorMessage));
       else this.onBatchDone(b, r.baseOffset);
     }
@@ -242,7 +280,7 @@ export class BucketWriter<T> {
   }
 
   private onBatchDone(b: WriteBatch<T>, baseOffset: bigint): void {
-    const state = this.buckets[b.bucket]!;
+    const state = this.buckets.get(targetKey(b.target))!;
     state.inFlight--;
     state.backoffMs = RETRY_BACKOFF_MS_MIN;
     this.release(b);
@@ -250,7 +288,7 @@ export class BucketWriter<T> {
   }
 
   private onBatchError(b: WriteBatch<T>, err: FlussError): void {
-    const state = this.buckets[b.bucket]!;
+    const state = this.buckets.get(targetKey(b.target))!;
     state.inFlight--;
     if (err.is(Errors.DUPLICATE_SEQUENCE_EXCEPTION)) {
       // Already stored by an earlier attempt whose answer was lost.
@@ -266,13 +304,13 @@ export class BucketWriter<T> {
   }
 
   private retryLater(b: WriteBatch<T>, err: FlussError): void {
-    const state = this.buckets[b.bucket]!;
+    const state = this.buckets.get(targetKey(b.target))!;
     const age = this.clock.nowMs() - b.createdMs;
     if (b.attempts > this.opts.retries || age > this.opts.deliveryTimeoutMs) {
       this.failWriter(
         new FlussError(
           err.kind,
-          `gave up on a batch for bucket ${b.bucket} after ${b.attempts} attempts: ${err.message}`,
+          `gave up on a batch for bucket ${describe(b.target)} after ${b.attempts} attempts: ${err.message}`,
         ),
       );
       return;
@@ -298,7 +336,7 @@ export class BucketWriter<T> {
   private failWriter(err: FlussError): void {
     if (this.fatal) return;
     this.fatal = err;
-    for (const state of this.buckets) {
+    for (const state of this.buckets.values()) {
       clearTimeout(state.lingerTimer);
       state.open = undefined;
       state.queue.length = 0;
@@ -313,7 +351,7 @@ export class BucketWriter<T> {
   async flush(): Promise<void> {
     if (this.fatal) throw this.fatal;
     const pending = [...this.unsettled];
-    for (let b = 0; b < this.buckets.length; b++) this.closeBatch(b);
+    for (const key of [...this.buckets.keys()]) this.closeBatch(key);
     try {
       await Promise.all(pending.map((p) => p.done));
     } catch (err) {
@@ -337,4 +375,12 @@ export class BucketWriter<T> {
   get bufferedBytesNow(): number {
     return this.bufferedBytes;
   }
+}
+
+function targetKey(t: BucketTarget): string {
+  return t.partitionId === null ? `-/${t.bucket}` : `${t.partitionId}/${t.bucket}`;
+}
+
+function describe(t: BucketTarget): string {
+  return t.partitionId === null ? `${t.bucket}` : `${t.bucket} of partition ${t.partitionId}`;
 }

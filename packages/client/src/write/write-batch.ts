@@ -5,6 +5,7 @@
 // sequence: the server drops a duplicate).
 
 import { assert, type FlussError } from "@fluss-ts/common";
+import type { BucketTarget } from "./write-context.ts";
 
 /** What a batch holds: rows for an Arrow log batch, or key/value records for a KV batch. */
 export interface BatchPayload<T> {
@@ -19,7 +20,7 @@ export interface BatchPayload<T> {
 export type BatchState = "open" | "ready" | "in-flight" | "done" | "failed";
 
 export class WriteBatch<T> {
-  readonly bucket: number;
+  readonly target: BucketTarget;
   readonly createdMs: number;
   private payload: BatchPayload<T> | undefined;
   sizeBytes = 0;
@@ -35,9 +36,9 @@ export class WriteBatch<T> {
   private rejectFn!: (err: FlussError) => void;
   readonly done: Promise<void>;
 
-  constructor(payload: BatchPayload<T>, bucket: number, createdMs: number) {
+  constructor(payload: BatchPayload<T>, target: BucketTarget, createdMs: number) {
     this.payload = payload;
-    this.bucket = bucket;
+    this.target = target;
     this.createdMs = createdMs;
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveFn = resolve;
@@ -45,6 +46,14 @@ export class WriteBatch<T> {
     });
     // A failed batch is reported through the writer (flush/write); never as an unhandled rejection.
     this.done.catch(() => undefined);
+  }
+
+  get bucket(): number {
+    return this.target.bucket;
+  }
+
+  get partitionId(): bigint | null {
+    return this.target.partitionId;
   }
 
   add(item: T): number {

@@ -5,8 +5,21 @@
 import type { Clock, FlussError } from "@fluss-ts/common";
 import type { BatchPayload, WriteBatch } from "./write-batch.ts";
 
+/** A physical bucket: a bucket of the table, or of one of its partitions. */
+export interface BucketTarget {
+  readonly partitionId: bigint | null;
+  readonly bucket: number;
+}
+
+/** Where an item goes: its partition, and its bucket when the table has a bucket key. */
+export interface Route {
+  readonly partitionId: bigint | null;
+  readonly bucket: number | undefined;
+}
+
 /** A leader's answer for one bucket of a request. */
 export interface BucketAck {
+  partitionId: bigint | null;
   bucketId: number;
   errorCode: number;
   errorMessage: string;
@@ -15,12 +28,15 @@ export interface BucketAck {
 
 export interface WriteContext<T> {
   readonly clock: Clock;
-  /** The bucket of an item by its bucket key, or undefined when the table has none. */
-  bucketOf(item: T): number | undefined;
+  /**
+   * Where an item goes. Synchronous for a non-partitioned table; a partitioned table may have to
+   * look up (or create) the item's partition first.
+   */
+  route(item: T): Route | Promise<Route>;
   /** An empty payload for a new batch. */
   newPayload(): BatchPayload<T>;
   /** A key naming the current leader of a bucket; throws (retriable) when none is known. */
-  leaderKey(bucket: number): string;
+  leaderKey(target: BucketTarget): string;
   /** Send encoded batches (at most one per bucket) to a leader. */
   send(leaderKey: string, acks: number, batches: readonly WriteBatch<T>[]): Promise<BucketAck[]>;
   initWriter(): Promise<bigint>;

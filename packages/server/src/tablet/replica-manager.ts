@@ -94,11 +94,14 @@ export interface FetchParams {
 
 const EMPTY = new Uint8Array(0);
 const PROJECTION_PLANS_MAX = 1024;
+/** A projected fetch reads at most this many times the bytes it may send. */
+const EXPANSION_MAX = 32;
 
 export class ReplicaManager {
   private readonly opts: ReplicaManagerOptions;
   private readonly replicas = new Map<string, Replica>();
   private readonly plans = new Map<string, ProjectionPlan>();
+  private readonly expansions = new WeakMap<ProjectionPlan, number>();
   private readonly remote: RemoteSnapshotStore;
   /** Open ScanKv sessions. */
   readonly scanners: KvScanners;
@@ -308,13 +311,18 @@ export class ReplicaManager {
     const base = { partitionId: b.partitionId, bucket: b.bucket };
     try {
       const replica = this.replica({ tableId: t.tableId, partitionId: b.partitionId, bucket: b.bucket });
-      const maxBytes = Math.max(1, Math.min(b.maxBytes, budget));
+      const wanted = Math.max(1, Math.min(b.maxBytes, budget));
+      // The limits count bytes sent; a projection sends a fraction of what it reads, so read more.
+      const plan = t.projection ? this.plan(replica, t.projection) : null;
+      const expansion = plan ? this.expansionOf(plan) : 1;
+      const readBytes = Math.min(this.opts.fetchBytesMax, Math.ceil(wanted * expansion));
       // An exhausted budget still reads (at least one batch) only when nothing was read yet.
       const { records, highWatermark } =
         budget > 0
-          ? await replica.readCommitted(b.fetchOffset, maxBytes)
+          ? await replica.readCommitted(b.fetchOffset, readBytes)
           : { records: EMPTY, highWatermark: replica.highWatermark };
-      const projected = t.projection ? projectLogBatches(records, this.plan(replica, t.projection)) : records;
+      const projected = plan ? projectLogBatches(records, plan) : records;
+      if (plan && projected.byteLength > 0) this.observeExpansion(plan, records.byteLength / projected.byteLength);
       return {
         ...base,
         error: null,
@@ -325,6 +333,21 @@ export class ReplicaManager {
     } catch (err) {
       return { ...base, error: toFlussError(err), highWatermark: -1n, logStartOffset: -1n, records: EMPTY };
     }
+  }
+
+  /** Bytes read per byte sent for a projection: a running estimate, first guessed from column counts. */
+  private expansionOf(plan: ProjectionPlan): number {
+    let e = this.expansions.get(plan);
+    if (e === undefined) {
+      e = Math.min(EXPANSION_MAX, plan.totalNodes / Math.max(1, plan.nodeIndexes.length));
+      this.expansions.set(plan, e);
+    }
+    return e;
+  }
+
+  private observeExpansion(plan: ProjectionPlan, observed: number): void {
+    const prev = this.expansionOf(plan);
+    this.expansions.set(plan, Math.min(EXPANSION_MAX, Math.max(1, (prev + observed) / 2)));
   }
 
   private plan(replica: Replica, projection: readonly number[]): ProjectionPlan {
