@@ -1,9 +1,9 @@
 // Zero-copy protobuf encoding of the data-path messages (ProduceLog and PutKv requests; FetchLog,
-// Lookup, PrefixLookup and LimitScan responses). protobuf-es `toBinary` copies every `bytes` field
-// into its growing buffer (and the result once more in `finish`); here the message becomes frame
-// parts instead: small chunks holding the frame header room, tags, lengths and scalars, plus each
-// large `bytes` value itself, by reference, so a 1 MiB record batch is never copied on its way to
-// the socket (Fluss writes these fields zero-copy too).
+// Lookup, PrefixLookup, LimitScan and ScanKv responses). protobuf-es `toBinary` copies every
+// `bytes` field into its growing buffer (and the result once more in `finish`); here the message
+// becomes frame parts instead: small chunks holding the frame header room, tags, lengths and
+// scalars, plus each large `bytes` value itself, by reference, so a 1 MiB record batch is never
+// copied on its way to the socket (Fluss writes these fields zero-copy too).
 //
 // Invariants:
 // - the bytes are IDENTICAL to protobuf-es `toBinary` for the same message (field order by number,
@@ -33,6 +33,7 @@ import {
   PrefixLookupResponseSchema,
   ProduceLogRequestSchema,
   PutKvRequestSchema,
+  ScanKvResponseSchema,
 } from "./gen/fluss/api_pb.ts";
 
 /** The messages encoded here; every other message goes through protobuf-es `toBinary`. */
@@ -43,6 +44,7 @@ export const fastSchemas: ReadonlySet<DescMessage> = new Set<DescMessage>([
   LookupResponseSchema,
   PrefixLookupResponseSchema,
   LimitScanResponseSchema,
+  ScanKvResponseSchema,
 ]);
 
 // ---- plans: each message's fields in number order, classified once ------------------------------
@@ -126,9 +128,8 @@ function fieldPlan(field: DescField, compiling: Set<DescMessage>): FieldPlan | u
       return supportedScalars.has(scalar) ? make(SINGULAR, wireTypeOf(scalar), scalar, undefined) : undefined;
     }
     case "message": {
-      if (field.delimitedEncoding || field.presence === IMPLICIT || isWrapped(field.message))
-        return undefined;
-      const child = planOf(field.message, compiling);
+      const plain = !field.delimitedEncoding && field.presence !== IMPLICIT && !isWrapped(field.message);
+      const child = plain ? planOf(field.message, compiling) : undefined;
       return child && make(MESSAGE, 2, ScalarType.INT32, child);
     }
     case "list": {
@@ -187,13 +188,13 @@ function isInt64(v: unknown): v is bigint {
   return typeof v === "bigint" && BigInt.asIntN(64, v) === v;
 }
 
-/** Split an int64 into its unsigned low and high 32-bit words (two's complement). */
-function int64Words(v: bigint): void {
+/** Put an int64 into the scratch view, to read back as unsigned low and high 32-bit words. */
+function loadInt64(v: bigint): void {
   int64Scratch.setBigInt64(0, v, true);
 }
 
 function int64VarintBytes(v: bigint): number {
-  int64Words(v);
+  loadInt64(v);
   const hi = int64Scratch.getUint32(4, true);
   if (hi === 0) return varint32Bytes(int64Scratch.getUint32(0, true));
   return Math.ceil((64 - Math.clz32(hi)) / 7);
@@ -340,7 +341,7 @@ function writeScalar(st: WriteState, scalar: ScalarType, v: unknown): void {
       writeVarint32(st, v as number);
       return;
     case ScalarType.INT64:
-      int64Words(v as bigint);
+      loadInt64(v as bigint);
       writeVarint64(st, int64Scratch.getUint32(0, true), int64Scratch.getUint32(4, true));
       return;
     case ScalarType.BOOL:

@@ -99,8 +99,9 @@ export function bodyFrameParts(
   copyBytesMax = Number.POSITIVE_INFINITY,
 ): FrameParts {
   const bodyBytes = body.byteLength;
-  if (bodyBytes > copyBytesMax)
+  if (bodyBytes > copyBytesMax) {
     return { parts: [Buffer.allocUnsafe(headerBytes), body], bodyBytes, headerBytes };
+  }
   const out = Buffer.allocUnsafe(headerBytes + bodyBytes);
   out.set(body, headerBytes);
   return { parts: [out], bodyBytes, headerBytes };

@@ -9,9 +9,9 @@
 // - a well-formed request for an unknown API key or an unsupported version gets an error
 //   response (UNSUPPORTED_VERSION) and the connection stays open;
 // - when the socket closes, `signal` aborts and responses still being computed are dropped;
-// - FetchLog, Lookup, PrefixLookup and LimitScan responses are encoded by fast-encode.ts, their
-//   large `bytes` values written from the handler's memory (no copy): a handler must return bytes
-//   nobody writes into again (see `RequestHandler`). Each response frame is built, its header
+// - FetchLog, Lookup, PrefixLookup, LimitScan and ScanKv responses are encoded by fast-encode.ts,
+//   their large `bytes` values written from the handler's memory (no copy): a handler must return
+//   bytes nobody writes into again (see `RequestHandler`). Each response frame is built, its header
 //   filled and its parts written at once; no part is touched after the socket has it.
 
 import type net from "node:net";

@@ -27,10 +27,10 @@ export type { RequestContext } from "./server-connection.ts";
 
 /**
  * Handles one API: returns (or resolves to) the response; throws a FlussError to answer with its code.
- * Ownership: large `bytes` values of FetchLog, Lookup, PrefixLookup and LimitScan responses are
- * written to the socket from the handler's memory, not copied, possibly well after the handler
- * returned; so return only bytes nobody writes into again (a fresh read buffer, not a reused
- * scratch buffer or an lmdb `getBinaryFast` view). Views of the request's own bytes are fine.
+ * Ownership: large `bytes` values of FetchLog, Lookup, PrefixLookup, LimitScan and ScanKv
+ * responses are written to the socket from the handler's memory, not copied, possibly well after
+ * the handler returned; so return only bytes nobody writes into again (a fresh read buffer, not
+ * a reused scratch buffer or an lmdb `getBinaryFast` view). Views of the request's bytes are fine.
  */
 export type RequestHandler<A extends ApiDef> = (
   request: ReqOf<A>,

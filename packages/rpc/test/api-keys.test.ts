@@ -32,6 +32,7 @@ describe("ApiKeys", () => {
       GET_DATABASE_INFO: 1035,
       CREATE_PARTITION: 1036,
       DROP_PARTITION: 1037,
+      SCAN_KV: 1061,
     };
     const actual = Object.fromEntries(Object.entries(ApiKeys).map(([name, def]) => [name, def.key]));
     expect(actual).toEqual(expected);

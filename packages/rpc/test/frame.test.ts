@@ -4,14 +4,19 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ApiKeys } from "../src/api-keys.ts";
 import {
+  bodyFrameParts,
   decodeWireError,
   encodeErrorFrame,
   encodeRequestFrame,
   encodeServerFailureFrame,
   encodeSuccessFrame,
   FrameDecoder,
+  fillRequestHeader,
+  fillResponseHeader,
   parseRequestFrame,
   parseResponseFrame,
+  requestFrameHeaderBytes,
+  responseFrameHeaderBytes,
 } from "../src/frame.ts";
 import { CreateDatabaseRequestSchema, DatabaseExistsResponseSchema } from "../src/gen/fluss/api_pb.ts";
 import { hex } from "./helpers.ts";
@@ -59,6 +64,18 @@ describe("frame encoding", () => {
       requestId: 0x7fffffff,
     });
     expect(() => encodeRequestFrame(1016, 0, 2 ** 31, new Uint8Array(0))).toThrow(/int32/);
+  });
+
+  it("fills a header into parts whose body is written by reference", () => {
+    const body = new Uint8Array([1, 2, 3, 4]);
+    const request = bodyFrameParts(body, requestFrameHeaderBytes, 3);
+    const parts = fillRequestHeader(request, 1014, 0, 9);
+    expect(parts.map(hex)).toEqual(["0000000c" + "03f6" + "0000" + "00000009", "01020304"]);
+    expect(parts[1]).toBe(body);
+    const response = fillResponseHeader(bodyFrameParts(body, responseFrameHeaderBytes), 0, 9);
+    expect(response.map(hex)).toEqual(["00000009" + "00" + "00000009" + "01020304"]);
+    // header room of the other kind of frame is a bug, not a frame
+    expect(() => fillResponseHeader(request, 0, 1)).toThrow(/no room/);
   });
 
   it("round-trips a success response", () => {
