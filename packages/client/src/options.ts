@@ -1,7 +1,7 @@
 // Client options with Fluss's defaults (client.writer.*, client.scanner.*). Every limit has a unit in
 // its name and a default; `resolve*` functions check user input and fill the defaults in one place.
 
-import { invalidArgument } from "@fluss-ts/common";
+import { invalidArgument, type Predicate } from "@fluss-ts/common";
 
 export interface ConnectOptions {
   /** `host:port` of any server, or several comma-separated / as an array. */
@@ -83,6 +83,12 @@ export type StartPosition =
 export interface ScanOptions {
   /** Column names to read (projection pushdown); default all columns. */
   columns?: readonly string[];
+  /**
+   * Only rows matching this predicate (`"price > 100 AND region = 'EU'"`, or a Predicate built
+   * with common's `leaf`/`and`/`or`/`not`). The server skips whole batches whose statistics rule
+   * it out; the client filters the rows of the batches it receives, so the result is exact.
+   */
+  filter?: string | Predicate;
   from?: StartPosition;
   /** Buckets to read; default all. */
   buckets?: readonly number[];

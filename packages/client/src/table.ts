@@ -11,6 +11,9 @@ import {
   FlussError,
   invalidArgument,
   logOptionsOf,
+  parsePredicate,
+  predicateColumns,
+  predicateToPb,
   type TableInfo,
   tablePathToString,
 } from "@fluss-ts/common";
@@ -19,6 +22,7 @@ import {
   create,
   FetchLogRequestSchema,
   isFieldSet,
+  PbFetchLogRespForBucketSchema,
   PbProduceLogRespForBucketSchema,
   PbPutKvRespForBucketSchema,
   PbValueSchema,
@@ -286,8 +290,18 @@ export class Table {
   /** A scanner of the table's log (projection pushdown when `columns` is given). */
   newLogScanner(options: ScanOptions = {}): LogScanner {
     const schema = this.info.descriptor.schema;
-    const projection = options.columns ? options.columns.map((c) => columnIndex(schema, c)) : null;
-    const columns = projection ? createProjectionPlan(schema, projection).columns : schema.columns;
+    const filter =
+      options.filter === undefined
+        ? null
+        : typeof options.filter === "string"
+          ? parsePredicate(options.filter, schema)
+          : options.filter;
+    const wanted = options.columns ? options.columns.map((c) => columnIndex(schema, c)) : null;
+    // The filter may read columns the caller did not ask for: fetch them too, drop them after.
+    const extra = wanted && filter ? predicateColumns(filter).filter((i) => !wanted.includes(i)) : [];
+    const projection = wanted ? [...wanted, ...extra] : null;
+    const columns = wanted ? createProjectionPlan(schema, wanted).columns : schema.columns;
+    const fetchColumns = projection ? createProjectionPlan(schema, projection).columns : schema.columns;
     const buckets = options.buckets ?? this.route.buckets.map((b) => b.bucket);
     for (const b of buckets) {
       if (!Number.isInteger(b) || b < 0 || b >= this.info.bucketCount) {
@@ -303,7 +317,9 @@ export class Table {
     };
     return new LogScanner(ctx, {
       columns,
+      fetchColumns,
       projection,
+      filter,
       positions: async () => ({
         starts: await admin.resolveStart(path, options.from ?? "earliest", buckets),
         ends: options.untilLatest ? await admin.listOffsets(path, "latest", buckets) : null,
@@ -332,6 +348,14 @@ export class Table {
           tableId: this.info.tableId,
           projectionPushdownEnabled: spec.projection !== null,
           projectedFields: spec.projection ? [...spec.projection] : [],
+          ...(spec.filter
+            ? {
+                filterPredicate: predicateToPb(spec.filter, this.info.descriptor.schema, {
+                  relaxUnsupported: true,
+                }),
+                filterSchemaId: this.info.schemaId,
+              }
+            : {}),
           bucketsReq: spec.buckets.map((b) => ({
             bucketId: b.bucket,
             fetchOffset: b.offset,
@@ -353,6 +377,9 @@ export class Table {
           errorMessage: b.errorMessage,
           highWatermark: b.highWatermark,
           records: b.records,
+          filteredEndOffset: isFieldSet(b, PbFetchLogRespForBucketSchema.field.filteredEndOffset)
+            ? b.filteredEndOffset
+            : null,
         });
       }
     }

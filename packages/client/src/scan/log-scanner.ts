@@ -14,7 +14,9 @@ import {
   Errors,
   errorFromCode,
   FlussError,
+  filterRecordBatch,
   nextOffsetOf,
+  type Predicate,
   readRows,
   splitBatches,
   toFlussError,
@@ -33,6 +35,11 @@ export interface ScanBatch {
   readonly changeTypes: Uint8Array | null;
   /** Only the projected columns. */
   readonly recordBatch: RecordBatch;
+  /**
+   * With a filter: for each row, its offset minus `baseOffset` (rows are not contiguous);
+   * null when row i has offset `baseOffset + i`.
+   */
+  readonly selection: Uint32Array | null;
 }
 
 export interface ScanRecord {
@@ -44,8 +51,12 @@ export interface ScanRecord {
 }
 
 export interface ScannerSettings {
+  /** The columns the scanner yields. */
   columns: readonly Column[];
+  /** The columns fetched: `columns` plus any the filter reads that the caller did not ask for. */
+  fetchColumns: readonly Column[];
   projection: readonly number[] | null;
+  filter: Predicate | null;
   /** Resolves where each bucket starts and, for untilLatest, where it ends. */
   positions: () => Promise<{ starts: Map<number, bigint>; ends: Map<number, bigint> | null }>;
   fetchWaitMs: number;
@@ -156,6 +167,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
         {
           buckets: list.map((c) => ({ bucket: c.bucket, offset: c.offset })),
           projection: this.s.projection,
+          filter: this.s.filter,
           maxWaitMs: this.s.fetchWaitMs,
           minBytes: this.s.fetchMinBytes,
           maxBytes: this.s.fetchMaxBytes,
@@ -169,7 +181,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
         if (!r)
           this.backoff(c, new FlussError(Errors.PROTOCOL_ERROR, `no fetch result for bucket ${c.bucket}`));
         else if (r.errorCode !== 0) this.onBucketError(c, errorFromCode(r.errorCode, r.errorMessage));
-        else this.absorb(c, r.records);
+        else this.absorb(c, r.records, r.filteredEndOffset);
       }
     } catch (err) {
       if (!this.closed) for (const c of list) this.backoff(c, toFlussError(err));
@@ -182,13 +194,13 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
   }
 
   /** Decode a bucket's fetched batches into the buffer and advance its position. */
-  private absorb(c: BucketCursor, records: Uint8Array): void {
+  private absorb(c: BucketCursor, records: Uint8Array, filteredEnd: bigint | null): void {
     c.backoffMs = BACKOFF_MS_MIN;
     const verifyCrc = this.s.projection === null;
     for (const { header, bytes } of splitBatches(records, { verifyCrc, allowPartialTail: true })) {
       const next = nextOffsetOf(header);
       if (next <= c.offset) continue;
-      const decoded = decodeArrowLogBatch(bytes, this.columns);
+      const decoded = decodeArrowLogBatch(bytes, this.s.fetchColumns);
       let recordBatch = decoded.recordBatch;
       let changeTypes = decoded.changeTypes;
       let baseOffset = header.baseOffset;
@@ -205,7 +217,17 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
         changeTypes = changeTypes ? changeTypes.subarray(0, keep) : null;
       }
       c.offset = next;
+      let selection: Uint32Array | null = null;
+      if (this.s.filter && recordBatch.numRows > 0) {
+        const f = filterRecordBatch(recordBatch, this.s.fetchColumns, this.s.filter, changeTypes);
+        if (f.batch !== recordBatch) selection = f.selection;
+        recordBatch = f.batch;
+        changeTypes = f.changeTypes ?? null;
+      }
       if (recordBatch.numRows === 0) continue;
+      if (this.s.fetchColumns.length !== this.columns.length) {
+        recordBatch = recordBatch.select(this.columns.map((col) => col.name));
+      }
       const batch: ScanBatch = {
         bucket: c.bucket,
         baseOffset,
@@ -213,6 +235,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
         commitTimestamp: Number(header.commitTimestamp),
         changeTypes,
         recordBatch,
+        selection,
       };
       this.buffer.push({ batch, sizeBytes: bytes.byteLength });
       this.bufferedBytes += bytes.byteLength;
@@ -277,7 +300,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
       for (let i = 0; i < rows.length; i++) {
         yield {
           bucket: b.bucket,
-          offset: b.baseOffset + BigInt(i),
+          offset: b.baseOffset + BigInt(b.selection ? b.selection[i]! : i),
           timestamp: ts,
           changeType: b.changeTypes ? changeTypeName(b.changeTypes[i]!) : "+A",
           row: rows[i]!,

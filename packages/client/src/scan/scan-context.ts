@@ -1,10 +1,12 @@
 // What a scanner needs from its connection and table: the leader of a bucket and a fetch call.
 
-import type { FlussError } from "@fluss-ts/common";
+import type { FlussError, Predicate } from "@fluss-ts/common";
 
 export interface FetchRequestSpec {
   buckets: ReadonlyArray<{ bucket: number; offset: bigint }>;
   projection: readonly number[] | null;
+  /** Sent for batch skipping by statistics; rows are still filtered by the client. */
+  filter: Predicate | null;
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
@@ -17,6 +19,8 @@ export interface FetchBucketResponse {
   errorMessage: string;
   highWatermark: bigint;
   records: Uint8Array;
+  /** The server skipped filtered batches up to here (the next fetch may start at it). */
+  filteredEndOffset: bigint | null;
 }
 
 export interface ScanContext {
