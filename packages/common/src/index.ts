@@ -36,8 +36,19 @@ export * from "./bytes.ts";
 export * from "./clock.ts";
 export * from "./errors.ts";
 export * from "./options.ts";
+export * from "./partition/index.ts";
+export * from "./predicate/index.ts";
 export * from "./record/arrow-log-batch.ts";
+export * from "./record/batch-statistics.ts";
 export * from "./record/log-batch.ts";
+export {
+  compareScalars,
+  describeScalar,
+  type ScalarValue,
+  scalarToLiteralText,
+  type TimestampParts,
+  toScalar,
+} from "./record/scalar.ts";
 export * from "./row/index.ts";
 export * from "./schema.ts";
 export * from "./types.ts";

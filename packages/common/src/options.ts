@@ -140,6 +140,47 @@ const defs: TableOptionDef[] = [
     defaultValue: "2",
     description: "Local segments kept after tiering.",
   },
+  // Automatic partitions; cross-option rules (time key, format per unit, zone) are checked by
+  // partition/auto-partition.ts's checkAutoPartitionOptions at CREATE TABLE.
+  {
+    key: "table.auto-partition.enabled",
+    type: { kind: "bool" },
+    defaultValue: "false",
+    description: "Create and expire time partitions automatically.",
+  },
+  {
+    key: "table.auto-partition.key",
+    type: { kind: "string" },
+    description: "The time partition key; required when the table has several partition keys.",
+  },
+  {
+    key: "table.auto-partition.time-unit",
+    type: { kind: "enum", values: ["HOUR", "DAY", "MONTH", "QUARTER", "YEAR"] },
+    defaultValue: "DAY",
+    description: "Granularity of automatic partitions (yyyyMMddHH, yyyyMMdd, yyyyMM, yyyyQ, yyyy).",
+  },
+  {
+    key: "table.auto-partition.time-format",
+    type: { kind: "string" },
+    description: "A custom pattern for time values, e.g. yyyy-MM-dd (fields in order, fixed width).",
+  },
+  {
+    key: "table.auto-partition.time-zone",
+    type: { kind: "string" },
+    description: "Zone of the time values (IANA name or offset); default: the server's zone.",
+  },
+  {
+    key: "table.auto-partition.num-precreate",
+    type: { kind: "int", min: 0, max: 2147483647 },
+    defaultValue: "2",
+    description: "Partitions created ahead, the current one included.",
+  },
+  {
+    key: "table.auto-partition.num-retention",
+    type: { kind: "int", min: -2147483648, max: 2147483647 },
+    defaultValue: "7",
+    description: "Past partitions kept; older ones are dropped (negative: keep all).",
+  },
 ];
 
 export const TABLE_OPTIONS: ReadonlyMap<string, TableOptionDef> = new Map(defs.map((d) => [d.key, d]));

@@ -20,6 +20,10 @@ export interface ServerConfig {
   defaultBucketNumber: number;
   defaultReplicationFactor: number;
   bucketCountMax: number;
+  /** Partitions one table may have (Fluss max.partition.num). */
+  partitionCountMax: number;
+  /** How often the coordinator creates and expires automatic partitions. */
+  autoPartitionCheckIntervalMs: number;
   logSegmentBytesMax: number;
   logIndexIntervalBytes: number;
   logFlushMode: FlushMode;
@@ -55,6 +59,8 @@ export function defaultServerConfig(): ServerConfig {
     defaultBucketNumber: 1,
     defaultReplicationFactor: 1,
     bucketCountMax: 4096,
+    partitionCountMax: 1000,
+    autoPartitionCheckIntervalMs: 10 * 60_000,
     logSegmentBytesMax: 1024 * 1024 * 1024,
     logIndexIntervalBytes: 4096,
     logFlushMode: "always",
@@ -101,6 +107,14 @@ const setters: Readonly<Record<string, Setter>> = {
   },
   "max.bucket.num": (c, v) => {
     c.bucketCountMax = int(1, 1_000_000)(v);
+  },
+  "max.partition.num": (c, v) => {
+    c.partitionCountMax = int(1, 1_000_000)(v);
+  },
+  "auto-partition.check.interval": (c, v) => {
+    const ms = parseDurationMs(v);
+    if (ms < 1) throw new FlussError(Errors.INVALID_CONFIG_EXCEPTION, "must be at least 1 ms");
+    c.autoPartitionCheckIntervalMs = ms;
   },
   "log.segment.file-size": (c, v) => {
     c.logSegmentBytesMax = parseSizeBytes(v);

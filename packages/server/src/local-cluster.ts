@@ -99,6 +99,7 @@ export class LocalCluster {
         started.push(ts);
         await coord.registerTabletServer(ts);
       }
+      coordinator.startAutoPartitioning();
       return new LocalCluster(coordinator, started, lockFile);
     } catch (err) {
       for (const ts of started) await ts.stop().catch(() => undefined);

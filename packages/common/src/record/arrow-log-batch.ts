@@ -1,9 +1,14 @@
-// ARROW-format log batches: a v0 batch header (log-batch.ts) whose body is the per-record
-// change-type bytes (only when the batch is not append-only) followed by one Arrow IPC
-// record-batch message. A batch with no records has no body at all (header only), as in Fluss.
+// ARROW-format log batches: a batch header (log-batch.ts; v0, or v1 with statistics) whose body
+// is the per-record change-type bytes (only when the batch is not append-only) followed by one
+// Arrow IPC record-batch message. A batch with no records has no body at all (header only), as in Fluss.
+// With `statistics` (Fluss's `table.statistics.columns`) the batch is magic v1 and carries the
+// column statistics (batch-statistics.ts) between the header and the body; without records the
+// block is empty (StatisticsLength 0), as Fluss writes it.
 // Building, decoding and the server-side projection of whole fetch responses live here.
 // Projection keeps every header field (base offset, timestamps, writer id, sequence, record count,
-// last offset delta, attributes) and only rewrites Length; the CRC is NOT recomputed, exactly as
+// last offset delta, attributes) and only rewrites Length, and for v1+ drops the statistics
+// (StatisticsLength 0, block removed: Fluss's FileLogProjection does the same, the statistics
+// describe columns the projection may remove); the CRC is NOT recomputed, exactly as
 // Fluss does, so a projected batch fails a CRC check by design: readers of projected data must
 // not verify it (decodeArrowLogBatch verifies only when asked).
 // Invariants: recordCount equals the Arrow row count and the change-type count; a decoded batch's
@@ -17,6 +22,11 @@ import { decodeRecordBatchMessage, emptyRecordBatch, encodeRecordBatchParts } fr
 import { type ProjectionPlan, projectMessageParts } from "../arrow/projection.ts";
 import { Errors, FlussError, invalidArgument } from "../errors.ts";
 import type { Column, Schema } from "../schema.ts";
+import {
+  computeBatchStatistics,
+  encodeBatchStatistics,
+  resolveStatisticsColumns,
+} from "./batch-statistics.ts";
 import {
   type BatchHeader,
   buildBatch,
@@ -43,6 +53,11 @@ export interface ArrowLogBatchInput {
   batchSequence?: number;
   baseOffset?: bigint;
   commitTimestamp?: bigint;
+  /**
+   * Column statistics, as Fluss's `table.statistics.columns`: true or "*" every supported column,
+   * "a,b" or ["a", "b"] those columns; absent / false = none (a magic v0 batch).
+   */
+  statistics?: boolean | string | readonly string[];
 }
 
 function recordBatchOf(input: ArrowLogBatchInput): RecordBatch {
@@ -67,10 +82,18 @@ function checkChangeTypes(changeTypes: Uint8Array, recordCount: number): void {
   }
 }
 
-/** A complete v0 ARROW log batch (header with CRC, change types if any, IPC message). */
+/** A complete ARROW log batch (header with CRC, statistics if asked, change types if any, IPC message). */
 export function buildArrowLogBatch(input: ArrowLogBatchInput): Uint8Array {
   const batch = recordBatchOf(input);
   const recordCount = batch.numRows;
+  const statsColumns = resolveStatisticsColumns(input.schema, input.statistics);
+  let statistics: Uint8Array | undefined;
+  if (statsColumns !== null) {
+    statistics =
+      recordCount > 0 && statsColumns.length > 0
+        ? encodeBatchStatistics(input.schema, computeBatchStatistics(batch, input.schema, statsColumns))
+        : new Uint8Array(0);
+  }
   const body: Uint8Array[] = [];
   if (input.changeTypes !== undefined) {
     checkChangeTypes(input.changeTypes, recordCount);
@@ -87,6 +110,7 @@ export function buildArrowLogBatch(input: ArrowLogBatchInput): Uint8Array {
     body,
     ...(input.baseOffset !== undefined ? { baseOffset: input.baseOffset } : {}),
     ...(input.commitTimestamp !== undefined ? { commitTimestamp: input.commitTimestamp } : {}),
+    ...(statistics !== undefined ? { statistics } : {}),
   });
 }
 

@@ -5,7 +5,8 @@
 //   0 BaseOffset i64 | 8 Length i32 (= batch size - 12) | 12 Magic i8 | 13 CommitTimestamp i64 |
 //  21 CRC u32 | 25 SchemaId i16 | 27 Attributes i8 | 28 LastOffsetDelta i32 | 32 WriterId i64 |
 //  40 BatchSequence i32 | 44 RecordCount i32 | 48 records...
-// Magic v1 adds StatisticsLength i32 at 48 and the statistics bytes before the records.
+// Magic v1 adds StatisticsLength i32 at 48 and the statistics bytes (batch-statistics.ts) before
+// the records: 52 header bytes, then statistics, then change types and the Arrow message.
 // Magic v2 adds LeaderEpoch i32 after CommitTimestamp (every later field moves by 4).
 // The CRC is CRC-32C over SchemaId..end, so the server can stamp BaseOffset and CommitTimestamp
 // (and the leader epoch) without recomputing it.
@@ -20,7 +21,7 @@ export const NO_LEADER_EPOCH = -1;
 export const MAGIC_V0 = 0;
 export const MAGIC_V1 = 1;
 export const MAGIC_V2 = 2;
-/** The magic this implementation writes. */
+/** The magic this implementation writes when a batch has no statistics (v1 when it has). */
 export const CURRENT_MAGIC = MAGIC_V0;
 export const ATTR_APPEND_ONLY = 0x01;
 /** Upper bound on one batch; a header claiming more is corrupt. */
@@ -73,6 +74,7 @@ export function layoutOf(magic: number): Layout {
 }
 
 export const HEADER_SIZE_V0 = V0.headerSize;
+export const HEADER_SIZE_V1 = V1.headerSize;
 
 export interface BatchHeader {
   baseOffset: bigint;
@@ -181,13 +183,21 @@ export interface NewBatch {
   body: readonly Uint8Array[];
   baseOffset?: bigint;
   commitTimestamp?: bigint;
+  /**
+   * A statistics block (encodeBatchStatistics): when given the batch is magic v1 with it between
+   * the header and the body (an empty block = v1 with StatisticsLength 0, as Fluss writes a
+   * batch without records when statistics are enabled). Absent = magic v0.
+   */
+  statistics?: Uint8Array;
 }
 
-/** Assemble a v0 batch: header + body parts, CRC computed. */
+/** Assemble a v0 batch (v1 with `statistics`): header, statistics, body parts, CRC computed. */
 export function buildBatch(b: NewBatch): Uint8Array {
+  const L = b.statistics === undefined ? V0 : V1;
+  const statsLength = b.statistics?.byteLength ?? 0;
   let bodyLength = 0;
   for (const p of b.body) bodyLength += p.byteLength;
-  const size = V0.headerSize + bodyLength;
+  const size = L.headerSize + statsLength + bodyLength;
   if (size > BATCH_SIZE_MAX) {
     throw new FlussError(
       Errors.RECORD_TOO_LARGE_EXCEPTION,
@@ -197,21 +207,27 @@ export function buildBatch(b: NewBatch): Uint8Array {
   const out = new Uint8Array(size);
   const dv = view(out);
   dv.setBigInt64(0, b.baseOffset ?? 0n, true);
+  const magic = L === V0 ? MAGIC_V0 : MAGIC_V1;
   dv.setInt32(8, size - LOG_OVERHEAD, true);
-  dv.setInt8(12, MAGIC_V0);
+  dv.setInt8(12, magic);
   dv.setBigInt64(13, b.commitTimestamp ?? 0n, true);
-  dv.setInt16(V0.schemaId, b.schemaId, true);
-  dv.setInt8(V0.attributes, b.appendOnly ? ATTR_APPEND_ONLY : 0);
-  dv.setInt32(V0.lastOffsetDelta, b.lastOffsetDelta, true);
-  dv.setBigInt64(V0.writerId, b.writerId, true);
-  dv.setInt32(V0.batchSequence, b.batchSequence, true);
-  dv.setInt32(V0.recordCount, b.recordCount, true);
-  let pos = V0.headerSize;
+  dv.setInt16(L.schemaId, b.schemaId, true);
+  dv.setInt8(L.attributes, b.appendOnly ? ATTR_APPEND_ONLY : 0);
+  dv.setInt32(L.lastOffsetDelta, b.lastOffsetDelta, true);
+  dv.setBigInt64(L.writerId, b.writerId, true);
+  dv.setInt32(L.batchSequence, b.batchSequence, true);
+  dv.setInt32(L.recordCount, b.recordCount, true);
+  let pos = L.headerSize;
+  if (b.statistics !== undefined) {
+    dv.setInt32(L.statisticsLength, statsLength, true);
+    out.set(b.statistics, pos);
+    pos += statsLength;
+  }
   for (const p of b.body) {
     out.set(p, pos);
     pos += p.byteLength;
   }
-  dv.setUint32(V0.crc, computeBatchCrc(out, MAGIC_V0), true);
+  dv.setUint32(L.crc, computeBatchCrc(out, magic), true);
   return out;
 }
 

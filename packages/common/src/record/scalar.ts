@@ -16,7 +16,6 @@
 
 import { assert } from "../errors.ts";
 import type { DataType } from "../types.ts";
-import { ValueMismatch } from "../values/mismatch.ts";
 import {
   formatDecimal,
   toBoolean,
@@ -252,5 +251,3 @@ export function describeScalar(type: DataType, v: ScalarValue | null): string {
   if (type.root === "BYTES" || type.root === "BINARY") return encodeBase64(v as Uint8Array);
   return scalarToLiteralText(type, v);
 }
-
-export { ValueMismatch };

@@ -52,6 +52,8 @@ export class CoordinatorServer {
         defaultBucketNumber: c.defaultBucketNumber,
         defaultReplicationFactor: c.defaultReplicationFactor,
         bucketCountMax: c.bucketCountMax,
+        partitionCountMax: c.partitionCountMax,
+        autoPartitionCheckIntervalMs: c.autoPartitionCheckIntervalMs,
       });
       registerCoordinatorService(rpc, coordinator);
       registerMetadataService(rpc, coordinator);
@@ -65,7 +67,16 @@ export class CoordinatorServer {
     return new CoordinatorServer(coordinator, rpc, o.store);
   }
 
+  /**
+   * Start automatic partitioning: a pass now, then every auto-partition.check.interval. Call once
+   * tablet servers have registered (partitions need live servers for their buckets).
+   */
+  startAutoPartitioning(): void {
+    this.coordinator.autoPartitions.start();
+  }
+
   async stop(): Promise<void> {
+    await this.coordinator.autoPartitions.stop();
     await this.rpc.close();
     await this.store.close();
   }

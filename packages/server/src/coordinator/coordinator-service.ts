@@ -1,13 +1,32 @@
 // RPC handlers of the coordinator: thin translations between protobuf messages and Coordinator
-// calls. Also serves GetMetadata (servers, table routes) and InitWriter (writer ids).
+// calls. Also serves GetMetadata (servers, table routes, partition routes by name or id),
+// ListPartitionInfos and InitWriter, which tablet servers answer too (registerMetadataService).
+// A request naming a partition that does not exist fails with PARTITION_NOT_EXISTS.
 
-import { decodeJson, descriptorFromJson, descriptorToJson, encodeJson, schemaToJson } from "@fluss-ts/common";
+import {
+  decodeJson,
+  descriptorFromJson,
+  descriptorToJson,
+  Errors,
+  encodeJson,
+  FlussError,
+  type PartitionSpec,
+  schemaToJson,
+} from "@fluss-ts/common";
 import {
   ApiKeys,
   create,
   GetTableSchemaRequestSchema,
   isFieldSet,
+  ListPartitionInfosRequestSchema,
   PbBucketMetadataSchema,
+  type PbPartitionInfo,
+  PbPartitionInfoSchema,
+  type PbPartitionMetadata,
+  PbPartitionMetadataSchema,
+  type PbPartitionSpec,
+  type PbPhysicalTablePath,
+  PbPhysicalTablePathSchema,
   type PbServerNode,
   PbServerNodeSchema,
   type PbTableMetadata,
@@ -15,7 +34,13 @@ import {
   type PbTablePath,
   type RpcServer,
 } from "@fluss-ts/rpc";
-import type { Coordinator, ServerNode } from "./coordinator.ts";
+import type {
+  BucketLocation,
+  Coordinator,
+  PartitionInfo,
+  PartitionMetadata,
+  ServerNode,
+} from "./coordinator.ts";
 
 function path(p: PbTablePath | undefined): { database: string; table: string } {
   return { database: p?.databaseName ?? "", table: p?.tableName ?? "" };
@@ -25,11 +50,75 @@ function nodePb(n: ServerNode): PbServerNode {
   return create(PbServerNodeSchema, { nodeId: n.id, host: n.host, port: n.port });
 }
 
+function bucketsPb(buckets: readonly BucketLocation[]) {
+  return buckets.map((b) => {
+    const m = create(PbBucketMetadataSchema, { bucketId: b.bucket, replicaId: [...b.replicas] });
+    if (b.leader !== null) {
+      m.leaderId = b.leader;
+      m.leaderEpoch = b.leaderEpoch;
+    }
+    return m;
+  });
+}
+
+/** A wire partition spec as a spec record; a key given twice is refused. */
+export function specOfPb(pb: PbPartitionSpec | undefined): PartitionSpec {
+  const spec: Record<string, string> = {};
+  for (const kv of pb?.partitionKeyValues ?? []) {
+    if (Object.hasOwn(spec, kv.key)) {
+      throw new FlussError(
+        Errors.PARTITION_SPEC_INVALID_EXCEPTION,
+        `partition key '${kv.key}' is given twice`,
+      );
+    }
+    spec[kv.key] = kv.value;
+  }
+  return spec;
+}
+
+function partitionInfoPb(p: PartitionInfo): PbPartitionInfo {
+  return create(PbPartitionInfoSchema, {
+    partitionId: p.partitionId,
+    partitionSpec: { partitionKeyValues: Object.entries(p.spec).map(([key, value]) => ({ key, value })) },
+  });
+}
+
+function partitionMetadataPb(p: PartitionMetadata): PbPartitionMetadata {
+  return create(PbPartitionMetadataSchema, {
+    tableId: p.tableId,
+    partitionName: p.partitionName,
+    partitionId: p.partitionId,
+    bucketMetadata: bucketsPb(p.buckets),
+  });
+}
+
+/** Partition routes asked for by physical path (table + partition name) and by partition id. */
+async function partitionsMetadataPb(
+  coordinator: Coordinator,
+  paths: readonly PbPhysicalTablePath[],
+  ids: readonly bigint[],
+): Promise<PbPartitionMetadata[]> {
+  const out: PartitionMetadata[] = [];
+  const seen = new Set<bigint>();
+  for (const p of paths) {
+    if (!isFieldSet(p, PbPhysicalTablePathSchema.field.partitionName)) {
+      throw new FlussError(
+        Errors.PARTITION_NOT_EXISTS,
+        `physical table path ${p.databaseName}.${p.tableName} names no partition`,
+      );
+    }
+    const path = { database: p.databaseName, table: p.tableName };
+    out.push(...(await coordinator.getPartitionMetadata({ path, names: [p.partitionName] })));
+  }
+  if (ids.length > 0) out.push(...(await coordinator.getPartitionMetadata({ ids })));
+  return out.filter((m) => !seen.has(m.partitionId) && seen.add(m.partitionId)).map(partitionMetadataPb);
+}
+
 async function tableMetadataPb(
   coordinator: Coordinator,
   p: PbTablePath | undefined,
 ): Promise<PbTableMetadata> {
-  const md = await coordinator.getTableMetadata(path(p));
+  const md = await coordinator.getTableMetadata(path(p), false);
   const info = md.info;
   return create(PbTableMetadataSchema, {
     tablePath: { databaseName: info.path.database, tableName: info.path.table },
@@ -38,14 +127,7 @@ async function tableMetadataPb(
     tableJson: encodeJson(descriptorToJson(info.descriptor)),
     createdTime: BigInt(info.createdTime),
     modifiedTime: BigInt(info.modifiedTime),
-    bucketMetadata: md.buckets.map((b) => {
-      const m = create(PbBucketMetadataSchema, { bucketId: b.bucket, replicaId: [...b.replicas] });
-      if (b.leader !== null) {
-        m.leaderId = b.leader;
-        m.leaderEpoch = b.leaderEpoch;
-      }
-      return m;
-    }),
+    bucketMetadata: bucketsPb(md.buckets),
   });
 }
 
@@ -99,6 +181,19 @@ export function registerCoordinatorService(server: RpcServer, coordinator: Coord
       modifiedTime: BigInt(info.modifiedTime),
     };
   });
+  server.handle(ApiKeys.CREATE_PARTITION, async (req) => {
+    // Fluss names the flag ignore_if_not_exists here; it means "ignore if it exists".
+    await coordinator.createPartition(
+      path(req.tablePath),
+      specOfPb(req.partitionSpec),
+      req.ignoreIfNotExists,
+    );
+    return {};
+  });
+  server.handle(ApiKeys.DROP_PARTITION, async (req) => {
+    await coordinator.dropPartition(path(req.tablePath), specOfPb(req.partitionSpec), req.ignoreIfNotExists);
+    return {};
+  });
   server.handle(ApiKeys.GET_TABLE_SCHEMA, async (req) => {
     const id = isFieldSet(req, GetTableSchemaRequestSchema.field.schemaId) ? req.schemaId : undefined;
     const { schemaId, schema } = await coordinator.getSchema(path(req.tablePath), id);
@@ -112,6 +207,14 @@ export function registerMetadataService(server: RpcServer, coordinator: Coordina
     coordinatorServer: nodePb(coordinator.node),
     tabletServers: coordinator.tabletServers().map(nodePb),
     tableMetadata: await Promise.all(req.tablePath.map((p) => tableMetadataPb(coordinator, p))),
+    partitionMetadata: await partitionsMetadataPb(coordinator, req.partitionsPath, req.partitionsId),
   }));
+  server.handle(ApiKeys.LIST_PARTITION_INFOS, async (req) => {
+    const partial = isFieldSet(req, ListPartitionInfosRequestSchema.field.partialPartitionSpec)
+      ? specOfPb(req.partialPartitionSpec)
+      : {};
+    const partitions = await coordinator.listPartitions(path(req.tablePath), partial);
+    return { partitionsInfo: partitions.map(partitionInfoPb) };
+  });
   server.handle(ApiKeys.INIT_WRITER, async () => ({ writerId: await coordinator.allocateWriterId() }));
 }

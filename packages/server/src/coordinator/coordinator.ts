@@ -1,75 +1,70 @@
-// The coordinator: the metadata authority. It owns databases, tables, schemas, bucket assignment
-// and leadership, and tells tablet servers which replicas to host. All mutations run through one
-// SerialQueue (Fluss's coordinator event processor), so each check-then-write is atomic with
-// respect to other requests. Reads go straight to the store.
+// The coordinator: the metadata authority. It owns databases, tables, partitions, schemas, bucket
+// assignment and leadership, and tells tablet servers which replicas to host. All mutations run
+// through one SerialQueue (Fluss's coordinator event processor), so each check-then-write is
+// atomic with respect to other requests. Reads go straight to the store. Partition work lives in
+// partitions.ts, replica placement in placement.ts, automatic partitions in
+// auto-partition-manager.ts (driven from here: after CREATE TABLE and on its own timer).
 
 import {
+  autoPartitionStrategyOf,
   type Clock,
-  descriptorFromJson,
   descriptorToJson,
   Errors,
   FlussError,
+  type PartitionSpec,
+  partitionMatches,
+  partitionNameOf,
+  partitionValuesOf,
   type Schema,
   schemaFromJson,
   schemaToJson,
+  systemTimeZone,
   type TableDescriptor,
   type TableInfo,
   type TablePath,
+  validateAutoPartitionTime,
   validateName,
+  validatePartitionSpec,
 } from "@fluss-ts/common";
 import type { Logger } from "../logging.ts";
 import type {
   BucketAssignment,
   DatabaseRegistration,
-  LeaderAndIsr,
   MetadataStore,
   TableRegistration,
 } from "../metadata/metadata-store.ts";
 import { SerialQueue } from "../util/serial-queue.ts";
+import { type AutoPartitionHost, AutoPartitionManager } from "./auto-partition-manager.ts";
+import {
+  bucketLocations,
+  createPartitionNow,
+  dropPartitionNow,
+  findPartition,
+  type PartitionContext,
+  type PartitionInfo,
+  type PartitionMetadata,
+  partitionInfoOf,
+  partitionMetadataOf,
+  partitionNotExists,
+  requirePartitioned,
+} from "./partitions.ts";
+import { assignBuckets, electLeaders, replicaAssignment, stopBuckets } from "./placement.ts";
 import { resolveTable } from "./table-validation.ts";
+import {
+  type ReplicaAssignment,
+  type ServerNode,
+  type TableMetadata,
+  type TabletServerGateway,
+  tableInfoOf,
+} from "./types.ts";
 
-export interface ServerNode {
-  readonly id: number;
-  readonly host: string;
-  readonly port: number;
-}
+export type { PartitionInfo, PartitionMetadata } from "./partitions.ts";
+export * from "./types.ts";
 
-/** What the coordinator tells a tablet server about one replica. */
-export interface ReplicaAssignment {
-  readonly table: TableInfo;
-  readonly partitionId: bigint | null;
-  readonly partitionName: string | null;
-  readonly bucket: number;
-  readonly leader: number;
-  readonly leaderEpoch: number;
-  readonly replicas: readonly number[];
-  readonly isr: readonly number[];
-}
-
-export interface ReplicaRef {
-  readonly tableId: bigint;
-  readonly partitionId: bigint | null;
-  readonly bucket: number;
-}
-
-/** The coordinator's handle on one tablet server (in-process call or RPC). */
-export interface TabletServerGateway {
-  readonly node: ServerNode;
-  notifyLeaderAndIsr(assignments: readonly ReplicaAssignment[]): Promise<void>;
-  stopReplicas(replicas: readonly ReplicaRef[], deleteData: boolean): Promise<void>;
-}
-
-export interface BucketLocation {
-  readonly bucket: number;
-  readonly leader: number | null;
-  readonly leaderEpoch: number;
-  readonly replicas: readonly number[];
-}
-
-export interface TableMetadata {
-  readonly info: TableInfo;
-  readonly buckets: readonly BucketLocation[];
-}
+/** Which partitions getPartitionMetadata answers for: by table and name, or by id. */
+export type PartitionSelector =
+  | { readonly path: TablePath; readonly names: readonly string[] }
+  | { readonly ids: readonly bigint[] };
 
 export interface CoordinatorOptions {
   store: MetadataStore;
@@ -79,28 +74,53 @@ export interface CoordinatorOptions {
   defaultBucketNumber: number;
   defaultReplicationFactor: number;
   bucketCountMax: number;
+  /** Partitions one table may have (Fluss max.partition.num, 1000). */
+  partitionCountMax?: number;
+  /** Fluss auto-partition.check.interval (10 min). */
+  autoPartitionCheckIntervalMs?: number;
+  /** Zone of auto-partitioned tables without table.auto-partition.time-zone (default: this process's). */
+  defaultTimeZone?: string;
 }
 
-export function tableInfoOf(reg: TableRegistration): TableInfo {
-  const descriptor = descriptorFromJson(JSON.parse(reg.descriptorJson));
-  return {
-    path: { database: reg.database, table: reg.table },
-    tableId: reg.tableId,
-    schemaId: reg.schemaId,
-    descriptor,
-    bucketCount: reg.bucketCount,
-    createdTime: reg.createdTime,
-    modifiedTime: reg.modifiedTime,
-  };
+export const PARTITION_COUNT_MAX_DEFAULT = 1000;
+export const AUTO_PARTITION_CHECK_INTERVAL_MS_DEFAULT = 10 * 60_000;
+
+function tableNotExist(path: TablePath): FlussError {
+  return new FlussError(Errors.TABLE_NOT_EXIST, `table '${path.database}.${path.table}' does not exist`);
 }
 
-export class Coordinator {
+export class Coordinator implements AutoPartitionHost {
   private readonly opts: CoordinatorOptions;
   private readonly queue = new SerialQueue();
   private readonly gateways = new Map<number, TabletServerGateway>();
+  private readonly parts: PartitionContext;
+  /** Creates and expires time partitions; started by the server once tablet servers are known. */
+  readonly autoPartitions: AutoPartitionManager;
 
   constructor(opts: CoordinatorOptions) {
     this.opts = opts;
+    const partitionCountMax = opts.partitionCountMax ?? PARTITION_COUNT_MAX_DEFAULT;
+    this.parts = {
+      store: opts.store,
+      clock: opts.clock,
+      logger: opts.logger,
+      gateways: this.gateways,
+      defaultReplicationFactor: opts.defaultReplicationFactor,
+      partitionCountMax,
+    };
+    this.autoPartitions = new AutoPartitionManager({
+      host: this,
+      clock: opts.clock,
+      logger: opts.logger,
+      checkIntervalMs: opts.autoPartitionCheckIntervalMs ?? AUTO_PARTITION_CHECK_INTERVAL_MS_DEFAULT,
+      defaultTimeZone: this.defaultTimeZone,
+      partitionCountMax,
+    });
+  }
+
+  /** The zone auto-partitioned tables without their own time zone use. */
+  get defaultTimeZone(): string {
+    return this.opts.defaultTimeZone ?? systemTimeZone();
   }
 
   get node(): ServerNode {
@@ -123,14 +143,20 @@ export class Coordinator {
       for (const db of await this.store.listDatabases()) {
         for (const reg of await this.store.listTables(db.name)) {
           const info = tableInfoOf(reg);
-          for (const a of (await this.store.getAssignment(reg.tableId, null)) ?? []) {
-            if (!a.replicas.includes(gateway.node.id)) continue;
-            const lai = await this.store.getLeaderAndIsr({
-              tableId: reg.tableId,
-              partitionId: null,
-              bucket: a.bucket,
-            });
-            if (lai) assignments.push(this.replicaAssignment(info, a, lai));
+          const scopes: Array<{ id: bigint; name: string } | null> = [null];
+          for (const p of await this.store.listPartitions(reg.tableId))
+            scopes.push({ id: p.partitionId, name: p.name });
+          for (const partition of scopes) {
+            const partitionId = partition?.id ?? null;
+            for (const a of (await this.store.getAssignment(reg.tableId, partitionId)) ?? []) {
+              if (!a.replicas.includes(gateway.node.id)) continue;
+              const lai = await this.store.getLeaderAndIsr({
+                tableId: reg.tableId,
+                partitionId,
+                bucket: a.bucket,
+              });
+              if (lai) assignments.push(replicaAssignment(info, partition, a, lai));
+            }
           }
         }
       }
@@ -140,19 +166,6 @@ export class Coordinator {
         "tablet server registered",
       );
     });
-  }
-
-  private replicaAssignment(info: TableInfo, a: BucketAssignment, lai: LeaderAndIsr): ReplicaAssignment {
-    return {
-      table: info,
-      partitionId: null,
-      partitionName: null,
-      bucket: a.bucket,
-      leader: lai.leader,
-      leaderEpoch: lai.leaderEpoch,
-      replicas: a.replicas,
-      isr: lai.isr,
-    };
   }
 
   // ---- databases ---------------------------------------------------------------------------
@@ -203,7 +216,19 @@ export class Coordinator {
 
   // ---- tables ------------------------------------------------------------------------------
 
-  createTable(path: TablePath, descriptor: TableDescriptor, ignoreIfExists: boolean): Promise<void> {
+  /** Create a table; an auto-partitioned one gets its first partitions before this resolves. */
+  async createTable(path: TablePath, descriptor: TableDescriptor, ignoreIfExists: boolean): Promise<void> {
+    const tableId = await this.createTableNow(path, descriptor, ignoreIfExists);
+    if (tableId === null) return;
+    // Fluss schedules this right away too; a failure is logged and retried by the periodic run.
+    await this.autoPartitions.runTable(tableId);
+  }
+
+  private createTableNow(
+    path: TablePath,
+    descriptor: TableDescriptor,
+    ignoreIfExists: boolean,
+  ): Promise<bigint | null> {
     return this.queue.run(async () => {
       const liveTabletServers = this.gateways.size;
       const resolved = resolveTable(path.database, path.table, descriptor, {
@@ -216,7 +241,7 @@ export class Coordinator {
         throw new FlussError(Errors.DATABASE_NOT_EXIST, `database '${path.database}' does not exist`);
       }
       if (await this.store.getTable(path.database, path.table)) {
-        if (ignoreIfExists) return;
+        if (ignoreIfExists) return null;
         throw new FlussError(
           Errors.TABLE_ALREADY_EXIST,
           `table '${path.database}.${path.table}' already exists`,
@@ -234,54 +259,28 @@ export class Coordinator {
         createdTime: now,
         modifiedTime: now,
       };
-      const assignment = this.assignBuckets(
-        resolved.bucketCount,
-        resolved.replicationFactor,
-        Number(tableId),
-      );
+      // A partitioned table's buckets belong to its partitions; the table itself has none.
+      const partitioned = resolved.descriptor.partitionKeys.length > 0;
+      const assignment = partitioned
+        ? []
+        : assignBuckets(
+            this.liveServerIds(),
+            resolved.bucketCount,
+            resolved.replicationFactor,
+            Number(tableId),
+          );
       await this.store.putTable(reg, JSON.stringify(schemaToJson(resolved.descriptor.schema)), assignment);
-      await this.electLeaders(tableInfoOf(reg), assignment);
+      await electLeaders(this.store, this.gateways, tableInfoOf(reg), null, assignment);
       this.opts.logger.info(
         { table: `${path.database}.${path.table}`, tableId: String(tableId) },
         "table created",
       );
+      return tableId;
     });
   }
 
-  /** Spread replicas round robin over live tablet servers, starting at a table-dependent offset. */
-  private assignBuckets(bucketCount: number, replicationFactor: number, seed: number): BucketAssignment[] {
-    const servers = this.tabletServers().map((s) => s.id);
-    if (servers.length === 0)
-      throw new FlussError(Errors.LEADER_NOT_AVAILABLE_EXCEPTION, "no tablet server is alive");
-    const out: BucketAssignment[] = [];
-    for (let b = 0; b < bucketCount; b++) {
-      const replicas: number[] = [];
-      for (let r = 0; r < replicationFactor; r++) replicas.push(servers[(seed + b + r) % servers.length]!);
-      out.push({ bucket: b, replicas });
-    }
-    return out;
-  }
-
-  private async electLeaders(info: TableInfo, assignment: readonly BucketAssignment[]): Promise<void> {
-    const entries: Array<[{ tableId: bigint; partitionId: null; bucket: number }, LeaderAndIsr]> = [];
-    const perServer = new Map<number, ReplicaAssignment[]>();
-    for (const a of assignment) {
-      const lai: LeaderAndIsr = {
-        leader: a.replicas[0]!,
-        leaderEpoch: 0,
-        isr: [...a.replicas],
-        coordinatorEpoch: 0,
-        bucketEpoch: 0,
-      };
-      entries.push([{ tableId: info.tableId, partitionId: null, bucket: a.bucket }, lai]);
-      for (const serverId of a.replicas) {
-        const list = perServer.get(serverId) ?? [];
-        list.push(this.replicaAssignment(info, a, lai));
-        perServer.set(serverId, list);
-      }
-    }
-    await this.store.putLeaderAndIsr(entries);
-    for (const [serverId, list] of perServer) await this.gateways.get(serverId)?.notifyLeaderAndIsr(list);
+  private liveServerIds(): number[] {
+    return this.tabletServers().map((s) => s.id);
   }
 
   dropTable(path: TablePath, ignoreIfNotExists: boolean): Promise<void> {
@@ -295,19 +294,24 @@ export class Coordinator {
     });
   }
 
+  /** Forget a table with its partitions, then stop every replica and delete its data. */
   private async dropTableNow(reg: TableRegistration): Promise<void> {
-    const assignment = (await this.store.getAssignment(reg.tableId, null)) ?? [];
-    await this.store.deleteTable(reg.database, reg.table);
-    const perServer = new Map<number, ReplicaRef[]>();
-    for (const a of assignment) {
-      for (const s of a.replicas) {
-        const list = perServer.get(s) ?? [];
-        list.push({ tableId: reg.tableId, partitionId: null, bucket: a.bucket });
-        perServer.set(s, list);
-      }
+    const scopes: Array<{ partitionId: bigint | null; assignment: readonly BucketAssignment[] }> = [
+      { partitionId: null, assignment: (await this.store.getAssignment(reg.tableId, null)) ?? [] },
+    ];
+    for (const p of await this.store.listPartitions(reg.tableId)) {
+      scopes.push({
+        partitionId: p.partitionId,
+        assignment: (await this.store.getAssignment(reg.tableId, p.partitionId)) ?? [],
+      });
     }
-    for (const [serverId, refs] of perServer) await this.gateways.get(serverId)?.stopReplicas(refs, true);
-    this.opts.logger.info({ table: `${reg.database}.${reg.table}` }, "table dropped");
+    await this.store.deleteTable(reg.database, reg.table);
+    for (const sc of scopes)
+      await stopBuckets(this.gateways, reg.tableId, sc.partitionId, sc.assignment, true);
+    this.opts.logger.info(
+      { table: `${reg.database}.${reg.table}`, partitions: scopes.length - 1 },
+      "table dropped",
+    );
   }
 
   async listTables(database: string): Promise<string[]> {
@@ -339,27 +343,141 @@ export class Coordinator {
     return { schemaId: id, schema: schemaFromJson(JSON.parse(json)) };
   }
 
-  async getTableMetadata(path: TablePath): Promise<TableMetadata> {
+  /** Routes of a table; `withPartitions: false` leaves out the partitions' (GetMetadata asks for them apart). */
+  async getTableMetadata(path: TablePath, withPartitions = true): Promise<TableMetadata> {
     const reg = await this.store.getTable(path.database, path.table);
-    if (!reg)
-      throw new FlussError(Errors.TABLE_NOT_EXIST, `table '${path.database}.${path.table}' does not exist`);
-    const assignment = (await this.store.getAssignment(reg.tableId, null)) ?? [];
-    const buckets: BucketLocation[] = [];
-    for (const a of assignment) {
-      const lai = await this.store.getLeaderAndIsr({
-        tableId: reg.tableId,
-        partitionId: null,
-        bucket: a.bucket,
-      });
-      const leaderAlive = lai !== undefined && this.gateways.has(lai.leader);
-      buckets.push({
-        bucket: a.bucket,
-        leader: leaderAlive ? lai.leader : null,
-        leaderEpoch: lai?.leaderEpoch ?? 0,
-        replicas: a.replicas,
-      });
+    if (!reg) throw tableNotExist(path);
+    const partitions: PartitionMetadata[] = [];
+    if (withPartitions)
+      for (const p of await this.store.listPartitions(reg.tableId))
+        partitions.push(await partitionMetadataOf(this.parts, p));
+    partitions.sort((a, b) => (a.partitionName < b.partitionName ? -1 : 1));
+    return {
+      info: tableInfoOf(reg),
+      buckets: await bucketLocations(this.parts, reg.tableId, null),
+      partitions,
+    };
+  }
+
+  // ---- partitions --------------------------------------------------------------------------
+
+  /**
+   * Create a partition of a partitioned table. The spec must name every partition key with a
+   * valid value (no `__` prefix); an auto-partitioned table also checks the time value's format and
+   * that it has not already expired. Returns the partition (the existing one with ignoreIfExists).
+   */
+  createPartition(path: TablePath, spec: PartitionSpec, ignoreIfExists: boolean): Promise<PartitionInfo> {
+    return this.queue.run(async () => {
+      const reg = await this.store.getTable(path.database, path.table);
+      if (!reg) throw tableNotExist(path);
+      const info = tableInfoOf(reg);
+      const keys = requirePartitioned(info);
+      const values = validatePartitionSpec(`${path.database}.${path.table}`, keys, spec, true);
+      const strategy = autoPartitionStrategyOf(info.descriptor.properties, this.defaultTimeZone);
+      validateAutoPartitionTime(spec, keys, strategy, this.opts.clock.nowMs());
+      return (await createPartitionNow(this.parts, reg, info, values, ignoreIfExists)).partition;
+    });
+  }
+
+  /** Drop a partition: its replicas stop and their data (log, KV, KV snapshots) is deleted. */
+  dropPartition(path: TablePath, spec: PartitionSpec, ignoreIfNotExists: boolean): Promise<void> {
+    return this.queue.run(async () => {
+      const reg = await this.store.getTable(path.database, path.table);
+      if (!reg) throw tableNotExist(path);
+      const info = tableInfoOf(reg);
+      const keys = requirePartitioned(info);
+      const values = validatePartitionSpec(`${path.database}.${path.table}`, keys, spec, false);
+      const name = partitionNameOf(values);
+      const p = await findPartition(this.store, reg.tableId, name);
+      if (!p) {
+        if (ignoreIfNotExists) return;
+        throw partitionNotExists(info, name);
+      }
+      await dropPartitionNow(this.parts, reg, p);
+    });
+  }
+
+  /** Partitions of a table, by name; a partial spec keeps those whose given keys match. */
+  async listPartitions(path: TablePath, partialSpec: PartitionSpec = {}): Promise<PartitionInfo[]> {
+    const reg = await this.store.getTable(path.database, path.table);
+    if (!reg) throw tableNotExist(path);
+    const keys = requirePartitioned(tableInfoOf(reg));
+    const out: PartitionInfo[] = [];
+    for (const p of await this.store.listPartitions(reg.tableId)) {
+      if (partitionMatches(keys, partitionValuesOf(keys, p.name), partialSpec))
+        out.push(partitionInfoOf(keys, p));
     }
-    return { info: tableInfoOf(reg), buckets };
+    return out.sort((a, b) => (a.partitionName < b.partitionName ? -1 : 1));
+  }
+
+  /** Routes of the selected partitions; a missing one is PARTITION_NOT_EXISTS. */
+  async getPartitionMetadata(sel: PartitionSelector): Promise<PartitionMetadata[]> {
+    const out: PartitionMetadata[] = [];
+    if ("ids" in sel) {
+      for (const id of sel.ids) {
+        const p = await this.store.getPartition(id);
+        if (!p) throw new FlussError(Errors.PARTITION_NOT_EXISTS, `partition id ${id} does not exist`);
+        out.push(await partitionMetadataOf(this.parts, p));
+      }
+      return out;
+    }
+    const reg = await this.store.getTable(sel.path.database, sel.path.table);
+    if (!reg) throw tableNotExist(sel.path);
+    const info = tableInfoOf(reg);
+    requirePartitioned(info);
+    const all = await this.store.listPartitions(reg.tableId);
+    for (const name of sel.names) {
+      const p = all.find((x) => x.name === name);
+      if (!p) throw partitionNotExists(info, name);
+      out.push(await partitionMetadataOf(this.parts, p));
+    }
+    return out;
+  }
+
+  // ---- AutoPartitionHost (used by the AutoPartitionManager) ----------------------------------
+
+  async autoPartitionedTables(tableId?: bigint): Promise<TableInfo[]> {
+    const regs: TableRegistration[] = [];
+    if (tableId !== undefined) {
+      const reg = await this.store.getTableById(tableId);
+      if (reg) regs.push(reg);
+    } else {
+      for (const db of await this.store.listDatabases()) regs.push(...(await this.store.listTables(db.name)));
+    }
+    return regs
+      .map(tableInfoOf)
+      .filter(
+        (info) =>
+          info.descriptor.partitionKeys.length > 0 &&
+          info.descriptor.properties["table.auto-partition.enabled"] === "true",
+      );
+  }
+
+  async partitionNamesOf(tableId: bigint): Promise<string[] | undefined> {
+    if (!(await this.store.getTableById(tableId))) return undefined;
+    return (await this.store.listPartitions(tableId)).map((p) => p.name);
+  }
+
+  createPartitionOf(tableId: bigint, name: string): Promise<"created" | "exists" | "gone"> {
+    return this.queue.run(async () => {
+      const reg = await this.store.getTableById(tableId);
+      if (!reg) return "gone";
+      const info = tableInfoOf(reg);
+      const values = partitionValuesOf(info.descriptor.partitionKeys, name);
+      const r = await createPartitionNow(this.parts, reg, info, values, true);
+      return r.created ? "created" : "exists";
+    });
+  }
+
+  dropPartitionOf(tableId: bigint, name: string): Promise<"dropped" | "missing" | "gone"> {
+    return this.queue.run(async () => {
+      const reg = await this.store.getTableById(tableId);
+      if (!reg) return "gone";
+      const p = await findPartition(this.store, tableId, name);
+      if (!p) return "missing";
+      await dropPartitionNow(this.parts, reg, p);
+      return "dropped";
+    });
   }
 
   /** Reserve `count` auto-increment ids of a table column; returns the first. Never reused. */

@@ -2,13 +2,21 @@
 // factor, the bucket key of a primary-key table). Every refusal is an INVALID_TABLE_EXCEPTION or
 // INVALID_CONFIG_EXCEPTION naming what is wrong, so a user fixes the definition in one try.
 // Log options are checked by common's option table, KV options (merge engine, aggregation
-// functions, delete behaviour, changelog image, auto-increment) by storage's KV rules. Pure: no I/O.
+// functions, delete behaviour, changelog image, auto-increment) by storage's KV rules (which also
+// hold a primary-key table's partition keys to its primary key and its bucket key to the primary
+// key minus the partition keys), auto-partition options by common's partition rules. Partition
+// keys (here): existing, distinct columns of a type Fluss can name a partition by; a log table's
+// bucket key must not contain one. Pure: no I/O.
 
 import {
+  checkAutoPartitionOptions,
   Errors,
   FlussError,
+  isPartitionKeyType,
+  PARTITION_KEY_TYPES,
   TABLE_OPTIONS,
   type TableDescriptor,
+  typeToSql,
   validateName,
   validateTableOptions,
 } from "@fluss-ts/common";
@@ -51,8 +59,8 @@ export function resolveTable(
   validateName("table", table);
   if (d.schema.columns.length === 0) throw invalidTable("a table needs at least one column");
   const isPk = d.schema.primaryKey.length > 0;
-  if (d.partitionKeys.length > 0) throw invalidTable("partitioned tables are not supported yet");
   checkKeyColumns(d, d.bucketKeys, "bucket key");
+  checkPartitionKeys(d, isPk);
   for (const k of d.schema.primaryKey) {
     const column = d.schema.columns.find((c) => c.name === k);
     if (!column) throw invalidTable(`primary key column '${k}' does not exist in the schema`);
@@ -72,7 +80,11 @@ export function resolveTable(
     if (isKvOptionKey(k)) kvProperties[k] = v;
     else logProperties[k] = v;
   }
-  const properties = { ...validateTableOptions(logProperties, isPk), ...kvProperties };
+  const properties = checkAutoPartitionOptions(
+    d.partitionKeys,
+    (name) => d.schema.columns.find((c) => c.name === name)?.type,
+    { ...validateTableOptions(logProperties, isPk), ...kvProperties },
+  );
   validateKvTable(d.schema, resolveKvOptions(kvProperties), d.partitionKeys, bucketKeys);
   const rfText = properties["table.replication.factor"];
   const replicationFactor = rfText === undefined ? env.defaultReplicationFactor : Number(rfText);
@@ -89,6 +101,28 @@ export function resolveTable(
     }
   }
   return { descriptor: { ...d, properties, bucketKeys, bucketCount }, bucketCount, replicationFactor };
+}
+
+/** Partition keys: distinct existing columns of supported types, kept out of a log table's bucket key. */
+function checkPartitionKeys(d: TableDescriptor, isPk: boolean): void {
+  checkKeyColumns(d, d.partitionKeys, "partition key");
+  for (const k of d.partitionKeys) {
+    const type = d.schema.columns.find((c) => c.name === k)!.type;
+    if (!isPartitionKeyType(type.root)) {
+      throw invalidTable(
+        `partition key '${k}' has type ${typeToSql(type)}; partition keys may be ${PARTITION_KEY_TYPES.join(", ")}`,
+      );
+    }
+  }
+  // A primary-key table's bucket key is checked against its primary key by storage's KV rules.
+  if (!isPk) {
+    const overlap = d.bucketKeys.filter((b) => d.partitionKeys.includes(b));
+    if (overlap.length > 0) {
+      throw invalidTable(
+        `bucket key [${d.bucketKeys.join(", ")}] must not include partition key column(s) [${overlap.join(", ")}]`,
+      );
+    }
+  }
 }
 
 /** The primary key without partition columns: what a primary-key table is bucketed by by default. */

@@ -51,6 +51,8 @@ export class LocalMetadataStore implements MetadataStore {
   private readonly databases = new Map<string, DatabaseRegistration>();
   private readonly tables = new Map<string, TableEntry>();
   private readonly tablesById = new Map<bigint, TableEntry>();
+  /** Partition id → owning table (an index over `tables`). */
+  private readonly partitionTables = new Map<bigint, TableEntry>();
   private readonly leaders = new Map<string, LeaderAndIsr>();
   private readonly counters = new Map<string, bigint>();
   private writing: Promise<void> = Promise.resolve();
@@ -104,6 +106,7 @@ export class LocalMetadataStore implements MetadataStore {
           reg: { ...p.reg, tableId, partitionId },
           assignment: p.assignment,
         });
+        this.partitionTables.set(partitionId, entry);
       }
       this.tables.set(`${t.reg.database}.${t.reg.table}`, entry);
       this.tablesById.set(tableId, entry);
@@ -219,6 +222,7 @@ export class LocalMetadataStore implements MetadataStore {
     if (!entry) return;
     this.tables.delete(key);
     this.tablesById.delete(entry.reg.tableId);
+    for (const partitionId of entry.partitions.keys()) this.partitionTables.delete(partitionId);
     const prefix = `${entry.reg.tableId}/`;
     for (const k of [...this.leaders.keys()]) if (k.startsWith(prefix)) this.leaders.delete(k);
     await this.persist();
@@ -240,10 +244,15 @@ export class LocalMetadataStore implements MetadataStore {
     return entry ? [...entry.partitions.values()].map((p) => p.reg) : [];
   }
 
+  async getPartition(partitionId: bigint): Promise<PartitionRegistration | undefined> {
+    return this.partitionTables.get(partitionId)?.partitions.get(partitionId)?.reg;
+  }
+
   async putPartition(p: PartitionRegistration, assignment: readonly BucketAssignment[]): Promise<void> {
     const entry = this.tablesById.get(p.tableId);
     if (!entry) throw new FlussError(Errors.TABLE_NOT_EXIST, `table id ${p.tableId} does not exist`);
     entry.partitions.set(p.partitionId, { reg: p, assignment: [...assignment] });
+    this.partitionTables.set(p.partitionId, entry);
     await this.persist();
   }
 
@@ -251,6 +260,7 @@ export class LocalMetadataStore implements MetadataStore {
     const entry = this.tablesById.get(tableId);
     if (!entry) return;
     entry.partitions.delete(partitionId);
+    this.partitionTables.delete(partitionId);
     const prefix = `${tableId}/${partitionId}/`;
     for (const k of [...this.leaders.keys()]) if (k.startsWith(prefix)) this.leaders.delete(k);
     await this.persist();

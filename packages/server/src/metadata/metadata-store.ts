@@ -76,6 +76,8 @@ export interface MetadataStore {
   getAssignment(tableId: bigint, partitionId: bigint | null): Promise<BucketAssignment[] | undefined>;
 
   listPartitions(tableId: bigint): Promise<PartitionRegistration[]>;
+  /** A partition by its id (ids are unique across tables). */
+  getPartition(partitionId: bigint): Promise<PartitionRegistration | undefined>;
   putPartition(p: PartitionRegistration, assignment: readonly BucketAssignment[]): Promise<void>;
   deletePartition(tableId: bigint, partitionId: bigint): Promise<void>;
 

@@ -1,9 +1,12 @@
 // The tablet server's replicas and the data-path operations on them: produce (append as leader),
 // fetch (read committed data, long-polling until min bytes or max wait), list offsets, retention.
-// Handlers above translate protobuf to these calls; storage below knows nothing of RPC.
+// Handlers above translate protobuf to these calls; storage below knows nothing of RPC. Replicas of
+// a partition live under `<table>-<id>/<partition name>-p<partition id>/`; stopping a replica with
+// deleteData removes its log and KV directories, the emptied partition/table directories and its
+// remote KV snapshots.
 
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
+import { rm, rmdir } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
 import {
   type Clock,
   createProjectionPlan,
@@ -22,6 +25,7 @@ import {
   LogTablet,
   type RemoteSnapshotStore,
   resolveKvOptions,
+  type SnapshotScope,
 } from "@fluss-ts/storage";
 import type { ReplicaAssignment, ReplicaRef } from "../coordinator/coordinator.ts";
 import type { Logger } from "../logging.ts";
@@ -97,12 +101,32 @@ const PROJECTION_PLANS_MAX = 1024;
 /** A projected fetch reads at most this many times the bytes it may send. */
 const EXPANSION_MAX = 32;
 
+/** Remove `dir` and its parents while they are empty, stopping before `stopAt` (never removed). */
+async function removeEmptyDirs(dir: string, stopAt: string): Promise<void> {
+  let d = dir;
+  while (d !== stopAt && !relative(stopAt, d).startsWith("..") && relative(stopAt, d) !== "") {
+    try {
+      await rmdir(d);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") {
+        d = dirname(d);
+        continue;
+      }
+      return; // not empty (or not ours to remove): stop
+    }
+    d = dirname(d);
+  }
+}
+
 export class ReplicaManager {
   private readonly opts: ReplicaManagerOptions;
   private readonly replicas = new Map<string, Replica>();
   private readonly plans = new Map<string, ProjectionPlan>();
   private readonly expansions = new WeakMap<ProjectionPlan, number>();
   private readonly remote: RemoteSnapshotStore;
+  /** Partition name of each partition replica (names KV snapshot scopes), by replica key. */
+  private readonly partitionNames = new Map<string, string>();
   /** Open ScanKv sessions. */
   readonly scanners: KvScanners;
   private retentionTimer: NodeJS.Timeout | undefined;
@@ -160,6 +184,7 @@ export class ReplicaManager {
         const log = await LogTablet.open({ dir, config: this.opts.logConfig, clock: this.opts.clock });
         replica = new Replica(id, a.table, log, dir, a.leaderEpoch, false);
         this.replicas.set(key, replica);
+        if (a.partitionName !== null) this.partitionNames.set(key, a.partitionName);
       }
       if (a.leader === this.opts.serverId) {
         replica.becomeLeader(a.leaderEpoch, a.table);
@@ -176,11 +201,33 @@ export class ReplicaManager {
       const replica = this.replicas.get(key);
       if (!replica) continue;
       this.replicas.delete(key);
+      const partitionName = this.partitionNames.get(key) ?? null;
+      this.partitionNames.delete(key);
       await replica.close();
       if (deleteData) {
         await rm(replica.dir, { recursive: true, force: true });
         await rm(replica.dir.replace(/log-(\d+)$/, "kv-$1"), { recursive: true, force: true });
+        // The partition directory, then the table directory, once nothing else is in them.
+        const dbDir = join(this.opts.dataDir, replica.table.path.database);
+        await removeEmptyDirs(dirname(replica.dir), dbDir);
+        if (replica.table.descriptor.schema.primaryKey.length > 0) {
+          await this.deleteRemoteSnapshots({
+            tableId: ref.tableId,
+            partition: partitionName,
+            bucket: ref.bucket,
+          });
+        }
       }
+    }
+  }
+
+  /** Delete every remote KV snapshot of a bucket (its table or partition is being dropped). */
+  private async deleteRemoteSnapshots(scope: SnapshotScope): Promise<void> {
+    for (const m of await this.remote.list(scope)) await this.remote.delete(scope, m.snapshotId);
+    if (this.remote instanceof LocalRemoteSnapshotStore) {
+      const dir = this.remote.bucketDir(scope);
+      await rm(dir, { recursive: true, force: true });
+      await removeEmptyDirs(dirname(dir), this.remote.root);
     }
   }
 
@@ -189,7 +236,9 @@ export class ReplicaManager {
     if (!r) {
       throw new FlussError(
         Errors.UNKNOWN_TABLE_OR_BUCKET_EXCEPTION,
-        `this server hosts no bucket ${id.bucket} of table ${id.tableId}`,
+        id.partitionId === null
+          ? `this server hosts no bucket ${id.bucket} of table ${id.tableId}`
+          : `this server hosts no bucket ${id.bucket} of partition ${id.partitionId} of table ${id.tableId}`,
       );
     }
     return r;
@@ -322,7 +371,8 @@ export class ReplicaManager {
           ? await replica.readCommitted(b.fetchOffset, readBytes)
           : { records: EMPTY, highWatermark: replica.highWatermark };
       const projected = plan ? projectLogBatches(records, plan) : records;
-      if (plan && projected.byteLength > 0) this.observeExpansion(plan, records.byteLength / projected.byteLength);
+      if (plan && projected.byteLength > 0)
+        this.observeExpansion(plan, records.byteLength / projected.byteLength);
       return {
         ...base,
         error: null,

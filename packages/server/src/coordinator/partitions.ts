@@ -1,0 +1,192 @@
+// Partitions of partitioned tables, on the coordinator side: create (validate the spec, allocate an
+// id, assign the table's bucket count to live tablet servers, elect leaders, persist, notify),
+// drop (forget, then stop the replicas and delete their data), list and route. The Coordinator
+// wraps these in its serial queue; nothing here may be called outside it.
+// Invariants: a partition name is unique per table and its id unique across the cluster (a
+// "partition" counter never reused); a table never has more than `partitionCountMax` partitions;
+// the durable record is written before tablet servers hear about a new partition and removed
+// before they are told to delete one, so a crash in between leaves no partition the store knows
+// without data (replicas are recreated at registration) and no orphan the store still lists.
+
+import {
+  type Clock,
+  Errors,
+  FlussError,
+  type PartitionSpec,
+  parsePartitionName,
+  partitionNameOf,
+  partitionValuesOf,
+  qualifiedPartitionName,
+  type TableInfo,
+} from "@fluss-ts/common";
+import type { Logger } from "../logging.ts";
+import type { MetadataStore, PartitionRegistration, TableRegistration } from "../metadata/metadata-store.ts";
+import type { BucketLocation, TabletServerGateway } from "./coordinator.ts";
+import { assignBuckets, electLeaders, stopBuckets } from "./placement.ts";
+
+/** A partition as listed: id, name and spec. */
+export interface PartitionInfo {
+  readonly partitionId: bigint;
+  readonly partitionName: string;
+  readonly spec: PartitionSpec;
+}
+
+/** Routes of one partition's buckets. */
+export interface PartitionMetadata {
+  readonly tableId: bigint;
+  readonly partitionId: bigint;
+  readonly partitionName: string;
+  readonly buckets: readonly BucketLocation[];
+}
+
+export interface PartitionContext {
+  readonly store: MetadataStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly gateways: ReadonlyMap<number, TabletServerGateway>;
+  readonly defaultReplicationFactor: number;
+  /** Partitions one table may have (Fluss max.partition.num). */
+  readonly partitionCountMax: number;
+}
+
+function tableName(reg: TableRegistration): string {
+  return `${reg.database}.${reg.table}`;
+}
+
+export function partitionInfoOf(keys: readonly string[], p: PartitionRegistration): PartitionInfo {
+  return { partitionId: p.partitionId, partitionName: p.name, spec: parsePartitionName(keys, p.name) };
+}
+
+export function requirePartitioned(info: TableInfo): readonly string[] {
+  const keys = info.descriptor.partitionKeys;
+  if (keys.length === 0) {
+    throw new FlussError(
+      Errors.TABLE_NOT_PARTITIONED_EXCEPTION,
+      `table '${info.path.database}.${info.path.table}' is not partitioned`,
+    );
+  }
+  return keys;
+}
+
+export async function findPartition(
+  store: MetadataStore,
+  tableId: bigint,
+  name: string,
+): Promise<PartitionRegistration | undefined> {
+  return (await store.listPartitions(tableId)).find((p) => p.name === name);
+}
+
+export function partitionNotExists(info: TableInfo, name: string): FlussError {
+  const keys = info.descriptor.partitionKeys;
+  let label = name;
+  try {
+    label = qualifiedPartitionName(keys, partitionValuesOf(keys, name));
+  } catch {
+    // not a name of this table's shape: show it as given
+  }
+  return new FlussError(
+    Errors.PARTITION_NOT_EXISTS,
+    `partition '${label}' does not exist for table ${info.path.database}.${info.path.table}`,
+  );
+}
+
+/**
+ * Create the partition with `values` (already validated, in key order). Returns the partition and
+ * whether it was created now (false: it existed and `ignoreIfExists` was set).
+ */
+export async function createPartitionNow(
+  ctx: PartitionContext,
+  reg: TableRegistration,
+  info: TableInfo,
+  values: readonly string[],
+  ignoreIfExists: boolean,
+): Promise<{ partition: PartitionInfo; created: boolean }> {
+  const keys = info.descriptor.partitionKeys;
+  const name = partitionNameOf(values);
+  const existing = await ctx.store.listPartitions(reg.tableId);
+  const found = existing.find((p) => p.name === name);
+  if (found) {
+    if (ignoreIfExists) return { partition: partitionInfoOf(keys, found), created: false };
+    throw new FlussError(
+      Errors.PARTITION_ALREADY_EXISTS,
+      `partition '${qualifiedPartitionName(keys, values)}' already exists for table ${tableName(reg)}`,
+    );
+  }
+  if (existing.length + 1 > ctx.partitionCountMax) {
+    throw new FlussError(
+      Errors.PARTITION_MAX_NUM_EXCEPTION,
+      `table ${tableName(reg)} has ${existing.length} partitions, the most allowed (max.partition.num ${ctx.partitionCountMax})`,
+    );
+  }
+  const rfText = info.descriptor.properties["table.replication.factor"];
+  const replicationFactor = rfText === undefined ? ctx.defaultReplicationFactor : Number(rfText);
+  const servers = [...ctx.gateways.keys()].sort((a, b) => a - b);
+  const partitionId = await ctx.store.nextId("partition");
+  const assignment = assignBuckets(
+    servers,
+    reg.bucketCount,
+    replicationFactor,
+    Number(reg.tableId + partitionId),
+  );
+  const partition: PartitionRegistration = {
+    tableId: reg.tableId,
+    partitionId,
+    name,
+    createdTime: ctx.clock.nowMs(),
+  };
+  await ctx.store.putPartition(partition, assignment);
+  await electLeaders(ctx.store, ctx.gateways, info, { id: partitionId, name }, assignment);
+  ctx.logger.info(
+    { table: tableName(reg), partition: name, partitionId: String(partitionId), buckets: reg.bucketCount },
+    "partition created",
+  );
+  return { partition: partitionInfoOf(keys, partition), created: true };
+}
+
+/** Forget a partition, then stop its replicas and delete their data (log, KV, KV snapshots). */
+export async function dropPartitionNow(
+  ctx: PartitionContext,
+  reg: TableRegistration,
+  p: PartitionRegistration,
+): Promise<void> {
+  const assignment = (await ctx.store.getAssignment(reg.tableId, p.partitionId)) ?? [];
+  await ctx.store.deletePartition(reg.tableId, p.partitionId);
+  await stopBuckets(ctx.gateways, reg.tableId, p.partitionId, assignment, true);
+  ctx.logger.info(
+    { table: tableName(reg), partition: p.name, partitionId: String(p.partitionId) },
+    "partition dropped",
+  );
+}
+
+/** Where the buckets of a table (partitionId null) or of one partition are led. */
+export async function bucketLocations(
+  ctx: Pick<PartitionContext, "store" | "gateways">,
+  tableId: bigint,
+  partitionId: bigint | null,
+): Promise<BucketLocation[]> {
+  const assignment = (await ctx.store.getAssignment(tableId, partitionId)) ?? [];
+  const out: BucketLocation[] = [];
+  for (const a of assignment) {
+    const lai = await ctx.store.getLeaderAndIsr({ tableId, partitionId, bucket: a.bucket });
+    const leaderAlive = lai !== undefined && ctx.gateways.has(lai.leader);
+    out.push({
+      bucket: a.bucket,
+      leader: leaderAlive ? lai.leader : null,
+      leaderEpoch: lai?.leaderEpoch ?? 0,
+      replicas: a.replicas,
+    });
+  }
+  return out;
+}
+
+export async function partitionMetadataOf(
+  ctx: Pick<PartitionContext, "store" | "gateways">,
+  p: PartitionRegistration,
+): Promise<PartitionMetadata> {
+  return {
+    tableId: p.tableId,
+    partitionId: p.partitionId,
+    partitionName: p.name,
+    buckets: await bucketLocations(ctx, p.tableId, p.partitionId),
+  };
+}

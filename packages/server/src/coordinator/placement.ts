@@ -1,0 +1,110 @@
+// Where replicas live: bucket assignment over live tablet servers, leader election, and telling
+// tablet servers to host or stop replicas. Shared by tables and partitions (a partition is a set of
+// buckets of its table, keyed by partition id). Called only from inside the coordinator's serial
+// queue, so assignment, the durable record and the notifications of one change never interleave
+// with another change.
+// Invariants: every bucket gets `replicationFactor` distinct servers when that many are alive; the
+// first replica is the preferred (and initial) leader; leadership is persisted before any tablet
+// server is told about it.
+
+import { Errors, FlussError, type TableInfo } from "@fluss-ts/common";
+import type { BucketAssignment, BucketKey, LeaderAndIsr, MetadataStore } from "../metadata/metadata-store.ts";
+import type { ReplicaAssignment, ReplicaRef, TabletServerGateway } from "./coordinator.ts";
+
+/** The partition a set of buckets belongs to; null for a non-partitioned table. */
+export interface PartitionRef {
+  readonly id: bigint;
+  readonly name: string;
+}
+
+/** Spread replicas round robin over live tablet servers, starting at an offset from `seed`. */
+export function assignBuckets(
+  servers: readonly number[],
+  bucketCount: number,
+  replicationFactor: number,
+  seed: number,
+): BucketAssignment[] {
+  if (servers.length === 0)
+    throw new FlussError(Errors.LEADER_NOT_AVAILABLE_EXCEPTION, "no tablet server is alive");
+  if (replicationFactor > servers.length) {
+    throw new FlussError(
+      Errors.INVALID_REPLICATION_FACTOR,
+      `replication factor ${replicationFactor} is larger than the ${servers.length} live tablet server(s)`,
+    );
+  }
+  const start = Math.abs(seed) % servers.length;
+  const out: BucketAssignment[] = [];
+  for (let b = 0; b < bucketCount; b++) {
+    const replicas: number[] = [];
+    for (let r = 0; r < replicationFactor; r++) replicas.push(servers[(start + b + r) % servers.length]!);
+    out.push({ bucket: b, replicas });
+  }
+  return out;
+}
+
+export function replicaAssignment(
+  info: TableInfo,
+  partition: PartitionRef | null,
+  a: BucketAssignment,
+  lai: LeaderAndIsr,
+): ReplicaAssignment {
+  return {
+    table: info,
+    partitionId: partition?.id ?? null,
+    partitionName: partition?.name ?? null,
+    bucket: a.bucket,
+    leader: lai.leader,
+    leaderEpoch: lai.leaderEpoch,
+    replicas: a.replicas,
+    isr: lai.isr,
+  };
+}
+
+/** Make each bucket's first replica its leader, persist that, then tell the hosting servers. */
+export async function electLeaders(
+  store: MetadataStore,
+  gateways: ReadonlyMap<number, TabletServerGateway>,
+  info: TableInfo,
+  partition: PartitionRef | null,
+  assignment: readonly BucketAssignment[],
+): Promise<void> {
+  const entries: Array<[BucketKey, LeaderAndIsr]> = [];
+  const perServer = new Map<number, ReplicaAssignment[]>();
+  for (const a of assignment) {
+    const lai: LeaderAndIsr = {
+      leader: a.replicas[0]!,
+      leaderEpoch: 0,
+      isr: [...a.replicas],
+      coordinatorEpoch: 0,
+      bucketEpoch: 0,
+    };
+    entries.push([{ tableId: info.tableId, partitionId: partition?.id ?? null, bucket: a.bucket }, lai]);
+    for (const serverId of a.replicas) {
+      const list = perServer.get(serverId) ?? [];
+      list.push(replicaAssignment(info, partition, a, lai));
+      perServer.set(serverId, list);
+    }
+  }
+  if (entries.length === 0) return;
+  await store.putLeaderAndIsr(entries);
+  for (const [serverId, list] of perServer) await gateways.get(serverId)?.notifyLeaderAndIsr(list);
+}
+
+/** Stop (and delete the data of) every replica of the given buckets on the servers hosting them. */
+export async function stopBuckets(
+  gateways: ReadonlyMap<number, TabletServerGateway>,
+  tableId: bigint,
+  partitionId: bigint | null,
+  assignment: readonly BucketAssignment[],
+  deleteData: boolean,
+): Promise<void> {
+  const perServer = new Map<number, ReplicaRef[]>();
+  for (const a of assignment) {
+    for (const s of a.replicas) {
+      const list = perServer.get(s) ?? [];
+      list.push({ tableId, partitionId, bucket: a.bucket });
+      perServer.set(s, list);
+    }
+  }
+  for (const [serverId, refs] of perServer) await gateways.get(serverId)?.stopReplicas(refs, deleteData);
+}
