@@ -110,12 +110,17 @@ export class Table {
     if (info.descriptor.schema.primaryKey.length > 0) {
       throw invalidArgument(`${tablePathToString(info.path)} has a primary key: use newUpsertWriter()`);
     }
-    const { compression, zstdLevel } = logOptionsOf(info.descriptor);
+    const { compression, zstdLevel, statisticsColumns } = logOptionsOf(info.descriptor);
     const ctx: WriteContext<Row> = {
       ...this.writeContextBase(),
       route: this.router(bucketFunction(info)),
       newPayload: () =>
-        new ArrowPayload(info.descriptor.schema, info.schemaId, { type: compression, zstdLevel }),
+        new ArrowPayload(
+          info.descriptor.schema,
+          info.schemaId,
+          { type: compression, zstdLevel },
+          statisticsColumns,
+        ),
       send: async (leader, acks, batches) => {
         const resp = await this.deps.pool.request(parseAddress(leader), ApiKeys.PRODUCE_LOG, {
           acks,

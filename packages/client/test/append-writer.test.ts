@@ -62,7 +62,7 @@ class FakeLeader {
     return {
       clock: systemClock,
       route: () => ({ partitionId: null, bucket: undefined }),
-      newPayload: () => new ArrowPayload(schema, 1, NO_COMPRESSION),
+      newPayload: () => new ArrowPayload(schema, 1, NO_COMPRESSION, null),
       leaderKey: () => "leader",
       send: async (_leader, _acks, batches): Promise<BucketAck[]> => {
         if (this.hold) await this.hold;

@@ -140,6 +140,13 @@ const defs: TableOptionDef[] = [
     defaultValue: "2",
     description: "Local segments kept after tiering.",
   },
+  {
+    key: "table.statistics.columns",
+    type: { kind: "string" },
+    defaultValue: "*",
+    description:
+      "Columns whose min/max/null counts each log batch carries, for filter pushdown: '*' (every supported column, the fluss-ts default), 'a,b', or 'none' (Fluss's default: no statistics).",
+  },
   // Automatic partitions; cross-option rules (time key, format per unit, zone) are checked by
   // partition/auto-partition.ts's checkAutoPartitionOptions at CREATE TABLE.
   {
@@ -247,6 +254,8 @@ export type ArrowCompression = "NONE" | "LZ4_FRAME" | "ZSTD";
 
 /** Resolved log options of a table, defaults applied. */
 export interface LogOptions {
+  /** `table.statistics.columns` for the batches a writer builds; null: none (primary-key tables never). */
+  statisticsColumns: string | null;
   compression: ArrowCompression;
   zstdLevel: number;
   ttlMs: number;
@@ -259,7 +268,13 @@ function prop(d: TableDescriptor, key: string): string {
 }
 
 export function logOptionsOf(d: TableDescriptor): LogOptions {
+  const stats =
+    d.properties["table.statistics.columns"] ?? TABLE_OPTIONS.get("table.statistics.columns")?.defaultValue;
   return {
+    statisticsColumns:
+      d.schema.primaryKey.length > 0 || stats === undefined || stats.trim().toLowerCase() === "none"
+        ? null
+        : stats,
     compression: prop(d, "table.log.arrow.compression.type") as ArrowCompression,
     zstdLevel: Number(prop(d, "table.log.arrow.compression.zstd.level")),
     ttlMs: parseDurationMs(prop(d, "table.log.ttl")),

@@ -93,6 +93,8 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly controller = new AbortController();
+  private fetchedBytesTotal = 0;
+  private fetchedBatchesTotal = 0;
 
   constructor(ctx: ScanContext, settings: ScannerSettings) {
     this.ctx = ctx;
@@ -197,7 +199,9 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
   private absorb(c: BucketCursor, records: Uint8Array, filteredEnd: bigint | null): void {
     c.backoffMs = BACKOFF_MS_MIN;
     const verifyCrc = this.s.projection === null;
+    this.fetchedBytesTotal += records.byteLength;
     for (const { header, bytes } of splitBatches(records, { verifyCrc, allowPartialTail: true })) {
+      this.fetchedBatchesTotal++;
       const next = nextOffsetOf(header);
       if (next <= c.offset) continue;
       const decoded = decodeArrowLogBatch(bytes, this.s.fetchColumns);
@@ -239,6 +243,10 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
       };
       this.buffer.push({ batch, sizeBytes: bytes.byteLength });
       this.bufferedBytes += bytes.byteLength;
+    }
+    // Batches the server skipped by their statistics still move the position past them.
+    if (filteredEnd !== null && filteredEnd > c.offset) {
+      c.offset = c.end !== null && filteredEnd > c.end ? c.end : filteredEnd;
     }
   }
 
@@ -307,6 +315,11 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
         };
       }
     }
+  }
+
+  /** What travelled from the servers so far: bytes of record batches, and batches. */
+  stats(): { fetchedBytes: number; fetchedBatches: number } {
+    return { fetchedBytes: this.fetchedBytesTotal, fetchedBatches: this.fetchedBatchesTotal };
   }
 
   /** Current position per bucket (the next offset to read). */

@@ -1,5 +1,6 @@
 // The payload of an append batch: rows written straight into Arrow column buffers, serialised as
-// one Fluss log batch (Arrow IPC body, compressed per the table's options).
+// one Fluss log batch (Arrow IPC body, compressed per the table's options; with column statistics
+// per `table.statistics.columns`, so readers' filters can skip it).
 
 import { ArrowBatchBuilder, buildArrowLogBatch, type IpcCompression, type Schema } from "@fluss-ts/common";
 import type { BatchPayload } from "./write-batch.ts";
@@ -10,11 +11,13 @@ export class ArrowPayload implements BatchPayload<Row> {
   private readonly builder: ArrowBatchBuilder;
   private readonly schemaId: number;
   private readonly compression: IpcCompression;
+  private readonly statistics: string | null;
 
-  constructor(schema: Schema, schemaId: number, compression: IpcCompression) {
+  constructor(schema: Schema, schemaId: number, compression: IpcCompression, statistics: string | null) {
     this.builder = new ArrowBatchBuilder(schema);
     this.schemaId = schemaId;
     this.compression = compression;
+    this.statistics = statistics;
   }
 
   add(row: Row): number {
@@ -37,6 +40,7 @@ export class ArrowPayload implements BatchPayload<Row> {
       schemaId: this.schemaId,
       recordBatch: this.builder.build(),
       compression: this.compression,
+      ...(this.statistics !== null ? { statistics: this.statistics } : {}),
       writerId,
       batchSequence: sequence,
     });

@@ -13,6 +13,7 @@
 // Invariants: a built batch's schema is toArrowSchema(schema) (the cached instance); build() leaves
 // the builder empty; the built buffers are never written again.
 
+import { isUtf8 } from "node:buffer";
 import {
   type Schema as ArrowSchema,
   type DataType as ArrowType,
@@ -20,7 +21,6 @@ import {
   makeData,
   RecordBatch,
 } from "apache-arrow";
-import { isUtf8 } from "node:buffer";
 import { makeColumnData, structTypeOf, toArrowSchema } from "../arrow/arrow-types.ts";
 import { ArrowBatchBuilder } from "../arrow/batch-builder.ts";
 import { Errors, FlussError, isFlussError } from "../errors.ts";
@@ -379,7 +379,8 @@ class DecodedSink extends Sink {
         c.long();
         const epochMs = c.hi * TWO_32 + c.lo;
         const nanoOfMs = precision <= 3 ? 0 : c.int();
-        if (nanoOfMs < 0 || nanoOfMs > 999_999) throw corruptRow(`nano-of-millisecond ${nanoOfMs} out of range`);
+        if (nanoOfMs < 0 || nanoOfMs > 999_999)
+          throw corruptRow(`nano-of-millisecond ${nanoOfMs} out of range`);
         return timestampPartsToUnits({ epochMs, nanoOfMs }, precision);
       }
     }
@@ -467,7 +468,8 @@ export class CompactedArrowBuilder {
       try {
         sink.read(c, i);
       } catch (err) {
-        if (err instanceof ValueMismatch) this.#failure = mismatchError(sink.column.name, sink.column.type, err, i);
+        if (err instanceof ValueMismatch)
+          this.#failure = mismatchError(sink.column.name, sink.column.type, err, i);
         else if (isFlussError(err) && err.is(Errors.SCHEMA_MISMATCH)) this.#failure = err;
         else throw err;
         this.#skipFrom(k + 1);

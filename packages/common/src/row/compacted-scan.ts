@@ -154,13 +154,17 @@ export class RowCursor {
         }
         return;
       case "STRING":
-      case "CHAR":
-        this.pos += this.length("string");
+      case "CHAR": {
+        const n = this.length("string"); // before reading pos: `pos += length()` would add to the old pos
+        this.pos += n;
         return;
+      }
       case "BYTES":
-      case "BINARY":
-        this.pos += this.length("bytes");
+      case "BINARY": {
+        const n = this.length("bytes");
+        this.pos += n;
         return;
+      }
       case "TIMESTAMP_WITHOUT_TIME_ZONE":
       case "TIMESTAMP_WITH_LOCAL_TIME_ZONE": {
         this.long();

@@ -3,6 +3,7 @@
 // Arrow batch builder, imported directly by the modules that use them and not re-exported here.
 
 export { bucketForKey, fmix32, MURMUR_SEED, murmurHashBytes, murmurMix } from "./bucketing.ts";
+export { CompactedArrowBuilder } from "./compacted-arrow.ts";
 export {
   CompactedRowReader,
   CompactedRowWriter,
@@ -12,6 +13,7 @@ export {
   encodeCompactedRow,
   nullBitsetSize,
 } from "./compacted-row.ts";
+export { RowCursor, scanCompactedRow } from "./compacted-scan.ts";
 export { decodeIndexedRow, encodeIndexedRow, indexedFieldWidth } from "./indexed-row.ts";
 export { CompactedKeyEncoder, decodeKey, encodeKey } from "./key-encoder.ts";
 export {

@@ -14,6 +14,7 @@ import {
   FlussError,
   isPartitionKeyType,
   PARTITION_KEY_TYPES,
+  resolveStatisticsColumns,
   TABLE_OPTIONS,
   type TableDescriptor,
   typeToSql,
@@ -86,6 +87,7 @@ export function resolveTable(
     { ...validateTableOptions(logProperties, isPk), ...kvProperties },
   );
   validateKvTable(d.schema, resolveKvOptions(kvProperties), d.partitionKeys, bucketKeys);
+  checkStatisticsColumns(d, properties["table.statistics.columns"]);
   const rfText = properties["table.replication.factor"];
   const replicationFactor = rfText === undefined ? env.defaultReplicationFactor : Number(rfText);
   if (replicationFactor > env.liveTabletServers) {
@@ -123,6 +125,18 @@ function checkPartitionKeys(d: TableDescriptor, isPk: boolean): void {
       );
     }
   }
+}
+
+/** `table.statistics.columns` names supported columns; primary-key tables take none (as in Fluss). */
+function checkStatisticsColumns(d: TableDescriptor, spec: string | undefined): void {
+  if (spec === undefined || spec.trim().toLowerCase() === "none") return;
+  if (d.schema.primaryKey.length > 0) {
+    throw new FlussError(
+      Errors.INVALID_CONFIG_EXCEPTION,
+      "'table.statistics.columns' is only supported for log tables (a primary-key table's changelog is written by the server)",
+    );
+  }
+  resolveStatisticsColumns(d.schema, spec);
 }
 
 /** The primary key without partition columns: what a primary-key table is bucketed by by default. */

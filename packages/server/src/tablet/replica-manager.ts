@@ -13,7 +13,10 @@ import {
   Errors,
   FlussError,
   logOptionsOf,
+  type PbPredicateShape,
+  type Predicate,
   type ProjectionPlan,
+  predicateFromPb,
   projectLogBatches,
   splitBatches,
   toFlussError,
@@ -29,6 +32,7 @@ import {
 } from "@fluss-ts/storage";
 import type { ReplicaAssignment, ReplicaRef } from "../coordinator/coordinator.ts";
 import type { Logger } from "../logging.ts";
+import { skipByStatistics } from "./batch-filter.ts";
 import { type IdRangeSource, RangeIdAllocator } from "./id-allocator.ts";
 import { KvScanners } from "./kv-scanners.ts";
 import { Replica, type ReplicaId, replicaKey } from "./replica.ts";
@@ -72,6 +76,8 @@ export interface FetchTable {
   tableId: bigint;
   /** Column indexes to send, or null for all columns. */
   projection: readonly number[] | null;
+  /** Batches whose statistics rule this out are not sent (wire form, with the schema it names). */
+  filter: { predicate: PbPredicateShape; schemaId: number } | null;
   buckets: readonly FetchBucket[];
 }
 
@@ -82,6 +88,8 @@ export interface FetchBucketResult {
   highWatermark: bigint;
   logStartOffset: bigint;
   records: Uint8Array;
+  /** With a filter: the offset after the last batch examined, when past the records sent. */
+  filteredEndOffset: bigint | null;
 }
 
 export interface FetchTableResult {
@@ -98,6 +106,8 @@ export interface FetchParams {
 
 const EMPTY = new Uint8Array(0);
 const PROJECTION_PLANS_MAX = 1024;
+/** A filtered fetch examines at most this many bytes of skipped batches per bucket. */
+const FILTER_SCAN_BYTES_MAX = 256 * 1024 * 1024;
 /** A projected fetch reads at most this many times the bytes it may send. */
 const EXPANSION_MAX = 32;
 
@@ -124,6 +134,7 @@ export class ReplicaManager {
   private readonly replicas = new Map<string, Replica>();
   private readonly plans = new Map<string, ProjectionPlan>();
   private readonly expansions = new WeakMap<ProjectionPlan, number>();
+  private readonly filters = new WeakMap<FetchTable, Predicate>();
   private readonly remote: RemoteSnapshotStore;
   /** Partition name of each partition replica (names KV snapshot scopes), by replica key. */
   private readonly partitionNames = new Map<string, string>();
@@ -327,9 +338,9 @@ export class ReplicaManager {
     const waitMs = Math.max(0, Math.min(params.maxWaitMs, this.opts.fetchWaitMsMax));
     const deadline = this.opts.clock.nowMs() + waitMs;
     for (;;) {
-      const { results, bytes, errors } = await this.readOnce(params);
+      const { results, bytes, answerNow } = await this.readOnce(params);
       const remaining = deadline - this.opts.clock.nowMs();
-      if (bytes >= Math.max(1, params.minBytes) || errors > 0 || remaining <= 0 || signal?.aborted)
+      if (bytes >= Math.max(1, params.minBytes) || answerNow || remaining <= 0 || signal?.aborted)
         return results;
       await this.waitForData(params, remaining, signal);
     }
@@ -337,23 +348,27 @@ export class ReplicaManager {
 
   private async readOnce(
     params: FetchParams,
-  ): Promise<{ results: FetchTableResult[]; bytes: number; errors: number }> {
+  ): Promise<{ results: FetchTableResult[]; bytes: number; answerNow: boolean }> {
     let budget = Math.min(params.maxBytes, this.opts.fetchBytesMax);
     let bytes = 0;
     let errors = 0;
+    let progressed = 0;
     const results: FetchTableResult[] = [];
     for (const t of params.tables) {
       const out: FetchBucketResult[] = [];
       for (const b of t.buckets) {
         const r = await this.readBucket(t, b, budget);
         if (r.error) errors++;
+        // Skipping filtered batches is progress too: answer now instead of long-polling.
+        if (r.filteredEndOffset !== null) progressed++;
         bytes += r.records.byteLength;
         budget = Math.max(0, budget - r.records.byteLength);
         out.push(r);
       }
       results.push({ tableId: t.tableId, buckets: out });
     }
-    return { results, bytes, errors };
+    // An error, or progress past filtered batches, is worth answering without waiting.
+    return { results, bytes, answerNow: errors > 0 || progressed > 0 };
   }
 
   private async readBucket(t: FetchTable, b: FetchBucket, budget: number): Promise<FetchBucketResult> {
@@ -366,22 +381,100 @@ export class ReplicaManager {
       const expansion = plan ? this.expansionOf(plan) : 1;
       const readBytes = Math.min(this.opts.fetchBytesMax, Math.ceil(wanted * expansion));
       // An exhausted budget still reads (at least one batch) only when nothing was read yet.
-      const { records, highWatermark } =
-        budget > 0
-          ? await replica.readCommitted(b.fetchOffset, readBytes)
-          : { records: EMPTY, highWatermark: replica.highWatermark };
-      const projected = plan ? projectLogBatches(records, plan) : records;
+      if (budget <= 0) {
+        return { ...base, ...this.emptyRead(replica), filteredEndOffset: null };
+      }
+      const filter = this.filterOf(t, replica);
+      const read = filter
+        ? await this.readFiltered(replica, b.fetchOffset, readBytes, filter)
+        : { ...(await replica.readCommitted(b.fetchOffset, readBytes)), filteredEndOffset: null };
+      const projected = plan ? projectLogBatches(read.records, plan) : read.records;
       if (plan && projected.byteLength > 0)
-        this.observeExpansion(plan, records.byteLength / projected.byteLength);
+        this.observeExpansion(plan, read.records.byteLength / projected.byteLength);
       return {
         ...base,
         error: null,
-        highWatermark,
+        highWatermark: read.highWatermark,
         logStartOffset: replica.log.logStartOffset,
         records: projected,
+        filteredEndOffset: read.filteredEndOffset,
       };
     } catch (err) {
-      return { ...base, error: toFlussError(err), highWatermark: -1n, logStartOffset: -1n, records: EMPTY };
+      return {
+        ...base,
+        error: toFlussError(err),
+        highWatermark: -1n,
+        logStartOffset: -1n,
+        records: EMPTY,
+        filteredEndOffset: null,
+      };
+    }
+  }
+
+  /** The request's filter against the table's schema; none when it cannot be used (kept batches only). */
+  private filterOf(t: FetchTable, replica: Replica): Predicate | null {
+    if (!t.filter || t.filter.schemaId !== replica.table.schemaId) return null;
+    let p = this.filters.get(t);
+    if (p === undefined) {
+      try {
+        p = predicateFromPb(t.filter.predicate, replica.table.descriptor.schema);
+      } catch (err) {
+        throw new FlussError(Errors.INVALID_ARGUMENT, `invalid filter: ${(err as Error).message}`);
+      }
+      this.filters.set(t, p);
+    }
+    return p;
+  }
+
+  private emptyRead(replica: Replica): {
+    error: null;
+    highWatermark: bigint;
+    logStartOffset: bigint;
+    records: Uint8Array;
+  } {
+    return {
+      error: null,
+      highWatermark: replica.highWatermark,
+      logStartOffset: replica.log.logStartOffset,
+      records: EMPTY,
+    };
+  }
+
+  /**
+   * Read committed batches and drop those the filter's statistics rule out. While everything read
+   * is dropped, keep reading (up to FILTER_SCAN_BYTES_MAX) so a selective filter does not cost one
+   * round trip per chunk of skipped data.
+   */
+  private async readFiltered(
+    replica: Replica,
+    fetchOffset: bigint,
+    readBytes: number,
+    filter: Predicate,
+  ): Promise<{ records: Uint8Array; highWatermark: bigint; filteredEndOffset: bigint | null }> {
+    const schema = replica.table.descriptor.schema;
+    let offset = fetchOffset;
+    let scanned = 0;
+    for (;;) {
+      const r = await replica.readCommitted(offset, readBytes);
+      if (r.records.byteLength === 0) {
+        return {
+          records: EMPTY,
+          highWatermark: r.highWatermark,
+          filteredEndOffset: offset > fetchOffset ? offset : null,
+        };
+      }
+      const f = skipByStatistics(r.records, schema, filter);
+      scanned += r.records.byteLength;
+      const end = f.examinedEnd ?? offset;
+      if (f.records.byteLength > 0 || scanned >= FILTER_SCAN_BYTES_MAX || end >= r.highWatermark) {
+        // The records sent end at their last batch; past it, only skipped batches were examined.
+        return {
+          records: f.records,
+          highWatermark: r.highWatermark,
+          filteredEndOffset: end > fetchOffset ? end : null,
+        };
+      }
+      offset = end;
     }
   }
 

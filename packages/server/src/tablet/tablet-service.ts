@@ -9,6 +9,7 @@ import {
   LimitScanRequestSchema,
   ListOffsetsRequestSchema,
   PbFetchLogReqForBucketSchema,
+  PbFetchLogReqForTableSchema,
   PbLookupReqForBucketSchema,
   PbPrefixLookupReqForBucketSchema,
   PbProduceLogReqForBucketSchema,
@@ -69,6 +70,10 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
     const tables: FetchTable[] = req.tablesReq.map((t) => ({
       tableId: t.tableId,
       projection: t.projectionPushdownEnabled ? t.projectedFields : null,
+      filter:
+        t.filterPredicate && isFieldSet(t, PbFetchLogReqForTableSchema.field.filterSchemaId)
+          ? { predicate: t.filterPredicate, schemaId: t.filterSchemaId }
+          : null,
       buckets: t.bucketsReq.map((b) => ({
         partitionId: isFieldSet(b, PbFetchLogReqForBucketSchema.field.partitionId) ? b.partitionId : null,
         bucket: b.bucketId,
@@ -97,6 +102,7 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
           ...(b.error
             ? {}
             : { highWatermark: b.highWatermark, logStartOffset: b.logStartOffset, records: b.records }),
+          ...(b.filteredEndOffset !== null ? { filteredEndOffset: b.filteredEndOffset } : {}),
         })),
       })),
     };

@@ -2,14 +2,17 @@
 // produces (non-append-only, a change-type byte per record, the KV batch's writer id and
 // sequence; an empty batch when the write changed nothing), and decoding log batches back into
 // (offset, change type, row) for recovery.
-// Rows cross this file as decoded rows (see types.ts). Decoding reads Arrow TIMESTAMP columns as
-// bigints in the column's unit, so a replayed row re-encodes to exactly the stored bytes.
+// Records are added as COMPACTED row bytes (the incoming row, the stored one, or a merged row
+// encoded for the store) and go straight into Arrow column buffers (CompactedArrowBuilder), so
+// the hot path never builds JS rows. Decoding reads Arrow TIMESTAMP columns as bigints in the
+// column's unit, so a replayed row re-encodes to exactly the stored bytes.
 // Invariant: a decoded record's offset is its batch's base offset plus its index.
 
 import {
   buildArrowLogBatch,
   ChangeType,
   type Column,
+  CompactedArrowBuilder,
   decodeArrowLogBatch,
   type IpcCompression,
   readRows,
@@ -18,27 +21,37 @@ import {
 } from "@fluss-ts/common";
 import type { Row } from "./types.ts";
 
-/** Collects the records of one write's changelog, in offset order. */
+/** Collects the records of one write's changelog, in offset order; reused write after write. */
 export class ChangelogBuilder {
   private readonly schema: Schema;
-  private readonly names: readonly string[];
-  private readonly changeTypes: number[] = [];
-  private readonly rows: Record<string, unknown>[] = [];
+  private readonly arrow: CompactedArrowBuilder;
+  private changeTypes = new Uint8Array(1024);
+  private n = 0;
 
   constructor(schema: Schema) {
     this.schema = schema;
-    this.names = schema.columns.map((c) => c.name);
+    this.arrow = new CompactedArrowBuilder(schema);
   }
 
   get count(): number {
-    return this.changeTypes.length;
+    return this.n;
   }
 
-  add(changeType: number, row: Row): void {
-    const obj: Record<string, unknown> = {};
-    for (let i = 0; i < this.names.length; i++) obj[this.names[i]!] = row[i];
-    this.changeTypes.push(changeType);
-    this.rows.push(obj);
+  /** Start a new changelog (drops whatever a failed write left). */
+  begin(): void {
+    this.arrow.reset();
+    this.n = 0;
+  }
+
+  /** One record: its change type and COMPACTED row (copied before add returns). */
+  add(changeType: number, row: Uint8Array): void {
+    this.arrow.append(row);
+    if (this.n === this.changeTypes.length) {
+      const next = new Uint8Array(this.n * 2);
+      next.set(this.changeTypes);
+      this.changeTypes = next;
+    }
+    this.changeTypes[this.n++] = changeType;
   }
 
   build(o: {
@@ -47,11 +60,14 @@ export class ChangelogBuilder {
     writerId: bigint;
     batchSequence: number;
   }): Uint8Array {
+    const recordBatch = this.arrow.build();
+    const n = this.n;
+    this.n = 0;
     return buildArrowLogBatch({
       schema: this.schema,
       schemaId: o.schemaId,
-      rows: this.rows,
-      changeTypes: Uint8Array.from(this.changeTypes),
+      recordBatch,
+      changeTypes: this.changeTypes.subarray(0, n),
       compression: o.compression,
       writerId: o.writerId,
       batchSequence: o.batchSequence,

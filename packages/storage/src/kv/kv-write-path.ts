@@ -10,17 +10,23 @@
 // WAL image with the default engine, a full-row write and no auto-increment column skips the
 // lookup: every upsert is emitted as +U (insert or not), as Fluss does.
 // A delete with behavior DISABLE fails the whole batch (DELETION_DISABLED_EXCEPTION).
+// Whole-row writes (last row wins, no auto-increment column) never decode a row: the incoming
+// bytes are validated (RowCodec.checkRecord), stored as they are and, like the old row's bytes,
+// go straight into the changelog's Arrow columns. Other engines decode the old and the incoming
+// row, merge, and encode the result once (the store and the changelog take the same bytes).
+// Staged keys and values of one batch are copied into one arena (no allocation per record).
 // Invariant: synchronous from the first read to the last stage (no interleaving writes); on any
-// throw the caller truncates the buffer back to the batch's first offset.
+// throw the caller truncates the buffer back to the batch's first offset. A store view
+// (getFast) is used before the next store read.
 
-import { ChangeType, copyBytes, Errors, FlussError, type KvRecordBatchView } from "@fluss-ts/common";
+import { ChangeType, Errors, FlussError, type KvRecordBatchView } from "@fluss-ts/common";
 import type { AutoIncrement } from "./auto-increment.ts";
 import { ChangelogBuilder } from "./changelog.ts";
 import type { KvStore } from "./kv-store.ts";
 import type { RowMerger } from "./merge/row-merger.ts";
-import type { PreWriteBuffer } from "./pre-write-buffer.ts";
+import { idOf, type PreWriteBuffer, type StagedKind } from "./pre-write-buffer.ts";
 import type { RowCodec } from "./row-codec.ts";
-import type { ChangelogImage, Row } from "./types.ts";
+import type { ChangelogImage } from "./types.ts";
 
 export interface WritePathParts {
   readonly codec: RowCodec;
@@ -30,10 +36,14 @@ export interface WritePathParts {
   readonly autoIncrement: AutoIncrement | null;
 }
 
+const EMPTY = new Uint8Array(0);
+
 export class KvWritePath {
   private readonly parts: WritePathParts;
-  private changelog: ChangelogBuilder;
-  private offset = 0n;
+  private readonly changelog: ChangelogBuilder;
+  private offset = 0;
+  private arena = EMPTY;
+  private arenaPos = 0;
 
   constructor(parts: WritePathParts) {
     this.parts = parts;
@@ -42,57 +52,89 @@ export class KvWritePath {
 
   /** Merge and stage every record of `batch`; the changelog's first record is at `startOffset`. */
   stage(batch: KvRecordBatchView, merger: RowMerger, startOffset: bigint): ChangelogBuilder {
-    this.changelog = new ChangelogBuilder(this.parts.codec.schema);
-    this.offset = startOffset;
-    const skipLookup =
-      this.parts.image === "WAL" && merger.replacesWholeRow && this.parts.autoIncrement === null;
-    for (let i = 0; i < batch.records.length; i++) {
-      const { key, row } = batch.records[i]!;
-      if (row === null) this.delete(key, merger, i);
-      else this.upsert(key, row, merger, skipLookup, i);
+    this.changelog.begin();
+    this.offset = Number(startOffset);
+    // Keys plus (2-byte schema id + row) of every record fit in the batch bytes plus 2 per record.
+    this.arena = new Uint8Array(batch.sizeInBytes + 2 * batch.recordCount);
+    this.arenaPos = 0;
+    const whole = merger.replacesWholeRow && this.parts.autoIncrement === null;
+    const skipLookup = whole && this.parts.image === "WAL";
+    const records = batch.records;
+    try {
+      for (let i = 0; i < records.length; i++) {
+        const { key, row } = records[i]!;
+        if (row === null) this.delete(key, merger, i);
+        else if (whole) this.upsertWhole(key, row, skipLookup, i);
+        else this.upsert(key, row, merger, i);
+      }
+    } finally {
+      this.arena = EMPTY;
     }
     return this.changelog;
   }
 
-  private current(key: Uint8Array): Row | null {
-    const staged = this.parts.buffer.get(key);
-    if (staged !== undefined) return staged === null ? null : this.parts.codec.decodeValue(staged);
-    const stored = this.parts.store().getFast(key);
-    return stored === null ? null : this.parts.codec.decodeValue(stored);
+  /** The current stored value (i16 schema id + row) of a key, or null; a store view is short-lived. */
+  private current(id: string, key: Uint8Array): Uint8Array | null {
+    const staged = this.parts.buffer.getById(id);
+    if (staged !== undefined) return staged;
+    return this.parts.store().getFast(key);
   }
 
-  private upsert(
-    keyView: Uint8Array,
-    rowBytes: Uint8Array,
-    merger: RowMerger,
-    skipLookup: boolean,
-    i: number,
-  ): void {
+  /** Last row wins with the whole row: no decoding, the bytes go to the store and changelog. */
+  private upsertWhole(key: Uint8Array, rowBytes: Uint8Array, skipLookup: boolean, i: number): void {
     const { codec } = this.parts;
-    const incoming = codec.decodeRow(rowBytes, i);
-    codec.checkKey(keyView, incoming, i);
-    const key = copyBytes(keyView);
-    const stored = (row: Row): Uint8Array =>
-      row === incoming ? codec.valueOfRowBytes(rowBytes) : codec.encodeValue(row);
+    codec.checkRecord(key, rowBytes, i);
+    const id = idOf(key);
     if (skipLookup) {
-      this.emit(ChangeType.UPDATE_AFTER, incoming);
-      this.parts.buffer.stage("update", key, stored(incoming), this.offset - 1n);
+      this.emit(ChangeType.UPDATE_AFTER, rowBytes);
+      this.stageValue(id, "update", key, rowBytes);
       return;
     }
-    const old = this.current(key);
+    const old = this.current(id, key);
+    if (old === null) {
+      this.emit(ChangeType.INSERT, rowBytes);
+      this.stageValue(id, "insert", key, rowBytes);
+      return;
+    }
+    if (this.parts.image === "FULL") this.emit(ChangeType.UPDATE_BEFORE, codec.storedRow(old));
+    this.emit(ChangeType.UPDATE_AFTER, rowBytes);
+    this.stageValue(id, "update", key, rowBytes);
+  }
+
+  private upsert(key: Uint8Array, rowBytes: Uint8Array, merger: RowMerger, i: number): void {
+    const { codec } = this.parts;
+    const incoming = codec.decodeRow(rowBytes, i);
+    codec.checkKey(key, incoming, i);
+    const id = idOf(key);
+    const oldValue = this.current(id, key);
+    const old = oldValue === null ? null : codec.decodeValue(oldValue);
     if (old === null) {
       let row = merger.merge(null, incoming);
       if (this.parts.autoIncrement !== null) row = this.parts.autoIncrement.assign(row);
-      this.emit(ChangeType.INSERT, row);
-      this.parts.buffer.stage("insert", key, stored(row), this.offset - 1n);
+      if (row === incoming) {
+        this.emit(ChangeType.INSERT, rowBytes);
+        this.stageValue(id, "insert", key, rowBytes);
+      } else {
+        const value = codec.encodeValue(row);
+        this.emit(ChangeType.INSERT, codec.storedRow(value));
+        this.stageEncoded(id, "insert", key, value);
+      }
       return;
     }
     const merged = merger.merge(old, incoming);
     if (merged === old) return; // no change: nothing emitted, nothing staged
-    this.update(key, old, merged, stored(merged));
+    const value = merged === incoming ? null : codec.encodeValue(merged);
+    if (this.parts.image === "FULL") this.emit(ChangeType.UPDATE_BEFORE, codec.storedRow(oldValue!));
+    if (value === null) {
+      this.emit(ChangeType.UPDATE_AFTER, rowBytes);
+      this.stageValue(id, "update", key, rowBytes);
+    } else {
+      this.emit(ChangeType.UPDATE_AFTER, codec.storedRow(value));
+      this.stageEncoded(id, "update", key, value);
+    }
   }
 
-  private delete(keyView: Uint8Array, merger: RowMerger, i: number): void {
+  private delete(key: Uint8Array, merger: RowMerger, i: number): void {
     if (merger.deleteBehavior === "IGNORE") return;
     if (merger.deleteBehavior === "DISABLE") {
       throw new FlussError(
@@ -100,28 +142,47 @@ export class KvWritePath {
         "deletes are disabled for this table ('table.delete.behavior' = 'disable')",
       );
     }
-    this.parts.codec.checkKey(keyView, null, i);
-    const key = copyBytes(keyView);
-    const old = this.current(key);
-    if (old === null) return; // nothing to delete
-    const after = merger.delete(old);
+    const { codec } = this.parts;
+    codec.checkKey(key, null, i);
+    const id = idOf(key);
+    const oldValue = this.current(id, key);
+    if (oldValue === null) return; // nothing to delete
+    const after = merger.replacesWholeRow ? null : merger.delete(codec.decodeValue(oldValue));
+    const oldRow = codec.storedRow(oldValue);
     if (after === null) {
-      this.emit(ChangeType.DELETE, old);
-      this.parts.buffer.stage("delete", key, null, this.offset - 1n);
-    } else {
-      this.update(key, old, after, this.parts.codec.encodeValue(after));
+      this.emit(ChangeType.DELETE, oldRow);
+      this.parts.buffer.stageById(id, "delete", this.copyKey(key), null, this.offset - 1);
+      return;
     }
-  }
-
-  private update(key: Uint8Array, old: Row, row: Row, value: Uint8Array): void {
-    if (this.parts.image === "FULL") this.emit(ChangeType.UPDATE_BEFORE, old);
-    this.emit(ChangeType.UPDATE_AFTER, row);
-    this.parts.buffer.stage("update", key, value, this.offset - 1n);
+    const value = codec.encodeValue(after);
+    if (this.parts.image === "FULL") this.emit(ChangeType.UPDATE_BEFORE, oldRow);
+    this.emit(ChangeType.UPDATE_AFTER, codec.storedRow(value));
+    this.stageEncoded(id, "update", key, value);
   }
 
   /** Record one changelog entry at the next offset. */
-  private emit(changeType: number, row: Row): void {
+  private emit(changeType: number, row: Uint8Array): void {
     this.changelog.add(changeType, row);
     this.offset++;
+  }
+
+  /** Stage the incoming row bytes as the key's value (copied into the batch arena). */
+  private stageValue(id: string, kind: StagedKind, key: Uint8Array, rowBytes: Uint8Array): void {
+    const storedKey = this.copyKey(key);
+    const start = this.arenaPos;
+    this.arenaPos = this.parts.codec.writeValue(this.arena, start, rowBytes);
+    const value = this.arena.subarray(start, this.arenaPos);
+    this.parts.buffer.stageById(id, kind, storedKey, value, this.offset - 1);
+  }
+
+  private stageEncoded(id: string, kind: StagedKind, key: Uint8Array, value: Uint8Array): void {
+    this.parts.buffer.stageById(id, kind, this.copyKey(key), value, this.offset - 1);
+  }
+
+  private copyKey(key: Uint8Array): Uint8Array {
+    const start = this.arenaPos;
+    this.arena.set(key, start);
+    this.arenaPos = start + key.byteLength;
+    return this.arena.subarray(start, this.arenaPos);
   }
 }

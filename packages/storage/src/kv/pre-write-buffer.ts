@@ -2,16 +2,25 @@
 // leader's write path, each tagged with the log offset of the changelog record that produced it,
 // waiting for the high watermark to pass that offset before they reach the KV store.
 //  - get(key): the newest staged entry of a key wins (the write path reads here before the store).
-//  - flush(upTo, store): every entry below `upTo`, in offset order, goes to the store in ONE
-//    transaction together with appliedLogOffset = upTo.
+//  - flush(upTo, store): every entry below `upTo` goes to the store together with
+//    appliedLogOffset = upTo, in transactions of at most FLUSH_CHUNK_ENTRIES entries (each one
+//    moves appliedLogOffset to the offset of the first entry it leaves out, so every commit is
+//    "the changelog below appliedLogOffset, applied"). Within a transaction only the newest entry
+//    of a key is written (the older ones would be overwritten anyway), in approximate key order
+//    (by up to 6 bytes after the keys' common prefix), which makes lmdb's inserts far cheaper
+//    than in offset order.
 //  - truncateTo(offset): drop entries at or above `offset` (a log append that failed must leave
 //    nothing staged); a key falls back to its previous staged entry, if that one is still here.
 // Bound: `bytesMax` over keys, values and a fixed per-entry overhead. A batch is admitted only
 // while the buffer is empty or the batch fits (checkAdmission); otherwise the write fails with
 // STORAGE_BACKPRESSURE_EXCEPTION (retriable), as Fluss's write-path admission gate does. One
 // admitted batch may overshoot the bound by its own size.
+// Entries are keyed by `idOf(key)` (one UTF-16 unit per byte); the write path computes it once
+// per record and uses the *ById methods. Offsets are kept as numbers (log offsets stay far below
+// 2^53).
 // Invariants: staged offsets strictly increase; entries below the head are flushed and no longer
-// reachable from the key map; pendingBytes is the sum over unflushed entries.
+// reachable from the key map; pendingBytes is the sum over unflushed entries; `next` of an entry
+// is the newer staged entry of the same key, if any.
 
 import { assert, Errors, FlussError } from "@fluss-ts/common";
 import type { KvStore, KvStoreState, KvWrite } from "./kv-store.ts";
@@ -21,21 +30,49 @@ export type StagedKind = "insert" | "update" | "delete";
 
 /** Memory an entry costs beyond its key and value bytes (object, map slot, list slot). */
 export const ENTRY_OVERHEAD_BYTES = 96;
+/** Most entries one store transaction of a flush takes (lmdb bounds a transaction's dirty pages). */
+export const FLUSH_CHUNK_ENTRIES = 50_000;
 
 interface Entry {
   readonly id: string;
   readonly key: Uint8Array;
   readonly value: Uint8Array | null;
-  readonly offset: bigint;
+  readonly offset: number;
   readonly kind: StagedKind;
   readonly bytes: number;
   prev: Entry | null;
+  next: Entry | null;
   flushed: boolean;
 }
 
 /** Map key of a byte key: one UTF-16 unit per byte, unique and cheap to hash. */
-function idOf(key: Uint8Array): string {
-  return Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString("latin1");
+export function idOf(key: Uint8Array): string {
+  const n = key.length;
+  if (n <= 8) {
+    // Short keys (most primary keys): no Buffer wrapper, no native call.
+    switch (n) {
+      case 1:
+        return String.fromCharCode(key[0]!);
+      case 2:
+        return String.fromCharCode(key[0]!, key[1]!);
+      case 3:
+        return String.fromCharCode(key[0]!, key[1]!, key[2]!);
+      case 4:
+        return String.fromCharCode(key[0]!, key[1]!, key[2]!, key[3]!);
+      default: {
+        let s = "";
+        for (let i = 0; i < n; i++) s += String.fromCharCode(key[i]!);
+        return s;
+      }
+    }
+  }
+  return Buffer.from(key.buffer, key.byteOffset, n).toString("latin1");
+}
+
+function offsetNumber(offset: bigint): number {
+  const n = Number(offset);
+  assert(Number.isSafeInteger(n), "log offsets stay below 2^53");
+  return n;
 }
 
 export class PreWriteBuffer {
@@ -44,7 +81,7 @@ export class PreWriteBuffer {
   private entries: Entry[] = [];
   private head = 0;
   private pending = 0;
-  private lastOffset = -1n;
+  private lastOffset = -1;
 
   constructor(bytesMax: number) {
     assert(Number.isSafeInteger(bytesMax) && bytesMax > 0, "the pre-write buffer has a positive bound");
@@ -71,26 +108,28 @@ export class PreWriteBuffer {
 
   /** The staged value of `key` (null = staged delete), or undefined when nothing is staged. */
   get(key: Uint8Array): Uint8Array | null | undefined {
-    const e = this.byKey.get(idOf(key));
+    return this.getById(idOf(key));
+  }
+
+  /** get() by the key's idOf. */
+  getById(id: string): Uint8Array | null | undefined {
+    const e = this.byKey.get(id);
     return e === undefined ? undefined : e.value;
   }
 
   /** Stage a change of `key` produced by the changelog record at `offset`. */
   stage(kind: StagedKind, key: Uint8Array, value: Uint8Array | null, offset: bigint): void {
+    this.stageById(idOf(key), kind, key, value, offsetNumber(offset));
+  }
+
+  /** stage() by the key's idOf, with the offset as a number. */
+  stageById(id: string, kind: StagedKind, key: Uint8Array, value: Uint8Array | null, offset: number): void {
     assert(offset > this.lastOffset, "staged offsets strictly increase");
     assert((value === null) === (kind === "delete"), "only deletes stage no value");
-    const id = idOf(key);
-    const bytes = key.byteLength + (value?.byteLength ?? 0) + ENTRY_OVERHEAD_BYTES;
-    const entry: Entry = {
-      id,
-      key,
-      value,
-      offset,
-      kind,
-      bytes,
-      prev: this.byKey.get(id) ?? null,
-      flushed: false,
-    };
+    const bytes = key.byteLength + (value === null ? 0 : value.byteLength) + ENTRY_OVERHEAD_BYTES;
+    const prev = this.byKey.get(id) ?? null;
+    const entry: Entry = { id, key, value, offset, kind, bytes, prev, next: null, flushed: false };
+    if (prev !== null) prev.next = entry;
     this.byKey.set(id, entry);
     this.entries.push(entry);
     this.pending += bytes;
@@ -99,43 +138,80 @@ export class PreWriteBuffer {
 
   /** Drop every entry at or above `offset`. */
   truncateTo(offset: bigint): void {
+    const limit = offsetNumber(offset);
     while (this.entries.length > this.head) {
       const e = this.entries[this.entries.length - 1]!;
-      if (e.offset < offset) break;
+      if (e.offset < limit) break;
       this.entries.pop();
       this.pending -= e.bytes;
+      if (e.prev !== null) e.prev.next = null;
       if (this.byKey.get(e.id) === e) {
         if (e.prev !== null && !e.prev.flushed) this.byKey.set(e.id, e.prev);
         else this.byKey.delete(e.id);
       }
     }
-    if (this.lastOffset >= offset) this.lastOffset = offset - 1n;
+    if (this.lastOffset >= limit) this.lastOffset = limit - 1;
+  }
+
+  /** Index of the first entry at or above `limit` (binary search: offsets increase). */
+  private endBelow(limit: number): number {
+    let lo = this.head;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.entries[mid]!.offset < limit) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /**
-   * Apply every entry below `upTo` to `store` in one transaction with appliedLogOffset = upTo and
-   * the row count moved by the inserts and deletes applied (when tracked). Returns how many
-   * entries were applied; nothing changes when the store write fails.
+   * Apply every entry below `upTo` to `store` with appliedLogOffset = upTo and the row count moved
+   * by the inserts and deletes applied (when tracked). Returns how many entries were applied. A
+   * failed store transaction changes nothing of its own (earlier transactions of the same flush
+   * stay applied, with the buffer consistent with them).
    */
   flush(upTo: bigint, store: KvStore): number {
+    if (upTo <= store.state.appliedLogOffset) return 0;
+    const end = this.endBelow(offsetNumber(upTo));
+    const total = end - this.head;
+    while (this.head < end) {
+      const chunkEnd = Math.min(end, this.head + FLUSH_CHUNK_ENTRIES);
+      const appliedTo = chunkEnd === end ? upTo : BigInt(this.entries[chunkEnd]!.offset);
+      this.flushChunk(chunkEnd, appliedTo, store);
+    }
+    if (total === 0) {
+      store.write([], { appliedLogOffset: upTo, rowCount: store.state.rowCount });
+    }
+    this.compact();
+    return total;
+  }
+
+  /** One transaction: entries [head, end) with appliedLogOffset = appliedTo. */
+  private flushChunk(end: number, appliedTo: bigint, store: KvStore): void {
     const before = store.state;
-    if (upTo <= before.appliedLogOffset) return 0;
-    let end = this.head;
-    while (end < this.entries.length && this.entries[end]!.offset < upTo) end++;
-    const batch = this.entries.slice(this.head, end);
-    store.write(batch as readonly KvWrite[], {
-      appliedLogOffset: upTo,
-      rowCount: rowCountAfter(before, batch),
+    const entries = this.entries;
+    const limit = end < entries.length ? entries[end]!.offset : Number.POSITIVE_INFINITY;
+    const writes: Entry[] = [];
+    let delta = 0;
+    for (let i = this.head; i < end; i++) {
+      const e = entries[i]!;
+      delta += e.kind === "insert" ? 1 : e.kind === "delete" ? -1 : 0;
+      if (e.next === null || e.next.offset >= limit) writes.push(e); // the newest in this chunk
+    }
+    store.write(sortedByKey(writes) as readonly KvWrite[], {
+      appliedLogOffset: appliedTo,
+      rowCount: rowCountAfter(before, delta),
     });
-    for (const e of batch) {
+    for (let i = this.head; i < end; i++) {
+      const e = entries[i]!;
       e.flushed = true;
-      e.prev = null; // its predecessors are flushed too: let them go
+      if (e.next !== null) e.next.prev = null; // its predecessors are flushed: let them go
+      e.prev = null;
       this.pending -= e.bytes;
       if (this.byKey.get(e.id) === e) this.byKey.delete(e.id);
     }
     this.head = end;
-    this.compact();
-    return batch.length;
   }
 
   private compact(): void {
@@ -149,9 +225,44 @@ export class PreWriteBuffer {
   }
 }
 
-function rowCountAfter(before: KvStoreState, batch: readonly Entry[]): bigint | null {
+function rowCountAfter(before: KvStoreState, delta: number): bigint | null {
   if (before.rowCount === null) return null;
-  let delta = 0;
-  for (const e of batch) delta += e.kind === "insert" ? 1 : e.kind === "delete" ? -1 : 0;
   return before.rowCount + BigInt(delta);
+}
+
+/**
+ * `entries` ordered by up to 6 key bytes after the common prefix of all their keys (ties keep
+ * their order). Only lmdb's page locality depends on it: each key appears once.
+ */
+function sortedByKey(entries: Entry[]): Entry[] {
+  const n = entries.length;
+  if (n < 2 || n > 0x10000) return entries;
+  const first = entries[0]!.key;
+  let common = first.length;
+  for (let i = 1; i < n && common > 0; i++) {
+    const k = entries[i]!.key;
+    let j = 0;
+    const m = Math.min(common, k.length);
+    while (j < m && k[j] === first[j]) j++;
+    common = j;
+  }
+  // Sort 64-bit words: 6 key bytes (big-endian, missing bytes 0), then the 16-bit index.
+  const words = new Uint32Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const k = entries[i]!.key;
+    const at = common;
+    const len = k.length;
+    const b0 = at < len ? k[at]! : 0;
+    const b1 = at + 1 < len ? k[at + 1]! : 0;
+    const b2 = at + 2 < len ? k[at + 2]! : 0;
+    const b3 = at + 3 < len ? k[at + 3]! : 0;
+    const b4 = at + 4 < len ? k[at + 4]! : 0;
+    const b5 = at + 5 < len ? k[at + 5]! : 0;
+    words[2 * i + 1] = ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3) >>> 0;
+    words[2 * i] = ((b4 << 24) | (b5 << 16) | i) >>> 0;
+  }
+  new BigUint64Array(words.buffer).sort();
+  const out = new Array<Entry>(n);
+  for (let i = 0; i < n; i++) out[i] = entries[words[2 * i]! & 0xffff]!;
+  return out;
 }
