@@ -1,7 +1,9 @@
 // What the workloads share during one benchmark run: the options, the servers (each started on
 // first use and stopped at the end), rates measured by one workload and used by another (the
-// latency workload paces at half the append workload's maximum), and the notes under the table.
+// latency workload paces at half the append workload's maximum; the lookup workload reads the keys
+// the upsert workload loaded), and the notes under the table.
 
+import type { Table } from "@fluss-ts/client";
 import { type FlussServer, startFluss } from "./fluss.ts";
 import { type NatsPeer, startNats } from "./peers/nats.ts";
 import { type RedisPeer, startRedis } from "./peers/redis.ts";
@@ -12,6 +14,10 @@ export class BenchContext {
   readonly notes: string[] = [];
   /** Maximum append rates (rows/s) measured by the append workload, by system. */
   readonly maxAppendRate: { fluss?: number; redis?: number; nats?: number } = {};
+  /** The primary-key table the upsert workload left behind; it holds (at least) keys [0, keys). */
+  kvFluss: { table: Table; keys: number } | undefined;
+  /** Redis holds (at least) the keys [0, kvRedisKeys) SET by the upsert workload. */
+  kvRedisKeys: number | undefined;
   private flussP: Promise<FlussServer> | undefined;
   private redisP: Promise<RedisPeer | Skipped> | undefined;
   private natsP: Promise<NatsPeer | Skipped> | undefined;

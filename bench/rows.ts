@@ -72,6 +72,45 @@ export function nowMicros(): bigint {
   return process.hrtime.bigint() / 1000n;
 }
 
+// --- the primary-key table of the upsert and lookup workloads ---------------------------------
+
+/** The event row keyed by `id`: the upsert and lookup workloads' table. */
+export const KV_SCHEMA = `${EVENT_SCHEMA}, PRIMARY KEY (id)`;
+
+/** Every UPDATE_EVERY-th row of an upsert stream updates an existing key (exactly 20%). */
+export const UPDATE_EVERY = 5;
+
+/** A key in [0, loaded) picked by a hash of `j` (deterministic, spread over the whole range). */
+function existingKey(j: number, loaded: number): number {
+  let x = Math.imul(j ^ (j >>> 16), 0x45d9f3b);
+  x = Math.imul(x ^ (x >>> 16), 0x45d9f3b);
+  return ((x ^ (x >>> 16)) >>> 0) % loaded;
+}
+
+/**
+ * Row `j` of the measured upsert stream that follows a load of keys [0, loaded): every 5th row
+ * (j % 5 === 0) updates an existing key (new `ts`, `amount`, `note`), the others insert the next
+ * new key (loaded, loaded + 1, ...). The same stream for Fluss and Redis.
+ */
+export function upsertStreamRow(j: number, loaded: number): EventRow {
+  if (j % UPDATE_EVERY === 0) {
+    const id = existingKey(j, loaded);
+    return {
+      id: BigInt(id),
+      ts: BigInt(1_800_000_000_000_000 + j),
+      user: users[id & (POOL - 1)]!,
+      amount: Math.round(j * 2.71 * 100) / 100,
+      note: notes[(j * 13) & (POOL - 1)]!,
+    };
+  }
+  return eventRow(loaded + j - Math.floor(j / UPDATE_EVERY) - 1);
+}
+
+/** Updates in a stream of `rows` rows (the rest are new keys). */
+export function upsertStreamUpdates(rows: number): number {
+  return Math.ceil(rows / UPDATE_EVERY);
+}
+
 // --- the 20-column row of the scan workload: id + 6 BIGINT + 6 DOUBLE + 7 STRING --------------
 
 const WIDE_LONGS = 6;

@@ -1,11 +1,13 @@
 // Entry point of `npm run bench`: parse the options, run the selected workloads (append, scan,
-// latency, memory) against Fluss and the Debian peers it starts itself, print ONE table and write
-// bench/results.json. Everything started is stopped on exit, on errors and on Ctrl-C.
-//   npm run bench -- [--only append,scan,latency,memory] [--rows N] [--scan-rows N]
-//                    [--latency-seconds S] [--memory-gb G] [--quick] [--no-json] [--quiet]
+// latency, memory, upsert, lookup) against Fluss and the Debian peers it starts itself, print ONE
+// table and write bench/results.json. Everything started is stopped on exit, on errors and on
+// Ctrl-C.
+//   npm run bench -- [--only append,scan,latency,memory,upsert,lookup] [--rows N] [--scan-rows N]
+//                    [--latency-seconds S] [--memory-gb G] [--kv-keys N] [--lookup-seconds S]
+//                    [--quick] [--no-json] [--quiet]
 
 import { writeFileSync } from "node:fs";
-import { availableParallelism, cpus } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BenchContext } from "./context.ts";
@@ -15,10 +17,12 @@ import { type ResultRow, renderTable } from "./table.ts";
 import type { BenchOptions } from "./workload.ts";
 import { appendWorkload } from "./workloads/append.ts";
 import { latencyWorkload } from "./workloads/latency.ts";
+import { lookupWorkload } from "./workloads/lookup.ts";
 import { memoryWorkload } from "./workloads/memory.ts";
 import { scanWorkload } from "./workloads/scan.ts";
+import { upsertWorkload } from "./workloads/upsert.ts";
 
-const WORKLOADS = ["append", "scan", "latency", "memory"] as const;
+const WORKLOADS = ["append", "scan", "latency", "memory", "upsert", "lookup"] as const;
 type WorkloadName = (typeof WORKLOADS)[number];
 
 const RUNNERS: Record<WorkloadName, (ctx: BenchContext) => Promise<ResultRow[]>> = {
@@ -26,6 +30,8 @@ const RUNNERS: Record<WorkloadName, (ctx: BenchContext) => Promise<ResultRow[]>>
   scan: scanWorkload,
   latency: latencyWorkload,
   memory: memoryWorkload,
+  upsert: upsertWorkload,
+  lookup: lookupWorkload,
 };
 
 const USAGE = `usage: npm run bench -- [options]
@@ -34,6 +40,8 @@ const USAGE = `usage: npm run bench -- [options]
   --scan-rows N          rows of the 20-column scan table (default 2000000; --quick 300000)
   --latency-seconds S    paced seconds per system in the latency workload (default 8; --quick 4)
   --memory-gb G          log size for the memory workload (default 2.1; --quick skips memory unless --only names it)
+  --kv-keys N            keys loaded into the primary-key table, and upserts measured (default 1000000; --quick 200000)
+  --lookup-seconds S     seconds of each measured lookup round (default 4; --quick 2)
   --quick                small sizes, a run of about a minute
   --no-json              do not write bench/results.json
   --quiet                no progress lines on stderr
@@ -54,6 +62,8 @@ function parse(): { opts: BenchOptions; only: WorkloadName[]; json: boolean } {
       "scan-rows": { type: "string" },
       "latency-seconds": { type: "string" },
       "memory-gb": { type: "string" },
+      "kv-keys": { type: "string" },
+      "lookup-seconds": { type: "string" },
       quick: { type: "boolean", default: false },
       "no-json": { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
@@ -80,6 +90,8 @@ function parse(): { opts: BenchOptions; only: WorkloadName[]; json: boolean } {
     appendRows: Math.round(positive("--rows", values.rows, quick ? 200_000 : 1_000_000)),
     scanRows: Math.round(positive("--scan-rows", values["scan-rows"], quick ? 300_000 : 2_000_000)),
     latencySeconds: positive("--latency-seconds", values["latency-seconds"], quick ? 4 : 8),
+    kvKeys: Math.round(positive("--kv-keys", values["kv-keys"], quick ? 200_000 : 1_000_000)),
+    lookupSeconds: positive("--lookup-seconds", values["lookup-seconds"], quick ? 2 : 4),
     memoryLogBytes: Math.round(positive("--memory-gb", values["memory-gb"], quick ? 0.25 : 2.1) * 1024 ** 3),
     quick,
     verbose: !values.quiet,
@@ -98,7 +110,7 @@ async function main(): Promise<void> {
   const { opts, only, json } = parsed;
   installCleanupHooks();
   const missing = ["redis-server", "nats-server"].filter((b) => findBinary(b) === null);
-  if (missing.length > 0 && only.some((w) => w === "append" || w === "latency")) {
+  if (missing.length > 0 && only.some((w) => w !== "scan" && w !== "memory")) {
     process.stderr.write(
       `[bench] ${missing.join(" and ")} not found: those peer rows will be "skipped". Install with:\n` +
         `        ${NATS_INSTALL_HINT}\n`,
@@ -107,6 +119,7 @@ async function main(): Promise<void> {
   const ctx = new BenchContext(opts);
   const rows: ResultRow[] = [];
   const started = performance.now();
+  const load0 = loadavg()[0]!;
   try {
     for (const w of WORKLOADS) {
       if (!only.includes(w)) continue;
@@ -126,7 +139,9 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   ctx.note(
-    `machine: ${availableParallelism()} cores (${cpu}), Node ${process.version}; run took ${seconds.toFixed(0)} s. ` +
+    `machine: ${availableParallelism()} cores (${cpu}), Node ${process.version}; run took ${seconds.toFixed(0)} s; ` +
+      `1-min load average before the run ${load0.toFixed(1)} (other processes; above ~0.5 they compete with the ` +
+      `benchmark for the CPU and numbers drop and scatter), at the end ${loadavg()[0]!.toFixed(1)}. ` +
       `Peers: Debian redis-server and nats-server, started by the benchmark on loopback.`,
   );
   process.stdout.write(`\n${renderTable(rows, ctx.notes)}\n`);

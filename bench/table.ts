@@ -18,7 +18,7 @@ export interface ResultRow {
 export const HEADERS = {
   workload: "workload",
   fluss: "fluss-ts",
-  redis: "peer (Redis Streams)",
+  redis: "peer (Redis)",
   nats: "peer (NATS JetStream)",
   ratio: "ratio",
   goal: "goal",

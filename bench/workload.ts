@@ -12,6 +12,10 @@ export interface BenchOptions {
   scanRows: number;
   /** Seconds of paced producing in the latency workload (per system). */
   latencySeconds: number;
+  /** Keys loaded into the primary-key table (upsert, lookup) and upserts in the measured stream. */
+  kvKeys: number;
+  /** Seconds of each measured lookup round (per system and mode). */
+  lookupSeconds: number;
   /** Bytes written into the memory workload's log before it is scanned. */
   memoryLogBytes: number;
   quick: boolean;
@@ -26,7 +30,7 @@ export interface ThroughputResult {
   seconds: number;
 }
 
-export function rowsPerSec(r: ThroughputResult): number {
+export function rowsPerSec(r: { rows: number; seconds: number }): number {
   return r.rows / r.seconds;
 }
 
@@ -164,4 +168,71 @@ export async function bestOf<T extends { rows: number; seconds: number }>(
   }
   if (!best || !last) throw new Error("bestOf needs at least one round");
   return { best, last, rates };
+}
+
+/** Latencies (µs) of many operations, in a growable typed array. */
+export class Samples {
+  private buf = new Float64Array(1 << 20);
+  length = 0;
+
+  /** Record `us` for each of `count` operations that took it together (e.g. one pipeline). */
+  add(us: number, count = 1): void {
+    if (this.length + count > this.buf.length) {
+      const next = new Float64Array(Math.max(this.buf.length * 2, this.length + count));
+      next.set(this.buf.subarray(0, this.length));
+      this.buf = next;
+    }
+    this.buf.fill(us, this.length, this.length + count);
+    this.length += count;
+  }
+
+  sorted(): Float64Array {
+    return this.buf.slice(0, this.length).sort();
+  }
+}
+
+export interface ClosedLoopResult {
+  /** Operations completed (lookups). */
+  rows: number;
+  seconds: number;
+  callers: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/**
+ * `callers` concurrent callers, each calling `op` in a loop (the next call as soon as the last
+ * resolves) until `seconds` have passed. `op` returns how many operations it did (1 for a single
+ * lookup, N for a pipeline of N); each of them is recorded with the call's latency.
+ */
+export async function closedLoop(
+  callers: number,
+  seconds: number,
+  op: (caller: number) => Promise<number>,
+): Promise<ClosedLoopResult> {
+  const samples = new Samples();
+  let ops = 0;
+  const t0 = performance.now();
+  const deadline = t0 + seconds * 1000;
+  const loop = async (caller: number): Promise<void> => {
+    for (let t = performance.now(); t < deadline; ) {
+      const n = await op(caller);
+      const now = performance.now();
+      samples.add((now - t) * 1000, n);
+      ops += n;
+      t = now;
+    }
+  };
+  await Promise.all(Array.from({ length: callers }, (_, c) => loop(c)));
+  const elapsed = (performance.now() - t0) / 1000;
+  const sorted = samples.sorted();
+  return {
+    rows: ops,
+    seconds: elapsed,
+    callers,
+    p50Ms: quantile(sorted, 0.5) / 1000,
+    p99Ms: quantile(sorted, 0.99) / 1000,
+    maxMs: sorted.length > 0 ? sorted[sorted.length - 1]! / 1000 : Number.NaN,
+  };
 }

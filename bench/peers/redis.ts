@@ -1,12 +1,14 @@
 // Redis Streams as a peer: start Debian's redis-server on a free loopback port in a temp dir (no
 // persistence, as the dependency notes measure it), then the same workloads as Fluss from Node via
 // ioredis: append (XADD in pipelines with a few pipelines outstanding), read back (XRANGE pages),
-// and produce-to-consume latency (paced XADD, a second connection blocked in XREAD).
+// and produce-to-consume latency (paced XADD, a second connection blocked in XREAD). For the
+// upsert and lookup workloads: SET of the same ~100-byte row string per key (pipelined) and GET
+// from 64 concurrent callers (auto-pipelining, or explicit pipelines of 100 GETs).
 
 import { Redis } from "ioredis";
 import { startFollower } from "../follower.ts";
 import { findBinary, freePort, makeTempDir, startChild, WaitAborted, waitFor } from "../proc.ts";
-import { eventRow, eventString, nowMicros } from "../rows.ts";
+import { type EventRow, eventRow, eventString, nowMicros } from "../rows.ts";
 import {
   type LatencyResult,
   latencyResult,
@@ -25,6 +27,8 @@ const READ_PAGE_ROWS = 10_000;
 
 export interface RedisPeer {
   port: number;
+  /** The redis-server process (for its CPU time). */
+  pid: number;
   client: Redis;
   stop(): Promise<void>;
 }
@@ -58,6 +62,7 @@ export async function startRedis(): Promise<RedisPeer | Skipped> {
   });
   return {
     port,
+    pid: child.pid,
     client,
     async stop() {
       client.disconnect();
@@ -131,4 +136,95 @@ export async function redisLatency(
   await Promise.all(outstanding);
   const r = await follower.finish(run.produced);
   return latencyResult(rate, run.produced / run.seconds, run.produced, r.seen, r.sorted);
+}
+
+/** The Redis key of a row of the key-value workloads. */
+export function redisKey(id: number | bigint): string {
+  return `k${id}`;
+}
+
+/**
+ * SET `rowAt(i)` (as its compact string) under its id for i in [0, rowsMax), pipelined like XADD;
+ * stops early (at a pipeline boundary) after `secondsMax`.
+ */
+export async function redisSetRows(
+  peer: RedisPeer,
+  rowsMax: number,
+  rowAt: (i: number) => EventRow,
+  rowBytes: number,
+  secondsMax = Number.POSITIVE_INFINITY,
+): Promise<ThroughputResult> {
+  const inFlight: Promise<unknown>[] = [];
+  const t0 = performance.now();
+  const deadline = t0 + secondsMax * 1000;
+  let rows = 0;
+  for (let start = 0; start < rowsMax && performance.now() < deadline; start += PIPELINE_ROWS) {
+    const p = peer.client.pipeline();
+    const end = Math.min(rowsMax, start + PIPELINE_ROWS);
+    rows = end;
+    for (let i = start; i < end; i++) {
+      const r = rowAt(i);
+      p.set(redisKey(r.id), eventString(r));
+    }
+    inFlight.push(p.exec());
+    if (inFlight.length >= PIPELINES_IN_FLIGHT) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  return { rows, bytes: rows * rowBytes, seconds: (performance.now() - t0) / 1000 };
+}
+
+export type RedisGetMode = "auto-pipelining" | "pipelines of 100";
+
+/** GETs per explicit pipeline in the "pipelines of 100" mode. */
+export const GET_PIPELINE = 100;
+
+/**
+ * A closed-loop operation for `closedLoop`: GET random keys of [0, keys) and check each value is
+ * that key's row. "auto-pipelining": one GET per call on an ioredis client with
+ * enableAutoPipelining (concurrent calls share a write); "pipelines of 100": 100 GETs per call in
+ * one explicit pipeline (each GET is recorded with the pipeline's latency).
+ */
+export async function redisGetter(
+  peer: RedisPeer,
+  keys: number,
+  mode: RedisGetMode,
+): Promise<{ op: () => Promise<number>; bad: () => number; close(): void }> {
+  const client =
+    mode === "auto-pipelining"
+      ? new Redis({ host: "127.0.0.1", port: peer.port, enableAutoPipelining: true, lazyConnect: true })
+      : peer.client;
+  if (client !== peer.client) await client.connect();
+  let bad = 0;
+  const check = (id: number, v: string | null | undefined): void => {
+    if (typeof v !== "string" || !v.startsWith(`${id}|`)) bad++;
+  };
+  const op =
+    mode === "auto-pipelining"
+      ? async (): Promise<number> => {
+          const id = Math.floor(Math.random() * keys);
+          check(id, await client.get(redisKey(id)));
+          return 1;
+        }
+      : async (): Promise<number> => {
+          const p = client.pipeline();
+          const ids: number[] = [];
+          for (let i = 0; i < GET_PIPELINE; i++) {
+            const id = Math.floor(Math.random() * keys);
+            ids.push(id);
+            p.get(redisKey(id));
+          }
+          const res = (await p.exec()) ?? [];
+          for (let i = 0; i < GET_PIPELINE; i++) {
+            const [err, v] = res[i] ?? [new Error("missing reply"), null];
+            check(ids[i]!, err ? null : (v as string | null));
+          }
+          return GET_PIPELINE;
+        };
+  return {
+    op,
+    bad: () => bad,
+    close() {
+      if (client !== peer.client) client.disconnect();
+    },
+  };
 }
