@@ -11,8 +11,10 @@ import {
   FlussError,
   invalidArgument,
   makeSchema,
+  type PartitionSpec,
   parseSchema,
   parseTablePath,
+  partitionNameOf,
   type Schema,
   schemaFromJson,
   type TableDescriptor,
@@ -47,6 +49,17 @@ export function toTablePath(p: TablePathLike): TablePath {
 
 function pbPath(p: TablePath): { databaseName: string; tableName: string } {
   return { databaseName: p.database, tableName: p.table };
+}
+
+function pbSpec(spec: PartitionSpec): { partitionKeyValues: Array<{ key: string; value: string }> } {
+  return { partitionKeyValues: Object.entries(spec).map(([key, value]) => ({ key, value: String(value) })) };
+}
+
+export interface PartitionInfo {
+  readonly partitionId: bigint;
+  /** Values joined by `$`, in partition-key order. */
+  readonly name: string;
+  readonly spec: PartitionSpec;
 }
 
 export function toDescriptor(def: TableDefinition): TableDescriptor {
@@ -173,22 +186,77 @@ export class Admin {
     return { schemaId: r.schemaId, schema: schemaFromJson(decodeJson(r.schemaJson)) };
   }
 
+  // ---- partitions ----------------------------------------------------------------------------
+
+  /** Create a partition, e.g. `{ dt: "2026-11-26" }` (values as Fluss names them). */
+  async createPartition(
+    path: TablePathLike,
+    spec: PartitionSpec,
+    opts: { ignoreIfExists?: boolean | undefined } = {},
+  ): Promise<void> {
+    await this.pool.request(await this.coordinator(), ApiKeys.CREATE_PARTITION, {
+      tablePath: pbPath(toTablePath(path)),
+      partitionSpec: pbSpec(spec),
+      ignoreIfNotExists: opts.ignoreIfExists === true,
+    });
+  }
+
+  /** Drop a partition and delete its data. */
+  async dropPartition(
+    path: TablePathLike,
+    spec: PartitionSpec,
+    opts: { ignoreIfNotExists?: boolean | undefined } = {},
+  ): Promise<void> {
+    await this.pool.request(await this.coordinator(), ApiKeys.DROP_PARTITION, {
+      tablePath: pbPath(toTablePath(path)),
+      partitionSpec: pbSpec(spec),
+      ignoreIfNotExists: opts.ignoreIfNotExists === true,
+    });
+  }
+
+  /** The partitions of a table (those matching a partial spec, when given), sorted by name. */
+  async listPartitions(path: TablePathLike, partialSpec?: PartitionSpec): Promise<PartitionInfo[]> {
+    const p = toTablePath(path);
+    const resp = await this.pool.request(await this.coordinator(), ApiKeys.LIST_PARTITION_INFOS, {
+      tablePath: pbPath(p),
+      ...(partialSpec ? { partialPartitionSpec: pbSpec(partialSpec) } : {}),
+    });
+    const route = await this.metadata.table(p);
+    const keys = route.info.descriptor.partitionKeys;
+    return resp.partitionsInfo
+      .map((pi) => {
+        const spec: Record<string, string> = {};
+        for (const kv of pi.partitionSpec?.partitionKeyValues ?? []) spec[kv.key] = kv.value;
+        return { partitionId: pi.partitionId, name: partitionNameOf(keys.map((k) => spec[k] ?? "")), spec };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   /**
    * Offsets per bucket: the earliest retained, the latest committed (high watermark), or the first
-   * offset at or after a timestamp.
+   * offset at or after a timestamp. For a partitioned table, name the partition.
    */
   async listOffsets(
     path: TablePathLike,
     at: "earliest" | "latest" | { timestamp: number | Date },
     buckets?: readonly number[],
+    partition?: { partitionId: bigint } | null,
   ): Promise<Map<number, bigint>> {
     const p = toTablePath(path);
     const route = await this.metadata.table(p);
-    const wanted = buckets ?? route.buckets.map((b) => b.bucket);
+    const partitionId = partition ? partition.partitionId : null;
+    if (route.info.descriptor.partitionKeys.length > 0 && partitionId === null) {
+      throw invalidArgument(`${p.database}.${p.table} is partitioned: list the offsets of one partition`);
+    }
+    if (partitionId !== null) await this.metadata.refreshPartitions(route.info, [partitionId], false);
+    const wanted = buckets ?? Array.from({ length: route.info.bucketCount }, (_, i) => i);
     const byLeader = new Map<string, { addr: Address; buckets: number[] }>();
     for (const b of wanted) {
       if (b < 0 || b >= route.info.bucketCount) throw invalidArgument(`bucket ${b} does not exist`);
-      const addr = this.metadata.leaderOf(route, b);
+      const addr =
+        partitionId === null
+          ? this.metadata.leaderOf(route, b)
+          : this.metadata.partitionLeaderOf(route.info.tableId, partitionId, b);
       const entry = byLeader.get(addressKey(addr)) ?? { addr, buckets: [] };
       entry.buckets.push(b);
       byLeader.set(addressKey(addr), entry);
@@ -207,6 +275,7 @@ export class Admin {
           followerServerId: -1,
           offsetType: type,
           tableId: route.info.tableId,
+          ...(partitionId !== null ? { partitionId } : {}),
           bucketId: bs,
           ...(ts !== undefined ? { startTimestamp: BigInt(ts) } : {}),
         });
@@ -224,13 +293,14 @@ export class Admin {
     path: TablePath,
     from: StartPosition,
     buckets: readonly number[],
+    partition: { partitionId: bigint } | null = null,
   ): Promise<Map<number, bigint>> {
-    if (from === "earliest" || from === "latest") return this.listOffsets(path, from, buckets);
+    if (from === "earliest" || from === "latest") return this.listOffsets(path, from, buckets, partition);
     if ("offset" in from) {
       const offset = BigInt(from.offset);
       if (offset < 0n) throw new FlussError(Errors.INVALID_ARGUMENT, "a start offset must be >= 0");
       return new Map(buckets.map((b) => [b, offset]));
     }
-    return this.listOffsets(path, { timestamp: from.timestamp }, buckets);
+    return this.listOffsets(path, { timestamp: from.timestamp }, buckets, partition);
   }
 }

@@ -1,4 +1,6 @@
 // Public entry of @fluss-ts/client, the TypeScript SDK: connect, admin, writers, scanners.
+
+export type { PartitionInfo } from "./admin.ts";
 export { Admin, type TableDefinition, type TablePathLike } from "./admin.ts";
 export { connect, FlussConnection } from "./connection.ts";
 export { Lookuper, PrefixLookuper } from "./lookup/lookup-api.ts";

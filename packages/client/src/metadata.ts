@@ -163,9 +163,12 @@ export class MetadataCache {
     return route;
   }
 
-  /** Refresh the routes of known partitions (after a retriable error). */
-  async refreshPartitions(info: TableInfo, partitionIds: readonly bigint[]): Promise<void> {
-    if (partitionIds.length > 0) await this.fetch([info.path], { ids: partitionIds });
+  /** Fetch partition routes by id (all of them when `force`, else only those not cached). */
+  async refreshPartitions(info: TableInfo, partitionIds: readonly bigint[], force = true): Promise<void> {
+    const ids = force
+      ? partitionIds
+      : partitionIds.filter((id) => !this.partitions.has(`${info.tableId}/${id}`));
+    if (ids.length > 0) await this.fetch([info.path], { ids });
   }
 
   /** Address of the leader of a partition's bucket; retriable errors when unknown. */

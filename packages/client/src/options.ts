@@ -30,6 +30,8 @@ export interface WriterOptions {
   idempotence?: boolean;
   /** In-flight requests per bucket (default 5, the most idempotence allows). */
   inFlightPerBucketMax?: number;
+  /** Create a missing partition when a row needs it (default true). */
+  createMissingPartitions?: boolean;
 }
 
 export interface ResolvedWriterOptions {
@@ -89,6 +91,14 @@ export interface ScanOptions {
    * it out; the client filters the rows of the batches it receives, so the result is exact.
    */
   filter?: string | Predicate;
+  /**
+   * Partitioned tables: only these partitions (an exact spec such as `{ dt: "20261126" }`, or a
+   * predicate over partition keys such as `"dt >= '20261120'"`). While following, partitions
+   * created later that match are picked up.
+   */
+  partitions?: string | Predicate | Readonly<Record<string, string>>;
+  /** How often a following scan of a partitioned table looks for new partitions (default 1 s). */
+  discoverPartitionsMs?: number;
   from?: StartPosition;
   /** Buckets to read; default all. */
   buckets?: readonly number[];

@@ -10,8 +10,11 @@ import {
   errorFromCode,
   FlussError,
   invalidArgument,
+  isFlussError,
   logOptionsOf,
+  type PartitionSpec,
   parsePredicate,
+  partitionNameOf,
   predicateColumns,
   predicateToPb,
   type TableInfo,
@@ -23,17 +26,21 @@ import {
   FetchLogRequestSchema,
   isFieldSet,
   PbFetchLogRespForBucketSchema,
+  PbLookupRespForBucketSchema,
+  PbPrefixLookupRespForBucketSchema,
   PbProduceLogRespForBucketSchema,
   PbPutKvRespForBucketSchema,
   PbValueSchema,
   ScanKvResponseSchema,
 } from "@fluss-ts/rpc";
 import type { Admin } from "./admin.ts";
-import { Lookuper, PrefixLookuper, rowDecoder } from "./lookup/lookup-api.ts";
+import { Lookuper, type PartitionOfKey, PrefixLookuper, rowDecoder } from "./lookup/lookup-api.ts";
 import { LookupBatcher } from "./lookup/lookuper.ts";
 import type { MetadataCache, TableRoute } from "./metadata.ts";
-import { resolveWriterOptions, type ScanOptions, type WriterOptions } from "./options.ts";
-import { LogScanner } from "./scan/log-scanner.ts";
+import { resolveWriterOptions, type ScanOptions, type StartPosition, type WriterOptions } from "./options.ts";
+import { PartitionResolver } from "./partition-resolver.ts";
+import { type BucketStart, LogScanner } from "./scan/log-scanner.ts";
+import { partitionMatcher } from "./scan/partition-filter.ts";
 import type { FetchBucketResponse, FetchRequestSpec, ScanContext } from "./scan/scan-context.ts";
 import { SnapshotScanner } from "./scan/snapshot-scanner.ts";
 import { type Address, addressKey, parseAddress, type ServerPool } from "./server-pool.ts";
@@ -57,12 +64,14 @@ const FETCH_MAX_BYTES_DEFAULT = 16 * 1024 * 1024;
 const FETCH_BUCKET_MAX_BYTES_DEFAULT = 1024 * 1024;
 const SCAN_BUFFER_BYTES_MAX = 64 * 1024 * 1024;
 const WRITE_TIMEOUT_MS = 30_000;
+const DISCOVER_PARTITIONS_MS_DEFAULT = 1000;
 
 export class Table {
   private readonly deps: TableDeps;
   private route: TableRoute;
   private refreshing: Promise<void> | undefined;
   private pointBatcher: LookupBatcher | undefined;
+  private readonly resolvers = new Map<string, PartitionResolver>();
   private prefixBatcher: LookupBatcher | undefined;
 
   constructor(deps: TableDeps, route: TableRoute) {
@@ -86,9 +95,34 @@ export class Table {
     );
   }
 
-  /** How a writer routes an item: to its partition (none here yet) and its keyed bucket. */
-  private router<T>(bucketOf: (item: T) => number | undefined): (item: T) => Route {
-    return (item) => ({ partitionId: null, bucket: bucketOf(item) });
+  /** How a writer routes an item: to its partition (looked up, maybe created) and its keyed bucket. */
+  private router<T>(
+    bucketOf: (item: T) => number | undefined,
+    partitionOf: ((item: T) => string | null) | null,
+    resolver: PartitionResolver | null,
+  ): (item: T) => Route | Promise<Route> {
+    if (partitionOf === null || resolver === null)
+      return (item) => ({ partitionId: null, bucket: bucketOf(item) });
+    return (item) => {
+      const name = partitionOf(item);
+      const bucket = bucketOf(item);
+      if (name === null) return { partitionId: null, bucket };
+      const id = resolver.idOf(name);
+      return typeof id === "bigint"
+        ? { partitionId: id, bucket }
+        : id.then((partitionId) => ({ partitionId, bucket }));
+    };
+  }
+
+  /** The partition resolver of this table (one per creation policy). */
+  private partitions(createMissing: boolean): PartitionResolver {
+    const key = createMissing ? "create" : "strict";
+    let r = this.resolvers.get(key);
+    if (!r) {
+      r = new PartitionResolver(this.info, this.deps.metadata, this.deps.admin, createMissing);
+      this.resolvers.set(key, r);
+    }
+    return r;
   }
 
   private refreshRoute(): void {
@@ -113,7 +147,7 @@ export class Table {
     const { compression, zstdLevel, statisticsColumns } = logOptionsOf(info.descriptor);
     const ctx: WriteContext<Row> = {
       ...this.writeContextBase(),
-      route: this.router(bucketFunction(info)),
+      route: this.router(bucketFunction(info), this.partitionFunction(options), this.resolverFor(options)),
       newPayload: () =>
         new ArrowPayload(
           info.descriptor.schema,
@@ -152,11 +186,16 @@ export class Table {
    */
   newUpsertWriter(options: WriterOptions & { targetColumns?: readonly string[] } = {}): UpsertWriter {
     const info = this.info;
-    const codec = new KvRowCodec(info, options.targetColumns ?? null);
+    const partitionOf = this.partitionFunction(options);
+    const codec = new KvRowCodec(info, options.targetColumns ?? null, partitionOf ?? undefined);
     const targetColumns = codec.targetColumns ? [...codec.targetColumns] : [];
     const ctx: WriteContext<KvItem> = {
       ...this.writeContextBase(),
-      route: this.router((item: KvItem) => item.bucket),
+      route: this.router(
+        (item: KvItem) => item.bucket,
+        partitionOf ? (item: KvItem) => item.partition : null,
+        this.resolverFor(options),
+      ),
       newPayload: () => new KvPayload(info.schemaId),
       send: async (leader, acks, batches) => {
         const resp = await this.deps.pool.request(parseAddress(leader), ApiKeys.PUT_KV, {
@@ -185,14 +224,19 @@ export class Table {
   /** Point lookups by primary key; concurrent calls share requests. */
   newLookuper(): Lookuper {
     this.pointBatcher ??= new LookupBatcher({
-      leaderKey: (bucket) => this.leaderKey(bucket),
+      leaderKey: (target) => this.leaderKeyOf(target),
       onRetriableError: () => this.refreshRoute(),
       send: async (leader, spec) => {
         const resp = await this.deps.pool.request(parseAddress(leader), ApiKeys.LOOKUP, {
           tableId: this.info.tableId,
-          bucketsReq: spec.buckets.map((b) => ({ bucketId: b.bucket, keys: b.keys })),
+          bucketsReq: spec.buckets.map((b) => ({
+            ...partitionField(b.partitionId),
+            bucketId: b.bucket,
+            keys: b.keys,
+          })),
         });
         return resp.bucketsResp.map((r) => ({
+          partitionId: isFieldSet(r, PbLookupRespForBucketSchema.field.partitionId) ? r.partitionId : null,
           bucket: r.bucketId,
           errorCode: r.errorCode,
           errorMessage: r.errorMessage,
@@ -200,20 +244,27 @@ export class Table {
         }));
       },
     });
-    return new Lookuper(this.info, this.pointBatcher);
+    return new Lookuper(this.info, this.pointBatcher, this.keyPartition());
   }
 
   /** Prefix lookups by the bucket key (a proper prefix of the primary key). */
   newPrefixLookuper(lookupColumns: readonly string[]): PrefixLookuper {
     this.prefixBatcher ??= new LookupBatcher({
-      leaderKey: (bucket) => this.leaderKey(bucket),
+      leaderKey: (target) => this.leaderKeyOf(target),
       onRetriableError: () => this.refreshRoute(),
       send: async (leader, spec) => {
         const resp = await this.deps.pool.request(parseAddress(leader), ApiKeys.PREFIX_LOOKUP, {
           tableId: this.info.tableId,
-          bucketsReq: spec.buckets.map((b) => ({ bucketId: b.bucket, keys: b.keys })),
+          bucketsReq: spec.buckets.map((b) => ({
+            ...partitionField(b.partitionId),
+            bucketId: b.bucket,
+            keys: b.keys,
+          })),
         });
         return resp.bucketsResp.map((r) => ({
+          partitionId: isFieldSet(r, PbPrefixLookupRespForBucketSchema.field.partitionId)
+            ? r.partitionId
+            : null,
           bucket: r.bucketId,
           errorCode: r.errorCode,
           errorMessage: r.errorMessage,
@@ -221,12 +272,18 @@ export class Table {
         }));
       },
     });
-    return new PrefixLookuper(this.info, lookupColumns, this.prefixBatcher);
+    return new PrefixLookuper(this.info, lookupColumns, this.prefixBatcher, this.keyPartition());
   }
 
   /** The current row of every key of a primary-key table, read from consistent bucket views. */
   newSnapshotScanner(
-    options: { buckets?: readonly number[]; limit?: number; batchBytes?: number } = {},
+    options: {
+      buckets?: readonly number[];
+      limit?: number;
+      batchBytes?: number;
+      /** Which partition, for a partitioned table, e.g. `{ dt: "20261126" }`. */
+      partition?: PartitionSpec;
+    } = {},
   ): SnapshotScanner {
     const info = this.info;
     if (info.descriptor.schema.primaryKey.length === 0) {
@@ -235,16 +292,28 @@ export class Table {
         `${tablePathToString(info.path)} has no primary key`,
       );
     }
-    const buckets = options.buckets ?? this.route.buckets.map((b) => b.bucket);
+    const keys = info.descriptor.partitionKeys;
+    if (keys.length > 0 && options.partition === undefined) {
+      throw invalidArgument(`${tablePathToString(info.path)} is partitioned: name the partition to scan`);
+    }
+    const partitionId: Promise<bigint | null> =
+      options.partition === undefined
+        ? Promise.resolve(null)
+        : this.deps.metadata
+            .partition(info, partitionNameOf(keys.map((k) => options.partition?.[k] ?? "")))
+            .then((r) => r.partitionId);
+    partitionId.catch(() => undefined);
+    const buckets = options.buckets ?? Array.from({ length: info.bucketCount }, (_, i) => i);
     const batchSizeBytes = options.batchBytes ?? 4 * 1024 * 1024;
     type ScanReq = {
-      bucketScanReq?: { tableId: bigint; bucketId: number; limit?: bigint };
+      bucketScanReq?: { tableId: bigint; partitionId?: bigint; bucketId: number; limit?: bigint };
       scannerId?: Uint8Array;
       callSeqId?: number;
       closeScanner?: boolean;
     };
     const call = async (bucket: number, req: ScanReq) => {
-      const resp = await this.deps.pool.request(parseAddress(this.leaderKey(bucket)), ApiKeys.SCAN_KV, {
+      const leader = this.leaderKeyOf({ partitionId: await partitionId, bucket });
+      const resp = await this.deps.pool.request(parseAddress(leader), ApiKeys.SCAN_KV, {
         ...req,
         batchSizeBytes,
       });
@@ -258,9 +327,14 @@ export class Table {
     };
     return new SnapshotScanner(
       {
-        open: (bucket, limit) =>
+        open: async (bucket, limit) =>
           call(bucket, {
-            bucketScanReq: { tableId: info.tableId, bucketId: bucket, ...(limit !== null ? { limit } : {}) },
+            bucketScanReq: {
+              tableId: info.tableId,
+              ...partitionField(await partitionId),
+              bucketId: bucket,
+              ...(limit !== null ? { limit } : {}),
+            },
           }),
         next: (bucket, scannerId, callSeqId) => call(bucket, { scannerId, callSeqId }),
         close: async (bucket, scannerId) => {
@@ -271,6 +345,33 @@ export class Table {
       rowDecoder(info),
       options.limit !== undefined ? BigInt(options.limit) : null,
     );
+  }
+
+  /** Partition name of a row, for a partitioned table; null otherwise. */
+  private partitionFunction(
+    options: WriterOptions,
+  ): ((row: Readonly<Record<string, unknown>>) => string) | null {
+    const resolver = this.resolverFor(options);
+    return resolver ? (row) => resolver.nameOf(row) : null;
+  }
+
+  private resolverFor(options: WriterOptions): PartitionResolver | null {
+    if (this.info.descriptor.partitionKeys.length === 0) return null;
+    return this.partitions(options.createMissingPartitions ?? true);
+  }
+
+  /** For lookups of a partitioned table: the key's partition id, or null when it does not exist. */
+  private keyPartition(): PartitionOfKey | null {
+    if (this.info.descriptor.partitionKeys.length === 0) return null;
+    const resolver = this.partitions(false);
+    return async (key) => {
+      try {
+        return await resolver.idOf(resolver.nameOf(key));
+      } catch (err) {
+        if (isFlussError(err) && err.is(Errors.PARTITION_NOT_EXISTS)) return null;
+        throw err;
+      }
+    };
   }
 
   /** Leader lookup, writer ids and route refresh: the same for every kind of writer. */
@@ -307,28 +408,35 @@ export class Table {
     const projection = wanted ? [...wanted, ...extra] : null;
     const columns = wanted ? createProjectionPlan(schema, wanted).columns : schema.columns;
     const fetchColumns = projection ? createProjectionPlan(schema, projection).columns : schema.columns;
-    const buckets = options.buckets ?? this.route.buckets.map((b) => b.bucket);
+    const buckets = options.buckets ?? Array.from({ length: this.info.bucketCount }, (_, i) => i);
     for (const b of buckets) {
       if (!Number.isInteger(b) || b < 0 || b >= this.info.bucketCount) {
         throw invalidArgument(`bucket ${b} does not exist (the table has ${this.info.bucketCount})`);
       }
     }
-    const path = this.info.path;
-    const admin = this.deps.admin;
     const ctx: ScanContext = {
-      leaderKey: (bucket) => this.leaderKey(bucket),
+      leaderKey: (target) => this.leaderKeyOf(target),
       fetch: (leader, spec, signal) => this.fetch(parseAddress(leader), spec, signal),
       onRetriableError: () => this.refreshRoute(),
     };
+    const partitioned = this.info.descriptor.partitionKeys.length > 0;
+    const matches = partitionMatcher(this.info, options.partitions);
+    const from = options.from ?? "earliest";
+    const follow = options.untilLatest !== true;
     return new LogScanner(ctx, {
       columns,
       fetchColumns,
       projection,
       filter,
-      positions: async () => ({
-        starts: await admin.resolveStart(path, options.from ?? "earliest", buckets),
-        ends: options.untilLatest ? await admin.listOffsets(path, "latest", buckets) : null,
-      }),
+      positions: () =>
+        partitioned
+          ? this.partitionStarts(matches, from, buckets, !follow, new Set())
+          : this.bucketStarts(null, null, from, buckets, !follow),
+      discover:
+        partitioned && follow
+          ? (known) => this.partitionStarts(matches, "earliest", buckets, false, known)
+          : null,
+      discoverIntervalMs: options.discoverPartitionsMs ?? DISCOVER_PARTITIONS_MS_DEFAULT,
       fetchWaitMs: options.fetchWaitMs ?? FETCH_WAIT_MS_DEFAULT,
       fetchMinBytes: options.fetchMinBytes ?? 1,
       fetchMaxBytes: options.fetchMaxBytes ?? FETCH_MAX_BYTES_DEFAULT,
@@ -336,6 +444,43 @@ export class Table {
       bufferBytesMax: SCAN_BUFFER_BYTES_MAX,
       signal: options.signal,
     });
+  }
+
+  /** Start (and end) offsets of some buckets of the table or of one partition. */
+  private async bucketStarts(
+    partitionId: bigint | null,
+    partition: string | null,
+    from: StartPosition,
+    buckets: readonly number[],
+    withEnds: boolean,
+  ): Promise<BucketStart[]> {
+    const admin = this.deps.admin;
+    const p = partitionId === null ? null : { partitionId };
+    const starts = await admin.resolveStart(this.info.path, from, buckets, p);
+    const ends = withEnds ? await admin.listOffsets(this.info.path, "latest", buckets, p) : null;
+    return buckets.map((bucket) => ({
+      partitionId,
+      partition,
+      bucket,
+      offset: starts.get(bucket) ?? 0n,
+      end: ends ? (ends.get(bucket) ?? 0n) : null,
+    }));
+  }
+
+  /** Buckets of the matching partitions not yet known (by name). */
+  private async partitionStarts(
+    matches: (spec: PartitionSpec) => boolean,
+    from: StartPosition,
+    buckets: readonly number[],
+    withEnds: boolean,
+    known: ReadonlySet<string>,
+  ): Promise<BucketStart[]> {
+    const out: BucketStart[] = [];
+    for (const p of await this.deps.admin.listPartitions(this.info.path)) {
+      if (known.has(p.name) || !matches(p.spec)) continue;
+      out.push(...(await this.bucketStarts(p.partitionId, p.name, from, buckets, withEnds)));
+    }
+    return out;
   }
 
   private async fetch(
@@ -362,6 +507,7 @@ export class Table {
               }
             : {}),
           bucketsReq: spec.buckets.map((b) => ({
+            ...partitionField(b.partitionId),
             bucketId: b.bucket,
             fetchOffset: b.offset,
             maxFetchBytes: spec.bucketMaxBytes,
@@ -377,6 +523,7 @@ export class Table {
     for (const t of resp.tablesResp) {
       for (const b of t.bucketsResp) {
         out.push({
+          partitionId: isFieldSet(b, PbFetchLogRespForBucketSchema.field.partitionId) ? b.partitionId : null,
           bucket: b.bucketId,
           errorCode: b.errorCode,
           errorMessage: b.errorMessage,

@@ -15,6 +15,24 @@ import type { LookupBatcher } from "./lookuper.ts";
 
 export type Row = Record<string, unknown>;
 
+/**
+ * The partition id of a key row of a partitioned table (null: no such partition, so no row);
+ * absent for a non-partitioned table.
+ */
+export type PartitionOfKey = (
+  key: Readonly<Record<string, unknown>>,
+) => bigint | null | Promise<bigint | null>;
+
+async function targetOf(
+  partitionOf: PartitionOfKey | null,
+  key: Readonly<Record<string, unknown>>,
+  bucket: number,
+): Promise<{ partitionId: bigint | null; bucket: number } | null> {
+  if (partitionOf === null) return { partitionId: null, bucket };
+  const partitionId = await partitionOf(key);
+  return partitionId === null ? null : { partitionId, bucket };
+}
+
 /** Decode a stored KV value (i16 schema id + COMPACTED row) into a row object. */
 export function rowDecoder(info: TableInfo): (value: Uint8Array) => Row {
   const columns = info.descriptor.schema.columns;
@@ -50,7 +68,10 @@ export class Lookuper {
   private readonly bucketCount: number;
   private readonly decode: (value: Uint8Array) => Row;
 
-  constructor(info: TableInfo, batcher: LookupBatcher) {
+  private readonly partitionOf: PartitionOfKey | null;
+
+  constructor(info: TableInfo, batcher: LookupBatcher, partitionOf: PartitionOfKey | null = null) {
+    this.partitionOf = partitionOf;
     requirePk(info);
     const columns = info.descriptor.schema.columns;
     const keys = keyColumns(info);
@@ -68,7 +89,9 @@ export class Lookuper {
   async lookup(key: Readonly<Record<string, unknown>>): Promise<Row | null> {
     const bytes = this.keyEncoder.encode(key);
     const bucket = bucketForKey(this.bucketEncoder.encode(key), this.bucketCount);
-    const values = await this.batcher.lookup(bucket, bytes);
+    const target = await targetOf(this.partitionOf, key, bucket);
+    if (target === null) return null;
+    const values = await this.batcher.lookup(target, bytes);
     return values.length === 0 ? null : this.decode(values[0]!);
   }
 }
@@ -80,16 +103,27 @@ export class PrefixLookuper {
   private readonly bucketCount: number;
   private readonly decode: (value: Uint8Array) => Row;
 
-  constructor(info: TableInfo, lookupColumns: readonly string[], batcher: LookupBatcher) {
+  private readonly partitionOf: PartitionOfKey | null;
+
+  constructor(
+    info: TableInfo,
+    lookupColumns: readonly string[],
+    batcher: LookupBatcher,
+    partitionOf: PartitionOfKey | null = null,
+  ) {
+    this.partitionOf = partitionOf;
     requirePk(info);
     const keys = keyColumns(info);
     const bucketKeys = info.descriptor.bucketKeys.length > 0 ? info.descriptor.bucketKeys : keys;
     const same = (a: readonly string[], b: readonly string[]) =>
       a.length === b.length && a.every((x, i) => x === b[i]);
-    if (!same(lookupColumns, bucketKeys) || same(bucketKeys, keys)) {
+    const partitionKeys = info.descriptor.partitionKeys;
+    const lookupBucketKeys = lookupColumns.filter((c) => !partitionKeys.includes(c));
+    const missingPartitionKey = partitionKeys.some((k) => !lookupColumns.includes(k));
+    if (!same(lookupBucketKeys, bucketKeys) || same(bucketKeys, keys) || missingPartitionKey) {
       throw new FlussError(
         Errors.INVALID_ARGUMENT,
-        `a prefix lookup takes the bucket key (${bucketKeys.join(", ")}), which must be a proper prefix of the primary key (${keys.join(", ")})`,
+        `a prefix lookup takes the bucket key (${bucketKeys.join(", ")})${partitionKeys.length > 0 ? ` and the partition keys (${partitionKeys.join(", ")})` : ""}; the bucket key must be a proper prefix of the primary key (${keys.join(", ")})`,
       );
     }
     this.batcher = batcher;
@@ -101,7 +135,9 @@ export class PrefixLookuper {
   /** Every row whose bucket-key columns equal those of `prefix`. */
   async lookup(prefix: Readonly<Record<string, unknown>>): Promise<Row[]> {
     const bytes = this.encoder.encode(prefix);
-    const values = await this.batcher.lookup(bucketForKey(bytes, this.bucketCount), bytes);
+    const target = await targetOf(this.partitionOf, prefix, bucketForKey(bytes, this.bucketCount));
+    if (target === null) return [];
+    const values = await this.batcher.lookup(target, bytes);
     return values.map(this.decode);
   }
 }

@@ -5,11 +5,18 @@
 
 import { Errors, errorFromCode, type FlussError, toFlussError } from "@fluss-ts/common";
 
+/** A physical bucket: of the table, or of one of its partitions. */
+export interface LookupTarget {
+  readonly partitionId: bigint | null;
+  readonly bucket: number;
+}
+
 export interface LookupRequestSpec {
-  buckets: ReadonlyArray<{ bucket: number; keys: Uint8Array[] }>;
+  buckets: ReadonlyArray<LookupTarget & { keys: Uint8Array[] }>;
 }
 
 export interface LookupBucketResult {
+  partitionId: bigint | null;
   bucket: number;
   errorCode: number;
   errorMessage: string;
@@ -18,13 +25,13 @@ export interface LookupBucketResult {
 }
 
 export interface LookupContext {
-  leaderKey(bucket: number): string;
+  leaderKey(target: LookupTarget): string;
   send(leaderKey: string, spec: LookupRequestSpec): Promise<LookupBucketResult[]>;
   onRetriableError(err: FlussError): void;
 }
 
 interface Pending {
-  bucket: number;
+  target: LookupTarget;
   key: Uint8Array;
   attempts: number;
   resolve(values: Uint8Array[]): void;
@@ -46,9 +53,9 @@ export class LookupBatcher {
   }
 
   /** All stored values for a key (point lookup: zero or one). */
-  lookup(bucket: number, key: Uint8Array): Promise<Uint8Array[]> {
+  lookup(target: LookupTarget, key: Uint8Array): Promise<Uint8Array[]> {
     return new Promise((resolve, reject) => {
-      this.enqueue({ bucket, key, attempts: 0, resolve, reject });
+      this.enqueue({ target, key, attempts: 0, resolve, reject });
     });
   }
 
@@ -68,7 +75,7 @@ export class LookupBatcher {
     for (const p of batch) {
       let leader: string;
       try {
-        leader = this.ctx.leaderKey(p.bucket);
+        leader = this.ctx.leaderKey(p.target);
       } catch (err) {
         this.retry(p, toFlussError(err));
         continue;
@@ -85,27 +92,28 @@ export class LookupBatcher {
   }
 
   private async send(leader: string, list: Pending[]): Promise<void> {
-    const byBucket = new Map<number, Pending[]>();
+    const byBucket = new Map<string, Pending[]>();
     for (const p of list) {
-      const l = byBucket.get(p.bucket) ?? [];
+      const k = targetKey(p.target);
+      const l = byBucket.get(k) ?? [];
       l.push(p);
-      byBucket.set(p.bucket, l);
+      byBucket.set(k, l);
     }
     let results: LookupBucketResult[];
     try {
       results = await this.ctx.send(leader, {
-        buckets: [...byBucket].map(([bucket, ps]) => ({ bucket, keys: ps.map((p) => p.key) })),
+        buckets: [...byBucket.values()].map((ps) => ({ ...ps[0]!.target, keys: ps.map((p) => p.key) })),
       });
     } catch (err) {
       for (const p of list) this.retry(p, toFlussError(err));
       return;
     }
-    const resultOf = new Map(results.map((r) => [r.bucket, r]));
-    for (const [bucket, ps] of byBucket) {
-      const r = resultOf.get(bucket);
+    const resultOf = new Map(results.map((r) => [targetKey(r), r]));
+    for (const [key, ps] of byBucket) {
+      const r = resultOf.get(key);
       if (!r) {
         for (const p of ps)
-          p.reject(errorFromCode(Errors.UNKNOWN_SERVER_ERROR.code, `no result for bucket ${bucket}`));
+          p.reject(errorFromCode(Errors.UNKNOWN_SERVER_ERROR.code, `no result for bucket ${key}`));
       } else if (r.errorCode !== 0) {
         const err = errorFromCode(r.errorCode, r.errorMessage);
         for (const p of ps) this.retry(p, err);
@@ -124,4 +132,8 @@ export class LookupBatcher {
     this.ctx.onRetriableError(err);
     setTimeout(() => this.enqueue(p), RETRY_BACKOFF_MS * p.attempts);
   }
+}
+
+function targetKey(t: LookupTarget): string {
+  return t.partitionId === null ? `-/${t.bucket}` : `${t.partitionId}/${t.bucket}`;
 }

@@ -26,6 +26,9 @@ import type { ScanContext } from "./scan-context.ts";
 
 export interface ScanBatch {
   readonly bucket: number;
+  /** Partition id and name, for a partitioned table; null otherwise. */
+  readonly partitionId: bigint | null;
+  readonly partition: string | null;
   /** Offset of the first record in `recordBatch` (records before the start position are cut). */
   readonly baseOffset: bigint;
   /** Offset the bucket continues at after this batch. */
@@ -44,6 +47,8 @@ export interface ScanBatch {
 
 export interface ScanRecord {
   readonly bucket: number;
+  /** Partition name, for a partitioned table; null otherwise. */
+  readonly partition: string | null;
   readonly offset: bigint;
   readonly timestamp: number;
   readonly changeType: ChangeTypeName;
@@ -58,7 +63,10 @@ export interface ScannerSettings {
   projection: readonly number[] | null;
   filter: Predicate | null;
   /** Resolves where each bucket starts and, for untilLatest, where it ends. */
-  positions: () => Promise<{ starts: Map<number, bigint>; ends: Map<number, bigint> | null }>;
+  positions: () => Promise<BucketStart[]>;
+  /** While following a partitioned table: partitions that appeared since (polled). */
+  discover: ((known: ReadonlySet<string>) => Promise<BucketStart[]>) | null;
+  discoverIntervalMs: number;
   fetchWaitMs: number;
   fetchMinBytes: number;
   fetchMaxBytes: number;
@@ -67,7 +75,19 @@ export interface ScannerSettings {
   signal: AbortSignal | undefined;
 }
 
+/** Where one physical bucket starts (and, for untilLatest, ends). */
+export interface BucketStart {
+  readonly partitionId: bigint | null;
+  readonly partition: string | null;
+  readonly bucket: number;
+  readonly offset: bigint;
+  readonly end: bigint | null;
+}
+
 interface BucketCursor {
+  readonly partitionId: bigint | null;
+  readonly partition: string | null;
+  readonly key: string;
   bucket: number;
   offset: bigint;
   end: bigint | null;
@@ -92,6 +112,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
   private failure: FlussError | undefined;
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private discoverTimer: NodeJS.Timeout | undefined;
   private readonly controller = new AbortController();
   private fetchedBytesTotal = 0;
   private fetchedBatchesTotal = 0;
@@ -106,15 +127,47 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
   private async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const { starts, ends } = await this.s.positions();
-    this.cursors = [...starts].map(([bucket, offset]) => ({
-      bucket,
-      offset,
-      end: ends?.get(bucket) ?? null,
-      inFlight: false,
-      blockedUntilMs: 0,
-      backoffMs: BACKOFF_MS_MIN,
-    }));
+    this.addCursors(await this.s.positions());
+    if (this.s.discover) this.scheduleDiscovery();
+  }
+
+  private addCursors(starts: readonly BucketStart[]): void {
+    const known = new Set(this.cursors.map((c) => c.key));
+    for (const st of starts) {
+      const key = cursorKey(st.partitionId, st.bucket);
+      if (known.has(key)) continue;
+      known.add(key);
+      this.cursors.push({
+        partitionId: st.partitionId,
+        partition: st.partition,
+        key,
+        bucket: st.bucket,
+        offset: st.offset,
+        end: st.end,
+        inFlight: false,
+        blockedUntilMs: 0,
+        backoffMs: BACKOFF_MS_MIN,
+      });
+    }
+  }
+
+  /** Poll for partitions created after the scan started (following scans of partitioned tables). */
+  private scheduleDiscovery(): void {
+    const discover = this.s.discover;
+    if (!discover || this.closed) return;
+    this.discoverTimer = setTimeout(() => {
+      const known = new Set(this.cursors.map((c) => c.partition ?? ""));
+      discover(known).then(
+        (found) => {
+          if (this.closed) return;
+          this.addCursors(found);
+          this.pump();
+          this.scheduleDiscovery();
+        },
+        () => this.scheduleDiscovery(),
+      );
+    }, this.s.discoverIntervalMs);
+    this.discoverTimer.unref?.();
   }
 
   private done(c: BucketCursor): boolean {
@@ -140,7 +193,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
       }
       let leader: string;
       try {
-        leader = this.ctx.leaderKey(c.bucket);
+        leader = this.ctx.leaderKey({ partitionId: c.partitionId, bucket: c.bucket });
       } catch (err) {
         this.backoff(c, toFlussError(err));
         nextRetryMs = Math.min(nextRetryMs, c.backoffMs);
@@ -167,7 +220,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
       const resp = await this.ctx.fetch(
         leader,
         {
-          buckets: list.map((c) => ({ bucket: c.bucket, offset: c.offset })),
+          buckets: list.map((c) => ({ partitionId: c.partitionId, bucket: c.bucket, offset: c.offset })),
           projection: this.s.projection,
           filter: this.s.filter,
           maxWaitMs: this.s.fetchWaitMs,
@@ -177,9 +230,9 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
         },
         this.controller.signal,
       );
-      const byBucket = new Map(resp.map((r) => [r.bucket, r]));
+      const byBucket = new Map(resp.map((r) => [cursorKey(r.partitionId, r.bucket), r]));
       for (const c of list) {
-        const r = byBucket.get(c.bucket);
+        const r = byBucket.get(c.key);
         if (!r)
           this.backoff(c, new FlussError(Errors.PROTOCOL_ERROR, `no fetch result for bucket ${c.bucket}`));
         else if (r.errorCode !== 0) this.onBucketError(c, errorFromCode(r.errorCode, r.errorMessage));
@@ -234,6 +287,8 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
       }
       const batch: ScanBatch = {
         bucket: c.bucket,
+        partitionId: c.partitionId,
+        partition: c.partition,
         baseOffset,
         nextOffset: next,
         commitTimestamp: Number(header.commitTimestamp),
@@ -308,6 +363,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
       for (let i = 0; i < rows.length; i++) {
         yield {
           bucket: b.bucket,
+          partition: b.partition,
           offset: b.baseOffset + BigInt(b.selection ? b.selection[i]! : i),
           timestamp: ts,
           changeType: b.changeTypes ? changeTypeName(b.changeTypes[i]!) : "+A",
@@ -322,16 +378,26 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
     return { fetchedBytes: this.fetchedBytesTotal, fetchedBatches: this.fetchedBatchesTotal };
   }
 
-  /** Current position per bucket (the next offset to read). */
-  positions(): Map<number, bigint> {
-    return new Map(this.cursors.map((c) => [c.bucket, c.offset]));
+  /** Current position per bucket (the next offset to read), keyed `bucket` or `partition/bucket`. */
+  positions(): Map<string, bigint> {
+    return new Map(
+      this.cursors.map((c) => [
+        c.partition === null ? String(c.bucket) : `${c.partition}/${c.bucket}`,
+        c.offset,
+      ]),
+    );
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.discoverTimer);
     this.controller.abort();
     this.signal();
   }
+}
+
+function cursorKey(partitionId: bigint | null, bucket: number): string {
+  return partitionId === null ? `-/${bucket}` : `${partitionId}/${bucket}`;
 }

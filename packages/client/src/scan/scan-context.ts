@@ -3,7 +3,7 @@
 import type { FlussError, Predicate } from "@fluss-ts/common";
 
 export interface FetchRequestSpec {
-  buckets: ReadonlyArray<{ bucket: number; offset: bigint }>;
+  buckets: ReadonlyArray<{ partitionId: bigint | null; bucket: number; offset: bigint }>;
   projection: readonly number[] | null;
   /** Sent for batch skipping by statistics; rows are still filtered by the client. */
   filter: Predicate | null;
@@ -14,6 +14,7 @@ export interface FetchRequestSpec {
 }
 
 export interface FetchBucketResponse {
+  partitionId: bigint | null;
   bucket: number;
   errorCode: number;
   errorMessage: string;
@@ -25,7 +26,7 @@ export interface FetchBucketResponse {
 
 export interface ScanContext {
   /** A key naming the current leader of a bucket; throws (retriable) when none is known. */
-  leaderKey(bucket: number): string;
+  leaderKey(target: { partitionId: bigint | null; bucket: number }): string;
   fetch(leaderKey: string, spec: FetchRequestSpec, signal: AbortSignal): Promise<FetchBucketResponse[]>;
   /** A retriable failure happened (e.g. not leader): refresh what may be stale. */
   onRetriableError(err: FlussError): void;

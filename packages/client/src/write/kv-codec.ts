@@ -29,7 +29,14 @@ export class KvRowCodec {
   private readonly names: readonly string[];
   private readonly types: readonly DataType[];
 
-  constructor(info: TableInfo, targetColumnNames: readonly string[] | null) {
+  private readonly partitionOf: (row: Row) => string | null;
+
+  constructor(
+    info: TableInfo,
+    targetColumnNames: readonly string[] | null,
+    partitionOf: (row: Row) => string | null = () => null,
+  ) {
+    this.partitionOf = partitionOf;
     const d = info.descriptor;
     const schema = d.schema;
     if (schema.primaryKey.length === 0) {
@@ -108,12 +115,22 @@ export class KvRowCodec {
       const v = row[c.name];
       return v === undefined ? null : v;
     });
-    return { key, row: encodeCompactedRow(this.types, values, this.names), bucket: this.bucketOf(row) };
+    return {
+      key,
+      row: encodeCompactedRow(this.types, values, this.names),
+      bucket: this.bucketOf(row),
+      partition: this.partitionOf(row),
+    };
   }
 
   /** A delete: only the primary-key columns are read. */
   delete(row: Row): KvItem {
     this.checkKeys(row, this.known);
-    return { key: this.keyEncoder.encode(row), row: null, bucket: this.bucketOf(row) };
+    return {
+      key: this.keyEncoder.encode(row),
+      row: null,
+      bucket: this.bucketOf(row),
+      partition: this.partitionOf(row),
+    };
   }
 }

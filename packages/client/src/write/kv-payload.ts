@@ -11,6 +11,8 @@ export interface KvItem {
   readonly row: Uint8Array | null;
   /** Bucket chosen from the bucket key. */
   readonly bucket: number;
+  /** Partition name of a partitioned table's row, else null. */
+  readonly partition: string | null;
 }
 
 export class KvPayload implements BatchPayload<KvItem> {
