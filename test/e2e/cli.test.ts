@@ -187,3 +187,66 @@ describe("fluss CLI on primary-key tables", () => {
     expect(badKey.code).toBe(2);
   });
 });
+
+describe("fluss CLI on partitioned tables and filters", () => {
+  let tc: TestCluster;
+  let b: string[];
+  beforeAll(async () => {
+    tc = await startCluster();
+    b = ["--bootstrap", tc.bootstrap];
+  });
+  afterAll(async () => {
+    await tc?.stop();
+  });
+
+  it("creates partitioned tables, manages partitions, prunes and filters consumption", async () => {
+    const create = await runCli([
+      ...b,
+      "table",
+      "create",
+      "sales",
+      "--schema",
+      "id BIGINT NOT NULL, dt STRING NOT NULL, region STRING, price DOUBLE",
+      "--partition-by",
+      "dt",
+    ]);
+    expect(create.code, create.stderr).toBe(0);
+    expect((await runCli([...b, "partition", "add", "sales", "dt=20261125"])).code).toBe(0);
+    const rows = [
+      { id: 1, dt: "20261125", region: "EU", price: 50 },
+      { id: 2, dt: "20261125", region: "US", price: 150 },
+      { id: 3, dt: "20261126", region: "EU", price: 250 },
+      { id: 4, dt: "20261126", region: "EU", price: 20 },
+    ];
+    const p = await runCli([...b, "produce", "sales"], `${rows.map((r) => JSON.stringify(r)).join("\n")}\n`);
+    expect(p.code, p.stderr).toBe(0);
+    expect((await runCli([...b, "partition", "list", "sales"])).stdout.trim().split("\n")).toEqual([
+      "20261125",
+      "20261126",
+    ]);
+    const ids = (out: string) =>
+      out
+        .trim()
+        .split("\n")
+        .filter((l) => l.length > 0)
+        .map((l) => (JSON.parse(l) as { id: number }).id)
+        .sort();
+    expect(ids((await runCli([...b, "consume", "sales", "--partition", "dt=20261126"])).stdout)).toEqual([
+      3, 4,
+    ]);
+    expect(ids((await runCli([...b, "consume", "sales", "--partition", "dt < '20261126'"])).stdout)).toEqual([
+      1, 2,
+    ]);
+    const where = await runCli([...b, "consume", "sales", "--where", 'price > 100 AND region = "EU"']);
+    expect(ids(where.stdout)).toEqual([3]);
+    const desc = await runCli([...b, "table", "describe", "sales"]);
+    expect(desc.stdout).toMatch(/Partitions:\s+2 \(partitioned by dt\)/);
+    expect((await runCli([...b, "partition", "drop", "sales", "dt=20261125"])).code).toBe(0);
+    expect(ids((await runCli([...b, "consume", "sales"])).stdout)).toEqual([3, 4]);
+    const bad = await runCli([...b, "consume", "sales", "--where", "price >"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/position/);
+    const badPart = await runCli([...b, "partition", "add", "sales", "dt=no/slash"]);
+    expect(badPart.code).toBe(2);
+  });
+});

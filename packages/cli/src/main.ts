@@ -6,6 +6,7 @@ import { registerConsume } from "./commands/consume.ts";
 import { registerDb } from "./commands/db.ts";
 import { registerKv } from "./commands/kv.ts";
 import { registerLocal } from "./commands/local.ts";
+import { registerPartition } from "./commands/partition.ts";
 import { registerProduce } from "./commands/produce.ts";
 import { registerTable } from "./commands/table.ts";
 import { EXIT_USAGE, reportError } from "./output.ts";
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerProduce(program);
   registerConsume(program);
   registerKv(program);
+  registerPartition(program);
   return program;
 }
 

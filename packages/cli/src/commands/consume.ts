@@ -6,9 +6,12 @@ import { rowToJson, tablePathToString } from "@fluss-ts/common";
 import type { Command } from "commander";
 import { intArg, listArg, tablePathArg, withConnection } from "../context.ts";
 import { jsonStringify, UsageError, writeLine } from "../output.ts";
+import { looksLikeSpec, parseSpec } from "./partition.ts";
 
 interface ConsumeOpts {
   from: string;
+  partition?: string;
+  where?: string;
   columns?: string[];
   buckets?: string[];
   follow?: boolean;
@@ -45,6 +48,14 @@ export function registerConsume(program: Command): void {
     .option("-F, --follow", "keep waiting for new records (Ctrl-C to stop)")
     .option("-n, --limit <n>", "stop after n records", intArg("--limit", 0, Number.MAX_SAFE_INTEGER))
     .option(
+      "-p, --partition <partition>",
+      "partitioned tables: a partition (dt=20261126[,k=v]) or a filter on partition keys (\"dt >= '20261120'\")",
+    )
+    .option(
+      "-w, --where <filter>",
+      "only rows matching, e.g. 'price > 100 AND region = \"EU\"' (the server skips batches that cannot match)",
+    )
+    .option(
       "--meta",
       "wrap each row with bucket, offset, timestamp and change type (primary-key tables always show the change type)",
     )
@@ -63,6 +74,10 @@ export function registerConsume(program: Command): void {
             ...(opts.columns ? { columns: opts.columns } : {}),
             from,
             ...(buckets ? { buckets } : {}),
+            ...(opts.partition
+              ? { partitions: looksLikeSpec(opts.partition) ? parseSpec(opts.partition) : opts.partition }
+              : {}),
+            ...(opts.where ? { filter: opts.where } : {}),
             untilLatest: opts.follow !== true,
             signal: controller.signal,
           });
@@ -75,6 +90,7 @@ export function registerConsume(program: Command): void {
             const row = rowToJson(rec.row, columns);
             const out = opts.meta
               ? {
+                  ...(rec.partition !== null ? { partition: rec.partition } : {}),
                   bucket: rec.bucket,
                   offset: rec.offset,
                   timestamp: rec.timestamp,

@@ -7,6 +7,7 @@ import { jsonStringify, writeLine } from "../output.ts";
 
 interface CreateOpts {
   schema: string;
+  partitionBy?: string[];
   primaryKey?: string[];
   buckets?: number;
   bucketKey?: string[];
@@ -27,6 +28,7 @@ export function registerTable(program: Command): void {
     .option("-k, --primary-key <cols>", "primary key columns (or PRIMARY KEY (...) inside --schema)", listArg)
     .option("--buckets <n>", "number of buckets", intArg("--buckets", 1, 1_000_000))
     .option("--bucket-key <cols>", "columns whose hash picks the bucket, e.g. 'id'", listArg)
+    .option("--partition-by <cols>", "partition keys, e.g. 'dt' or 'dt,region'", listArg)
     .option(
       "-o, --option <key=value>",
       "table option, repeatable (e.g. table.log.ttl=3d)",
@@ -45,6 +47,7 @@ export function registerTable(program: Command): void {
             ...(opts.primaryKey ? { primaryKey: opts.primaryKey } : {}),
             ...(opts.buckets !== undefined ? { buckets: opts.buckets } : {}),
             ...(opts.bucketKey ? { bucketKeys: opts.bucketKey } : {}),
+            ...(opts.partitionBy ? { partitionKeys: opts.partitionBy } : {}),
             options: opts.option,
             ...(opts.comment !== undefined ? { comment: opts.comment } : {}),
           },
@@ -68,12 +71,26 @@ export function registerTable(program: Command): void {
       const path = tablePathArg(name);
       await withConnection(cmd, async (conn) => {
         const info = await conn.admin.getTableInfo(path);
-        const earliest = await conn.admin.listOffsets(path, "earliest");
-        const latest = await conn.admin.listOffsets(path, "latest");
+        const partitioned = info.descriptor.partitionKeys.length > 0;
+        const partitions = partitioned ? await conn.admin.listPartitions(path) : [];
+        const empty = new Map<number, bigint>();
+        const earliest = partitioned ? empty : await conn.admin.listOffsets(path, "earliest");
+        const latest = partitioned ? empty : await conn.admin.listOffsets(path, "latest");
         if (opts.json) {
-          await writeLine(jsonStringify(describeJson(info, earliest, latest)));
+          await writeLine(
+            jsonStringify({
+              ...(describeJson(info, earliest, latest) as object),
+              partitions: partitions.map((p) => p.name),
+            }),
+          );
         } else {
           for (const line of describeText(info, earliest, latest)) await writeLine(line);
+          if (partitioned) {
+            await writeLine(
+              `Partitions:   ${partitions.length} (partitioned by ${info.descriptor.partitionKeys.join(", ")})`,
+            );
+            for (const p of partitions) await writeLine(`  ${p.name}  (id ${p.partitionId})`);
+          }
         }
       });
     });
