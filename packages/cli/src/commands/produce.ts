@@ -7,7 +7,6 @@ import { createInterface } from "node:readline";
 import { isFlussError, tablePathToString } from "@fluss-ts/common";
 import type { Command } from "commander";
 import { intArg, tablePathArg, withConnection } from "../context.ts";
-import { parseJsonObjectLine } from "../input.ts";
 import { UsageError } from "../output.ts";
 
 interface ProduceOpts {

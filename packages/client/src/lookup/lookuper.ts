@@ -118,7 +118,7 @@ export class LookupBatcher {
         const err = errorFromCode(r.errorCode, r.errorMessage);
         for (const p of ps) this.retry(p, err);
       } else {
-        ps.forEach((p, i) => p.resolve(r.values[i] ?? []));
+        for (let i = 0; i < ps.length; i++) ps[i]!.resolve(r.values[i] ?? []);
       }
     }
   }

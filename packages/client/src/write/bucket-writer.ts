@@ -47,7 +47,6 @@ interface BucketState<T> {
 export class BucketWriter<T> {
   private readonly ctx: WriteContext<T>;
   private readonly opts: ResolvedWriterOptions;
-  private readonly table: TableInfo;
   private readonly clock: Clock;
   private readonly buckets = new Map<string, BucketState<T>>();
   private readonly bucketCount: number;
@@ -64,7 +63,6 @@ export class BucketWriter<T> {
 
   constructor(ctx: WriteContext<T>, table: TableInfo, opts: ResolvedWriterOptions) {
     this.ctx = ctx;
-    this.table = table;
     this.opts = opts;
     this.clock = ctx.clock;
     this.bucketCount = table.bucketCount;

@@ -15,14 +15,15 @@
 // while the buffer is empty or the batch fits (checkAdmission); otherwise the write fails with
 // STORAGE_BACKPRESSURE_EXCEPTION (retriable), as Fluss's write-path admission gate does. One
 // admitted batch may overshoot the bound by its own size.
-// Entries are keyed by `idOf(key)` (one UTF-16 unit per byte); the write path computes it once
-// per record and uses the *ById methods. Offsets are kept as numbers (log offsets stay far below
-// 2^53).
+// Entries are found by key bytes in a KeyIndex (no string per key); the write path hashes each
+// key once (hashKey) and uses the *ByHash methods. Offsets are kept as numbers (log offsets stay
+// far below 2^53).
 // Invariants: staged offsets strictly increase; entries below the head are flushed and no longer
 // reachable from the key map; pendingBytes is the sum over unflushed entries; `next` of an entry
 // is the newer staged entry of the same key, if any.
 
 import { assert, Errors, FlussError } from "@fluss-ts/common";
+import { hashKey, KeyIndex } from "./key-index.ts";
 import type { KvStore, KvStoreState, KvWrite } from "./kv-store.ts";
 
 /** What the staged change does to the key: adds a row, changes it, or removes it. */
@@ -34,7 +35,7 @@ export const ENTRY_OVERHEAD_BYTES = 96;
 export const FLUSH_CHUNK_ENTRIES = 50_000;
 
 interface Entry {
-  readonly id: string;
+  readonly hash: number;
   readonly key: Uint8Array;
   readonly value: Uint8Array | null;
   readonly offset: number;
@@ -45,30 +46,6 @@ interface Entry {
   flushed: boolean;
 }
 
-/** Map key of a byte key: one UTF-16 unit per byte, unique and cheap to hash. */
-export function idOf(key: Uint8Array): string {
-  const n = key.length;
-  if (n <= 8) {
-    // Short keys (most primary keys): no Buffer wrapper, no native call.
-    switch (n) {
-      case 1:
-        return String.fromCharCode(key[0]!);
-      case 2:
-        return String.fromCharCode(key[0]!, key[1]!);
-      case 3:
-        return String.fromCharCode(key[0]!, key[1]!, key[2]!);
-      case 4:
-        return String.fromCharCode(key[0]!, key[1]!, key[2]!, key[3]!);
-      default: {
-        let s = "";
-        for (let i = 0; i < n; i++) s += String.fromCharCode(key[i]!);
-        return s;
-      }
-    }
-  }
-  return Buffer.from(key.buffer, key.byteOffset, n).toString("latin1");
-}
-
 function offsetNumber(offset: bigint): number {
   const n = Number(offset);
   assert(Number.isSafeInteger(n), "log offsets stay below 2^53");
@@ -77,7 +54,7 @@ function offsetNumber(offset: bigint): number {
 
 export class PreWriteBuffer {
   readonly bytesMax: number;
-  private readonly byKey = new Map<string, Entry>();
+  private readonly byKey = new KeyIndex<Entry>();
   private entries: Entry[] = [];
   private head = 0;
   private pending = 0;
@@ -108,29 +85,29 @@ export class PreWriteBuffer {
 
   /** The staged value of `key` (null = staged delete), or undefined when nothing is staged. */
   get(key: Uint8Array): Uint8Array | null | undefined {
-    return this.getById(idOf(key));
+    return this.getByHash(key, hashKey(key));
   }
 
-  /** get() by the key's idOf. */
-  getById(id: string): Uint8Array | null | undefined {
-    const e = this.byKey.get(id);
+  /** get() with the key's hashKey. */
+  getByHash(key: Uint8Array, hash: number): Uint8Array | null | undefined {
+    const e = this.byKey.get(key, hash);
     return e === undefined ? undefined : e.value;
   }
 
   /** Stage a change of `key` produced by the changelog record at `offset`. */
   stage(kind: StagedKind, key: Uint8Array, value: Uint8Array | null, offset: bigint): void {
-    this.stageById(idOf(key), kind, key, value, offsetNumber(offset));
+    this.stageByHash(hashKey(key), kind, key, value, offsetNumber(offset));
   }
 
-  /** stage() by the key's idOf, with the offset as a number. */
-  stageById(id: string, kind: StagedKind, key: Uint8Array, value: Uint8Array | null, offset: number): void {
+  /** stage() with the key's hashKey and the offset as a number. */
+  stageByHash(hash: number, kind: StagedKind, key: Uint8Array, value: Uint8Array | null, offset: number): void {
     assert(offset > this.lastOffset, "staged offsets strictly increase");
     assert((value === null) === (kind === "delete"), "only deletes stage no value");
     const bytes = key.byteLength + (value === null ? 0 : value.byteLength) + ENTRY_OVERHEAD_BYTES;
-    const prev = this.byKey.get(id) ?? null;
-    const entry: Entry = { id, key, value, offset, kind, bytes, prev, next: null, flushed: false };
+    const prev = this.byKey.get(key, hash) ?? null;
+    const entry: Entry = { hash, key, value, offset, kind, bytes, prev, next: null, flushed: false };
     if (prev !== null) prev.next = entry;
-    this.byKey.set(id, entry);
+    this.byKey.set(entry);
     this.entries.push(entry);
     this.pending += bytes;
     this.lastOffset = offset;
@@ -145,10 +122,8 @@ export class PreWriteBuffer {
       this.entries.pop();
       this.pending -= e.bytes;
       if (e.prev !== null) e.prev.next = null;
-      if (this.byKey.get(e.id) === e) {
-        if (e.prev !== null && !e.prev.flushed) this.byKey.set(e.id, e.prev);
-        else this.byKey.delete(e.id);
-      }
+      if (e.prev !== null && !e.prev.flushed) this.byKey.set(e.prev); // replaces e
+      else this.byKey.delete(e);
     }
     if (this.lastOffset >= limit) this.lastOffset = limit - 1;
   }
@@ -209,7 +184,7 @@ export class PreWriteBuffer {
       if (e.next !== null) e.next.prev = null; // its predecessors are flushed: let them go
       e.prev = null;
       this.pending -= e.bytes;
-      if (this.byKey.get(e.id) === e) this.byKey.delete(e.id);
+      if (e.next === null) this.byKey.delete(e); // the newest of its key: indexed
     }
     this.head = end;
   }
