@@ -67,17 +67,23 @@ export async function startFluss(config: Readonly<Record<string, string>> = {}):
   };
 }
 
-/** Create (or re-create) `bench.<name>` and return its handle. */
+/** Create (or re-create) `bench.<name>` (partitioned by `partitionKeys` if any) and return its handle. */
 export async function freshTable(
   server: FlussServer,
   name: string,
   schema: string,
   buckets: number,
   options: Readonly<Record<string, string>> = {},
+  partitionKeys: readonly string[] = [],
 ): Promise<Table> {
   const path = `bench.${name}`;
   await server.conn.admin.dropTable(path, { ignoreIfNotExists: true });
-  await server.conn.admin.createTable(path, { schema, buckets, options: { ...options } });
+  await server.conn.admin.createTable(path, {
+    schema,
+    buckets,
+    options: { ...options },
+    ...(partitionKeys.length > 0 ? { partitionKeys } : {}),
+  });
   return server.conn.getTable(path);
 }
 

@@ -1,10 +1,10 @@
 // Entry point of `npm run bench`: parse the options, run the selected workloads (append, scan,
-// latency, memory, upsert, lookup) against Fluss and the Debian peers it starts itself, print ONE
+// latency, memory, upsert, lookup, prune) against Fluss and the Debian peers it starts itself, print ONE
 // table and write bench/results.json. Everything started is stopped on exit, on errors and on
 // Ctrl-C.
-//   npm run bench -- [--only append,scan,latency,memory,upsert,lookup] [--rows N] [--scan-rows N]
+//   npm run bench -- [--only append,scan,latency,memory,upsert,lookup,prune] [--rows N] [--scan-rows N]
 //                    [--latency-seconds S] [--memory-gb G] [--kv-keys N] [--lookup-seconds S]
-//                    [--quick] [--no-json] [--quiet]
+//                    [--prune-rows N] [--quick] [--no-json] [--quiet]
 
 import { writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
@@ -19,10 +19,11 @@ import { appendWorkload } from "./workloads/append.ts";
 import { latencyWorkload } from "./workloads/latency.ts";
 import { lookupWorkload } from "./workloads/lookup.ts";
 import { memoryWorkload } from "./workloads/memory.ts";
+import { pruneWorkload } from "./workloads/prune.ts";
 import { scanWorkload } from "./workloads/scan.ts";
 import { upsertWorkload } from "./workloads/upsert.ts";
 
-const WORKLOADS = ["append", "scan", "latency", "memory", "upsert", "lookup"] as const;
+const WORKLOADS = ["append", "scan", "latency", "memory", "upsert", "lookup", "prune"] as const;
 type WorkloadName = (typeof WORKLOADS)[number];
 
 const RUNNERS: Record<WorkloadName, (ctx: BenchContext) => Promise<ResultRow[]>> = {
@@ -32,6 +33,7 @@ const RUNNERS: Record<WorkloadName, (ctx: BenchContext) => Promise<ResultRow[]>>
   memory: memoryWorkload,
   upsert: upsertWorkload,
   lookup: lookupWorkload,
+  prune: pruneWorkload,
 };
 
 const USAGE = `usage: npm run bench -- [options]
@@ -42,6 +44,7 @@ const USAGE = `usage: npm run bench -- [options]
   --memory-gb G          log size for the memory workload (default 2.1; --quick skips memory unless --only names it)
   --kv-keys N            keys loaded into the primary-key table, and upserts measured (default 1000000; --quick 200000)
   --lookup-seconds S     seconds of each measured lookup round (default 4; --quick 2)
+  --prune-rows N         rows of each prune table: 10 partitions; filtered (default 2000000; --quick 300000)
   --quick                small sizes, a run of about a minute
   --no-json              do not write bench/results.json
   --quiet                no progress lines on stderr
@@ -64,6 +67,7 @@ function parse(): { opts: BenchOptions; only: WorkloadName[]; json: boolean } {
       "memory-gb": { type: "string" },
       "kv-keys": { type: "string" },
       "lookup-seconds": { type: "string" },
+      "prune-rows": { type: "string" },
       quick: { type: "boolean", default: false },
       "no-json": { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
@@ -92,6 +96,7 @@ function parse(): { opts: BenchOptions; only: WorkloadName[]; json: boolean } {
     latencySeconds: positive("--latency-seconds", values["latency-seconds"], quick ? 4 : 8),
     kvKeys: Math.round(positive("--kv-keys", values["kv-keys"], quick ? 200_000 : 1_000_000)),
     lookupSeconds: positive("--lookup-seconds", values["lookup-seconds"], quick ? 2 : 4),
+    pruneRows: Math.round(positive("--prune-rows", values["prune-rows"], quick ? 300_000 : 2_000_000)),
     memoryLogBytes: Math.round(positive("--memory-gb", values["memory-gb"], quick ? 0.25 : 2.1) * 1024 ** 3),
     quick,
     verbose: !values.quiet,
@@ -110,7 +115,7 @@ async function main(): Promise<void> {
   const { opts, only, json } = parsed;
   installCleanupHooks();
   const missing = ["redis-server", "nats-server"].filter((b) => findBinary(b) === null);
-  if (missing.length > 0 && only.some((w) => w !== "scan" && w !== "memory")) {
+  if (missing.length > 0 && only.some((w) => w !== "scan" && w !== "memory" && w !== "prune")) {
     process.stderr.write(
       `[bench] ${missing.join(" and ")} not found: those peer rows will be "skipped". Install with:\n` +
         `        ${NATS_INSTALL_HINT}\n`,

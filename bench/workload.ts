@@ -16,6 +16,8 @@ export interface BenchOptions {
   kvKeys: number;
   /** Seconds of each measured lookup round (per system and mode). */
   lookupSeconds: number;
+  /** Rows of each of the prune workload's two tables (partitioned; filtered). */
+  pruneRows: number;
   /** Bytes written into the memory workload's log before it is scanned. */
   memoryLogBytes: number;
   quick: boolean;
