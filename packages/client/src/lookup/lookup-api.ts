@@ -64,10 +64,10 @@ function requirePk(info: TableInfo): void {
 export class Lookuper {
   private readonly batcher: LookupBatcher;
   private readonly keyEncoder: CompactedKeyEncoder;
-  private readonly bucketEncoder: CompactedKeyEncoder;
+  /** Null when the bucket key is the whole key: its encoding is the key's bytes. */
+  private readonly bucketEncoder: CompactedKeyEncoder | null;
   private readonly bucketCount: number;
   private readonly decode: (value: Uint8Array) => Row;
-
   private readonly partitionOf: PartitionOfKey | null;
 
   constructor(info: TableInfo, batcher: LookupBatcher, partitionOf: PartitionOfKey | null = null) {
@@ -75,12 +75,11 @@ export class Lookuper {
     requirePk(info);
     const columns = info.descriptor.schema.columns;
     const keys = keyColumns(info);
+    const bucketKeys = info.descriptor.bucketKeys.length > 0 ? info.descriptor.bucketKeys : keys;
     this.batcher = batcher;
     this.keyEncoder = new CompactedKeyEncoder(columns, keys);
-    this.bucketEncoder = new CompactedKeyEncoder(
-      columns,
-      info.descriptor.bucketKeys.length > 0 ? info.descriptor.bucketKeys : keys,
-    );
+    const sameKey = bucketKeys.length === keys.length && bucketKeys.every((k, i) => k === keys[i]);
+    this.bucketEncoder = sameKey ? null : new CompactedKeyEncoder(columns, bucketKeys);
     this.bucketCount = info.bucketCount;
     this.decode = rowDecoder(info);
   }
@@ -88,7 +87,7 @@ export class Lookuper {
   /** The row stored under the key `key` names (its primary-key columns), or null. */
   async lookup(key: Readonly<Record<string, unknown>>): Promise<Row | null> {
     const bytes = this.keyEncoder.encode(key);
-    const bucket = bucketForKey(this.bucketEncoder.encode(key), this.bucketCount);
+    const bucket = bucketForKey(this.bucketEncoder ? this.bucketEncoder.encode(key) : bytes, this.bucketCount);
     const target = await targetOf(this.partitionOf, key, bucket);
     if (target === null) return null;
     const values = await this.batcher.lookup(target, bytes);

@@ -25,6 +25,7 @@ export class KvRowCodec {
   private readonly allowed: ReadonlySet<string>;
   private readonly keyEncoder: CompactedKeyEncoder;
   private readonly bucketEncoder: CompactedKeyEncoder | null;
+  private readonly bucketFromKey: boolean;
   private readonly bucketCount: number;
   private readonly names: readonly string[];
   private readonly types: readonly DataType[];
@@ -50,7 +51,11 @@ export class KvRowCodec {
     const keyNames = schema.primaryKey.filter((k) => !partition.has(k));
     this.keyEncoder = new CompactedKeyEncoder(schema.columns, keyNames);
     const bucketKeys = d.bucketKeys.length > 0 ? d.bucketKeys : keyNames;
-    this.bucketEncoder = info.bucketCount > 1 ? new CompactedKeyEncoder(schema.columns, bucketKeys) : null;
+    const sameKey = bucketKeys.length === keyNames.length && bucketKeys.every((k, i) => k === keyNames[i]);
+    // When the bucket key is the whole key, its encoding is the key's bytes: encode once.
+    this.bucketEncoder =
+      info.bucketCount > 1 && !sameKey ? new CompactedKeyEncoder(schema.columns, bucketKeys) : null;
+    this.bucketFromKey = info.bucketCount > 1 && sameKey;
     this.bucketCount = info.bucketCount;
     if (targetColumnNames === null) {
       this.targetColumns = null;
@@ -103,7 +108,8 @@ export class KvRowCodec {
     }
   }
 
-  private bucketOf(row: Row): number {
+  private bucketOf(row: Row, key: Uint8Array): number {
+    if (this.bucketFromKey) return bucketForKey(key, this.bucketCount);
     return this.bucketEncoder ? bucketForKey(this.bucketEncoder.encode(row), this.bucketCount) : 0;
   }
 
@@ -118,7 +124,7 @@ export class KvRowCodec {
     return {
       key,
       row: encodeCompactedRow(this.types, values, this.names),
-      bucket: this.bucketOf(row),
+      bucket: this.bucketOf(row, key),
       partition: this.partitionOf(row),
     };
   }
@@ -126,10 +132,11 @@ export class KvRowCodec {
   /** A delete: only the primary-key columns are read. */
   delete(row: Row): KvItem {
     this.checkKeys(row, this.known);
+    const key = this.keyEncoder.encode(row);
     return {
-      key: this.keyEncoder.encode(row),
+      key,
       row: null,
-      bucket: this.bucketOf(row),
+      bucket: this.bucketOf(row, key),
       partition: this.partitionOf(row),
     };
   }
