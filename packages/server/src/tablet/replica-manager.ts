@@ -32,7 +32,7 @@ import {
 } from "@fluss-ts/storage";
 import type { ReplicaAssignment, ReplicaRef } from "../coordinator/coordinator.ts";
 import type { Logger } from "../logging.ts";
-import { skipByStatistics } from "./batch-filter.ts";
+import { batchSelector } from "./batch-filter.ts";
 import { type IdRangeSource, RangeIdAllocator } from "./id-allocator.ts";
 import { KvScanners } from "./kv-scanners.ts";
 import { Replica, type ReplicaId, replicaKey } from "./replica.ts";
@@ -441,9 +441,8 @@ export class ReplicaManager {
   }
 
   /**
-   * Read committed batches and drop those the filter's statistics rule out. While everything read
-   * is dropped, keep reading (up to FILTER_SCAN_BYTES_MAX) so a selective filter does not cost one
-   * round trip per chunk of skipped data.
+   * Read committed batches, skipping those whose statistics rule the filter out without reading
+   * their bodies (up to FILTER_SCAN_BYTES_MAX of log examined per fetch).
    */
   private async readFiltered(
     replica: Replica,
@@ -451,31 +450,13 @@ export class ReplicaManager {
     readBytes: number,
     filter: Predicate,
   ): Promise<{ records: Uint8Array; highWatermark: bigint; filteredEndOffset: bigint | null }> {
-    const schema = replica.table.descriptor.schema;
-    let offset = fetchOffset;
-    let scanned = 0;
-    for (;;) {
-      const r = await replica.readCommitted(offset, readBytes);
-      if (r.records.byteLength === 0) {
-        return {
-          records: EMPTY,
-          highWatermark: r.highWatermark,
-          filteredEndOffset: offset > fetchOffset ? offset : null,
-        };
-      }
-      const f = skipByStatistics(r.records, schema, filter);
-      scanned += r.records.byteLength;
-      const end = f.examinedEnd ?? offset;
-      if (f.records.byteLength > 0 || scanned >= FILTER_SCAN_BYTES_MAX || end >= r.highWatermark) {
-        // The records sent end at their last batch; past it, only skipped batches were examined.
-        return {
-          records: f.records,
-          highWatermark: r.highWatermark,
-          filteredEndOffset: end > fetchOffset ? end : null,
-        };
-      }
-      offset = end;
-    }
+    const select = batchSelector(replica.table.descriptor.schema, filter);
+    const r = await replica.readCommittedSelected(fetchOffset, readBytes, select, FILTER_SCAN_BYTES_MAX);
+    return {
+      records: r.records,
+      highWatermark: r.highWatermark,
+      filteredEndOffset: r.examinedEnd > fetchOffset ? r.examinedEnd : null,
+    };
   }
 
   /** Bytes read per byte sent for a projection: a running estimate, first guessed from column counts. */

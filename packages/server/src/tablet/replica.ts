@@ -6,7 +6,7 @@
 // Invariant: highWatermark <= logEndOffset, and it never moves backwards while leader.
 
 import { Errors, FlussError, logOptionsOf, type TableInfo } from "@fluss-ts/common";
-import type { KvTablet, LogTablet } from "@fluss-ts/storage";
+import type { BatchSelector, KvTablet, LogTablet } from "@fluss-ts/storage";
 
 export interface ReplicaId {
   readonly tableId: bigint;
@@ -147,6 +147,25 @@ export class Replica {
     }
     const r = await this.log.read(fetchOffset, maxBytes, hw);
     return { records: r.records, highWatermark: hw };
+  }
+
+  /**
+   * Committed batches that `select` keeps, judged from headers and statistics without reading the
+   * skipped batches' bodies; `examinedEnd` is where the examination stopped.
+   */
+  async readCommittedSelected(
+    fetchOffset: bigint,
+    maxBytes: number,
+    select: BatchSelector,
+    examineBytesMax: number,
+  ): Promise<{ records: Uint8Array; highWatermark: bigint; examinedEnd: bigint }> {
+    this.checkLeader();
+    const hw = this.log.highWatermark;
+    if (fetchOffset >= hw && fetchOffset <= this.log.logEndOffset) {
+      return { records: new Uint8Array(0), highWatermark: hw, examinedEnd: fetchOffset };
+    }
+    const r = await this.log.readSelected(fetchOffset, maxBytes, hw, select, examineBytesMax);
+    return { records: r.records, highWatermark: hw, examinedEnd: r.examinedEnd };
   }
 
   async close(): Promise<void> {

@@ -97,6 +97,20 @@ export class SegmentScanner {
     return { position, stopped: false, torn: position !== this.endPos };
   }
 
+  /**
+   * The first `length` bytes of the batch at `position` (header and statistics: what a filter
+   * needs to decide on the batch), a view valid until the next call; null when they do not fit
+   * the window (a filter then keeps the batch).
+   */
+  prefixAt(position: number, header: BatchHeader, length: number): Uint8Array | null {
+    const size = Math.min(length, header.sizeBytes);
+    if (size > sharedWindow.byteLength) return null;
+    this.ensure(position, size);
+    const at = position - this.windowStart;
+    if (this.windowBytes < at + size) throw shrank(this.file);
+    return sharedWindow.subarray(at, at + size);
+  }
+
   /** All bytes of the batch at `position` (a view, valid until the next call). */
   bytesAt(position: number, header: BatchHeader): Uint8Array {
     const size = header.sizeBytes;

@@ -267,6 +267,62 @@ export class LogSegment {
     };
   }
 
+  /**
+   * Like `read`, but only the batches `select` keeps (decided from each batch's header and
+   * statistics, without reading its body) are read and returned. Examines at most
+   * `examineBytesMax` bytes of batches. `examinedEnd` is the offset after the last batch looked at.
+   */
+  async readSelected(
+    startOffset: bigint,
+    maxBytes: number,
+    maxOffset: bigint,
+    select: BatchSelector,
+    examineBytesMax: number,
+  ): Promise<SelectedRead | null> {
+    const start = this.translateOffset(startOffset);
+    if (start === null) return null;
+    const ranges: Array<{ position: number; size: number }> = [];
+    let kept = 0;
+    let examined = 0;
+    let examinedEnd = startOffset;
+    const sizeAtStart = this.size;
+    const walked = this.scanner(sizeAtStart);
+    const end = walked.walk(start.position, (header, position) => {
+      if (nextOffsetOf(header) > maxOffset) return false;
+      if (ranges.length > 0 && kept + header.sizeBytes > maxBytes) return false;
+      const prefix = walked.prefixAt(position, header, header.recordsOffset);
+      if (prefix === null || select(prefix, header)) {
+        const last = ranges[ranges.length - 1];
+        if (last && last.position + last.size === position) last.size += header.sizeBytes;
+        else ranges.push({ position, size: header.sizeBytes });
+        kept += header.sizeBytes;
+      }
+      examined += header.sizeBytes;
+      examinedEnd = nextOffsetOf(header);
+      return examined < examineBytesMax;
+    });
+    if (end.torn) throw corrupt(this.logPath, `no whole batch at byte ${end.position}`);
+    const parts: Uint8Array[] = [];
+    assert(this.acquire(), "an open segment can be held");
+    try {
+      for (const r of ranges) {
+        const buf = Buffer.allocUnsafe(r.size);
+        const n = await readFully(this.fd, this.logPath, buf, r.position);
+        if (n !== r.size) throw corrupt(this.logPath, `short read of ${r.size} bytes at ${r.position}`);
+        parts.push(buf);
+      }
+    } finally {
+      this.release();
+    }
+    const bytes = parts.length === 0 ? empty : parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    return {
+      bytes,
+      examinedEnd,
+      examinedBytes: examined,
+      reachedEnd: !end.stopped && end.position === sizeAtStart,
+    };
+  }
+
   /** Length of the whole batches at the front of `buf` and the offset after them. */
   private wholeBatches(buf: Uint8Array): { bytes: number; nextOffset: bigint } {
     let position = 0;
@@ -497,4 +553,16 @@ export class LogSegment {
     this.offsetIndex.close();
     this.timeIndex.close();
   }
+}
+
+/** Decides from a batch's first bytes (header and statistics) whether a filtered read keeps it. */
+export type BatchSelector = (prefix: Uint8Array, header: BatchHeader) => boolean;
+
+export interface SelectedRead {
+  readonly bytes: Uint8Array;
+  /** The offset after the last batch examined (kept or not). */
+  readonly examinedEnd: bigint;
+  readonly examinedBytes: number;
+  /** The walk reached the end of this segment's data. */
+  readonly reachedEnd: boolean;
 }

@@ -23,7 +23,7 @@ import { listenersMax, segmentsMax } from "./constants.ts";
 import { fsyncDir, storageError } from "./file-io.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { clampOffset, floorSegmentIndex, loadLog } from "./log-loader.ts";
-import { LogSegment, type SegmentBatch } from "./log-segment.ts";
+import { type BatchSelector, LogSegment, type SegmentBatch } from "./log-segment.ts";
 import {
   deleteWriterSnapshot,
   listWriterSnapshots,
@@ -345,6 +345,46 @@ export class LogTablet {
     const records =
       chunks.length === 0 ? emptyRecords : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
     return { records, highWatermark: this.hw, logStartOffset: this.logStartOffset };
+  }
+
+  /**
+   * A filtered read: like `read`, but batches `select` rejects (judged from their header and
+   * statistics) are skipped without reading their bodies. At most `examineBytesMax` bytes of
+   * batches are examined; `examinedEnd` says where the examination stopped, so the reader can
+   * continue past skipped batches.
+   */
+  async readSelected(
+    fetchOffset: bigint,
+    maxBytes: number,
+    maxOffset: bigint,
+    select: BatchSelector,
+    examineBytesMax: number,
+  ): Promise<ReadResult & { examinedEnd: bigint }> {
+    this.assertUsable();
+    if (fetchOffset < this.logStartOffset || fetchOffset > this.leo) {
+      throw new FlussError(
+        Errors.LOG_OFFSET_OUT_OF_RANGE_EXCEPTION,
+        `fetch offset ${fetchOffset} is outside [${this.logStartOffset}, ${this.leo}] of ${this.dir}`,
+      );
+    }
+    const chunks: Uint8Array[] = [];
+    let offset = fetchOffset;
+    let budget = maxBytes;
+    let examineBudget = examineBytesMax;
+    for (let i = 0; i < segmentsMax && offset < maxOffset && examineBudget > 0; i++) {
+      const index = floorSegmentIndex(this.segments, offset);
+      if (index < 0) break;
+      const r = await this.segments[index].readSelected(offset, budget, maxOffset, select, examineBudget);
+      if (r === null) break;
+      if (r.bytes.byteLength > 0) chunks.push(r.bytes);
+      budget -= r.bytes.byteLength;
+      examineBudget -= r.examinedBytes;
+      offset = r.examinedEnd;
+      if (!r.reachedEnd || budget <= 0) break;
+    }
+    const records =
+      chunks.length === 0 ? emptyRecords : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    return { records, highWatermark: this.hw, logStartOffset: this.logStartOffset, examinedEnd: offset };
   }
 
   /** Set the high watermark (clamped to [logStartOffset, LEO]); returns the value kept. */
