@@ -18,19 +18,14 @@ export function hashKey(key: Uint8Array): number {
     h = (h << 13) | (h >>> 19);
     h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
-  let k = 0;
-  switch (n - i) {
-    case 3:
-      k ^= key[i + 2]! << 16;
-    // falls through
-    case 2:
-      k ^= key[i + 1]! << 8;
-    // falls through
-    case 1:
-      k ^= key[i]!;
-      k = Math.imul(k, 0xcc9e2d51);
-      k = (k << 15) | (k >>> 17);
-      h ^= Math.imul(k, 0x1b873593);
+  const rest = n - i;
+  if (rest > 0) {
+    let k = key[i]!;
+    if (rest > 1) k ^= key[i + 1]! << 8;
+    if (rest > 2) k ^= key[i + 2]! << 16;
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
   }
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

@@ -9,11 +9,18 @@
 // Invariants: keys are 1..KV_KEY_BYTES_MAX bytes; appliedLogOffset never decreases through
 // write(); values handed out by get/scan are copies (getFast's view is valid until the next get).
 // Every lmdb failure leaves as FlussError(KV_STORAGE_EXCEPTION) naming the directory.
+// A writable store keeps Bloom filters of its keys (key-filter.ts), filled by write() and, for
+// the keys already there at open, by a scan in chunks (the first at open, the rest on later
+// turns of the event loop); once the scan is done, mayContain(hash) === false proves a key
+// absent without an lmdb lookup. When the newest filter reaches its capacity a filter four times
+// as big is added for the keys that follow (a scalable Bloom filter: no rescans).
 
 import fs from "node:fs";
 import path from "node:path";
 import { assert, copyBytes, Errors, FlussError, isFlussError } from "@fluss-ts/common";
 import { type Database, open, type RootDatabase } from "lmdb";
+import { KeyFilter } from "./key-filter.ts";
+import { hashKey } from "./key-index.ts";
 
 /** lmdb's largest key (bytes). */
 export const KV_KEY_BYTES_MAX = 1978;
@@ -28,6 +35,12 @@ const META_VERSION_AT = 28;
 const META_PAGE_SIZE_AT = 48;
 const LMDB_MAGIC = 0xbeefc0de;
 const LMDB_VERSION = 2;
+/** Smallest key filter (keys: 16 KiB); the first is sized for twice the keys found at open. */
+const FILTER_CAPACITY_MIN = 1 << 13;
+/** Capacity of each added filter relative to the newest one. */
+const FILTER_GROWTH = 4;
+/** Keys the filter scan reads per turn of the event loop. */
+const FILTER_SCAN_KEYS = 50_000;
 
 export interface KvStoreState {
   /** Every changelog record below this log offset is applied. */
@@ -40,6 +53,8 @@ export interface KvWrite {
   readonly key: Uint8Array;
   /** null deletes the key. */
   readonly value: Uint8Array | null;
+  /** hashKey(key), when the caller has it already. */
+  readonly hash?: number;
 }
 
 export interface KvEntry {
@@ -101,6 +116,10 @@ export class KvStore {
   private readonly meta: Database<Uint8Array, Uint8Array>;
   private current: KvStoreState;
   private closed = false;
+  /** Key filters, oldest first (new keys go to the last); empty for a read-only store. */
+  private filters: KeyFilter[] = [];
+  /** True once the open-time scan put every stored key in the filters. */
+  private filtersReady = false;
 
   private constructor(dir: string, readOnly: boolean) {
     this.dir = dir;
@@ -117,10 +136,63 @@ export class KvStore {
       this.data = this.env.openDB<Uint8Array, Uint8Array>({ name: "data", ...options });
       this.meta = this.env.openDB<Uint8Array, Uint8Array>({ name: "meta", ...options });
       this.current = decodeState(this.meta.getBinary(META_KEY));
+      if (!readOnly) this.startFilters(this.entryCount());
     } catch (err) {
       void this.env.close();
       throw err;
     }
+  }
+
+  private entryCount(): number {
+    const stats = this.data.getStats() as { entryCount?: unknown };
+    return typeof stats.entryCount === "number" ? stats.entryCount : 0;
+  }
+
+  /** Start the filters: the stored keys go in chunk by chunk (see the file comment). */
+  private startFilters(keys: number): void {
+    this.filters = [new KeyFilter(Math.max(FILTER_CAPACITY_MIN, 2 * keys))];
+    let start: Uint8Array | undefined;
+    const step = (): void => {
+      if (this.closed || this.filters.length === 0) return;
+      let n = 0;
+      try {
+        const range = start === undefined ? {} : { start, exclusiveStart: true };
+        for (const key of this.data.getKeys({ ...range, limit: FILTER_SCAN_KEYS })) {
+          this.addKey(hashKey(key));
+          start = key;
+          n++;
+        }
+      } catch {
+        this.filters = []; // no filters: lookups simply go to the store
+        return;
+      }
+      if (n < FILTER_SCAN_KEYS) this.filtersReady = true;
+      else setImmediate(step).unref();
+    };
+    step();
+  }
+
+  private filtersContain(hash: number): boolean {
+    const filters = this.filters;
+    for (let i = filters.length - 1; i >= 0; i--) if (filters[i]!.mayContain(hash)) return true;
+    return false;
+  }
+
+  /** Record a stored key in the filters (a key they may hold already is left alone). */
+  private addKey(hash: number): void {
+    const filters = this.filters;
+    if (filters.length === 0 || (this.filtersReady && this.filtersContain(hash))) return;
+    let newest = filters[filters.length - 1]!;
+    if (newest.added >= newest.capacity) {
+      newest = new KeyFilter(FILTER_GROWTH * newest.capacity);
+      filters.push(newest);
+    }
+    newest.add(hash);
+  }
+
+  /** False only when `key` (whose hashKey is `hash`) is certainly not in the store. */
+  mayContain(hash: number): boolean {
+    return !this.filtersReady || this.filtersContain(hash);
   }
 
   /** Open (or, unless `readOnly`, create) the store in `dir`. */
@@ -199,11 +271,15 @@ export class KvStore {
   write(writes: Iterable<KvWrite>, state: KvStoreState): void {
     this.assertOpen();
     assert(state.appliedLogOffset >= this.current.appliedLogOffset, "the applied log offset never decreases");
+    const filtered = this.filters.length > 0;
     try {
       this.env.transactionSync(() => {
         for (const w of writes) {
           if (w.value === null) this.data.removeSync(w.key);
-          else this.data.putSync(w.key, w.value);
+          else {
+            if (filtered) this.addKey(w.hash ?? hashKey(w.key)); // before the put: a superset even if it fails
+            this.data.putSync(w.key, w.value);
+          }
         }
         this.meta.putSync(META_KEY, encodeState(state));
       });

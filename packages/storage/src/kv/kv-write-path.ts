@@ -22,9 +22,10 @@
 import { ChangeType, Errors, FlussError, type KvRecordBatchView } from "@fluss-ts/common";
 import type { AutoIncrement } from "./auto-increment.ts";
 import { ChangelogBuilder } from "./changelog.ts";
+import { hashKey } from "./key-index.ts";
 import type { KvStore } from "./kv-store.ts";
 import type { RowMerger } from "./merge/row-merger.ts";
-import { idOf, type PreWriteBuffer, type StagedKind } from "./pre-write-buffer.ts";
+import type { PreWriteBuffer, StagedKind } from "./pre-write-buffer.ts";
 import type { RowCodec } from "./row-codec.ts";
 import type { ChangelogImage } from "./types.ts";
 
@@ -74,50 +75,51 @@ export class KvWritePath {
   }
 
   /** The current stored value (i16 schema id + row) of a key, or null; a store view is short-lived. */
-  private current(id: string, key: Uint8Array): Uint8Array | null {
-    const staged = this.parts.buffer.getById(id);
+  private current(hash: number, key: Uint8Array): Uint8Array | null {
+    const staged = this.parts.buffer.getByHash(key, hash);
     if (staged !== undefined) return staged;
-    return this.parts.store().getFast(key);
+    const store = this.parts.store();
+    return store.mayContain(hash) ? store.getFast(key) : null;
   }
 
   /** Last row wins with the whole row: no decoding, the bytes go to the store and changelog. */
   private upsertWhole(key: Uint8Array, rowBytes: Uint8Array, skipLookup: boolean, i: number): void {
     const { codec } = this.parts;
     codec.checkRecord(key, rowBytes, i);
-    const id = idOf(key);
+    const hash = hashKey(key);
     if (skipLookup) {
       this.emit(ChangeType.UPDATE_AFTER, rowBytes);
-      this.stageValue(id, "update", key, rowBytes);
+      this.stageValue(hash, "update", key, rowBytes);
       return;
     }
-    const old = this.current(id, key);
+    const old = this.current(hash, key);
     if (old === null) {
       this.emit(ChangeType.INSERT, rowBytes);
-      this.stageValue(id, "insert", key, rowBytes);
+      this.stageValue(hash, "insert", key, rowBytes);
       return;
     }
     if (this.parts.image === "FULL") this.emit(ChangeType.UPDATE_BEFORE, codec.storedRow(old));
     this.emit(ChangeType.UPDATE_AFTER, rowBytes);
-    this.stageValue(id, "update", key, rowBytes);
+    this.stageValue(hash, "update", key, rowBytes);
   }
 
   private upsert(key: Uint8Array, rowBytes: Uint8Array, merger: RowMerger, i: number): void {
     const { codec } = this.parts;
     const incoming = codec.decodeRow(rowBytes, i);
     codec.checkKey(key, incoming, i);
-    const id = idOf(key);
-    const oldValue = this.current(id, key);
+    const hash = hashKey(key);
+    const oldValue = this.current(hash, key);
     const old = oldValue === null ? null : codec.decodeValue(oldValue);
     if (old === null) {
       let row = merger.merge(null, incoming);
       if (this.parts.autoIncrement !== null) row = this.parts.autoIncrement.assign(row);
       if (row === incoming) {
         this.emit(ChangeType.INSERT, rowBytes);
-        this.stageValue(id, "insert", key, rowBytes);
+        this.stageValue(hash, "insert", key, rowBytes);
       } else {
         const value = codec.encodeValue(row);
         this.emit(ChangeType.INSERT, codec.storedRow(value));
-        this.stageEncoded(id, "insert", key, value);
+        this.stageEncoded(hash, "insert", key, value);
       }
       return;
     }
@@ -127,10 +129,10 @@ export class KvWritePath {
     if (this.parts.image === "FULL") this.emit(ChangeType.UPDATE_BEFORE, codec.storedRow(oldValue!));
     if (value === null) {
       this.emit(ChangeType.UPDATE_AFTER, rowBytes);
-      this.stageValue(id, "update", key, rowBytes);
+      this.stageValue(hash, "update", key, rowBytes);
     } else {
       this.emit(ChangeType.UPDATE_AFTER, codec.storedRow(value));
-      this.stageEncoded(id, "update", key, value);
+      this.stageEncoded(hash, "update", key, value);
     }
   }
 
@@ -144,20 +146,20 @@ export class KvWritePath {
     }
     const { codec } = this.parts;
     codec.checkKey(key, null, i);
-    const id = idOf(key);
-    const oldValue = this.current(id, key);
+    const hash = hashKey(key);
+    const oldValue = this.current(hash, key);
     if (oldValue === null) return; // nothing to delete
     const after = merger.replacesWholeRow ? null : merger.delete(codec.decodeValue(oldValue));
     const oldRow = codec.storedRow(oldValue);
     if (after === null) {
       this.emit(ChangeType.DELETE, oldRow);
-      this.parts.buffer.stageById(id, "delete", this.copyKey(key), null, this.offset - 1);
+      this.parts.buffer.stageByHash(hash, "delete", this.copyKey(key), null, this.offset - 1);
       return;
     }
     const value = codec.encodeValue(after);
     if (this.parts.image === "FULL") this.emit(ChangeType.UPDATE_BEFORE, oldRow);
     this.emit(ChangeType.UPDATE_AFTER, codec.storedRow(value));
-    this.stageEncoded(id, "update", key, value);
+    this.stageEncoded(hash, "update", key, value);
   }
 
   /** Record one changelog entry at the next offset. */
@@ -167,16 +169,16 @@ export class KvWritePath {
   }
 
   /** Stage the incoming row bytes as the key's value (copied into the batch arena). */
-  private stageValue(id: string, kind: StagedKind, key: Uint8Array, rowBytes: Uint8Array): void {
+  private stageValue(hash: number, kind: StagedKind, key: Uint8Array, rowBytes: Uint8Array): void {
     const storedKey = this.copyKey(key);
     const start = this.arenaPos;
     this.arenaPos = this.parts.codec.writeValue(this.arena, start, rowBytes);
     const value = this.arena.subarray(start, this.arenaPos);
-    this.parts.buffer.stageById(id, kind, storedKey, value, this.offset - 1);
+    this.parts.buffer.stageByHash(hash, kind, storedKey, value, this.offset - 1);
   }
 
-  private stageEncoded(id: string, kind: StagedKind, key: Uint8Array, value: Uint8Array): void {
-    this.parts.buffer.stageById(id, kind, this.copyKey(key), value, this.offset - 1);
+  private stageEncoded(hash: number, kind: StagedKind, key: Uint8Array, value: Uint8Array): void {
+    this.parts.buffer.stageByHash(hash, kind, this.copyKey(key), value, this.offset - 1);
   }
 
   private copyKey(key: Uint8Array): Uint8Array {

@@ -2,13 +2,11 @@
 // leader's write path, each tagged with the log offset of the changelog record that produced it,
 // waiting for the high watermark to pass that offset before they reach the KV store.
 //  - get(key): the newest staged entry of a key wins (the write path reads here before the store).
-//  - flush(upTo, store): every entry below `upTo` goes to the store together with
-//    appliedLogOffset = upTo, in transactions of at most FLUSH_CHUNK_ENTRIES entries (each one
-//    moves appliedLogOffset to the offset of the first entry it leaves out, so every commit is
-//    "the changelog below appliedLogOffset, applied"). Within a transaction only the newest entry
-//    of a key is written (the older ones would be overwritten anyway), in approximate key order
-//    (by up to 6 bytes after the keys' common prefix), which makes lmdb's inserts far cheaper
-//    than in offset order.
+//  - flush(upTo, store): every entry below `upTo` goes to the store in ONE transaction together
+//    with appliedLogOffset = upTo. Only the newest entry of a key is written (the older ones
+//    would be overwritten in the same transaction anyway), in approximate key order (by up to 6
+//    bytes after the keys' common prefix), which makes lmdb's inserts far cheaper than in offset
+//    order.
 //  - truncateTo(offset): drop entries at or above `offset` (a log append that failed must leave
 //    nothing staged); a key falls back to its previous staged entry, if that one is still here.
 // Bound: `bytesMax` over keys, values and a fixed per-entry overhead. A batch is admitted only
@@ -24,15 +22,13 @@
 
 import { assert, Errors, FlussError } from "@fluss-ts/common";
 import { hashKey, KeyIndex } from "./key-index.ts";
-import type { KvStore, KvStoreState, KvWrite } from "./kv-store.ts";
+import type { KvStore, KvWrite } from "./kv-store.ts";
 
 /** What the staged change does to the key: adds a row, changes it, or removes it. */
 export type StagedKind = "insert" | "update" | "delete";
 
 /** Memory an entry costs beyond its key and value bytes (object, map slot, list slot). */
 export const ENTRY_OVERHEAD_BYTES = 96;
-/** Most entries one store transaction of a flush takes (lmdb bounds a transaction's dirty pages). */
-export const FLUSH_CHUNK_ENTRIES = 50_000;
 
 interface Entry {
   readonly hash: number;
@@ -100,7 +96,13 @@ export class PreWriteBuffer {
   }
 
   /** stage() with the key's hashKey and the offset as a number. */
-  stageByHash(hash: number, kind: StagedKind, key: Uint8Array, value: Uint8Array | null, offset: number): void {
+  stageByHash(
+    hash: number,
+    kind: StagedKind,
+    key: Uint8Array,
+    value: Uint8Array | null,
+    offset: number,
+  ): void {
     assert(offset > this.lastOffset, "staged offsets strictly increase");
     assert((value === null) === (kind === "delete"), "only deletes stage no value");
     const bytes = key.byteLength + (value === null ? 0 : value.byteLength) + ENTRY_OVERHEAD_BYTES;
@@ -122,7 +124,8 @@ export class PreWriteBuffer {
       this.entries.pop();
       this.pending -= e.bytes;
       if (e.prev !== null) e.prev.next = null;
-      if (e.prev !== null && !e.prev.flushed) this.byKey.set(e.prev); // replaces e
+      if (e.prev !== null && !e.prev.flushed)
+        this.byKey.set(e.prev); // replaces e
       else this.byKey.delete(e);
     }
     if (this.lastOffset >= limit) this.lastOffset = limit - 1;
@@ -141,42 +144,26 @@ export class PreWriteBuffer {
   }
 
   /**
-   * Apply every entry below `upTo` to `store` with appliedLogOffset = upTo and the row count moved
-   * by the inserts and deletes applied (when tracked). Returns how many entries were applied. A
-   * failed store transaction changes nothing of its own (earlier transactions of the same flush
-   * stay applied, with the buffer consistent with them).
+   * Apply every entry below `upTo` to `store` in one transaction with appliedLogOffset = upTo and
+   * the row count moved by the inserts and deletes applied (when tracked). Returns how many
+   * entries were applied; nothing changes when the store write fails.
    */
   flush(upTo: bigint, store: KvStore): number {
-    if (upTo <= store.state.appliedLogOffset) return 0;
-    const end = this.endBelow(offsetNumber(upTo));
-    const total = end - this.head;
-    while (this.head < end) {
-      const chunkEnd = Math.min(end, this.head + FLUSH_CHUNK_ENTRIES);
-      const appliedTo = chunkEnd === end ? upTo : BigInt(this.entries[chunkEnd]!.offset);
-      this.flushChunk(chunkEnd, appliedTo, store);
-    }
-    if (total === 0) {
-      store.write([], { appliedLogOffset: upTo, rowCount: store.state.rowCount });
-    }
-    this.compact();
-    return total;
-  }
-
-  /** One transaction: entries [head, end) with appliedLogOffset = appliedTo. */
-  private flushChunk(end: number, appliedTo: bigint, store: KvStore): void {
     const before = store.state;
+    if (upTo <= before.appliedLogOffset) return 0;
     const entries = this.entries;
+    const end = this.endBelow(offsetNumber(upTo));
     const limit = end < entries.length ? entries[end]!.offset : Number.POSITIVE_INFINITY;
     const writes: Entry[] = [];
     let delta = 0;
     for (let i = this.head; i < end; i++) {
       const e = entries[i]!;
       delta += e.kind === "insert" ? 1 : e.kind === "delete" ? -1 : 0;
-      if (e.next === null || e.next.offset >= limit) writes.push(e); // the newest in this chunk
+      if (e.next === null || e.next.offset >= limit) writes.push(e); // the newest one flushed
     }
     store.write(sortedByKey(writes) as readonly KvWrite[], {
-      appliedLogOffset: appliedTo,
-      rowCount: rowCountAfter(before, delta),
+      appliedLogOffset: upTo,
+      rowCount: before.rowCount === null ? null : before.rowCount + BigInt(delta),
     });
     for (let i = this.head; i < end; i++) {
       const e = entries[i]!;
@@ -186,7 +173,10 @@ export class PreWriteBuffer {
       this.pending -= e.bytes;
       if (e.next === null) this.byKey.delete(e); // the newest of its key: indexed
     }
+    const applied = end - this.head;
     this.head = end;
+    this.compact();
+    return applied;
   }
 
   private compact(): void {
@@ -200,18 +190,16 @@ export class PreWriteBuffer {
   }
 }
 
-function rowCountAfter(before: KvStoreState, delta: number): bigint | null {
-  if (before.rowCount === null) return null;
-  return before.rowCount + BigInt(delta);
-}
-
 /**
- * `entries` ordered by up to 6 key bytes after the common prefix of all their keys (ties keep
- * their order). Only lmdb's page locality depends on it: each key appears once.
+ * `entries` ordered by the key bytes after the common prefix of all their keys, as many as fit
+ * next to the index in 64 bits (6 for up to 65536 entries), ties in their order. Only lmdb's page
+ * locality depends on it: each key appears once.
  */
 function sortedByKey(entries: Entry[]): Entry[] {
   const n = entries.length;
-  if (n < 2 || n > 0x10000) return entries;
+  if (n < 2 || n > 0x1000000) return entries;
+  const indexBits = Math.max(16, 32 - Math.clz32(n - 1));
+  const loKeyMask = indexBits === 32 ? 0 : ~((1 << indexBits) - 1);
   const first = entries[0]!.key;
   let common = first.length;
   for (let i = 1; i < n && common > 0; i++) {
@@ -234,10 +222,11 @@ function sortedByKey(entries: Entry[]): Entry[] {
     const b4 = at + 4 < len ? k[at + 4]! : 0;
     const b5 = at + 5 < len ? k[at + 5]! : 0;
     words[2 * i + 1] = ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3) >>> 0;
-    words[2 * i] = ((b4 << 24) | (b5 << 16) | i) >>> 0;
+    words[2 * i] = ((((b4 << 24) | (b5 << 16)) & loKeyMask) | i) >>> 0;
   }
   new BigUint64Array(words.buffer).sort();
+  const indexMask = indexBits === 32 ? -1 : (1 << indexBits) - 1;
   const out = new Array<Entry>(n);
-  for (let i = 0; i < n; i++) out[i] = entries[words[2 * i]! & 0xffff]!;
+  for (let i = 0; i < n; i++) out[i] = entries[(words[2 * i]! & indexMask) >>> 0]!;
   return out;
 }
