@@ -87,7 +87,10 @@ export class Lookuper {
   /** The row stored under the key `key` names (its primary-key columns), or null. */
   async lookup(key: Readonly<Record<string, unknown>>): Promise<Row | null> {
     const bytes = this.keyEncoder.encode(key);
-    const bucket = bucketForKey(this.bucketEncoder ? this.bucketEncoder.encode(key) : bytes, this.bucketCount);
+    const bucket = bucketForKey(
+      this.bucketEncoder ? this.bucketEncoder.encode(key) : bytes,
+      this.bucketCount,
+    );
     const target = await targetOf(this.partitionOf, key, bucket);
     if (target === null) return null;
     const values = await this.batcher.lookup(target, bytes);
