@@ -41,6 +41,11 @@ export interface RequestContext {
   readonly requestId: number;
   /** Aborts when the connection closes: the response can no longer be delivered. */
   readonly signal: AbortSignal;
+  /**
+   * Run `fn` once the response's bytes are in the kernel (or will never be sent): the moment
+   * buffers the response refers to may be reused.
+   */
+  onResponseSent(fn: () => void): void;
 }
 
 /** A registered handler with its message types erased (the registry keeps them paired). */
@@ -197,6 +202,7 @@ export class ServerConnection {
   }
 
   #run(route: ErasedRoute, request: unknown, req: RequestFrame): void {
+    const sent: Array<() => void> = [];
     const ctx: RequestContext = {
       connectionId: this.id,
       remoteAddress: this.remoteAddress,
@@ -204,30 +210,43 @@ export class ServerConnection {
       apiVersion: req.apiVersion,
       requestId: req.requestId,
       signal: this.#abort.signal,
+      onResponseSent: (fn) => {
+        sent.push(fn);
+      },
     };
     this.#inFlight++;
     let result: unknown;
     try {
       result = route.handler(request as never, ctx);
     } catch (err) {
-      this.#finish(route.api, req.requestId, undefined, err, true);
+      this.#finish(route.api, req.requestId, undefined, err, true, sent);
       return;
     }
     if (isThenable(result)) {
       result.then(
-        (value) => this.#finish(route.api, req.requestId, value, undefined, false),
-        (err: unknown) => this.#finish(route.api, req.requestId, undefined, err, true),
+        (value) => this.#finish(route.api, req.requestId, value, undefined, false, sent),
+        (err: unknown) => this.#finish(route.api, req.requestId, undefined, err, true, sent),
       );
     } else {
-      this.#finish(route.api, req.requestId, result, undefined, false);
+      this.#finish(route.api, req.requestId, result, undefined, false, sent);
     }
   }
 
-  #finish(api: ApiDef, requestId: number, value: unknown, err: unknown, failed: boolean): void {
+  #finish(
+    api: ApiDef,
+    requestId: number,
+    value: unknown,
+    err: unknown,
+    failed: boolean,
+    sent: Array<() => void>,
+  ): void {
     this.#inFlight--;
+    const done = sent.length === 0 ? undefined : () => runAll(sent);
     if (!this.closed && !this.#ended) {
-      if (failed) this.#writeError(requestId, this.#wireErrorOf(api, requestId, err));
-      else this.#writeSuccess(api, requestId, value);
+      if (failed) this.#writeError(requestId, this.#wireErrorOf(api, requestId, err), done);
+      else this.#writeSuccess(api, requestId, value, done);
+    } else {
+      done?.();
     }
     if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;
@@ -253,7 +272,7 @@ export class ServerConnection {
 
   // ---- writing ------------------------------------------------------------------------------
 
-  #writeSuccess(api: ApiDef, requestId: number, value: unknown): void {
+  #writeSuccess(api: ApiDef, requestId: number, value: unknown, done?: () => void): void {
     let frame: FrameParts;
     try {
       const msg = create(api.response, value as never);
@@ -262,16 +281,21 @@ export class ServerConnection {
       const wrapped = new Error(`cannot encode ${api.name} response: ${(err as Error).message}`, {
         cause: err,
       });
-      this.#writeError(requestId, this.#wireErrorOf(api, requestId, wrapped));
+      this.#writeError(requestId, this.#wireErrorOf(api, requestId, wrapped), done);
       return;
     }
     this.#cork();
-    for (const part of fillResponseHeader(frame, 0, requestId)) this.#socket.write(part);
+    const parts = fillResponseHeader(frame, 0, requestId);
+    for (let i = 0; i < parts.length; i++) {
+      if (i === parts.length - 1 && done) this.#socket.write(parts[i]!, () => done());
+      else this.#socket.write(parts[i]!);
+    }
   }
 
-  #writeError(requestId: number, error: WireError): void {
+  #writeError(requestId: number, error: WireError, done?: () => void): void {
     this.#cork();
-    this.#socket.write(encodeErrorFrame(requestId, error));
+    if (done) this.#socket.write(encodeErrorFrame(requestId, error), () => done());
+    else this.#socket.write(encodeErrorFrame(requestId, error));
   }
 
   /** Batch every response written in this tick into one system call. */
@@ -296,4 +320,18 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function"
   );
+}
+
+/** Run callbacks once each, isolating failures (a callback that throws is a bug, logged by Node). */
+function runAll(fns: Array<() => void>): void {
+  const list = fns.splice(0);
+  for (const fn of list) {
+    try {
+      fn();
+    } catch (err) {
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
 }

@@ -45,7 +45,7 @@ export {
   type Scheduler,
   systemScheduler,
 } from "./log/config.ts";
-export type { BatchSelector } from "./log/log-segment.ts";
+export type { BatchSelector, ReadAllocator } from "./log/log-segment.ts";
 export { LogTablet } from "./log/log-tablet.ts";
 export type {
   AppendInfo,

@@ -26,6 +26,7 @@ import {
   LocalRemoteSnapshotStore,
   type LogConfigInput,
   LogTablet,
+  type ReadAllocator,
   type RemoteSnapshotStore,
   resolveKvOptions,
   type SnapshotScope,
@@ -35,6 +36,7 @@ import type { Logger } from "../logging.ts";
 import { batchSelector } from "./batch-filter.ts";
 import { type IdRangeSource, RangeIdAllocator } from "./id-allocator.ts";
 import { KvScanners } from "./kv-scanners.ts";
+import { ReadBufferPool } from "./read-buffers.ts";
 import { Replica, type ReplicaId, replicaKey } from "./replica.ts";
 
 export interface ReplicaManagerOptions {
@@ -102,6 +104,8 @@ export interface FetchParams {
   maxBytes: number;
   minBytes: number;
   maxWaitMs: number;
+  /** Where log reads put their bytes (a request's arena of pooled buffers); fresh buffers if absent. */
+  allocate?: ReadAllocator;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -140,6 +144,8 @@ export class ReplicaManager {
   private readonly partitionNames = new Map<string, string>();
   /** Open ScanKv sessions. */
   readonly scanners: KvScanners;
+  /** Reused buffers for log reads (see read-buffers.ts). */
+  readonly readBuffers = new ReadBufferPool();
   private retentionTimer: NodeJS.Timeout | undefined;
   private snapshotTimer: NodeJS.Timeout | undefined;
 
@@ -357,7 +363,7 @@ export class ReplicaManager {
     for (const t of params.tables) {
       const out: FetchBucketResult[] = [];
       for (const b of t.buckets) {
-        const r = await this.readBucket(t, b, budget);
+        const r = await this.readBucket(t, b, budget, params.allocate);
         if (r.error) errors++;
         // Skipping filtered batches is progress too: answer now instead of long-polling.
         if (r.filteredEndOffset !== null) progressed++;
@@ -371,7 +377,12 @@ export class ReplicaManager {
     return { results, bytes, answerNow: errors > 0 || progressed > 0 };
   }
 
-  private async readBucket(t: FetchTable, b: FetchBucket, budget: number): Promise<FetchBucketResult> {
+  private async readBucket(
+    t: FetchTable,
+    b: FetchBucket,
+    budget: number,
+    allocate: ReadAllocator | undefined,
+  ): Promise<FetchBucketResult> {
     const base = { partitionId: b.partitionId, bucket: b.bucket };
     try {
       const replica = this.replica({ tableId: t.tableId, partitionId: b.partitionId, bucket: b.bucket });
@@ -386,8 +397,8 @@ export class ReplicaManager {
       }
       const filter = this.filterOf(t, replica);
       const read = filter
-        ? await this.readFiltered(replica, b.fetchOffset, readBytes, filter)
-        : { ...(await replica.readCommitted(b.fetchOffset, readBytes)), filteredEndOffset: null };
+        ? await this.readFiltered(replica, b.fetchOffset, readBytes, filter, allocate)
+        : { ...(await replica.readCommitted(b.fetchOffset, readBytes, allocate)), filteredEndOffset: null };
       const projected = plan ? projectLogBatches(read.records, plan) : read.records;
       if (plan && projected.byteLength > 0)
         this.observeExpansion(plan, read.records.byteLength / projected.byteLength);
@@ -449,9 +460,16 @@ export class ReplicaManager {
     fetchOffset: bigint,
     readBytes: number,
     filter: Predicate,
+    allocate: ReadAllocator | undefined,
   ): Promise<{ records: Uint8Array; highWatermark: bigint; filteredEndOffset: bigint | null }> {
     const select = batchSelector(replica.table.descriptor.schema, filter);
-    const r = await replica.readCommittedSelected(fetchOffset, readBytes, select, FILTER_SCAN_BYTES_MAX);
+    const r = await replica.readCommittedSelected(
+      fetchOffset,
+      readBytes,
+      select,
+      FILTER_SCAN_BYTES_MAX,
+      allocate,
+    );
     return {
       records: r.records,
       highWatermark: r.highWatermark,

@@ -6,7 +6,7 @@
 // Invariant: highWatermark <= logEndOffset, and it never moves backwards while leader.
 
 import { Errors, FlussError, logOptionsOf, type TableInfo } from "@fluss-ts/common";
-import type { BatchSelector, KvTablet, LogTablet } from "@fluss-ts/storage";
+import type { BatchSelector, KvTablet, LogTablet, ReadAllocator } from "@fluss-ts/storage";
 
 export interface ReplicaId {
   readonly tableId: bigint;
@@ -138,6 +138,7 @@ export class Replica {
   async readCommitted(
     fetchOffset: bigint,
     maxBytes: number,
+    allocate?: ReadAllocator,
   ): Promise<{ records: Uint8Array; highWatermark: bigint }> {
     this.checkLeader();
     const hw = this.log.highWatermark;
@@ -145,7 +146,7 @@ export class Replica {
     if (fetchOffset >= hw && fetchOffset <= this.log.logEndOffset) {
       return { records: new Uint8Array(0), highWatermark: hw };
     }
-    const r = await this.log.read(fetchOffset, maxBytes, hw);
+    const r = await this.log.read(fetchOffset, maxBytes, hw, allocate);
     return { records: r.records, highWatermark: hw };
   }
 
@@ -158,13 +159,14 @@ export class Replica {
     maxBytes: number,
     select: BatchSelector,
     examineBytesMax: number,
+    allocate?: ReadAllocator,
   ): Promise<{ records: Uint8Array; highWatermark: bigint; examinedEnd: bigint }> {
     this.checkLeader();
     const hw = this.log.highWatermark;
     if (fetchOffset >= hw && fetchOffset <= this.log.logEndOffset) {
       return { records: new Uint8Array(0), highWatermark: hw, examinedEnd: fetchOffset };
     }
-    const r = await this.log.readSelected(fetchOffset, maxBytes, hw, select, examineBytesMax);
+    const r = await this.log.readSelected(fetchOffset, maxBytes, hw, select, examineBytesMax, allocate);
     return { records: r.records, highWatermark: hw, examinedEnd: r.examinedEnd };
   }
 

@@ -81,8 +81,12 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
         maxBytes: b.maxFetchBytes,
       })),
     }));
+    // Log reads go into pooled buffers, handed back once the response bytes are in the kernel.
+    const arena = replicas.readBuffers.arena();
+    ctx.onResponseSent(() => arena.release());
     const results = await replicas.fetch(
       {
+        allocate: arena.allocate,
         tables,
         maxBytes: req.maxBytes,
         minBytes: isFieldSet(req, FetchLogRequestSchema.field.minBytes) ? req.minBytes : 1,

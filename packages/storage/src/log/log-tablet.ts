@@ -23,7 +23,7 @@ import { listenersMax, segmentsMax } from "./constants.ts";
 import { fsyncDir, storageError } from "./file-io.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { clampOffset, floorSegmentIndex, loadLog } from "./log-loader.ts";
-import { type BatchSelector, LogSegment, type SegmentBatch } from "./log-segment.ts";
+import { type BatchSelector, LogSegment, type ReadAllocator, type SegmentBatch } from "./log-segment.ts";
 import {
   deleteWriterSnapshot,
   listWriterSnapshots,
@@ -319,7 +319,12 @@ export class LogTablet {
    * the high watermark), within `maxBytes` — but at least one batch when one is available.
    * LOG_OFFSET_OUT_OF_RANGE_EXCEPTION when `fetchOffset` is outside [logStartOffset, LEO].
    */
-  async read(fetchOffset: bigint, maxBytes: number, maxOffset: bigint): Promise<ReadResult> {
+  async read(
+    fetchOffset: bigint,
+    maxBytes: number,
+    maxOffset: bigint,
+    allocate: ReadAllocator = (size) => Buffer.allocUnsafe(size),
+  ): Promise<ReadResult> {
     this.assertUsable();
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0)
       throw invalidArgument(`maxBytes ${maxBytes} is not a size`);
@@ -335,16 +340,18 @@ export class LogTablet {
     for (let i = 0; i < segmentsMax && offset < maxOffset; i++) {
       const index = floorSegmentIndex(this.segments, offset);
       if (index < 0) break;
-      const r = await this.segments[index].read(offset, budget, maxOffset, chunks.length === 0);
+      const r = await this.segments[index].read(offset, budget, maxOffset, chunks.length === 0, allocate);
       if (r === null) break;
       if (r.bytes.byteLength > 0) chunks.push(r.bytes);
       budget -= r.bytes.byteLength;
       offset = r.nextOffset;
       if (!r.reachedEnd || budget <= 0) break;
     }
-    const records =
-      chunks.length === 0 ? emptyRecords : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-    return { records, highWatermark: this.hw, logStartOffset: this.logStartOffset };
+    return {
+      records: joinChunks(chunks, allocate),
+      highWatermark: this.hw,
+      logStartOffset: this.logStartOffset,
+    };
   }
 
   /**
@@ -359,6 +366,7 @@ export class LogTablet {
     maxOffset: bigint,
     select: BatchSelector,
     examineBytesMax: number,
+    allocate: ReadAllocator = (size) => Buffer.allocUnsafe(size),
   ): Promise<ReadResult & { examinedEnd: bigint }> {
     this.assertUsable();
     if (fetchOffset < this.logStartOffset || fetchOffset > this.leo) {
@@ -374,7 +382,14 @@ export class LogTablet {
     for (let i = 0; i < segmentsMax && offset < maxOffset && examineBudget > 0; i++) {
       const index = floorSegmentIndex(this.segments, offset);
       if (index < 0) break;
-      const r = await this.segments[index].readSelected(offset, budget, maxOffset, select, examineBudget);
+      const r = await this.segments[index].readSelected(
+        offset,
+        budget,
+        maxOffset,
+        select,
+        examineBudget,
+        allocate,
+      );
       if (r === null) break;
       if (r.bytes.byteLength > 0) chunks.push(r.bytes);
       budget -= r.bytes.byteLength;
@@ -382,9 +397,12 @@ export class LogTablet {
       offset = r.examinedEnd;
       if (!r.reachedEnd || budget <= 0) break;
     }
-    const records =
-      chunks.length === 0 ? emptyRecords : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-    return { records, highWatermark: this.hw, logStartOffset: this.logStartOffset, examinedEnd: offset };
+    return {
+      records: joinChunks(chunks, allocate),
+      highWatermark: this.hw,
+      logStartOffset: this.logStartOffset,
+      examinedEnd: offset,
+    };
   }
 
   /** Set the high watermark (clamped to [logStartOffset, LEO]); returns the value kept. */
@@ -539,4 +557,19 @@ export class LogTablet {
     writeCheckpoint(this.dir, { recoveryPoint: this.leo, highWatermark: this.hw }, true);
     writeCleanShutdownMarker(this.dir);
   }
+}
+
+/** One buffer holding the chunks of a read that crossed segments (allocated like the reads). */
+function joinChunks(chunks: readonly Uint8Array[], allocate: ReadAllocator): Uint8Array {
+  if (chunks.length === 0) return emptyRecords;
+  if (chunks.length === 1) return chunks[0]!;
+  let size = 0;
+  for (const c of chunks) size += c.byteLength;
+  const out = allocate(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
 }
