@@ -27,7 +27,7 @@ afterEach(async () => {
 async function setup(options: Parameters<typeof startServer>[0] = {}) {
   const logger = recordingLogger();
   const server = await startServer({ logger, ...options });
-  server.handle(ApiApiKeys.DATABASE_EXISTS, (req) => ({ exists: req.databaseName === "yes" }));
+  server.handle(ApiKeys.DATABASE_EXISTS, (req) => ({ exists: req.databaseName === "yes" }));
   cleanups.push(() => server.close());
   const good = await RpcConnection.connect({ host: "127.0.0.1", port: server.address.port });
   cleanups.push(() => good.close());
@@ -35,7 +35,7 @@ async function setup(options: Parameters<typeof startServer>[0] = {}) {
 }
 
 async function stillServes(good: RpcConnection): Promise<void> {
-  expect((await good.request(ApiApiKeys.DATABASE_EXISTS, { databaseName: "yes" })).exists).toBe(true);
+  expect((await good.request(ApiKeys.DATABASE_EXISTS, { databaseName: "yes" })).exists).toBe(true);
 }
 
 async function raw(server: RpcServer): Promise<net.Socket> {
@@ -108,7 +108,7 @@ describe("RpcServer", () => {
 
   it("answers an unknown API key with UNSUPPORTED_VERSION and keeps the connection", async () => {
     const { server, good, logger } = await setup();
-    const unknown: ApiDef = { ...ApiApiKeys.DATABASE_EXISTS, key: 1999, name: "MADE_UP" };
+    const unknown: ApiDef = { ...ApiKeys.DATABASE_EXISTS, key: 1999, name: "MADE_UP" };
     const err = await good.request(unknown, { databaseName: "x" }).catch((e: unknown) => e);
     expect(isFlussError(err) && err.is(Errors.UNSUPPORTED_VERSION)).toBe(true);
     expect((err as Error).message).toMatch(/API key 1999/);
@@ -131,7 +131,7 @@ describe("RpcServer", () => {
 
   it("answers an unsupported version with UNSUPPORTED_VERSION", async () => {
     const { good } = await setup();
-    const v5: ApiDef = { ...ApiApiKeys.DATABASE_EXISTS, maxVersion: 5 };
+    const v5: ApiDef = { ...ApiKeys.DATABASE_EXISTS, maxVersion: 5 };
     const err = await good.request(v5, { databaseName: "x" }, { apiVersion: 5 }).catch((e: unknown) => e);
     expect(isFlussError(err) && err.is(Errors.UNSUPPORTED_VERSION)).toBe(true);
     expect((err as Error).message).toMatch(/version 5 is not supported \(supported: 0-0\)/);
@@ -257,7 +257,7 @@ describe("RpcServer", () => {
     const extra = await RpcConnection.connect({ host: "127.0.0.1", port: server.address.port });
     cleanups.push(() => extra.close());
     const err = await extra
-      .request(ApiApiKeys.DATABASE_EXISTS, { databaseName: "x" })
+      .request(ApiKeys.DATABASE_EXISTS, { databaseName: "x" })
       .catch((e: unknown) => e);
     expect(isFlussError(err) && err.is(Errors.NETWORK_EXCEPTION)).toBe(true);
     expect(logger.entries.some((e) => e.msg.includes("connection refused"))).toBe(true);
