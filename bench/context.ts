@@ -32,7 +32,14 @@ export class BenchContext {
 
   /** The shared Fluss server (default options: log.flush.mode=always with group commit). */
   fluss(): Promise<FlussServer> {
-    this.flussP ??= startFluss();
+    // FLUSS_BENCH_SERVER_CONFIG="log.flush.mode=never,k=v" overrides server options for every workload.
+    const config = Object.fromEntries(
+      (process.env.FLUSS_BENCH_SERVER_CONFIG ?? "")
+        .split(",")
+        .filter((kv) => kv.includes("="))
+        .map((kv) => [kv.slice(0, kv.indexOf("=")).trim(), kv.slice(kv.indexOf("=") + 1).trim()]),
+    );
+    this.flussP ??= startFluss(config);
     return this.flussP;
   }
 

@@ -256,9 +256,7 @@ describe("RpcServer", () => {
     const { server, good, logger } = await setup({ connectionsMax: 1 });
     const extra = await RpcConnection.connect({ host: "127.0.0.1", port: server.address.port });
     cleanups.push(() => extra.close());
-    const err = await extra
-      .request(ApiKeys.DATABASE_EXISTS, { databaseName: "x" })
-      .catch((e: unknown) => e);
+    const err = await extra.request(ApiKeys.DATABASE_EXISTS, { databaseName: "x" }).catch((e: unknown) => e);
     expect(isFlussError(err) && err.is(Errors.NETWORK_EXCEPTION)).toBe(true);
     expect(logger.entries.some((e) => e.msg.includes("connection refused"))).toBe(true);
     await stillServes(good);
