@@ -35,7 +35,7 @@ import {
 } from "@fluss-ts/rpc";
 import type { Admin } from "./admin.ts";
 import { Lookuper, type PartitionOfKey, PrefixLookuper, rowDecoder } from "./lookup/lookup-api.ts";
-import { LookupBatcher } from "./lookup/lookuper.ts";
+import { LookupBatcher, type LookupBucketResult } from "./lookup/lookuper.ts";
 import type { MetadataCache, TableRoute } from "./metadata.ts";
 import { resolveWriterOptions, type ScanOptions, type StartPosition, type WriterOptions } from "./options.ts";
 import { PartitionResolver } from "./partition-resolver.ts";
@@ -223,56 +223,62 @@ export class Table {
 
   /** Point lookups by primary key; concurrent calls share requests. */
   newLookuper(): Lookuper {
-    this.pointBatcher ??= new LookupBatcher({
-      leaderKey: (target) => this.leaderKeyOf(target),
-      onRetriableError: () => this.refreshRoute(),
-      send: async (leader, spec) => {
-        const resp = await this.deps.pool.request(parseAddress(leader), ApiKeys.LOOKUP, {
-          tableId: this.info.tableId,
-          bucketsReq: spec.buckets.map((b) => ({
-            ...partitionField(b.partitionId),
-            bucketId: b.bucket,
-            keys: b.keys,
-          })),
-        });
-        return resp.bucketsResp.map((r) => ({
-          partitionId: isFieldSet(r, PbLookupRespForBucketSchema.field.partitionId) ? r.partitionId : null,
-          bucket: r.bucketId,
-          errorCode: r.errorCode,
-          errorMessage: r.errorMessage,
-          values: r.values.map((v) => (isFieldSet(v, PbValueSchema.field.values) ? [v.values] : [])),
-        }));
-      },
+    this.pointBatcher ??= this.lookupBatcher(async (leader, buckets) => {
+      const resp = await this.deps.pool.request(leader, ApiKeys.LOOKUP, {
+        tableId: this.info.tableId,
+        bucketsReq: buckets,
+      });
+      return resp.bucketsResp.map((r) => ({
+        ...this.bucketResult(r, isFieldSet(r, PbLookupRespForBucketSchema.field.partitionId)),
+        values: r.values.map((v) => (isFieldSet(v, PbValueSchema.field.values) ? [v.values] : [])),
+      }));
     });
     return new Lookuper(this.info, this.pointBatcher, this.keyPartition());
   }
 
   /** Prefix lookups by the bucket key (a proper prefix of the primary key). */
   newPrefixLookuper(lookupColumns: readonly string[]): PrefixLookuper {
-    this.prefixBatcher ??= new LookupBatcher({
-      leaderKey: (target) => this.leaderKeyOf(target),
-      onRetriableError: () => this.refreshRoute(),
-      send: async (leader, spec) => {
-        const resp = await this.deps.pool.request(parseAddress(leader), ApiKeys.PREFIX_LOOKUP, {
-          tableId: this.info.tableId,
-          bucketsReq: spec.buckets.map((b) => ({
-            ...partitionField(b.partitionId),
-            bucketId: b.bucket,
-            keys: b.keys,
-          })),
-        });
-        return resp.bucketsResp.map((r) => ({
-          partitionId: isFieldSet(r, PbPrefixLookupRespForBucketSchema.field.partitionId)
-            ? r.partitionId
-            : null,
-          bucket: r.bucketId,
-          errorCode: r.errorCode,
-          errorMessage: r.errorMessage,
-          values: r.valueLists.map((l) => l.values),
-        }));
-      },
+    this.prefixBatcher ??= this.lookupBatcher(async (leader, buckets) => {
+      const resp = await this.deps.pool.request(leader, ApiKeys.PREFIX_LOOKUP, {
+        tableId: this.info.tableId,
+        bucketsReq: buckets,
+      });
+      return resp.bucketsResp.map((r) => ({
+        ...this.bucketResult(r, isFieldSet(r, PbPrefixLookupRespForBucketSchema.field.partitionId)),
+        values: r.valueLists.map((l) => l.values),
+      }));
     });
     return new PrefixLookuper(this.info, lookupColumns, this.prefixBatcher, this.keyPartition());
+  }
+
+  /** A batcher sending per-bucket key lists (with their partition) to a leader through `send`. */
+  private lookupBatcher(
+    send: (
+      leader: Address,
+      buckets: Array<{ partitionId?: bigint; bucketId: number; keys: Uint8Array[] }>,
+    ) => Promise<LookupBucketResult[]>,
+  ): LookupBatcher {
+    return new LookupBatcher({
+      leaderKey: (target) => this.leaderKeyOf(target),
+      onRetriableError: () => this.refreshRoute(),
+      send: (leader, spec) =>
+        send(
+          parseAddress(leader),
+          spec.buckets.map((b) => ({ ...partitionField(b.partitionId), bucketId: b.bucket, keys: b.keys })),
+        ),
+    });
+  }
+
+  private bucketResult(
+    r: { partitionId: bigint; bucketId: number; errorCode: number; errorMessage: string },
+    hasPartition: boolean,
+  ): Omit<LookupBucketResult, "values"> {
+    return {
+      partitionId: hasPartition ? r.partitionId : null,
+      bucket: r.bucketId,
+      errorCode: r.errorCode,
+      errorMessage: r.errorMessage,
+    };
   }
 
   /** The current row of every key of a primary-key table, read from consistent bucket views. */

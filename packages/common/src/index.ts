@@ -52,3 +52,4 @@ export {
 export * from "./row/index.ts";
 export * from "./schema.ts";
 export * from "./types.ts";
+export { formatDecimal } from "./values/numeric.ts";

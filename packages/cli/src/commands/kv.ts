@@ -46,46 +46,20 @@ async function writeLines(
 }
 
 export function registerKv(program: Command): void {
-  program
-    .command("upsert <table>")
-    .description("insert or update rows of a primary-key table from JSON lines (stdin or --file)")
-    .option("-f, --file <path>", "read this file instead of stdin")
-    .option(
-      "-c, --columns <cols>",
-      "partial update: only these columns (the primary key among them)",
-      listArg,
-    )
-    .option("-q, --quiet", "no summary on stderr")
-    .action(async (name: string, opts: KvWriteOpts, cmd: Command) => {
-      const path = tablePathArg(name);
-      const input = opts.file ? createReadStream(opts.file) : process.stdin;
-      await withConnection(cmd, async (conn) => {
-        const table = await conn.getTable(path);
-        const writer = table.newUpsertWriter(opts.columns ? { targetColumns: opts.columns } : {});
-        const n = await writeLines(input, writer, (w, row) => w.upsert(row));
-        if (!opts.quiet) process.stderr.write(`upserted ${n} rows into ${tablePathToString(path)}\n`);
-      });
-    });
-  program
-    .command("delete <table>")
-    .description("delete rows of a primary-key table by key, from JSON lines of key columns")
-    .option("-f, --file <path>", "read this file instead of stdin")
-    .option(
-      "-c, --columns <cols>",
-      "partial delete: null only these columns (the primary key among them)",
-      listArg,
-    )
-    .option("-q, --quiet", "no summary on stderr")
-    .action(async (name: string, opts: KvWriteOpts, cmd: Command) => {
-      const path = tablePathArg(name);
-      const input = opts.file ? createReadStream(opts.file) : process.stdin;
-      await withConnection(cmd, async (conn) => {
-        const table = await conn.getTable(path);
-        const writer = table.newUpsertWriter(opts.columns ? { targetColumns: opts.columns } : {});
-        const n = await writeLines(input, writer, (w, row) => w.delete(row));
-        if (!opts.quiet) process.stderr.write(`deleted ${n} keys from ${tablePathToString(path)}\n`);
-      });
-    });
+  registerKvWrite(program, {
+    name: "upsert",
+    description: "insert or update rows of a primary-key table from JSON lines (stdin or --file)",
+    columnsHelp: "partial update: only these columns (the primary key among them)",
+    write: (w, row) => w.upsert(row),
+    summary: (n, table) => `upserted ${n} rows into ${table}`,
+  });
+  registerKvWrite(program, {
+    name: "delete",
+    description: "delete rows of a primary-key table by key, from JSON lines of key columns",
+    columnsHelp: "partial delete: null only these columns (the primary key among them)",
+    write: (w, row) => w.delete(row),
+    summary: (n, table) => `deleted ${n} keys from ${table}`,
+  });
   program
     .command("lookup <table> <key>")
     .description(
@@ -118,6 +92,34 @@ export function registerKv(program: Command): void {
           return;
         }
         await writeLine(jsonStringify(rowToJson(row, columns)));
+      });
+    });
+}
+
+interface KvWriteCommand {
+  name: string;
+  description: string;
+  columnsHelp: string;
+  write: (w: UpsertWriter, row: Record<string, unknown>) => Promise<void>;
+  summary: (n: number, table: string) => string;
+}
+
+/** `fluss upsert` and `fluss delete`: the same reading, writing and reporting, another operation. */
+function registerKvWrite(program: Command, c: KvWriteCommand): void {
+  program
+    .command(`${c.name} <table>`)
+    .description(c.description)
+    .option("-f, --file <path>", "read this file instead of stdin")
+    .option("-c, --columns <cols>", c.columnsHelp, listArg)
+    .option("-q, --quiet", "no summary on stderr")
+    .action(async (name: string, opts: KvWriteOpts, cmd: Command) => {
+      const path = tablePathArg(name);
+      const input = opts.file ? createReadStream(opts.file) : process.stdin;
+      await withConnection(cmd, async (conn) => {
+        const table = await conn.getTable(path);
+        const writer = table.newUpsertWriter(opts.columns ? { targetColumns: opts.columns } : {});
+        const n = await writeLines(input, writer, c.write);
+        if (!opts.quiet) process.stderr.write(`${c.summary(n, tablePathToString(path))}\n`);
       });
     });
 }

@@ -5,6 +5,8 @@
 // Invariants: every stored item's `hash` is hashKey(item.key); at most one item per key; `size`
 // counts the items.
 
+import { fmix32 } from "@fluss-ts/common";
+
 /** 32-bit hash of a byte key (murmur3 mixing, 4 bytes at a time); never 0. */
 export function hashKey(key: Uint8Array): number {
   const n = key.length;
@@ -27,12 +29,7 @@ export function hashKey(key: Uint8Array): number {
     k = (k << 15) | (k >>> 17);
     h ^= Math.imul(k, 0x1b873593);
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 1;
+  return fmix32(h) | 1;
 }
 
 function sameKey(a: Uint8Array, b: Uint8Array): boolean {

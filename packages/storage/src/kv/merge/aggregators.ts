@@ -8,9 +8,9 @@
 // to single precision, DECIMAL is exact with HALF_UP rounding of products and becomes null when the
 // result no longer fits the column's precision.
 
-import { assert, type DataType } from "@fluss-ts/common";
+import { assert, type DataType, formatDecimal } from "@fluss-ts/common";
 import type { AggregationSpec } from "../types.ts";
-import { compareValues, decimalFits, decimalText, decimalUnscaled } from "./values.ts";
+import { compareValues, decimalFits, decimalUnscaled } from "./values.ts";
 
 export type Aggregator = (accumulator: unknown, input: unknown) => unknown;
 
@@ -43,7 +43,7 @@ function roundHalfUp(n: bigint, d: bigint): bigint {
 }
 
 function decimalResult(type: DataType, unscaled: bigint): string | null {
-  return decimalFits(unscaled, type.precision ?? 10) ? decimalText(unscaled, type.scale ?? 0) : null;
+  return decimalFits(unscaled, type.precision ?? 10) ? formatDecimal(unscaled, type.scale ?? 0) : null;
 }
 
 function sum(type: DataType): Aggregator {

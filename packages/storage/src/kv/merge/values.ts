@@ -42,15 +42,6 @@ export function decimalUnscaled(text: string): bigint {
   return BigInt(text.replace(".", ""));
 }
 
-/** The decoded-convention string of an unscaled DECIMAL value. */
-export function decimalText(unscaled: bigint, scale: number): string {
-  const negative = unscaled < 0n;
-  const digits = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, "0");
-  const prefix = negative ? "-" : "";
-  if (scale === 0) return prefix + digits;
-  return `${prefix}${digits.slice(0, digits.length - scale)}.${digits.slice(digits.length - scale)}`;
-}
-
 /** True when |unscaled| has at most `precision` digits. */
 export function decimalFits(unscaled: bigint, precision: number): boolean {
   const abs = unscaled < 0n ? -unscaled : unscaled;
