@@ -141,6 +141,27 @@ describe("primary-key tables", () => {
     await missingKey.close();
   });
 
+  it("assigns auto-increment ids on first insert and keeps them on update", async () => {
+    await tc.conn.admin.createTable("fluss.accounts", {
+      schema: "email STRING NOT NULL, uid BIGINT, name STRING, PRIMARY KEY (email)",
+      buckets: 2,
+      options: { "auto-increment.fields": "uid" },
+    });
+    const t = await tc.conn.getTable("fluss.accounts");
+    const w = t.newUpsertWriter({ targetColumns: ["email", "name"] });
+    for (const e of ["a@x", "b@x", "c@x"]) await w.upsert({ email: e, name: e.toUpperCase() });
+    await w.upsert({ email: "a@x", name: "renamed" });
+    await w.close();
+    const l = t.newLookuper();
+    const rows = await Promise.all(["a@x", "b@x", "c@x"].map((email) => l.lookup({ email })));
+    const uids = rows.map((r) => r?.uid as bigint);
+    expect(new Set(uids).size).toBe(3);
+    expect(uids.every((u) => typeof u === "bigint" && u > 0n)).toBe(true);
+    expect(rows[0]).toMatchObject({ email: "a@x", name: "renamed" });
+    const again = (await l.lookup({ email: "a@x" }))?.uid;
+    expect(again).toBe(uids[0]);
+  });
+
   it("aggregates per column with the aggregation merge engine", async () => {
     await tc.conn.admin.createTable("fluss.agg", {
       schema: "k INT NOT NULL, total BIGINT, hi INT, tags STRING, PRIMARY KEY (k)",

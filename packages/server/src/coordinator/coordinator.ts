@@ -480,9 +480,13 @@ export class Coordinator implements AutoPartitionHost {
     });
   }
 
-  /** Reserve `count` auto-increment ids of a table column; returns the first. Never reused. */
+  /**
+   * Reserve `count` auto-increment ids of a table column; returns the first. Never reused.
+   * Not queued: tablet servers call this while opening a replica, which createTable awaits from
+   * inside the queue; the store's counters are atomic on their own.
+   */
   allocateIdRange(tableId: bigint, column: string, count: number): Promise<bigint> {
-    return this.queue.run(() => this.store.nextId(`auto-increment/${tableId}/${column}`, count));
+    return this.store.nextId(`auto-increment/${tableId}/${column}`, count);
   }
 
   /** A fresh writer id for an idempotent writer; never reused, also across restarts. */

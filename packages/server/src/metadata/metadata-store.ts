@@ -87,7 +87,8 @@ export interface MetadataStore {
 
   /**
    * Reserve `count` consecutive values of a named counter (table, partition and writer ids,
-   * auto-increment ranges); returns the first. Counters start at 1 and never go back.
+   * auto-increment ranges); returns the first. Counters start at 1 and never go back. Atomic on
+   * its own: concurrent calls get disjoint ranges.
    */
   nextId(counter: string, count?: number): Promise<bigint>;
 }
