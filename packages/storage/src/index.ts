@@ -45,7 +45,13 @@ export {
   type Scheduler,
   systemScheduler,
 } from "./log/config.ts";
-export type { BatchSelector, ReadAllocator } from "./log/log-segment.ts";
+export type {
+  BatchAccess,
+  BatchSelector,
+  BatchVisitor,
+  ReadAllocator,
+  VisitedRead,
+} from "./log/log-segment.ts";
 export { LogTablet } from "./log/log-tablet.ts";
 export type {
   AppendInfo,

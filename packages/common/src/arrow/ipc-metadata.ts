@@ -88,8 +88,11 @@ class FbReader {
   }
 }
 
-/** Parse the metadata of the record-batch message starting at `bytes[pos]`. */
-export function readMessageLayout(bytes: Uint8Array, pos = 0): MessageLayout {
+/**
+ * Parse the metadata of the record-batch message starting at `bytes[pos]`. With `bodyPresent`
+ * false, `bytes` may end after the metadata (the body is read elsewhere).
+ */
+export function readMessageLayout(bytes: Uint8Array, pos = 0, bodyPresent = true): MessageLayout {
   const dv = dataViewOf(bytes);
   if (bytes.byteLength - pos < 8) throw corrupt("truncated before the metadata length");
   let metaStart = pos + 8;
@@ -116,7 +119,7 @@ export function readMessageLayout(bytes: Uint8Array, pos = 0): MessageLayout {
   if (headerPos < 0) throw corrupt("record batch header missing");
   const rb = fb.deref(headerPos);
   const end = metaEnd + bodyLength;
-  if (end > bytes.byteLength) throw corrupt(`body of ${bodyLength} bytes is truncated`);
+  if (bodyPresent && end > bytes.byteLength) throw corrupt(`body of ${bodyLength} bytes is truncated`);
   return { ...readRecordBatchTable(fb, rb), bodyStart: metaEnd, bodyLength, end };
 }
 

@@ -15,7 +15,13 @@ import { Errors, FlussError } from "../errors.ts";
 import type { Column, Schema } from "../schema.ts";
 import { bufferCountOf, checkProjection, toArrowSchema } from "./arrow-types.ts";
 import { concatParts, type MessageParts, pad8 } from "./ipc.ts";
-import { messageHeaderSize, readI64, readMessageLayout, writeMessageHeader } from "./ipc-metadata.ts";
+import {
+  type MessageLayout,
+  messageHeaderSize,
+  readI64,
+  readMessageLayout,
+  writeMessageHeader,
+} from "./ipc-metadata.ts";
 
 const ZEROS = new Uint8Array(8);
 
@@ -85,6 +91,36 @@ export function createProjectionPlan(schema: Schema, projected: readonly number[
 /** Project one record-batch message (the whole of `message`) into parts, without copying bodies. */
 export function projectMessageParts(message: Uint8Array, plan: ProjectionPlan): MessageParts {
   const layout = readMessageLayout(message);
+  return projectWithBody(message, layout, plan, (offset, length) =>
+    message.subarray(layout.bodyStart + offset, layout.bodyStart + offset + length),
+  );
+}
+
+/**
+ * Project a message whose metadata is in `meta` (from its start; the body may be absent) and whose
+ * selected body buffers `body(position, length)` supplies, positions counted from the message
+ * start — so a reader fetches only those bytes. Null when `meta` does not hold the whole metadata.
+ */
+export function projectMessageFromMetadata(
+  meta: Uint8Array,
+  plan: ProjectionPlan,
+  body: (offset: number, length: number) => Uint8Array,
+): MessageParts | null {
+  let layout: MessageLayout;
+  try {
+    layout = readMessageLayout(meta, 0, false);
+  } catch {
+    return null;
+  }
+  return projectWithBody(meta, layout, plan, (offset, length) => body(layout.bodyStart + offset, length));
+}
+
+function projectWithBody(
+  message: Uint8Array,
+  layout: MessageLayout,
+  plan: ProjectionPlan,
+  bodyAt: (offset: number, length: number) => Uint8Array,
+): MessageParts {
   if (layout.nodeCount !== plan.totalNodes || layout.bufferCount !== plan.totalBuffers) {
     throw new FlussError(
       Errors.CORRUPT_RECORD_EXCEPTION,
@@ -115,8 +151,7 @@ export function projectMessageParts(message: Uint8Array, plan: ProjectionPlan): 
     }
     offsets[i] = bodyLength;
     lengths[i] = length;
-    if (length > 0)
-      body.push(message.subarray(layout.bodyStart + srcOffset, layout.bodyStart + srcOffset + length));
+    if (length > 0) body.push(bodyAt(srcOffset, length));
     const padded = pad8(length);
     if (padded > length) body.push(ZEROS.subarray(0, padded - length));
     bodyLength += padded;

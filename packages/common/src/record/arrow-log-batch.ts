@@ -19,7 +19,7 @@ import { arrowSchemaOfColumns } from "../arrow/arrow-types.ts";
 import { buildRecordBatch, type InputRow } from "../arrow/batch-builder.ts";
 import type { IpcCompression } from "../arrow/compression.ts";
 import { decodeRecordBatchMessage, emptyRecordBatch, encodeRecordBatchParts } from "../arrow/ipc.ts";
-import { type ProjectionPlan, projectMessageParts } from "../arrow/projection.ts";
+import { type ProjectionPlan, projectMessageFromMetadata, projectMessageParts } from "../arrow/projection.ts";
 import { Errors, FlussError, invalidArgument } from "../errors.ts";
 import type { Column, Schema } from "../schema.ts";
 import {
@@ -178,6 +178,39 @@ function projectOneBatch(batch: Uint8Array, header: BatchHeader, plan: Projectio
 
 /** A projection plan, or one per schema id (a log may hold batches of several schema versions). */
 export type ProjectionPlanSource = ProjectionPlan | ((schemaId: number) => ProjectionPlan);
+
+/**
+ * The projected form of one batch when only some of its bytes are at hand: `prefix` holds its
+ * first bytes (header, statistics, change types, Arrow metadata) and `read(position, length)`
+ * fetches any other range of the batch. Only the selected columns' buffers are read. Null when
+ * the prefix does not reach the end of the Arrow metadata (or the batch has no records): read
+ * the whole batch instead.
+ */
+export function projectBatchFrom(
+  header: BatchHeader,
+  prefix: Uint8Array,
+  read: (position: number, length: number) => Uint8Array,
+  plan: ProjectionPlan,
+): Uint8Array[] | null {
+  if (header.recordCount === 0) return null;
+  const L = layoutOf(header.magic);
+  const ctLength = isAppendOnly(header) ? 0 : header.recordCount;
+  const msgStart = header.recordsOffset + ctLength;
+  if (prefix.byteLength <= msgStart + 8) return null;
+  const message = projectMessageFromMetadata(prefix.subarray(msgStart), plan, (position, length) =>
+    read(msgStart + position, length),
+  );
+  if (message === null) return null;
+  const head = new Uint8Array(L.headerSize);
+  head.set(prefix.subarray(0, L.headerSize));
+  const dv = new DataView(head.buffer);
+  dv.setInt32(8, L.headerSize + ctLength + message.byteLength - LOG_OVERHEAD, true);
+  if (L.statisticsLength >= 0) dv.setInt32(L.statisticsLength, 0, true); // statistics are dropped
+  const parts: Uint8Array[] = [head];
+  if (ctLength > 0) parts.push(prefix.subarray(header.recordsOffset, msgStart));
+  parts.push(...message.parts);
+  return parts;
+}
 
 /**
  * Rewrite every whole batch of `buf` (concatenated ARROW batches, e.g. a fetch response) to its

@@ -17,11 +17,13 @@ import {
   type Predicate,
   type ProjectionPlan,
   predicateFromPb,
+  projectBatchFrom,
   projectLogBatches,
   splitBatches,
   toFlussError,
 } from "@fluss-ts/common";
 import {
+  type BatchVisitor,
   KvTablet,
   LocalRemoteSnapshotStore,
   type LogConfigInput,
@@ -112,8 +114,10 @@ const EMPTY = new Uint8Array(0);
 const PROJECTION_PLANS_MAX = 1024;
 /** A filtered fetch examines at most this many bytes of skipped batches per bucket. */
 const FILTER_SCAN_BYTES_MAX = 256 * 1024 * 1024;
-/** A projected fetch reads at most this many times the bytes it may send. */
-const EXPANSION_MAX = 32;
+/** A visited read examines at most this many times fetchBytesMax of log (projections). */
+const VISIT_EXAMINE_FACTOR = 4;
+/** First bytes of a batch a projection looks at: header, statistics, change types, Arrow metadata. */
+const PROJECTION_PREFIX_BYTES = 16 * 1024;
 
 /** Remove `dir` and its parents while they are empty, stopping before `stopAt` (never removed). */
 async function removeEmptyDirs(dir: string, stopAt: string): Promise<void> {
@@ -137,7 +141,6 @@ export class ReplicaManager {
   private readonly opts: ReplicaManagerOptions;
   private readonly replicas = new Map<string, Replica>();
   private readonly plans = new Map<string, ProjectionPlan>();
-  private readonly expansions = new WeakMap<ProjectionPlan, number>();
   private readonly filters = new WeakMap<FetchTable, Predicate>();
   private readonly remote: RemoteSnapshotStore;
   /** Partition name of each partition replica (names KV snapshot scopes), by replica key. */
@@ -387,27 +390,22 @@ export class ReplicaManager {
     try {
       const replica = this.replica({ tableId: t.tableId, partitionId: b.partitionId, bucket: b.bucket });
       const wanted = Math.max(1, Math.min(b.maxBytes, budget));
-      // The limits count bytes sent; a projection sends a fraction of what it reads, so read more.
-      const plan = t.projection ? this.plan(replica, t.projection) : null;
-      const expansion = plan ? this.expansionOf(plan) : 1;
-      const readBytes = Math.min(this.opts.fetchBytesMax, Math.ceil(wanted * expansion));
       // An exhausted budget still reads (at least one batch) only when nothing was read yet.
       if (budget <= 0) {
         return { ...base, ...this.emptyRead(replica), filteredEndOffset: null };
       }
+      const plan = t.projection ? this.plan(replica, t.projection) : null;
       const filter = this.filterOf(t, replica);
-      const read = filter
-        ? await this.readFiltered(replica, b.fetchOffset, readBytes, filter, allocate)
-        : { ...(await replica.readCommitted(b.fetchOffset, readBytes, allocate)), filteredEndOffset: null };
-      const projected = plan ? projectLogBatches(read.records, plan) : read.records;
-      if (plan && projected.byteLength > 0)
-        this.observeExpansion(plan, read.records.byteLength / projected.byteLength);
+      const read =
+        plan || filter
+          ? this.readVisited(replica, b.fetchOffset, wanted, plan, filter, allocate)
+          : { ...(await replica.readCommitted(b.fetchOffset, wanted, allocate)), filteredEndOffset: null };
       return {
         ...base,
         error: null,
         highWatermark: read.highWatermark,
         logStartOffset: replica.log.logStartOffset,
-        records: projected,
+        records: read.records,
         filteredEndOffset: read.filteredEndOffset,
       };
     } catch (err) {
@@ -452,44 +450,41 @@ export class ReplicaManager {
   }
 
   /**
-   * Read committed batches, skipping those whose statistics rule the filter out without reading
-   * their bodies (up to FILTER_SCAN_BYTES_MAX of log examined per fetch).
+   * Read committed batches through a visitor: batches the filter's statistics rule out are
+   * skipped unread, and a projection reads only its columns' buffers (plus each batch's header
+   * and Arrow metadata). `wanted` counts bytes sent.
    */
-  private async readFiltered(
+  private readVisited(
     replica: Replica,
     fetchOffset: bigint,
-    readBytes: number,
-    filter: Predicate,
+    wanted: number,
+    plan: ProjectionPlan | null,
+    filter: Predicate | null,
     allocate: ReadAllocator | undefined,
-  ): Promise<{ records: Uint8Array; highWatermark: bigint; filteredEndOffset: bigint | null }> {
-    const select = batchSelector(replica.table.descriptor.schema, filter);
-    const r = await replica.readCommittedSelected(
+  ): { records: Uint8Array; highWatermark: bigint; filteredEndOffset: bigint | null } {
+    const select = filter ? batchSelector(replica.table.descriptor.schema, filter) : null;
+    const visit: BatchVisitor = (b) => {
+      if (select && !select(b.prefix, b.header)) return "skip";
+      if (!plan) return "whole";
+      return (
+        projectBatchFrom(b.header, b.prefix, b.read, plan) ?? [
+          projectLogBatches(b.read(0, b.header.sizeBytes), plan),
+        ]
+      );
+    };
+    const r = replica.readCommittedVisited(
       fetchOffset,
-      readBytes,
-      select,
-      FILTER_SCAN_BYTES_MAX,
+      wanted,
+      visit,
+      {
+        examineBytesMax: filter ? FILTER_SCAN_BYTES_MAX : this.opts.fetchBytesMax * VISIT_EXAMINE_FACTOR,
+        prefixBytes: plan ? PROJECTION_PREFIX_BYTES : 0,
+      },
       allocate,
     );
-    return {
-      records: r.records,
-      highWatermark: r.highWatermark,
-      filteredEndOffset: r.examinedEnd > fetchOffset ? r.examinedEnd : null,
-    };
-  }
-
-  /** Bytes read per byte sent for a projection: a running estimate, first guessed from column counts. */
-  private expansionOf(plan: ProjectionPlan): number {
-    let e = this.expansions.get(plan);
-    if (e === undefined) {
-      e = Math.min(EXPANSION_MAX, plan.totalNodes / Math.max(1, plan.nodeIndexes.length));
-      this.expansions.set(plan, e);
-    }
-    return e;
-  }
-
-  private observeExpansion(plan: ProjectionPlan, observed: number): void {
-    const prev = this.expansionOf(plan);
-    this.expansions.set(plan, Math.min(EXPANSION_MAX, Math.max(1, (prev + observed) / 2)));
+    const records = joinParts(r.parts, r.bytes, allocate);
+    const filteredEndOffset = filter && r.examinedEnd > fetchOffset ? r.examinedEnd : null;
+    return { records, highWatermark: r.highWatermark, filteredEndOffset };
   }
 
   private plan(replica: Replica, projection: readonly number[]): ProjectionPlan {
@@ -585,4 +580,21 @@ export class ReplicaManager {
     this.replicas.clear();
     await Promise.all(all.map((r) => r.close()));
   }
+}
+
+/** One buffer holding a visited read's parts (from the request's allocator when given). */
+function joinParts(
+  parts: readonly Uint8Array[],
+  bytes: number,
+  allocate: ReadAllocator | undefined,
+): Uint8Array {
+  if (parts.length === 0) return EMPTY;
+  if (parts.length === 1) return parts[0]!;
+  const out = allocate ? allocate(bytes) : new Uint8Array(bytes);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 }

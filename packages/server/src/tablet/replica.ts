@@ -6,7 +6,7 @@
 // Invariant: highWatermark <= logEndOffset, and it never moves backwards while leader.
 
 import { Errors, FlussError, logOptionsOf, type TableInfo } from "@fluss-ts/common";
-import type { BatchSelector, KvTablet, LogTablet, ReadAllocator } from "@fluss-ts/storage";
+import type { BatchVisitor, KvTablet, LogTablet, ReadAllocator } from "@fluss-ts/storage";
 
 export interface ReplicaId {
   readonly tableId: bigint;
@@ -150,24 +150,21 @@ export class Replica {
     return { records: r.records, highWatermark: hw };
   }
 
-  /**
-   * Committed batches that `select` keeps, judged from headers and statistics without reading the
-   * skipped batches' bodies; `examinedEnd` is where the examination stopped.
-   */
-  async readCommittedSelected(
+  /** Committed batches through a visitor (projections and filters read only what they keep). */
+  readCommittedVisited(
     fetchOffset: bigint,
     maxBytes: number,
-    select: BatchSelector,
-    examineBytesMax: number,
+    visit: BatchVisitor,
+    limits: { examineBytesMax: number; prefixBytes: number },
     allocate?: ReadAllocator,
-  ): Promise<{ records: Uint8Array; highWatermark: bigint; examinedEnd: bigint }> {
+  ): { parts: Uint8Array[]; bytes: number; examinedEnd: bigint; highWatermark: bigint } {
     this.checkLeader();
     const hw = this.log.highWatermark;
     if (fetchOffset >= hw && fetchOffset <= this.log.logEndOffset) {
-      return { records: new Uint8Array(0), highWatermark: hw, examinedEnd: fetchOffset };
+      return { parts: [], bytes: 0, examinedEnd: fetchOffset, highWatermark: hw };
     }
-    const r = await this.log.readSelected(fetchOffset, maxBytes, hw, select, examineBytesMax, allocate);
-    return { records: r.records, highWatermark: hw, examinedEnd: r.examinedEnd };
+    const r = this.log.readVisited(fetchOffset, maxBytes, hw, visit, limits, allocate);
+    return { ...r, highWatermark: hw };
   }
 
   async close(): Promise<void> {

@@ -272,55 +272,62 @@ export class LogSegment {
   }
 
   /**
-   * Like `read`, but only the batches `select` keeps (decided from each batch's header and
-   * statistics, without reading its body) are read and returned. Examines at most
-   * `examineBytesMax` bytes of batches. `examinedEnd` is the offset after the last batch looked at.
+   * Walk batches from the one holding `startOffset` and let `visit` decide, from each batch's
+   * header and first bytes, what to return for it: its output parts (reading only the byte
+   * ranges it needs through `read`), the whole batch, or nothing. Stops before `maxOffset`, once
+   * the output reaches `maxBytes` (after at least one batch) or `examineBytesMax` bytes of batches
+   * were examined. `examinedEnd` is the offset after the last batch visited.
    */
-  async readSelected(
+  visitBatches(
     startOffset: bigint,
     maxBytes: number,
     maxOffset: bigint,
-    select: BatchSelector,
-    examineBytesMax: number,
+    visit: BatchVisitor,
+    limits: { examineBytesMax: number; prefixBytes: number },
     allocate: ReadAllocator = defaultAllocator,
-  ): Promise<SelectedRead | null> {
+  ): VisitedRead | null {
     const start = this.translateOffset(startOffset);
     if (start === null) return null;
-    const ranges: Array<{ position: number; size: number }> = [];
-    let kept = 0;
+    const parts: Uint8Array[] = [];
+    let outBytes = 0;
     let examined = 0;
     let examinedEnd = startOffset;
     const sizeAtStart = this.size;
     const walked = this.scanner(sizeAtStart);
-    const end = walked.walk(start.position, (header, position) => {
-      if (nextOffsetOf(header) > maxOffset) return false;
-      if (ranges.length > 0 && kept + header.sizeBytes > maxBytes) return false;
-      const prefix = walked.prefixAt(position, header, header.recordsOffset);
-      if (prefix === null || select(prefix, header)) {
-        const last = ranges[ranges.length - 1];
-        if (last && last.position + last.size === position) last.size += header.sizeBytes;
-        else ranges.push({ position, size: header.sizeBytes });
-        kept += header.sizeBytes;
-      }
-      examined += header.sizeBytes;
-      examinedEnd = nextOffsetOf(header);
-      return examined < examineBytesMax;
-    });
-    if (end.torn) throw corrupt(this.logPath, `no whole batch at byte ${end.position}`);
-    const bytes = kept === 0 ? empty : allocate(kept);
     assert(this.acquire(), "an open segment can be held");
+    let end: ReturnType<SegmentScanner["walk"]>;
     try {
-      let at = 0;
-      for (const r of ranges) {
-        const n = readFullySync(this.fd, this.logPath, bytes.subarray(at, at + r.size), r.position);
-        if (n !== r.size) throw corrupt(this.logPath, `short read of ${r.size} bytes at ${r.position}`);
-        at += r.size;
-      }
+      end = walked.walk(start.position, (header, position) => {
+        if (nextOffsetOf(header) > maxOffset) return false;
+        if (outBytes > 0 && outBytes >= maxBytes) return false;
+        const read = (from: number, length: number): Uint8Array => {
+          assert(from >= 0 && from + length <= header.sizeBytes, "a visitor reads inside its batch");
+          const buf = allocate(length);
+          if (readFullySync(this.fd, this.logPath, buf, position + from) !== length) {
+            throw corrupt(this.logPath, `short read of ${length} bytes at ${position + from}`);
+          }
+          return buf;
+        };
+        // At least the header and statistics; more when the visitor asks (e.g. Arrow metadata).
+        const prefixBytes = Math.min(Math.max(limits.prefixBytes, header.recordsOffset), header.sizeBytes);
+        const prefix = walked.prefixAt(position, header, prefixBytes);
+        const decision = prefix === null ? "whole" : visit({ header, prefix, read });
+        const out = decision === "whole" ? [read(0, header.sizeBytes)] : decision === "skip" ? [] : decision;
+        for (const part of out) {
+          parts.push(part);
+          outBytes += part.byteLength;
+        }
+        examined += header.sizeBytes;
+        examinedEnd = nextOffsetOf(header);
+        return examined < limits.examineBytesMax;
+      });
     } finally {
       this.release();
     }
+    if (end.torn) throw corrupt(this.logPath, `no whole batch at byte ${end.position}`);
     return {
-      bytes,
+      parts,
+      bytes: outBytes,
       examinedEnd,
       examinedBytes: examined,
       reachedEnd: !end.stopped && end.position === sizeAtStart,
@@ -559,12 +566,25 @@ export class LogSegment {
   }
 }
 
+/** What a visited read hands the visitor for one batch. */
+export interface BatchAccess {
+  readonly header: BatchHeader;
+  /** The batch's first bytes (header, statistics, and more up to the prefix size asked for). */
+  readonly prefix: Uint8Array;
+  /** Read bytes [from, from + length) of the batch (into the read's allocator). */
+  read(from: number, length: number): Uint8Array;
+}
+
+/** For one batch: the parts to return for it, the whole batch, or nothing. */
+export type BatchVisitor = (batch: BatchAccess) => readonly Uint8Array[] | "whole" | "skip";
+
 /** Decides from a batch's first bytes (header and statistics) whether a filtered read keeps it. */
 export type BatchSelector = (prefix: Uint8Array, header: BatchHeader) => boolean;
 
-export interface SelectedRead {
-  readonly bytes: Uint8Array;
-  /** The offset after the last batch examined (kept or not). */
+export interface VisitedRead {
+  readonly parts: readonly Uint8Array[];
+  readonly bytes: number;
+  /** The offset after the last batch visited (returned or not). */
   readonly examinedEnd: bigint;
   readonly examinedBytes: number;
   /** The walk reached the end of this segment's data. */

@@ -23,7 +23,13 @@ import { listenersMax, segmentsMax } from "./constants.ts";
 import { fsyncDir, storageError } from "./file-io.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { clampOffset, floorSegmentIndex, loadLog } from "./log-loader.ts";
-import { type BatchSelector, LogSegment, type ReadAllocator, type SegmentBatch } from "./log-segment.ts";
+import {
+  type BatchSelector,
+  type BatchVisitor,
+  LogSegment,
+  type ReadAllocator,
+  type SegmentBatch,
+} from "./log-segment.ts";
 import {
   deleteWriterSnapshot,
   listWriterSnapshots,
@@ -44,6 +50,8 @@ import type {
 import { rebuildWriterState } from "./writer-recovery.ts";
 import { WriterStateManager } from "./writer-state.ts";
 
+/** Prefix a selecting visitor needs: the header and statistics of most batches. */
+const PREFIX_BYTES_SELECT = 4096;
 const emptyRecords = new Uint8Array(0);
 
 export class LogTablet {
@@ -328,12 +336,7 @@ export class LogTablet {
     this.assertUsable();
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0)
       throw invalidArgument(`maxBytes ${maxBytes} is not a size`);
-    if (fetchOffset < this.logStartOffset || fetchOffset > this.leo) {
-      throw new FlussError(
-        Errors.LOG_OFFSET_OUT_OF_RANGE_EXCEPTION,
-        `fetch offset ${fetchOffset} is outside [${this.logStartOffset}, ${this.leo}] of ${this.dir}`,
-      );
-    }
+    this.checkFetchOffset(fetchOffset);
     const chunks: Uint8Array[] = [];
     let offset = fetchOffset;
     let budget = maxBytes;
@@ -355,11 +358,47 @@ export class LogTablet {
   }
 
   /**
-   * A filtered read: like `read`, but batches `select` rejects (judged from their header and
-   * statistics) are skipped without reading their bodies. At most `examineBytesMax` bytes of
-   * batches are examined; `examinedEnd` says where the examination stopped, so the reader can
-   * continue past skipped batches.
+   * A visited read: batches from `fetchOffset` are handed to `visit`, which returns their output
+   * (only the byte ranges it reads, the whole batch, or nothing) — for projections and filters
+   * that should not read what they drop. At most `examineBytesMax` bytes of batches are examined;
+   * `examinedEnd` says where the walk stopped, so a reader can continue past skipped batches.
    */
+  readVisited(
+    fetchOffset: bigint,
+    maxBytes: number,
+    maxOffset: bigint,
+    visit: BatchVisitor,
+    limits: { examineBytesMax: number; prefixBytes: number },
+    allocate: ReadAllocator = (size) => Buffer.allocUnsafe(size),
+  ): { parts: Uint8Array[]; bytes: number; examinedEnd: bigint; highWatermark: bigint } {
+    this.assertUsable();
+    this.checkFetchOffset(fetchOffset);
+    const parts: Uint8Array[] = [];
+    let bytes = 0;
+    let offset = fetchOffset;
+    let examineBudget = limits.examineBytesMax;
+    for (let i = 0; i < segmentsMax && offset < maxOffset && examineBudget > 0; i++) {
+      const index = floorSegmentIndex(this.segments, offset);
+      if (index < 0) break;
+      const r = this.segments[index].visitBatches(
+        offset,
+        maxBytes - bytes,
+        maxOffset,
+        visit,
+        { examineBytesMax: examineBudget, prefixBytes: limits.prefixBytes },
+        allocate,
+      );
+      if (r === null) break;
+      parts.push(...r.parts);
+      bytes += r.bytes;
+      examineBudget -= r.examinedBytes;
+      offset = r.examinedEnd;
+      if (!r.reachedEnd || bytes >= maxBytes) break;
+    }
+    return { parts, bytes, examinedEnd: offset, highWatermark: this.hw };
+  }
+
+  /** Batches `select` keeps (judged from header and statistics), others skipped unread. */
   async readSelected(
     fetchOffset: bigint,
     maxBytes: number,
@@ -368,41 +407,29 @@ export class LogTablet {
     examineBytesMax: number,
     allocate: ReadAllocator = (size) => Buffer.allocUnsafe(size),
   ): Promise<ReadResult & { examinedEnd: bigint }> {
-    this.assertUsable();
+    const r = this.readVisited(
+      fetchOffset,
+      maxBytes,
+      maxOffset,
+      (b) => (select(b.prefix, b.header) ? "whole" : "skip"),
+      { examineBytesMax, prefixBytes: PREFIX_BYTES_SELECT },
+      allocate,
+    );
+    return {
+      records: joinChunks(r.parts, allocate),
+      highWatermark: r.highWatermark,
+      logStartOffset: this.logStartOffset,
+      examinedEnd: r.examinedEnd,
+    };
+  }
+
+  private checkFetchOffset(fetchOffset: bigint): void {
     if (fetchOffset < this.logStartOffset || fetchOffset > this.leo) {
       throw new FlussError(
         Errors.LOG_OFFSET_OUT_OF_RANGE_EXCEPTION,
         `fetch offset ${fetchOffset} is outside [${this.logStartOffset}, ${this.leo}] of ${this.dir}`,
       );
     }
-    const chunks: Uint8Array[] = [];
-    let offset = fetchOffset;
-    let budget = maxBytes;
-    let examineBudget = examineBytesMax;
-    for (let i = 0; i < segmentsMax && offset < maxOffset && examineBudget > 0; i++) {
-      const index = floorSegmentIndex(this.segments, offset);
-      if (index < 0) break;
-      const r = await this.segments[index].readSelected(
-        offset,
-        budget,
-        maxOffset,
-        select,
-        examineBudget,
-        allocate,
-      );
-      if (r === null) break;
-      if (r.bytes.byteLength > 0) chunks.push(r.bytes);
-      budget -= r.bytes.byteLength;
-      examineBudget -= r.examinedBytes;
-      offset = r.examinedEnd;
-      if (!r.reachedEnd || budget <= 0) break;
-    }
-    return {
-      records: joinChunks(chunks, allocate),
-      highWatermark: this.hw,
-      logStartOffset: this.logStartOffset,
-      examinedEnd: offset,
-    };
   }
 
   /** Set the high watermark (clamped to [logStartOffset, LEO]); returns the value kept. */
