@@ -149,20 +149,22 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
   }));
 
   server.handle(ApiKeys.PREFIX_LOOKUP, async (req) => ({
-    bucketsResp: req.bucketsReq.map((b) => {
-      const partitionId = isFieldSet(b, PbPrefixLookupReqForBucketSchema.field.partitionId)
-        ? b.partitionId
-        : null;
-      const base = { ...(partitionId !== null ? { partitionId } : {}), bucketId: b.bucketId };
-      try {
-        const lists = replicas
-          .kv({ tableId: req.tableId, partitionId, bucket: b.bucketId })
-          .prefixLookup(b.keys);
-        return { ...base, valueLists: lists.map((values) => ({ values })) };
-      } catch (err) {
-        return { ...base, ...errorFields(toFlussError(err)) };
-      }
-    }),
+    bucketsResp: await Promise.all(
+      req.bucketsReq.map(async (b) => {
+        const partitionId = isFieldSet(b, PbPrefixLookupReqForBucketSchema.field.partitionId)
+          ? b.partitionId
+          : null;
+        const base = { ...(partitionId !== null ? { partitionId } : {}), bucketId: b.bucketId };
+        try {
+          const lists = await replicas
+            .kv({ tableId: req.tableId, partitionId, bucket: b.bucketId })
+            .prefixLookup(b.keys);
+          return { ...base, valueLists: lists.map((values) => ({ values })) };
+        } catch (err) {
+          return { ...base, ...errorFields(toFlussError(err)) };
+        }
+      }),
+    ),
   }));
 
   server.handle(ApiKeys.LIMIT_SCAN, async (req) => {
@@ -170,7 +172,7 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
     if (req.limit <= 0)
       throw new FlussError(Errors.INVALID_ARGUMENT, `limit must be positive, got ${req.limit}`);
     try {
-      const values = replicas
+      const values = await replicas
         .kv({ tableId: req.tableId, partitionId, bucket: req.bucketId })
         .limitScan(req.limit);
       return { isLogTable: false, records: buildValueRecordBatch(values) };

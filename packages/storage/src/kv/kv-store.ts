@@ -6,8 +6,17 @@
 // they survive a process crash (the page cache has them), durability across an OS crash comes
 // from the log and remote snapshots, and a store that is missing, unreadable, left open by an
 // earlier boot or ahead of its log is rebuilt (see kv-open.ts). Reads are synchronous.
+// Writes come two ways: write() runs one synchronous transaction (recovery at open), and
+// writeAsync() queues the puts on lmdb's write thread, which commits everything queued in one
+// turn of the event loop as one transaction (the state last, so an lmdb-split batch leaves data
+// at most ahead of its state, which the changelog replay from that state repairs). The B-tree
+// work then runs beside the event loop; `state` is what is committed, `queuedState` what will
+// be once the queue drains, and whenCommitted() waits for that. A failed commit fails the
+// store: every later call throws that failure.
 // Invariants: keys are 1..KV_KEY_BYTES_MAX bytes; appliedLogOffset never decreases through
-// write(); values handed out by get/scan are copies (getFast's view is valid until the next get).
+// write(); values handed out by get/scan are copies (getFast's view is valid until the next get);
+// value bytes given to writeAsync() stay unchanged until their commit; write() never runs while
+// an asynchronous write is pending (lmdb would split that batch).
 // Every lmdb failure leaves as FlussError(KV_STORAGE_EXCEPTION) naming the directory.
 // A writable store keeps Bloom filters of its keys (key-filter.ts), filled by write() and, for
 // the keys already there at open, by a scan in chunks (the first at open, the rest on later
@@ -115,6 +124,13 @@ export class KvStore {
   private readonly data: Database<Uint8Array, Uint8Array>;
   private readonly meta: Database<Uint8Array, Uint8Array>;
   private current: KvStoreState;
+  /** The state once every queued asynchronous write has committed. */
+  private queued: KvStoreState;
+  /** Asynchronous writes queued and not settled. */
+  private pendingWrites = 0;
+  /** Settles when the newest queued asynchronous write has (never rejects; see failure). */
+  private lastCommit: Promise<void> = Promise.resolve();
+  private failure: FlussError | null = null;
   private closed = false;
   /** Key filters, oldest first (new keys go to the last); empty for a read-only store. */
   private filters: KeyFilter[] = [];
@@ -136,6 +152,7 @@ export class KvStore {
       this.data = this.env.openDB<Uint8Array, Uint8Array>({ name: "data", ...options });
       this.meta = this.env.openDB<Uint8Array, Uint8Array>({ name: "meta", ...options });
       this.current = decodeState(this.meta.getBinary(META_KEY));
+      this.queued = this.current;
       if (!readOnly) this.startFilters(this.entryCount());
     } catch (err) {
       void this.env.close();
@@ -236,11 +253,23 @@ export class KvStore {
     }
   }
 
+  /** The committed state. */
   get state(): KvStoreState {
     return this.current;
   }
 
+  /** The state once every queued write has committed (the committed state when none is pending). */
+  get queuedState(): KvStoreState {
+    return this.queued;
+  }
+
+  /** The failure of an asynchronous commit, or null. */
+  get failed(): FlussError | null {
+    return this.failure;
+  }
+
   private assertOpen(): void {
+    if (this.failure !== null) throw this.failure;
     if (this.closed) throw new FlussError(Errors.KV_STORAGE_EXCEPTION, `kv store ${this.dir} is closed`);
   }
 
@@ -270,6 +299,7 @@ export class KvStore {
   /** Apply `writes` in order and set the state, in one transaction (all or nothing). */
   write(writes: Iterable<KvWrite>, state: KvStoreState): void {
     this.assertOpen();
+    assert(this.pendingWrites === 0, "no synchronous write while asynchronous writes are pending");
     assert(state.appliedLogOffset >= this.current.appliedLogOffset, "the applied log offset never decreases");
     const filtered = this.filters.length > 0;
     try {
@@ -287,6 +317,75 @@ export class KvStore {
       throw kvError("write", this.dir, err);
     }
     this.current = state;
+    this.queued = state;
+  }
+
+  /**
+   * Queue `writes` in order and then `state` on lmdb's write thread; they commit together after
+   * this turn of the event loop. The returned promise settles on that commit and never rejects:
+   * a failed commit fails the store (see `failed`). Value bytes must not change until then.
+   */
+  writeAsync(writes: readonly KvWrite[], state: KvStoreState): Promise<void> {
+    this.assertOpen();
+    assert(state.appliedLogOffset >= this.queued.appliedLogOffset, "the applied log offset never decreases");
+    // lmdb refuses a bad key only once earlier writes are queued: check them all before any.
+    for (const w of writes) {
+      const n = w.key.byteLength;
+      if (n === 0 || n > KV_KEY_BYTES_MAX) {
+        throw new FlussError(
+          Errors.KV_STORAGE_EXCEPTION,
+          `write to kv store ${this.dir} refused: a key of ${n} bytes (1..${KV_KEY_BYTES_MAX} allowed)`,
+        );
+      }
+    }
+    const filtered = this.filters.length > 0;
+    // lmdb hands every unconditional write of one transaction the same promise: one handler each.
+    let seen: Promise<boolean> | null = null;
+    const fail = (err: unknown): void => {
+      this.failure ??= kvError("write", this.dir, err);
+    };
+    let last: Promise<boolean>;
+    try {
+      for (const w of writes) {
+        let p: Promise<boolean>;
+        if (w.value === null) p = this.data.remove(w.key);
+        else {
+          if (filtered) this.addKey(w.hash ?? hashKey(w.key)); // before the put: a superset even if it fails
+          p = this.data.put(w.key, w.value);
+        }
+        if (p !== seen) {
+          seen = p;
+          p.catch(fail);
+        }
+      }
+      last = this.meta.put(META_KEY, encodeState(state));
+    } catch (err) {
+      // What was queued may still commit, ahead of the state (repaired by replay at open); close()
+      // waits for it.
+      if (seen !== null) void this.track(seen, fail);
+      fail(err);
+      throw this.failure;
+    }
+    this.queued = state;
+    return this.track(last, fail, () => {
+      if (state.appliedLogOffset > this.current.appliedLogOffset) this.current = state;
+    });
+  }
+
+  /** Count `commit` as pending until it settles; it becomes the one whenCommitted() waits for. */
+  private track(commit: Promise<boolean>, fail: (err: unknown) => void, ok?: () => void): Promise<void> {
+    this.pendingWrites++;
+    const done = commit.then(ok, fail).finally(() => {
+      this.pendingWrites--;
+    });
+    this.lastCommit = done;
+    return done;
+  }
+
+  /** Resolves once every write queued so far has committed; rejects with the store's failure. */
+  async whenCommitted(): Promise<void> {
+    if (this.pendingWrites > 0) await this.lastCommit;
+    if (this.failure !== null) throw this.failure;
   }
 
   /** Entries whose key starts with `prefix`, in key order (copies). */
@@ -364,6 +463,7 @@ export class KvStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.lastCommit;
     try {
       await this.env.close();
     } catch (err) {

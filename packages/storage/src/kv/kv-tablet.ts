@@ -7,9 +7,11 @@
 // changed: it still takes one offset and advances the writer's sequence). Everything from the
 // first read to the synchronous part of the log append runs without an await, so concurrent
 // calls never interleave; a failed append rolls the staged values back.
-// Read path: lookups, prefix lookups and scans read the store only, which holds exactly the
-// changelog below the high watermark (flushed from the buffer as it moves), so they never see
-// uncommitted data.
+// Read path: as the high watermark moves, the buffer queues what it passed to the store, which
+// commits it on lmdb's write thread; reads see exactly the changelog below the high watermark,
+// never uncommitted data: point lookups read the buffer's in-flight entries, then the store;
+// prefix lookups and limit scans first wait for the queued commits; a full scan reads one
+// committed store transaction and reports the offset it holds.
 // Recovery at open: the store (local, restored from the newest snapshot, or empty; kv-open.ts),
 // then the changelog from its applied offset (kv-recovery.ts).
 // After a store failure the tablet refuses all further work with that failure.
@@ -74,6 +76,8 @@ export interface KvTabletStats {
   readonly rowCount: bigint | null;
   readonly preWriteBufferBytes: number;
   readonly preWriteBufferEntries: number;
+  /** Entries flushed below the high watermark whose store commit has not settled. */
+  readonly inFlightEntries: number;
   readonly puts: number;
   readonly duplicates: number;
   readonly recoveredRecords: number;
@@ -164,8 +168,14 @@ export class KvTablet {
     }
   }
 
+  /** Every changelog record below this offset is committed to the store. */
   get appliedLogOffset(): bigint {
     return this.store.state.appliedLogOffset;
+  }
+
+  /** Resolves once everything flushed so far is committed to the store. */
+  committed(): Promise<void> {
+    return this.store.whenCommitted();
   }
 
   /** Rows in the store (FULL changelog image), else null. */
@@ -175,6 +185,8 @@ export class KvTablet {
 
   private assertUsable(): void {
     if (this.failure !== null) throw this.failure;
+    const storeFailure = this.store.failed;
+    if (storeFailure !== null) throw storeFailure;
     if (this.closed) throw new FlussError(Errors.KV_STORAGE_EXCEPTION, `kv tablet ${this.dir} is closed`);
   }
 
@@ -292,16 +304,23 @@ export class KvTablet {
   /** Stored values (i16 schema id + row) of `keys`, null where absent. Never above the HW. */
   lookup(keys: readonly Uint8Array[]): (Uint8Array | null)[] {
     this.assertUsable();
-    return keys.map((k) => (k.byteLength === 0 ? null : this.store.get(k)));
+    const buffer = this.buffer;
+    return keys.map((k) => {
+      if (k.byteLength === 0) return null;
+      const flushed = buffer.getFlushed(k);
+      return flushed === undefined ? this.store.get(k) : flushed;
+    });
   }
 
   /** For each prefix (e.g. a bucket key that prefixes the primary key), every stored value under it. */
-  prefixLookup(prefixes: readonly Uint8Array[]): Uint8Array[][] {
+  async prefixLookup(prefixes: readonly Uint8Array[]): Promise<Uint8Array[][]> {
     this.assertUsable();
-    return prefixes.map((p) => {
+    for (const p of prefixes) {
       if (p.byteLength === 0) throw invalidArgument("a lookup prefix must not be empty");
-      return [...this.store.prefixScan(p)].map((e) => e.value);
-    });
+    }
+    await this.store.whenCommitted();
+    this.assertUsable();
+    return prefixes.map((p) => [...this.store.prefixScan(p)].map((e) => e.value));
   }
 
   /** A consistent scan of every stored value, with the log offset it corresponds to. */
@@ -315,10 +334,12 @@ export class KvTablet {
   }
 
   /** The first `limit` stored values in key order. */
-  limitScan(limit: number): Uint8Array[] {
+  async limitScan(limit: number): Promise<Uint8Array[]> {
     this.assertUsable();
     if (!Number.isSafeInteger(limit) || limit < 0)
       throw invalidArgument(`scan limit ${limit} is not a count`);
+    await this.store.whenCommitted();
+    this.assertUsable();
     return [...this.store.scan(limit)].map((e) => e.value);
   }
 
@@ -354,6 +375,7 @@ export class KvTablet {
       rowCount: this.store.state.rowCount,
       preWriteBufferBytes: this.buffer.pendingBytes,
       preWriteBufferEntries: this.buffer.size,
+      inFlightEntries: this.buffer.inFlightSize,
       ...this.counters,
       discardedLocalStore: this.discarded,
     };

@@ -1,12 +1,16 @@
 // The pre-write buffer of a KV tablet (Fluss KvPreWriteBuffer): values (or deletes) staged by the
 // leader's write path, each tagged with the log offset of the changelog record that produced it,
 // waiting for the high watermark to pass that offset before they reach the KV store.
-//  - get(key): the newest staged entry of a key wins (the write path reads here before the store).
-//  - flush(upTo, store): every entry below `upTo` goes to the store in ONE transaction together
-//    with appliedLogOffset = upTo. Only the newest entry of a key is written (the older ones
-//    would be overwritten in the same transaction anyway), in approximate key order (by up to 6
-//    bytes after the keys' common prefix), which makes lmdb's inserts far cheaper than in offset
-//    order.
+//  - get(key): the newest entry of a key wins, staged or flushed and not yet committed (the
+//    write path reads here before the store).
+//  - flush(upTo, store): every entry below `upTo` is queued to the store as ONE transaction
+//    together with appliedLogOffset = upTo (KvStore.writeAsync: lmdb commits it on its own
+//    thread). Only the newest entry of a key is written (the older ones would be overwritten in
+//    the same transaction anyway), in approximate key order (by up to 6 bytes after the keys'
+//    common prefix), which makes lmdb's inserts far cheaper than in offset order. Until that
+//    commit the written entries stay readable as "in flight".
+//  - getFlushed(key): the in-flight entry of a key: what a committed read (a lookup) must see
+//    that the store may not show yet.
 //  - truncateTo(offset): drop entries at or above `offset` (a log append that failed must leave
 //    nothing staged); a key falls back to its previous staged entry, if that one is still here.
 // Bound: `bytesMax` over keys, values and a fixed per-entry overhead. A batch is admitted only
@@ -17,8 +21,9 @@
 // key once (hashKey) and uses the *ByHash methods. Offsets are kept as numbers (log offsets stay
 // far below 2^53).
 // Invariants: staged offsets strictly increase; entries below the head are flushed and no longer
-// reachable from the key map; pendingBytes is the sum over unflushed entries; `next` of an entry
-// is the newer staged entry of the same key, if any.
+// reachable from the key map; the in-flight map holds, per key, the newest flushed entry whose
+// commit has not settled; pendingBytes is the sum over unflushed entries; `next` of an entry is
+// the newer staged entry of the same key, if any.
 
 import { assert, Errors, FlussError } from "@fluss-ts/common";
 import { hashKey, KeyIndex } from "./key-index.ts";
@@ -51,6 +56,8 @@ function offsetNumber(offset: bigint): number {
 export class PreWriteBuffer {
   readonly bytesMax: number;
   private readonly byKey = new KeyIndex<Entry>();
+  /** Newest flushed entry per key whose store commit has not settled. */
+  private readonly inFlight = new KeyIndex<Entry>();
   private entries: Entry[] = [];
   private head = 0;
   private pending = 0;
@@ -86,8 +93,20 @@ export class PreWriteBuffer {
 
   /** get() with the key's hashKey. */
   getByHash(key: Uint8Array, hash: number): Uint8Array | null | undefined {
-    const e = this.byKey.get(key, hash);
+    const e = this.byKey.get(key, hash) ?? this.inFlight.get(key, hash);
     return e === undefined ? undefined : e.value;
+  }
+
+  /** The value of `key` flushed below the high watermark and not yet committed (null = delete), or undefined. */
+  getFlushed(key: Uint8Array): Uint8Array | null | undefined {
+    if (this.inFlight.size === 0) return undefined;
+    const e = this.inFlight.get(key, hashKey(key));
+    return e === undefined ? undefined : e.value;
+  }
+
+  /** Entries flushed whose commit has not settled. */
+  get inFlightSize(): number {
+    return this.inFlight.size;
   }
 
   /** Stage a change of `key` produced by the changelog record at `offset`. */
@@ -144,12 +163,13 @@ export class PreWriteBuffer {
   }
 
   /**
-   * Apply every entry below `upTo` to `store` in one transaction with appliedLogOffset = upTo and
+   * Queue every entry below `upTo` to `store` as one transaction with appliedLogOffset = upTo and
    * the row count moved by the inserts and deletes applied (when tracked). Returns how many
-   * entries were applied; nothing changes when the store write fails.
+   * entries were flushed; nothing changes here when queuing fails. `store.whenCommitted()` waits
+   * for the commit.
    */
   flush(upTo: bigint, store: KvStore): number {
-    const before = store.state;
+    const before = store.queuedState;
     if (upTo <= before.appliedLogOffset) return 0;
     const entries = this.entries;
     const end = this.endBelow(offsetNumber(upTo));
@@ -161,9 +181,14 @@ export class PreWriteBuffer {
       delta += e.kind === "insert" ? 1 : e.kind === "delete" ? -1 : 0;
       if (e.next === null || e.next.offset >= limit) writes.push(e); // the newest one flushed
     }
-    store.write(sortedByKey(writes) as readonly KvWrite[], {
+    const committed = store.writeAsync(sortedByKey(writes) as readonly KvWrite[], {
       appliedLogOffset: upTo,
       rowCount: before.rowCount === null ? null : before.rowCount + BigInt(delta),
+    });
+    const inFlight = this.inFlight;
+    for (const e of writes) inFlight.set(e);
+    void committed.then(() => {
+      for (const e of writes) inFlight.delete(e); // unless a newer flush of its key replaced it
     });
     for (let i = this.head; i < end; i++) {
       const e = entries[i]!;

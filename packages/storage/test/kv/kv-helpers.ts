@@ -87,8 +87,8 @@ export interface Harness {
     o?: BatchOptions & { targets?: readonly number[]; hold?: boolean },
   ): Promise<PutResult>;
   putBytes(bytes: Uint8Array, targets?: readonly number[] | null): Promise<PutResult>;
-  /** Move the HW to the log end (the KV tablet flushes). */
-  commit(): void;
+  /** Move the HW to the log end (the KV tablet flushes) and wait for the store commit. */
+  commit(): Promise<void>;
   /** Changelog records from `from` as text, e.g. ["+I(1, a)", "empty@3"]. */
   changelog(from?: bigint): Promise<string[]>;
   /** Looked-up rows (values by column) for rows given by key values. */
@@ -176,11 +176,14 @@ function makeHarness(
       const r = await kv.putAsLeader(kvBatch(schema, ops, o), o.targets ?? null, {
         compression: NO_COMPRESSION,
       });
-      if (!o.hold) h.commit();
+      if (!o.hold) await h.commit();
       return r;
     },
     putBytes: (bytes, targets = null) => kv.putAsLeader(bytes, targets, { compression: NO_COMPRESSION }),
-    commit: () => void log.updateHighWatermark(log.logEndOffset),
+    async commit() {
+      log.updateHighWatermark(log.logEndOffset);
+      await kv.committed();
+    },
     async changelog(from = 0n) {
       const r = await log.read(from, 64 << 20, log.logEndOffset);
       const out: string[] = [];

@@ -97,7 +97,7 @@ describe("backpressure and append failures", () => {
     expect(await codeOf(h.put([upsert(3, "c")], { hold: true }))).toBe(
       Errors.STORAGE_BACKPRESSURE_EXCEPTION.code,
     );
-    h.commit();
+    await h.commit();
     await h.put([upsert(3, "c")]);
     expect(h.get(3)).toEqual([3, "c"]);
     await h.close();

@@ -55,10 +55,10 @@ describe("reopen", () => {
     let h = await withWrites();
     await h.put([upsert(3, "staged", null, null)], { hold: true });
     const committed = h.rows();
-    const bytes = h.kv.limitScan(10);
+    const bytes = await h.kv.limitScan(10);
     h = await reopen(h);
     expect(h.rows()).toEqual(committed);
-    expect(h.kv.limitScan(10)).toEqual(bytes);
+    expect(await h.kv.limitScan(10)).toEqual(bytes);
     expect(h.get(3)).toEqual([3, "c", 5n, "1.000"]); // the staged update is not visible
     await h.put([upsert(3, "again", null, null)]); // merges against the re-staged value
     expect((await h.changelog(6n)).slice(-4)).toEqual([
@@ -213,7 +213,7 @@ describe("kill -9", () => {
     const applied = await batchesBelow(h, h.kv.appliedLogOffset);
     expect(applied).toBeGreaterThanOrEqual(acked + 1); // every acknowledged batch is in the store
     expect(h.rows()).toEqual(workloadModel(applied)); // exactly those batches, none half
-    h.commit();
+    await h.commit();
     const all = await batchesBelow(h, h.log.logEndOffset);
     expect(h.rows()).toEqual(workloadModel(all));
     await h.put(workloadBatch(all), { writerId: 1n, sequence: all }); // the writer can go on

@@ -4,7 +4,7 @@
 
 import { Errors, isFlussError } from "@fluss-ts/common";
 import { afterAll, describe, expect, it } from "vitest";
-import { KvStore, prefixEnd } from "../../src/kv/kv-store.ts";
+import { KV_KEY_BYTES_MAX, KvStore, prefixEnd } from "../../src/kv/kv-store.ts";
 import { ENTRY_OVERHEAD_BYTES, PreWriteBuffer } from "../../src/kv/pre-write-buffer.ts";
 import { removeTempDirs, tempDir } from "../helpers.ts";
 
@@ -85,11 +85,21 @@ describe("PreWriteBuffer", () => {
     expect(buf.get(b(1))).toBeNull(); // staged delete
     expect(buf.get(b(9))).toBeUndefined();
     expect(buf.flush(3n, store)).toBe(2);
+    expect(store.queuedState).toEqual({ appliedLogOffset: 3n, rowCount: 1n });
+    expect(store.state).toEqual({ appliedLogOffset: 0n, rowCount: 0n }); // committed on lmdb's thread
+    expect(store.get(b(1))).toBeNull();
+    expect(text(buf.getFlushed(b(1)))).toBe("b"); // in flight: readable from the buffer meanwhile
+    expect(buf.inFlightSize).toBe(1); // only the newest entry of key 1 is written
+    await store.whenCommitted();
+    expect(buf.inFlightSize).toBe(0);
+    expect(buf.getFlushed(b(1))).toBeUndefined();
     expect(store.state).toEqual({ appliedLogOffset: 3n, rowCount: 1n });
     expect(text(store.get(b(1)))).toBe("b");
     expect(buf.get(b(1))).toBeNull(); // the delete at 4 is still staged and wins
     expect(text(buf.get(b(2)))).toBe("x");
     expect(buf.flush(10n, store)).toBe(2);
+    expect(buf.getFlushed(b(1))).toBeNull(); // the delete, in flight
+    await store.whenCommitted();
     expect(store.state).toEqual({ appliedLogOffset: 10n, rowCount: 1n });
     expect(store.get(b(1))).toBeNull();
     expect([buf.size, buf.pendingBytes]).toEqual([0, 0]);
@@ -128,5 +138,73 @@ describe("PreWriteBuffer", () => {
     expect(isFlussError(catchOf(() => buf.flush(1n, store)))).toBe(true);
     expect(text(buf.get(b(1)))).toBe("a");
     expect(buf.size).toBe(1);
+  });
+
+  it("a failed asynchronous commit fails the store: every later call reports it", async () => {
+    const store = KvStore.open(await tempDir("fluss-kvbuf-"));
+    // Fault injection: lmdb's put for the data database reports a failed commit.
+    const data = (store as unknown as { data: { put: (k: Uint8Array, v: Uint8Array) => Promise<boolean> } })
+      .data;
+    const put = data.put;
+    data.put = () => Promise.reject(new Error("MDB_MAP_FULL: injected"));
+    const buf = new PreWriteBuffer(1 << 20);
+    buf.stage("insert", b(1), val("a"), 0n);
+    expect(buf.flush(1n, store)).toBe(1);
+    const err = await store.whenCommitted().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(isFlussError(err) && err.is(Errors.KV_STORAGE_EXCEPTION)).toBe(true);
+    expect((err as Error).message).toMatch(/write of kv store .* failed: MDB_MAP_FULL: injected/);
+    expect(store.failed).toBe(err);
+    expect(catchOf(() => store.get(b(1)))).toBe(err);
+    expect(catchOf(() => buf.flush(2n, store))).toBe(err);
+    data.put = put;
+    await store.close();
+  });
+
+  it("refuses a flush with a key lmdb cannot take before queuing any of it", async () => {
+    const store = KvStore.open(await tempDir("fluss-kvbuf-"));
+    const buf = new PreWriteBuffer(1 << 20);
+    buf.stage("insert", b(1), val("a"), 0n);
+    buf.stage("insert", new Uint8Array(KV_KEY_BYTES_MAX + 1), val("too long a key for lmdb"), 1n);
+    const err = catchOf(() => buf.flush(2n, store));
+    expect(isFlussError(err) && err.is(Errors.KV_STORAGE_EXCEPTION)).toBe(true);
+    expect((err as Error).message).toMatch(/key of 1979 bytes/);
+    expect([buf.size, buf.inFlightSize]).toEqual([2, 0]); // nothing left the buffer
+    await store.whenCommitted();
+    expect(store.failed).toBeNull();
+    expect(store.queuedState).toEqual({ appliedLogOffset: 0n, rowCount: 0n });
+    expect(store.get(b(1))).toBeNull();
+    await store.close();
+  });
+
+  it("keeps flushed entries readable until their commit, across truncation and overlapping flushes", async () => {
+    const store = KvStore.open(await tempDir("fluss-kvbuf-"));
+    const buf = new PreWriteBuffer(1 << 20);
+    buf.stage("insert", b(1), val("a"), 0n);
+    buf.flush(1n, store);
+    buf.stage("update", b(1), val("b"), 1n);
+    buf.truncateTo(1n); // the failed append's entry goes; the in-flight one is what the key holds
+    expect(text(buf.get(b(1)))).toBe("a");
+    expect(text(buf.getFlushed(b(1)))).toBe("a");
+    buf.stage("update", b(1), val("c"), 1n);
+    buf.flush(2n, store); // a second flush of the key before the first commits
+    expect(text(buf.getFlushed(b(1)))).toBe("c");
+    expect(text(buf.get(b(1)))).toBe("c");
+    await store.whenCommitted();
+    expect(buf.inFlightSize).toBe(0);
+    expect(buf.get(b(1))).toBeUndefined();
+    expect(text(store.get(b(1)))).toBe("c");
+    expect(store.state).toEqual({ appliedLogOffset: 2n, rowCount: 1n });
+    expect(() => store.write([], { appliedLogOffset: 2n, rowCount: 1n })).not.toThrow(); // nothing pending
+    buf.stage("update", b(1), val("d"), 2n);
+    buf.flush(3n, store);
+    expect(() => store.write([], { appliedLogOffset: 3n, rowCount: 1n })).toThrow(/pending/);
+    await store.close(); // waits for the queued commit
+    const again = KvStore.open(store.dir);
+    expect(text(again.get(b(1)))).toBe("d");
+    expect(again.state.appliedLogOffset).toBe(3n);
+    await again.close();
   });
 });

@@ -141,9 +141,14 @@ describe("reads", () => {
     expect(h.get(1)).toBeNull(); // appended, not committed
     await h.put([upsert(1, "b", 2n)], { hold: true }); // merges against the staged value
     h.log.updateHighWatermark(1n);
-    expect(h.get(1)).toEqual([1, "a", 1n]);
+    expect(h.get(1)).toEqual([1, "a", 1n]); // in flight to the store: read from the buffer
+    expect(h.kv.stats().inFlightEntries).toBe(1);
+    expect(h.kv.appliedLogOffset).toBe(0n); // queued, not committed yet
+    await h.kv.committed();
     expect(h.kv.appliedLogOffset).toBe(1n);
-    h.commit();
+    expect(h.kv.stats().inFlightEntries).toBe(0);
+    expect(h.get(1)).toEqual([1, "a", 1n]); // now from the store
+    await h.commit();
     expect(h.get(1)).toEqual([1, "b", 2n]);
     expect(await h.changelog()).toEqual(["+I(1, a, 1)", "-U(1, a, 1)", "+U(1, b, 2)"]);
     await h.close();
@@ -161,13 +166,13 @@ describe("reads", () => {
     const h = await openHarness({ schema: s });
     await h.put([upsert(1, "x", 1), upsert(1, "y", 2), upsert(2, "x", 3), upsert(10, "z", 4)]);
     const prefix = encodeKey([s.columns[0]!.type], [1]);
-    const [hits, none] = h.kv.prefixLookup([prefix, encodeKey([s.columns[0]!.type], [3])]);
-    expect(hits!.length).toBe(2);
+    const [hits, none] = await h.kv.prefixLookup([prefix, encodeKey([s.columns[0]!.type], [3])]);
+    expect(hits!.length).toBe(2); // waited for the queued commit
     expect(none).toEqual([]);
     const scan = h.kv.scan();
     expect(scan.logOffset).toBe(4n);
     expect([...scan.values].length).toBe(4);
-    expect(h.kv.limitScan(3).length).toBe(3);
+    expect((await h.kv.limitScan(3)).length).toBe(3);
     expect(h.rows().map((r) => r[2])).toEqual([1, 2, 3, 4]);
     await h.close();
   });

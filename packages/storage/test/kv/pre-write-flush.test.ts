@@ -40,6 +40,7 @@ async function check(ops: readonly Op[], cut: number): Promise<void> {
     else present.add(op.key);
   });
   buf.flush(BigInt(cut), store);
+  await store.whenCommitted();
   expect(store.state).toEqual({ appliedLogOffset: BigInt(cut), rowCount: rows });
   for (const [k, v] of model) expect(plain(store.get(keyOf(k)))).toEqual(plain(v));
   for (const [k, v] of after) expect(plain(buf.get(keyOf(k)))).toEqual(plain(v));
