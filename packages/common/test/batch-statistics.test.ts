@@ -27,6 +27,7 @@ import {
   readRows,
   resolveStatisticsColumns,
   type ScalarValue,
+  STATISTICS_VALUE_BYTES_MAX,
   stampBatch,
 } from "../src/index.ts";
 
@@ -337,5 +338,86 @@ describe("magic v1 batches", () => {
     expect(readBatchStatistics(batch, schema)).toEqual(
       computeBatchStatistics(decoded.recordBatch, schema, [0, 1, 2]),
     );
+  });
+});
+
+describe("string statistics are bounded (STATISTICS_VALUE_BYTES_MAX)", () => {
+  const schema = parseSchema("id INT, s STRING, c CHAR(100)");
+  const enc = new TextEncoder();
+  const bytesOf = (v: ScalarValue | null | undefined): number =>
+    typeof v === "string" ? enc.encode(v).length : Number.NaN;
+
+  it("a row with a 10 MB string costs about 10 MB, not three times that", () => {
+    const big = "x".repeat(10 * 1024 * 1024);
+    const batch = buildArrowLogBatch({
+      schema,
+      schemaId: 1,
+      rows: [{ id: 1, s: big, c: "c" }],
+      compression,
+      statistics: true,
+    });
+    // The string once in the Arrow body, plus a header, offsets and statistics of a few hundred bytes.
+    expect(batch.byteLength).toBeGreaterThan(10 * 1024 * 1024);
+    expect(batch.byteLength).toBeLessThan(10 * 1024 * 1024 + 4096);
+    const s = readBatchStatistics(batch, schema)!.columns[1]!;
+    expect(s.min).toBe("x".repeat(STATISTICS_VALUE_BYTES_MAX));
+    expect(s.max).toBe(`${"x".repeat(STATISTICS_VALUE_BYTES_MAX - 1)}y`);
+  });
+
+  it("keeps values of at most the limit exact and truncates longer ones to bounds", () => {
+    const n = STATISTICS_VALUE_BYTES_MAX;
+    const exact = "a".repeat(n);
+    const stats = (values: string[]) => {
+      const rows = values.map((s, id) => ({ id, s, c: null }));
+      return readBatchStatistics(
+        buildArrowLogBatch({ schema, schemaId: 1, rows, compression, statistics: true }),
+        schema,
+      )!.columns[1]!;
+    };
+    expect(stats([exact, "b"])).toMatchObject({ min: exact, max: "b" });
+    // Min: a prefix (a lower bound). Max: the prefix with its last code point incremented.
+    expect(stats([`${exact}zzz`, "b"])).toMatchObject({ min: exact, max: "b" });
+    expect(stats(["0", `${exact}zzz`])).toMatchObject({ min: "0", max: `${"a".repeat(n - 1)}b` });
+    // A code point is never split: after "a", each 2-byte "é" starts at an odd byte, so the cut
+    // at an even limit falls before the straddling one.
+    const accents = `a${"é".repeat(n)}`;
+    const s = stats([accents]);
+    expect(s.min).toBe(`a${"é".repeat(n / 2 - 1)}`);
+    expect(bytesOf(s.min)).toBe(n - 1);
+    expect(s.max).toBe(`a${"é".repeat(n / 2 - 2)}ê`);
+    // U+FFFF + 1 is U+10000 (4 bytes); U+D7FF + 1 skips the surrogates to U+E000.
+    expect(stats([`${"a".repeat(n - 3)}\uffff-tail`]).max).toBe(`${"a".repeat(n - 3)}\u{10000}`);
+    expect(stats([`${"a".repeat(n - 3)}\ud7ff-tail`]).max).toBe(`${"a".repeat(n - 3)}\ue000`);
+    // Trailing U+10FFFF cannot be incremented: the code point before it is.
+    expect(stats([`${"a".repeat(n - 8)}\u{10ffff}\u{10ffff}-tail`]).max).toBe(`${"a".repeat(n - 9)}b`);
+  });
+
+  it("drops the max (unbounded) when no prefix can be rounded up", () => {
+    const top = "\u{10ffff}".repeat(STATISTICS_VALUE_BYTES_MAX); // 4 bytes each
+    const batch = buildArrowLogBatch({
+      schema,
+      schemaId: 1,
+      rows: [
+        { id: 1, s: top, c: null },
+        { id: 2, s: "a", c: null },
+      ],
+      compression,
+      statistics: true,
+    });
+    expect(readBatchStatistics(batch, schema)!.columns[1]).toEqual({ nullCount: 0, min: "a", max: null });
+  });
+
+  it("bounds CHAR columns the same way", () => {
+    const c = "q".repeat(100);
+    const batch = buildArrowLogBatch({
+      schema,
+      schemaId: 1,
+      rows: [{ id: 1, s: null, c }],
+      compression,
+      statistics: true,
+    });
+    const st = readBatchStatistics(batch, schema)!.columns[2]!;
+    expect(bytesOf(st.min)).toBe(STATISTICS_VALUE_BYTES_MAX);
+    expect(st.min! <= c && c < (st.max as string)).toBe(true);
   });
 });

@@ -3,7 +3,9 @@
 // - skipping batches where !mayMatch and filtering the rest selects exactly the rows that
 //   evaluatePredicate (one row of ScalarValues at a time) selects: mayMatch never skips a batch
 //   holding a match, and the Arrow row evaluation agrees with the scalar one;
-// - the statistics in the batch are the null count and the min / max of the values;
+// - the statistics in the batch are the null count and the min / max of the values (strings
+//   over STATISTICS_VALUE_BYTES_MAX: a truncated prefix as min, a rounded-up prefix or nothing
+//   as max), and pruning with such bounds still never skips a match;
 // - predicateToString parses back (same text, same rows), predicateFromPb(predicateToPb(p))
 //   selects the same rows (a superset when relaxed).
 
@@ -30,6 +32,7 @@ import {
   readBatchStatistics,
   readRows,
   type ScalarValue,
+  STATISTICS_VALUE_BYTES_MAX,
   selectRows,
 } from "../src/index.ts";
 import { formatDecimal } from "../src/values/numeric.ts";
@@ -58,7 +61,22 @@ const schema = parseSchema(
 /** [row input, ScalarValue] pairs per column. */
 type Pair = readonly [unknown, ScalarValue];
 const same = (v: ScalarValue): Pair => [v, v];
-const strings = ["", "a", "ab", "abc", "b", "é", "😀", "\uffff", "a long string!"];
+// Strings longer than STATISTICS_VALUE_BYTES_MAX (64) get truncated statistics bounds: shared
+// long prefixes, a code point straddling the cut, all-U+10FFFF (no upper bound), a max whose
+// rounded-up prefix leaves the literal's prefix range.
+const A64 = "a".repeat(64);
+const longStrings = [
+  A64,
+  `${A64}b`,
+  "a".repeat(70),
+  `${"a".repeat(63)}😀x`,
+  `${"a".repeat(63)}\u{10ffff}z`,
+  "é".repeat(40),
+  "\u{10ffff}".repeat(17),
+];
+const strings = ["", "a", "ab", "abc", "b", "é", "😀", "\uffff", "a long string!", ...longStrings];
+/** Extra STARTS_WITH / ENDS_WITH / CONTAINS literals around the truncation point. */
+const longPrefixes = ["a".repeat(63), "a".repeat(66), `${"a".repeat(63)}😀`, "é".repeat(33), "\u{10ffff}"];
 const domains: Record<string, readonly Pair[]> = {
   i: [-3, -1, 0, 1, 2, 3].map(same),
   b: [-3n, 0n, 1n, 2n ** 40n].map(same),
@@ -91,6 +109,7 @@ const domains: Record<string, readonly Pair[]> = {
   i16: [-300, 0, 7].map(same),
 };
 const names = schema.columns.map((c) => c.name);
+const utf8Bytes = (v: string): number => Buffer.byteLength(v, "utf8");
 
 const rowArb = fc.tuple(
   ...names.map((n) => fc.option(fc.constantFrom(...domains[n]!), { freq: 4, nil: null })),
@@ -122,7 +141,10 @@ function leafArb(nullLiterals: boolean, columns: readonly number[]): fc.Arbitrar
       fc.tuple(fc.constantFrom<LeafOp>("IN", "NOT_IN"), fc.array(maybeNull, { minLength: 1, maxLength: 3 })),
     ];
     if (isString) {
-      const prefixes = [...new Set(scalars.flatMap((v) => [v, (v as string).slice(0, 1), "x"]))];
+      const extra = col.type.root === "STRING" ? longPrefixes : [];
+      const prefixes = [
+        ...new Set([...scalars.flatMap((v) => [v, (v as string).slice(0, 1), "x"]), ...extra]),
+      ];
       ops.push(
         fc.tuple(
           fc.constantFrom<LeafOp>("STARTS_WITH", "ENDS_WITH", "CONTAINS"),
@@ -258,8 +280,26 @@ describe("predicates over random batches", () => {
             continue;
           }
           const sorted = [...values].sort((a, b) => compareScalars(type, a, b));
-          expect(compareScalars(type, s.min!, sorted[0]!)).toBe(0);
-          expect(compareScalars(type, s.max!, sorted[sorted.length - 1]!)).toBe(0);
+          const least = sorted[0]!;
+          const most = sorted[sorted.length - 1]!;
+          if (typeof least !== "string" || utf8Bytes(least) <= STATISTICS_VALUE_BYTES_MAX) {
+            expect(compareScalars(type, s.min!, least)).toBe(0);
+          } else {
+            // A truncated min: a prefix of the least value, cut on a code point, below it.
+            expect(least.startsWith(s.min as string)).toBe(true);
+            expect(utf8Bytes(s.min as string)).toBeLessThanOrEqual(STATISTICS_VALUE_BYTES_MAX);
+            expect(utf8Bytes(s.min as string)).toBeGreaterThan(STATISTICS_VALUE_BYTES_MAX - 4);
+          }
+          if (typeof most !== "string" || utf8Bytes(most) <= STATISTICS_VALUE_BYTES_MAX) {
+            expect(compareScalars(type, s.max!, most)).toBe(0);
+          } else if (s.max !== null) {
+            // A rounded-up max: above the largest value, and short.
+            expect(compareScalars(type, s.max, most)).toBeGreaterThan(0);
+            expect(utf8Bytes(s.max as string)).toBeLessThanOrEqual(STATISTICS_VALUE_BYTES_MAX + 1);
+          } else {
+            // No upper bound only when the kept prefix is all U+10FFFF.
+            expect(most.startsWith("\u{10ffff}".repeat(STATISTICS_VALUE_BYTES_MAX / 4))).toBe(true);
+          }
         }
       }),
       { numRuns: 200 },

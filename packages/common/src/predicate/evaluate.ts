@@ -10,6 +10,10 @@
 // n > 0; every other leaf needs n > 0 and a non-null literal, then the [min, max] range must admit
 // a match (<> and NOT IN are ruled out only when min = max = a literal; STARTS_WITH by the prefix's
 // byte range; NOT STARTS_WITH when min and max both start with the prefix).
+// min and max are bounds, not necessarily values of the batch: writers truncate long strings (a
+// prefix as min, a rounded-up prefix as max; batch-statistics.ts), so every rule here only relies
+// on min <= v <= max for each non-null v. The one rule that needs a value to occur, "min = max =
+// literal" for <> and NOT IN, stays sound because truncation always leaves min < max.
 // Invariant (property-tested): if mayMatch(p, statsOf(batch), rows) is false, no row of the batch
 // makes p TRUE; selectRows(batch, p) = { i | evaluatePredicate(p, row i) === true }.
 
@@ -113,6 +117,8 @@ function mayLeaf(
   const keys = present.map((v) => keyOf(p.type, v));
   const cmp = (a: ScalarKey, b: ScalarKey): number => compareKeys(kind, a, b);
   const within = (k: ScalarKey): boolean => cmp(min, k) <= 0 && cmp(k, max) <= 0;
+  // Every value equals k. Sound with truncated string bounds: a truncated min is below the value
+  // it was cut from, a rounded-up max above its value, so min = max only when both are exact.
   const onlyValue = (k: ScalarKey): boolean => cmp(min, k) === 0 && cmp(max, k) === 0;
   if (negated) {
     // NOT STARTS_WITH / ENDS_WITH / CONTAINS (NOT has no leaf form for these).
