@@ -1,6 +1,11 @@
 // Server options: every option has a default, a Fluss-style key ("log.segment.file-size") for
 // `--config key=value` and fluss.yaml-like overrides, and a parser that refuses bad values with a
 // clear INVALID_CONFIG_EXCEPTION. Limits carry their unit last in the field name.
+// Invariant: a ServerConfig that reached a server passed validateServerConfig: every value is in
+// its option's range (sizes storage can index, durations Node timers can hold) and the options
+// that depend on each other agree (index interval <= segment size, a fetch fits in one frame,
+// ports do not collide, default bucket number <= max.bucket.num, replication factor 1). Every
+// refusal names the option(s) and the allowed range.
 
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -83,12 +88,43 @@ type Setter = (c: ServerConfig, v: string) => void;
 
 const int = (min: number, max: number) => (v: string) => parseInteger(v, min, max);
 
+/** Node timers fire after 1 ms when asked to wait longer than this. */
+export const TIMER_MS_MAX = 2 ** 31 - 1;
+/** Segment sizes the log tablet accepts (positions are 32-bit in the offset index). */
+export const SEGMENT_BYTES_MIN = 1024;
+export const SEGMENT_BYTES_MAX = 2 ** 31 - 1;
+/** Smallest fetch response bound: a few batch headers (a fetch still returns one whole batch). */
+export const FETCH_BYTES_MIN = 1024;
+/** Room in a fetch response frame for headers and per-bucket fields beside the records. */
+export const FETCH_FRAME_OVERHEAD_BYTES = 1024 * 1024;
+/** Replication is not implemented: every bucket has one copy (the cluster issue brings more). */
+export const REPLICATION_FACTOR_MAX = 1;
+
+function invalidConfig(message: string): FlussError {
+  return new FlussError(Errors.INVALID_CONFIG_EXCEPTION, message);
+}
+
+function checkRange(value: number, min: number, max: number, unit: string): number {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw invalidConfig(`must be in [${min}, ${max}] ${unit}, got ${value}`);
+  }
+  return value;
+}
+
+const size = (min: number, max: number) => (v: string) => checkRange(parseSizeBytes(v), min, max, "bytes");
+const durationMs = (min: number, max: number) => (v: string) =>
+  checkRange(parseDurationMs(v), min, max, "ms");
+const nonEmpty = (v: string): string => {
+  if (v.trim() === "") throw invalidConfig("must not be empty");
+  return v;
+};
+
 const setters: Readonly<Record<string, Setter>> = {
   "data.dir": (c, v) => {
-    c.dataDir = v;
+    c.dataDir = nonEmpty(v);
   },
   "bind.host": (c, v) => {
-    c.bindHost = v;
+    c.bindHost = nonEmpty(v).trim();
   },
   "coordinator.port": (c, v) => {
     c.coordinatorPort = int(0, 65535)(v);
@@ -112,15 +148,13 @@ const setters: Readonly<Record<string, Setter>> = {
     c.partitionCountMax = int(1, 1_000_000)(v);
   },
   "auto-partition.check.interval": (c, v) => {
-    const ms = parseDurationMs(v);
-    if (ms < 1) throw new FlussError(Errors.INVALID_CONFIG_EXCEPTION, "must be at least 1 ms");
-    c.autoPartitionCheckIntervalMs = ms;
+    c.autoPartitionCheckIntervalMs = durationMs(1, TIMER_MS_MAX)(v);
   },
   "log.segment.file-size": (c, v) => {
-    c.logSegmentBytesMax = parseSizeBytes(v);
+    c.logSegmentBytesMax = size(SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX)(v);
   },
   "log.index.interval-size": (c, v) => {
-    c.logIndexIntervalBytes = parseSizeBytes(v);
+    c.logIndexIntervalBytes = size(1, SEGMENT_BYTES_MAX)(v);
   },
   "log.flush.mode": (c, v) => {
     if (v !== "always" && v !== "interval" && v !== "never") {
@@ -132,16 +166,16 @@ const setters: Readonly<Record<string, Setter>> = {
     c.logFlushMode = v;
   },
   "log.flush.interval": (c, v) => {
-    c.logFlushIntervalMs = parseDurationMs(v);
+    c.logFlushIntervalMs = durationMs(1, TIMER_MS_MAX)(v);
   },
   "log.retention.check-interval": (c, v) => {
-    c.logRetentionCheckIntervalMs = parseDurationMs(v);
+    c.logRetentionCheckIntervalMs = durationMs(1000, TIMER_MS_MAX)(v);
   },
   "log.fetch.wait-max-time": (c, v) => {
-    c.fetchWaitMsMax = parseDurationMs(v);
+    c.fetchWaitMsMax = durationMs(0, TIMER_MS_MAX)(v);
   },
   "log.fetch.max-bytes": (c, v) => {
-    c.fetchBytesMax = parseSizeBytes(v);
+    c.fetchBytesMax = size(FETCH_BYTES_MIN, SEGMENT_BYTES_MAX)(v);
   },
   "rpc.frame.max-size": (c, v) => {
     c.rpcFrameBytesMax = parseSizeBytes(v);
@@ -150,10 +184,10 @@ const setters: Readonly<Record<string, Setter>> = {
     c.rpcConnectionsMax = int(1, 1_000_000)(v);
   },
   "remote.data.dir": (c, v) => {
-    c.remoteDataDir = v;
+    c.remoteDataDir = nonEmpty(v);
   },
   "kv.snapshot.interval": (c, v) => {
-    c.kvSnapshotIntervalMs = parseDurationMs(v);
+    c.kvSnapshotIntervalMs = durationMs(1000, TIMER_MS_MAX)(v);
   },
   "kv.snapshot.num-retained": (c, v) => {
     c.kvSnapshotsRetained = int(1, 1000)(v);
@@ -195,5 +229,110 @@ export function applyServerOptions(
       );
     }
   }
+  // The index interval's default follows a smaller segment size (an index entry per segment at
+  // most); both given and contradicting each other is refused below.
+  if (overrides["log.index.interval-size"] === undefined && c.logIndexIntervalBytes > c.logSegmentBytesMax) {
+    c.logIndexIntervalBytes = c.logSegmentBytesMax;
+  }
+  validateServerConfig(c);
   return c;
+}
+
+function refuse(key: string, message: string): never {
+  throw invalidConfig(`server option '${key}': ${message}`);
+}
+
+type NumericField = {
+  [K in keyof ServerConfig]: ServerConfig[K] extends number ? K : never;
+}[keyof ServerConfig];
+
+/** [option key, field, min, max, unit]: the range of every numeric option. */
+const RANGES: ReadonlyArray<readonly [string, NumericField, number, number, string]> = [
+  ["coordinator.port", "coordinatorPort", 0, 65535, ""],
+  ["tablet-server.port", "tabletServerPort", 0, 65535, ""],
+  ["tablet-server.count", "tabletServers", 1, 64, ""],
+  ["default.bucket.number", "defaultBucketNumber", 1, 4096, ""],
+  ["max.bucket.num", "bucketCountMax", 1, 1_000_000, ""],
+  ["max.partition.num", "partitionCountMax", 1, 1_000_000, ""],
+  ["auto-partition.check.interval", "autoPartitionCheckIntervalMs", 1, TIMER_MS_MAX, "ms"],
+  ["log.segment.file-size", "logSegmentBytesMax", SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX, "bytes"],
+  ["log.index.interval-size", "logIndexIntervalBytes", 1, SEGMENT_BYTES_MAX, "bytes"],
+  ["log.flush.interval", "logFlushIntervalMs", 1, TIMER_MS_MAX, "ms"],
+  ["log.retention.check-interval", "logRetentionCheckIntervalMs", 1000, TIMER_MS_MAX, "ms"],
+  ["log.fetch.wait-max-time", "fetchWaitMsMax", 0, TIMER_MS_MAX, "ms"],
+  ["log.fetch.max-bytes", "fetchBytesMax", FETCH_BYTES_MIN, SEGMENT_BYTES_MAX, "bytes"],
+  ["kv.snapshot.interval", "kvSnapshotIntervalMs", 1000, TIMER_MS_MAX, "ms"],
+  ["kv.snapshot.num-retained", "kvSnapshotsRetained", 1, 1000, ""],
+  ["metrics.port", "metricsPort", 0, 65535, ""],
+];
+
+/**
+ * Check a whole config: every value in its option's range, and the options that depend on each
+ * other consistent. applyServerOptions calls this; so does LocalCluster.start (a config may be
+ * built in code). Throws INVALID_CONFIG_EXCEPTION naming the option.
+ */
+export function validateServerConfig(c: ServerConfig): void {
+  if (c.dataDir.trim() === "") refuse("data.dir", "must not be empty");
+  if (c.bindHost.trim() === "") refuse("bind.host", "must not be empty");
+  if (c.remoteDataDir !== null && c.remoteDataDir.trim() === "")
+    refuse("remote.data.dir", "must not be empty");
+  for (const [key, field, min, max, unit] of RANGES) {
+    const v = c[field];
+    if (!Number.isSafeInteger(v) || v < min || v > max) {
+      refuse(key, `must be in [${min}, ${max}]${unit ? ` ${unit}` : ""}, got ${v}`);
+    }
+  }
+  if (c.defaultReplicationFactor !== REPLICATION_FACTOR_MAX) {
+    refuse(
+      "default.replication.factor",
+      `replication is not implemented yet; every bucket has one copy, so only 1 is accepted (got ${c.defaultReplicationFactor})`,
+    );
+  }
+  if (c.logIndexIntervalBytes > c.logSegmentBytesMax) {
+    refuse(
+      "log.index.interval-size",
+      `${c.logIndexIntervalBytes} bytes is larger than 'log.segment.file-size' (${c.logSegmentBytesMax} bytes)`,
+    );
+  }
+  if (c.defaultBucketNumber > c.bucketCountMax) {
+    refuse(
+      "default.bucket.number",
+      `${c.defaultBucketNumber} is larger than 'max.bucket.num' (${c.bucketCountMax})`,
+    );
+  }
+  if (c.fetchBytesMax + FETCH_FRAME_OVERHEAD_BYTES > c.rpcFrameBytesMax) {
+    refuse(
+      "log.fetch.max-bytes",
+      `a fetch response of ${c.fetchBytesMax} bytes plus ${FETCH_FRAME_OVERHEAD_BYTES} bytes of headers does not fit in one frame ('rpc.frame.max-size' ${c.rpcFrameBytesMax} bytes)`,
+    );
+  }
+  checkPorts(c);
+}
+
+/** Fixed ports must fit below 65536 and not collide (0 picks free ports and never collides). */
+function checkPorts(c: ServerConfig): void {
+  const tabletFirst = c.tabletServerPort;
+  const tabletLast = tabletFirst + c.tabletServers - 1;
+  const inTabletRange = (p: number): boolean => tabletFirst !== 0 && p >= tabletFirst && p <= tabletLast;
+  if (tabletFirst !== 0 && tabletLast > 65535) {
+    refuse(
+      "tablet-server.port",
+      `${c.tabletServers} tablet servers ('tablet-server.count') from port ${tabletFirst} need ports up to ${tabletLast}, past 65535`,
+    );
+  }
+  if (c.coordinatorPort !== 0 && inTabletRange(c.coordinatorPort)) {
+    refuse(
+      "coordinator.port",
+      `${c.coordinatorPort} collides with the tablet server ports ${tabletFirst}-${tabletLast} ('tablet-server.port', 'tablet-server.count')`,
+    );
+  }
+  if (c.metricsPort !== 0 && c.metricsPort === c.coordinatorPort) {
+    refuse("metrics.port", `${c.metricsPort} is also 'coordinator.port'`);
+  }
+  if (c.metricsPort !== 0 && inTabletRange(c.metricsPort)) {
+    refuse(
+      "metrics.port",
+      `${c.metricsPort} collides with the tablet server ports ${tabletFirst}-${tabletLast} ('tablet-server.port', 'tablet-server.count')`,
+    );
+  }
 }

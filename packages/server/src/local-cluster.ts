@@ -5,7 +5,7 @@
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { type Clock, Errors, FlussError, systemClock } from "@fluss-ts/common";
-import type { ServerConfig } from "./config.ts";
+import { type ServerConfig, validateServerConfig } from "./config.ts";
 import { CoordinatorServer } from "./coordinator/coordinator-server.ts";
 import { registerMetadataService } from "./coordinator/coordinator-service.ts";
 import type { Logger } from "./logging.ts";
@@ -77,6 +77,7 @@ export class LocalCluster {
 
   static async start(o: LocalClusterOptions): Promise<LocalCluster> {
     const c = o.config;
+    validateServerConfig(c);
     const clock = o.clock ?? systemClock;
     await mkdir(c.dataDir, { recursive: true });
     const lockFile = await lockDataDir(c.dataDir);

@@ -3,8 +3,9 @@
 
 import type { Command } from "commander";
 import { collectKeyValue, intArg } from "../context.ts";
+import { UsageError } from "../output.ts";
 
-interface LocalOpts {
+export interface LocalOpts {
   dataDir?: string;
   host?: string;
   port?: number;
@@ -18,7 +19,7 @@ export function registerLocal(program: Command): void {
     .command("local")
     .description("start an embedded single-process cluster (coordinator + tablet servers)")
     .option("-d, --data-dir <dir>", "where data lives (default ~/.fluss-ts/local, env FLUSS_DATA_DIR)")
-    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--host <host>", "address to listen on (default 127.0.0.1)")
     .option(
       "-p, --port <port>",
       "coordinator port (tablet servers use the next ports)",
@@ -31,22 +32,13 @@ export function registerLocal(program: Command): void {
       collectKeyValue,
       {},
     )
-    .option("--log-level <level>", "trace | debug | info | warn | error | silent", "info")
+    .option("--log-level <level>", "trace | debug | info | warn | error | silent (default info)")
     .action(async (opts: LocalOpts) => {
       // Loaded only here: client commands need not load the server and its storage engine.
       const { applyServerOptions, createLogger, defaultServerConfig, LocalCluster } = await import(
         "@fluss-ts/server"
       );
-      const overrides: Record<string, string> = { ...opts.config };
-      if (opts.dataDir) overrides["data.dir"] = opts.dataDir;
-      if (opts.host) overrides["bind.host"] = opts.host;
-      if (opts.port !== undefined) {
-        overrides["coordinator.port"] = String(opts.port);
-        overrides["tablet-server.port"] = String(opts.port === 0 ? 0 : opts.port + 1);
-      }
-      if (opts.tabletServers !== undefined) overrides["tablet-server.count"] = String(opts.tabletServers);
-      if (opts.logLevel) overrides["log.level"] = opts.logLevel;
-      const config = applyServerOptions(defaultServerConfig(), overrides);
+      const config = applyServerOptions(defaultServerConfig(), serverOverrides(opts));
       const logger = createLogger(config.logLevel);
       const cluster = await LocalCluster.start({ config, logger });
       process.stdout.write(
@@ -85,4 +77,32 @@ export function registerLocal(program: Command): void {
         process.on("SIGTERM", () => stop("SIGTERM"));
       });
     });
+}
+
+/**
+ * The server options of a `fluss local` command line: `--config` pairs plus what the flags stand
+ * for. A flag and a `--config` pair naming the same option with different values is refused, not
+ * silently resolved one way.
+ */
+export function serverOverrides(opts: LocalOpts): Record<string, string> {
+  const overrides: Record<string, string> = { ...opts.config };
+  const fromFlag = (flag: string, key: string, value: string | undefined): void => {
+    if (value === undefined) return;
+    const given = opts.config[key];
+    if (given !== undefined && given !== value) {
+      throw new UsageError(
+        `${flag} sets ${key}=${value}, which conflicts with --config ${key}=${given}; give only one of them`,
+      );
+    }
+    overrides[key] = value;
+  };
+  fromFlag("--data-dir", "data.dir", opts.dataDir);
+  fromFlag("--host", "bind.host", opts.host);
+  if (opts.port !== undefined) {
+    fromFlag("--port", "coordinator.port", String(opts.port));
+    fromFlag("--port", "tablet-server.port", String(opts.port === 0 ? 0 : opts.port + 1));
+  }
+  fromFlag("--tablet-servers", "tablet-server.count", opts.tabletServers?.toString());
+  fromFlag("--log-level", "log.level", opts.logLevel);
+  return overrides;
 }
