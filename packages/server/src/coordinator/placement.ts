@@ -3,13 +3,16 @@
 // buckets of its table, keyed by partition id). Called only from inside the coordinator's serial
 // queue, so assignment, the durable record and the notifications of one change never interleave
 // with another change.
-// Invariants: every bucket gets `replicationFactor` distinct servers when that many are alive; the
-// first replica is the preferred (and initial) leader; leadership is persisted before any tablet
+// Invariants: every bucket gets `replicationFactor` distinct servers when that many are alive (1
+// until replication exists: checkReplicationFactor); the first replica is the preferred (and
+// initial) leader; the ISR holds only replicas that replicate — today the leader alone, even for
+// a bucket that older metadata assigned more replicas; leadership is persisted before any tablet
 // server is told about it.
 
 import { Errors, FlussError, type TableInfo } from "@fluss-ts/common";
 import type { BucketAssignment, BucketKey, LeaderAndIsr, MetadataStore } from "../metadata/metadata-store.ts";
 import type { ReplicaAssignment, ReplicaRef, TabletServerGateway } from "./coordinator.ts";
+import { checkReplicationFactor } from "./table-validation.ts";
 
 /** The partition a set of buckets belongs to; null for a non-partitioned table. */
 export interface PartitionRef {
@@ -26,12 +29,7 @@ export function assignBuckets(
 ): BucketAssignment[] {
   if (servers.length === 0)
     throw new FlussError(Errors.LEADER_NOT_AVAILABLE_EXCEPTION, "no tablet server is alive");
-  if (replicationFactor > servers.length) {
-    throw new FlussError(
-      Errors.INVALID_REPLICATION_FACTOR,
-      `replication factor ${replicationFactor} is larger than the ${servers.length} live tablet server(s)`,
-    );
-  }
+  checkReplicationFactor(replicationFactor, servers.length);
   const start = Math.abs(seed) % servers.length;
   const out: BucketAssignment[] = [];
   for (let b = 0; b < bucketCount; b++) {
@@ -71,10 +69,11 @@ export async function electLeaders(
   const entries: Array<[BucketKey, LeaderAndIsr]> = [];
   const perServer = new Map<number, ReplicaAssignment[]>();
   for (const a of assignment) {
+    // Followers do not replicate yet: only the leader is in sync.
     const lai: LeaderAndIsr = {
       leader: a.replicas[0]!,
       leaderEpoch: 0,
-      isr: [...a.replicas],
+      isr: [a.replicas[0]!],
       coordinatorEpoch: 0,
       bucketEpoch: 0,
     };
