@@ -32,6 +32,12 @@ export interface WriterOptions {
   inFlightPerBucketMax?: number;
   /** Create a missing partition when a row needs it (default true). */
   createMissingPartitions?: boolean;
+  /**
+   * Largest request the writer sends to one leader, and so the largest row it takes: a bigger
+   * row fails its append with RECORD_TOO_LARGE_EXCEPTION (default 10 MiB, Fluss's
+   * client.writer.request-max-size, or batchSizeBytes when that is larger; at most 64 MiB).
+   */
+  requestBytesMax?: number;
 }
 
 export interface ResolvedWriterOptions {
@@ -43,7 +49,12 @@ export interface ResolvedWriterOptions {
   deliveryTimeoutMs: number;
   idempotence: boolean;
   inFlightPerBucketMax: number;
+  requestBytesMax: number;
 }
+
+const REQUEST_BYTES_MAX_DEFAULT = 10 * 1024 * 1024;
+/** Batches and requests stay well inside the RPC frame limit (100 MiB on the client by default). */
+const REQUEST_BYTES_MAX_LIMIT = 64 * 1024 * 1024;
 
 function positiveInt(name: string, v: number | undefined, dflt: number, max: number): number {
   if (v === undefined) return dflt;
@@ -60,11 +71,23 @@ export function resolveWriterOptions(o: WriterOptions = {}): ResolvedWriterOptio
   const inFlight = positiveInt("inFlightPerBucketMax", o.inFlightPerBucketMax, 5, 64);
   if (idempotence && inFlight > 5)
     throw invalidArgument("an idempotent writer allows at most 5 in-flight requests");
+  const batchSizeBytes = Math.max(
+    1024,
+    positiveInt("batchSizeBytes", o.batchSizeBytes, 2 * 1024 * 1024, REQUEST_BYTES_MAX_LIMIT),
+  );
+  const requestBytesMax = positiveInt(
+    "requestBytesMax",
+    o.requestBytesMax,
+    Math.max(REQUEST_BYTES_MAX_DEFAULT, batchSizeBytes),
+    REQUEST_BYTES_MAX_LIMIT,
+  );
+  if (requestBytesMax < batchSizeBytes) {
+    throw invalidArgument(
+      `batchSizeBytes (${batchSizeBytes}) must not exceed requestBytesMax (${requestBytesMax})`,
+    );
+  }
   return {
-    batchSizeBytes: Math.max(
-      1024,
-      positiveInt("batchSizeBytes", o.batchSizeBytes, 2 * 1024 * 1024, 64 * 1024 * 1024),
-    ),
+    batchSizeBytes,
     lingerMs: positiveInt("lingerMs", o.lingerMs, 100, 60_000),
     bufferBytes: Math.max(64 * 1024, positiveInt("bufferBytes", o.bufferBytes, 64 * 1024 * 1024, 2 ** 40)),
     acks,
@@ -72,6 +95,7 @@ export function resolveWriterOptions(o: WriterOptions = {}): ResolvedWriterOptio
     deliveryTimeoutMs: positiveInt("deliveryTimeoutMs", o.deliveryTimeoutMs, 120_000, 2 ** 31),
     idempotence,
     inFlightPerBucketMax: Math.max(1, inFlight),
+    requestBytesMax,
   };
 }
 

@@ -2,11 +2,13 @@
 // WriteContext (no sockets): the fake leader records every batch it receives and answers as told.
 
 import {
+  decodeArrowLogBatch,
   Errors,
   FlussError,
   makeSchema,
   NO_COMPRESSION,
   readBatchHeader,
+  readRows,
   systemClock,
   type TableInfo,
 } from "@fluss-ts/common";
@@ -46,6 +48,9 @@ interface Sent {
   sequence: number;
   writerId: bigint;
   rows: number;
+  bytes: number;
+  /** The `id` column of the batch's rows. */
+  ids: bigint[];
 }
 
 type Answer = (b: WriteBatch<Row>, attempt: number) => number; // error code, 0 = ok
@@ -68,11 +73,14 @@ class FakeLeader {
         if (this.hold) await this.hold;
         return batches.map((b) => {
           const h = readBatchHeader(b.bytes!);
+          const { recordBatch } = decodeArrowLogBatch(b.bytes!, schema.columns);
           const sent = {
             bucket: b.bucket,
             sequence: h.batchSequence,
             writerId: h.writerId,
             rows: h.recordCount,
+            bytes: b.bytes!.byteLength,
+            ids: readRows(recordBatch, schema.columns).map((r) => r.id as bigint),
           };
           this.sent.push(sent);
           const code = this.answer(b, b.attempts);
@@ -219,8 +227,64 @@ describe("AppendWriter", () => {
     expect(new Set(leader.sent.map((s) => s.bucket)).size).toBe(3);
   });
 
+  it("refuses a row larger than the request limit at append, and writes the rows around it in order", async () => {
+    const leader = new FakeLeader();
+    const w = writer(leader, 1, { batchSizeBytes: 4096 });
+    for (let i = 0; i < 50; i++) await w.append({ id: BigInt(i), s: "a".repeat(20) });
+    const huge = "h".repeat(10 * 1024 * 1024 + 1); // over the default requestBytesMax (10 MiB)
+    const err = await w.append({ id: 999n, s: huge }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(FlussError);
+    expect((err as FlussError).code).toBe(Errors.RECORD_TOO_LARGE_EXCEPTION.code);
+    expect((err as FlussError).message).toMatch(/row of 104\d{5} bytes .*requestBytesMax of 10485760 bytes/);
+    expect(w.bufferedBytesNow).toBeLessThan(64 * 1024); // the refused row holds no buffer
+    for (let i = 50; i < 100; i++) await w.append({ id: BigInt(i), s: "b".repeat(20) });
+    await w.close();
+    const ids = leader.sent.flatMap((s) => s.ids);
+    expect(ids).toEqual(Array.from({ length: 100 }, (_, i) => BigInt(i)));
+    // No sequence was spent on the refused row.
+    expect(leader.sent.map((s) => s.sequence)).toEqual(leader.sent.map((_, i) => i));
+    expect(leader.sent.every((s) => s.bytes < 64 * 1024)).toBe(true);
+  });
+
+  it("refuses a too-large first row of a batch and one arriving while a batch is open", async () => {
+    const leader = new FakeLeader();
+    const w = writer(leader, 1, { batchSizeBytes: 1024, requestBytesMax: 8 * 1024, lingerMs: 1000 });
+    await expect(w.append({ id: 0n, s: "x".repeat(9000) })).rejects.toMatchObject({
+      code: Errors.RECORD_TOO_LARGE_EXCEPTION.code,
+    });
+    await w.append({ id: 1n, s: "small" });
+    await expect(w.append({ id: 2n, s: "x".repeat(9000) })).rejects.toMatchObject({
+      code: Errors.RECORD_TOO_LARGE_EXCEPTION.code,
+    });
+    await w.append({ id: 3n, s: "small" });
+    await w.close();
+    expect(leader.sent.flatMap((s) => s.ids)).toEqual([1n, 3n]);
+  });
+
+  it("puts a row larger than batchSizeBytes but within the request limit in a batch of its own", async () => {
+    const leader = new FakeLeader();
+    const w = writer(leader, 1, { batchSizeBytes: 1024, lingerMs: 1000 });
+    for (let i = 0; i < 5; i++) await w.append({ id: BigInt(i), s: "s" });
+    await w.append({ id: 5n, s: "B".repeat(5000) });
+    for (let i = 6; i < 10; i++) await w.append({ id: BigInt(i), s: "s" });
+    await w.close();
+    expect(leader.sent.map((s) => s.ids)).toEqual([[0n, 1n, 2n, 3n, 4n], [5n], [6n, 7n, 8n, 9n]]);
+  });
+
   it("rejects options that break idempotence", () => {
     expect(() => resolveWriterOptions({ acks: 1 })).toThrow(/acks 'all'/);
     expect(() => resolveWriterOptions({ inFlightPerBucketMax: 6 })).toThrow(/at most 5/);
+  });
+
+  it("checks the request limit against the batch size", () => {
+    expect(resolveWriterOptions({}).requestBytesMax).toBe(10 * 1024 * 1024);
+    expect(resolveWriterOptions({ batchSizeBytes: 32 * 1024 * 1024 }).requestBytesMax).toBe(32 * 1024 * 1024);
+    expect(() => resolveWriterOptions({ batchSizeBytes: 8192, requestBytesMax: 4096 })).toThrow(
+      /batchSizeBytes .* requestBytesMax/,
+    );
+    expect(() => resolveWriterOptions({ requestBytesMax: 512 * 1024 * 1024 })).toThrow(/requestBytesMax/);
   });
 });

@@ -7,9 +7,16 @@
 // Idempotence: a writer id from the cluster plus a per-bucket sequence; a retried batch carries
 // the same sequence, so the leader stores it at most once, and batches of a bucket are resent in
 // sequence order after a failure.
+// Oversized items: an item that may not fit the open batch's remaining room (by the payload's
+// cheap upper bound) starts a new batch, so a batch exceeds batchSizeBytes only when one item
+// alone does (Kafka's and Fluss's accumulators do the same). An item bigger than requestBytesMax
+// fits no request: it is measured alone in a fresh batch, which is then dropped, and its write
+// fails with RECORD_TOO_LARGE_EXCEPTION; nothing of it is buffered or sent, no sequence is spent,
+// and the items before and after it are written as if it had never been offered.
 // Failure: a non-retriable error fails the writer: later writes and `flush` calls throw it.
 
 import {
+  assert,
   type Clock,
   Errors,
   errorFromCode,
@@ -28,8 +35,6 @@ const RETRY_BACKOFF_MS_MIN = 50;
 const RETRY_BACKOFF_MS_MAX = 1000;
 /** Buckets (over all partitions) one writer keeps state for. */
 const BUCKETS_OPEN_MAX = 1_000_000;
-/** Fluss client.writer.request-max-size: one request carries at most this much. */
-const REQUEST_BYTES_MAX = 10 * 1024 * 1024;
 
 interface BucketState<T> {
   readonly target: BucketTarget;
@@ -84,24 +89,53 @@ export class BucketWriter<T> {
     this.checkUsable();
     const state = this.stateOf(this.targetOf(route));
     const key = targetKey(state.target);
+    let batch = this.openBatch(state);
+    if (batch.count > 0 && batch.bytesBound(item) > this.opts.batchSizeBytes - batch.sizeBytes) {
+      // It may not fit: the open batch goes as it is and the item starts the next one.
+      this.closeBatch(key);
+      batch = this.openBatch(state);
+    }
+    const alone = batch.count === 0;
+    let grown: number;
+    try {
+      grown = batch.add(item);
+    } catch (err) {
+      // A refused first item leaves an empty batch: nothing to send, nothing to wait for.
+      if (alone) this.dropOpen(state, batch);
+      throw err;
+    }
+    if (grown > this.opts.requestBytesMax) {
+      assert(alone, "an item that may not fit the open batch is added to a new one");
+      this.dropOpen(state, batch);
+      throw new FlussError(
+        Errors.RECORD_TOO_LARGE_EXCEPTION,
+        `a row of ${grown} bytes exceeds the writer's requestBytesMax of ${this.opts.requestBytesMax} bytes ` +
+          `(bucket ${describe(state.target)}); it was not written`,
+      );
+    }
+    this.bufferedBytes += grown;
+    if (state.lingerTimer === undefined) {
+      state.lingerTimer = setTimeout(() => this.closeBatch(key), this.opts.lingerMs);
+    }
+    if (batch.sizeBytes >= this.opts.batchSizeBytes) this.closeBatch(key);
+  }
+
+  /** The bucket's open batch, opened now if there is none. */
+  private openBatch(state: BucketState<T>): WriteBatch<T> {
     let batch = state.open;
     if (!batch) {
       batch = new WriteBatch(this.ctx.newPayload(), state.target, this.clock.nowMs());
       state.open = batch;
       this.unsettled.add(batch);
     }
-    try {
-      this.bufferedBytes += batch.add(item);
-    } finally {
-      // A refused first row leaves an empty batch: nothing to send, nothing to wait for.
-      if (batch.count === 0) {
-        state.open = undefined;
-        this.unsettled.delete(batch);
-      } else if (state.lingerTimer === undefined) {
-        state.lingerTimer = setTimeout(() => this.closeBatch(key), this.opts.lingerMs);
-      }
-    }
-    if (batch.sizeBytes >= this.opts.batchSizeBytes) this.closeBatch(key);
+    return batch;
+  }
+
+  /** Forget an open batch that holds nothing to send (its only item was refused). */
+  private dropOpen(state: BucketState<T>, batch: WriteBatch<T>): void {
+    assert(state.open === batch && state.lingerTimer === undefined, "only a fresh open batch is dropped");
+    state.open = undefined;
+    this.unsettled.delete(batch);
   }
 
   private checkUsable(): void {
@@ -189,7 +223,8 @@ export class BucketWriter<T> {
         continue;
       }
       const group = byLeader.get(leader) ?? { batches: [], bytes: 0 };
-      if (group.batches.length > 0 && group.bytes + batch.bytes!.byteLength > REQUEST_BYTES_MAX) continue;
+      if (group.batches.length > 0 && group.bytes + batch.bytes!.byteLength > this.opts.requestBytesMax)
+        continue;
       state.queue.shift();
       state.inFlight++;
       batch.state = "in-flight";

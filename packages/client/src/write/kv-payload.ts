@@ -1,7 +1,7 @@
 // The payload of an upsert batch: key/value records already encoded (COMPACTED key and row; a
 // missing row is a delete), serialised as one Fluss KV record batch for PutKv.
 
-import { KvRecordBatchBuilder } from "@fluss-ts/common";
+import { KvRecordBatchBuilder, kvRecordSize } from "@fluss-ts/common";
 import type { BatchPayload } from "./write-batch.ts";
 
 export interface KvItem {
@@ -26,6 +26,11 @@ export class KvPayload implements BatchPayload<KvItem> {
     const before = this.builder.sizeInBytes;
     this.builder.append(item.key, item.row);
     return this.builder.sizeInBytes - before;
+  }
+
+  /** Exact: a KV record is its length field, key length, key and row. */
+  bytesBound(item: KvItem): number {
+    return kvRecordSize(item.key, item.row);
   }
 
   get count(): number {

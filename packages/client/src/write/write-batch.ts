@@ -11,6 +11,12 @@ import type { BucketTarget } from "./write-context.ts";
 export interface BatchPayload<T> {
   /** Add an item; throws SCHEMA_MISMATCH (leaving the payload as it was). Returns bytes added. */
   add(item: T): number;
+  /**
+   * Cheap upper bound of what add(item) would return, not counting a validity bitmap that starts
+   * covering the earlier items (so add(item) <= bytesBound(item) whenever the payload is empty).
+   * The writer uses it to start a new batch before an item that may not fit the open one.
+   */
+  bytesBound(item: T): number;
   readonly count: number;
   readonly sizeBytes: number;
   /** Serialise (once) with the writer id and sequence. */
@@ -61,6 +67,12 @@ export class WriteBatch<T> {
     const grown = this.payload.add(item);
     this.sizeBytes += grown;
     return grown;
+  }
+
+  /** See BatchPayload.bytesBound. */
+  bytesBound(item: T): number {
+    assert(this.state === "open" && this.payload !== undefined, "only an open batch measures items");
+    return this.payload.bytesBound(item);
   }
 
   get count(): number {
