@@ -1,13 +1,15 @@
 // `fluss local`: a coordinator and N tablet servers in this process, metadata in a local file, no
-// ZooKeeper. The data directory is locked (one cluster per directory); stop() flushes and closes
-// everything so the next start needs no recovery scan.
+// ZooKeeper. The data directory is locked with an OS lock (data-dir-lock.ts: one cluster per
+// directory, released by the kernel if the process dies); stop() flushes and closes everything so
+// the next start needs no recovery scan.
 
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type Clock, Errors, FlussError, systemClock } from "@fluss-ts/common";
+import { type Clock, systemClock } from "@fluss-ts/common";
 import { type ServerConfig, validateServerConfig } from "./config.ts";
 import { CoordinatorServer } from "./coordinator/coordinator-server.ts";
 import { registerMetadataService } from "./coordinator/coordinator-service.ts";
+import { DataDirLock } from "./data-dir-lock.ts";
 import type { Logger } from "./logging.ts";
 import { LocalMetadataStore } from "./metadata/local-metadata-store.ts";
 import { TabletServer } from "./tablet/tablet-server.ts";
@@ -18,48 +20,15 @@ export interface LocalClusterOptions {
   clock?: Clock;
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** Take `<dataDir>/.lock`; a lock left by a dead process is taken over. */
-async function lockDataDir(dataDir: string): Promise<string> {
-  const lockFile = join(dataDir, ".lock");
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fh = await open(lockFile, "wx");
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      return lockFile;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const pid = Number((await readFile(lockFile, "utf8").catch(() => "")).trim());
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) {
-        throw new FlussError(
-          Errors.INVALID_CONFIG_EXCEPTION,
-          `data directory ${dataDir} is in use by process ${pid}; stop it or pass another --data-dir`,
-        );
-      }
-      await rm(lockFile, { force: true });
-    }
-  }
-  throw new FlussError(Errors.INVALID_CONFIG_EXCEPTION, `cannot lock data directory ${dataDir}`);
-}
-
 export class LocalCluster {
   readonly coordinator: CoordinatorServer;
   readonly tabletServers: readonly TabletServer[];
-  private readonly lockFile: string;
+  private readonly lock: DataDirLock;
 
-  private constructor(coordinator: CoordinatorServer, tabletServers: TabletServer[], lockFile: string) {
+  private constructor(coordinator: CoordinatorServer, tabletServers: TabletServer[], lock: DataDirLock) {
     this.coordinator = coordinator;
     this.tabletServers = tabletServers;
-    this.lockFile = lockFile;
+    this.lock = lock;
   }
 
   get bootstrap(): string {
@@ -80,7 +49,7 @@ export class LocalCluster {
     validateServerConfig(c);
     const clock = o.clock ?? systemClock;
     await mkdir(c.dataDir, { recursive: true });
-    const lockFile = await lockDataDir(c.dataDir);
+    const lock = DataDirLock.acquire(c.dataDir);
     const started: TabletServer[] = [];
     let coordinator: CoordinatorServer | undefined;
     try {
@@ -101,11 +70,11 @@ export class LocalCluster {
         await coord.registerTabletServer(ts);
       }
       coordinator.startAutoPartitioning();
-      return new LocalCluster(coordinator, started, lockFile);
+      return new LocalCluster(coordinator, started, lock);
     } catch (err) {
       for (const ts of started) await ts.stop().catch(() => undefined);
       await coordinator?.stop().catch(() => undefined);
-      await rm(lockFile, { force: true });
+      lock.release();
       throw err;
     }
   }
@@ -113,6 +82,6 @@ export class LocalCluster {
   async stop(): Promise<void> {
     for (const ts of this.tabletServers) await ts.stop();
     await this.coordinator.stop();
-    await rm(this.lockFile, { force: true });
+    this.lock.release();
   }
 }
