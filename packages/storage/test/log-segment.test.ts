@@ -84,7 +84,9 @@ describe("LogSegment", () => {
     const next = segment.nextOffset;
     segment.close();
     const reopened = LogSegment.open(dir, 0n, options);
-    expect(reopened.recover()).toBe(0);
+    const scan = reopened.scanForRecovery();
+    expect(scan.problem).toBeNull();
+    expect(scan.validBytes).toBe(reopened.sizeBytes);
     expect(reopened.nextOffset).toBe(next);
     expect(fs.readFileSync(reopened.offsetIndex.path).equals(index)).toBe(true);
     expect(fs.readFileSync(reopened.timeIndex.path).equals(time)).toBe(true);

@@ -1,13 +1,20 @@
 // Loading a tablet directory (Fluss LogLoader): find the segments, then either trust them (clean
-// shutdown marker present: only the last segment's tail is walked) or recover: every segment from
-// the one holding the recovery point — and always at least the active one — is re-read batch by
-// batch (length, contiguous offsets, CRC-32C); at the first bad batch the file is cut there, later
-// segments are deleted, and the indexes are rebuilt. The recovered segments are then fdatasync'ed,
-// so the whole loaded log counts as flushed.
+// shutdown marker present and the last segment's tail walks cleanly) or recover: every segment
+// from the one holding the recovery point — and always at least the active one — is re-read batch
+// by batch (length, contiguous offsets, CRC-32C). The recovered segments are then fdatasync'ed, so
+// the whole loaded log counts as flushed.
+// Torn tail or corruption: recovery may cut only a torn tail — bad bytes holding offsets at or past
+// the recovery point (never fdatasync'ed before the crash) with no valid batch after them; it cuts
+// them, deletes the (invalid) segments after them, and reports each cut (file, position, bytes).
+// Bad bytes below the recovery point, anywhere in a cleanly shut down log, or followed by valid
+// batches are corruption: loading fails with CORRUPT_RECORD_EXCEPTION naming the file, byte position
+// and offset, and nothing is truncated or deleted (flushed data is never destroyed to get a log open).
 // Also: leftover temp files and index files without a log file are deleted; segments before the
-// recovered range keep their indexes, which are validated (and rebuilt if torn) on first use.
+// recovered range keep their indexes, which are validated (and rebuilt if torn) on first use; their
+// batches are checked by every read (log-segment.ts).
 
 import fs from "node:fs";
+import { isFlussError } from "@fluss-ts/common";
 import type { LogConfig } from "./config.ts";
 import {
   logFileSuffix,
@@ -24,8 +31,16 @@ import {
   storageError,
   unlinkIfExistsSync,
 } from "./file-io.ts";
-import { LogSegment } from "./log-segment.ts";
+import { corruptBatch, LogSegment, type RecoveryScan } from "./log-segment.ts";
 import { hasCleanShutdownMarker, readCheckpoint } from "./tablet-files.ts";
+
+/** Bytes recovery cut from a torn tail: from `position` to the end of `file` (0: the whole file, deleted). */
+export interface TailCut {
+  readonly file: string;
+  readonly position: number;
+  readonly bytes: number;
+  readonly reason: string;
+}
 
 export interface LoadedLog {
   readonly segments: LogSegment[];
@@ -33,8 +48,10 @@ export interface LoadedLog {
   /** Every byte below this offset is durable. */
   readonly recoveryPoint: bigint;
   readonly highWatermark: bigint;
-  /** Bytes cut from torn or corrupt tails (0 after a clean shutdown). */
+  /** Bytes cut from torn tails (0 after a clean shutdown). */
   readonly truncatedBytes: number;
+  /** Each torn tail cut (and each segment after one deleted), for the caller to log. */
+  readonly cuts: readonly TailCut[];
 }
 
 /** `value` limited to [min, max]. */
@@ -78,20 +95,71 @@ function segmentBaseOffsets(dir: string): bigint[] {
   return [...logs].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** Recover segments from index `first` on; returns the bytes cut. Deletes segments after a cut. */
-function recoverFrom(segments: LogSegment[], first: number): number {
-  let cut = 0;
+/**
+ * Recover segments from index `first` on. `flushedBelow` is the recovery point (null when the log
+ * was shut down cleanly: everything is flushed). Cuts torn tails and returns the cuts; throws
+ * CORRUPT_RECORD_EXCEPTION, having changed no log byte, when bad bytes are not a torn tail.
+ */
+function recoverFrom(segments: LogSegment[], first: number, flushedBelow: bigint | null): TailCut[] {
+  const cuts: TailCut[] = [];
   for (let i = first; i < segments.length; i++) {
     const segment = segments[i];
-    cut += segment.recover();
-    segment.flushSync();
+    const scan = segment.scanForRecovery();
     const successor = segments[i + 1];
-    if (successor !== undefined && (cut > 0 || segment.nextOffset !== successor.baseOffset)) {
-      for (const later of segments.splice(i + 1)) later.delete();
-      break;
+    const gap =
+      scan.problem === null && successor !== undefined && segment.nextOffset !== successor.baseOffset;
+    if (scan.problem === null && !gap) {
+      segment.flushSync();
+      continue;
     }
+    // Bad bytes at the end of this segment, or a hole before the next one: a tail only if nothing
+    // below the recovery point is affected and no valid data follows.
+    const laterValid = segments.slice(i + 1).some((s) => s.startsWithValidBatch());
+    const why = notATail(scan, flushedBelow, laterValid);
+    if (why !== null) {
+      if (scan.problem !== null)
+        throw corruptBatch(segment.logPath, scan.validBytes, scan.nextOffset, `${scan.problem}; ${why}`);
+      throw corruptBatch(
+        successor!.logPath,
+        0,
+        segment.nextOffset,
+        `is missing: ${segment.logPath} ends at offset ${segment.nextOffset} but the next segment starts at ${successor!.baseOffset}; ${why}`,
+      );
+    }
+    if (scan.problem !== null) {
+      const bytes = segment.cutTail(scan.validBytes);
+      cuts.push({
+        file: segment.logPath,
+        position: scan.validBytes,
+        bytes,
+        reason: `torn tail: record batch ${scan.problem}`,
+      });
+    }
+    segment.flushSync();
+    for (const later of segments.splice(i + 1)) {
+      cuts.push({
+        file: later.logPath,
+        position: 0,
+        bytes: later.sizeBytes,
+        reason: "segment after a torn tail",
+      });
+      later.delete();
+    }
+    break;
   }
-  return cut;
+  return cuts;
+}
+
+/** Why bad bytes found by `scan` cannot be a torn tail, or null when they can. */
+function notATail(scan: RecoveryScan, flushedBelow: bigint | null, laterValid: boolean): string | null {
+  const what = "nothing was truncated or deleted";
+  if (flushedBelow === null) return `the log was shut down cleanly, so every byte of it was flushed; ${what}`;
+  if (scan.nextOffset < flushedBelow) {
+    return `it holds offsets below the recovery point ${flushedBelow}, flushed before the crash; ${what}`;
+  }
+  if (scan.validDataAfter || laterValid)
+    return `valid record batches follow it, so it is not a torn tail; ${what}`;
+  return null;
 }
 
 export function loadLog(dir: string, config: LogConfig): LoadedLog {
@@ -103,30 +171,57 @@ export function loadLog(dir: string, config: LogConfig): LoadedLog {
   const cleanShutdown = hasCleanShutdownMarker(dir);
   const checkpoint = readCheckpoint(dir);
   const options = { indexIntervalBytes: config.indexIntervalBytes, indexBytesMax: config.indexBytesMax };
-  const segments = segmentBaseOffsets(dir).map((base) => LogSegment.open(dir, base, options));
-  for (let i = 0; i + 1 < segments.length; i++) segments[i].assumeNextOffset(segments[i + 1].baseOffset);
-  if (segments.length === 0) {
-    segments.push(LogSegment.create(dir, 0n, options));
-    fsyncDirSync(dir);
+  const segments: LogSegment[] = [];
+  try {
+    for (const base of segmentBaseOffsets(dir)) segments.push(LogSegment.open(dir, base, options));
+    if (segments.length === 0) {
+      segments.push(LogSegment.create(dir, 0n, options));
+      fsyncDirSync(dir);
+    }
+    return recover(dir, segments, cleanShutdown, checkpoint?.recoveryPoint ?? 0n, checkpoint?.highWatermark);
+  } catch (err) {
+    for (const s of segments) s.close();
+    throw err;
   }
+}
+
+function recover(
+  dir: string,
+  segments: LogSegment[],
+  cleanShutdown: boolean,
+  recoveryPoint: bigint,
+  highWatermark: bigint | undefined,
+): LoadedLog {
+  for (let i = 0; i + 1 < segments.length; i++) segments[i].assumeNextOffset(segments[i + 1].baseOffset);
   const last = segments.length - 1;
-  let truncatedBytes = 0;
-  if (cleanShutdown && segments[last].loadTail()) {
+  let cuts: TailCut[] = [];
+  if (cleanShutdown && tailWalks(segments[last])) {
     // Trusted: the tail walked cleanly and everything was flushed before the marker was written.
   } else {
-    const recoveryPoint = cleanShutdown ? segments[last].baseOffset : (checkpoint?.recoveryPoint ?? 0n);
-    const first = Math.min(Math.max(floorSegmentIndex(segments, recoveryPoint), 0), last);
-    truncatedBytes = recoverFrom(segments, first);
+    // After a clean shutdown only the last segment is re-read, and nothing in it may be cut.
+    const from = cleanShutdown ? segments[last].baseOffset : recoveryPoint;
+    const first = Math.min(Math.max(floorSegmentIndex(segments, from), 0), last);
+    cuts = recoverFrom(segments, first, cleanShutdown ? null : recoveryPoint);
     fsyncDirSync(dir);
   }
   const end = segments[segments.length - 1].nextOffset;
   const start = segments[0].baseOffset;
-  const hw = checkpoint?.highWatermark ?? start;
   return {
     segments,
     cleanShutdown,
     recoveryPoint: end,
-    highWatermark: clampOffset(hw, start, end),
-    truncatedBytes,
+    highWatermark: clampOffset(highWatermark ?? start, start, end),
+    truncatedBytes: cuts.reduce((n, c) => n + c.bytes, 0),
+    cuts,
   };
+}
+
+/** True when the segment's tail walks to the end of its file (a failed index check counts as no). */
+function tailWalks(segment: LogSegment): boolean {
+  try {
+    return segment.loadTail();
+  } catch (err) {
+    if (isFlussError(err)) return false;
+    throw err;
+  }
 }

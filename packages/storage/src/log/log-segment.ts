@@ -6,6 +6,11 @@
 // page cache, where a synchronous pread of a few MiB takes well under a millisecond, while the
 // same read through the libuv thread pool measured 8 ms for 2 MiB (55 ms for 15 MiB) on our
 // machines — page faults on fresh buffers in the worker thread dominate. Index lookups binary search the index files (see index-file.ts).
+// Integrity: every batch a read returns — whole, or cut by a visitor (projection) — was read whole
+// and its CRC-32C and offset checked first; a mismatch is CORRUPT_RECORD_EXCEPTION naming the file,
+// byte position and offset (corrupt bytes are never served). Recovery (`scanForRecovery`) checks
+// every batch but changes no log byte: whether bad bytes are a torn tail to cut (`cutTail`) or
+// corruption to refuse is the loader's decision (log-loader.ts).
 // Invariants: the file holds whole batches with contiguous offsets from `baseOffset` to
 // `nextOffset`; `sizeBytes` is the file size; index entries name batch starts (validated or
 // rebuilt before first use). An fd is closed only when no async read or flush holds the segment
@@ -18,6 +23,7 @@ import {
   computeBatchCrc,
   Errors,
   FlussError,
+  isFlussError,
   nextOffsetOf,
   peekBatchSize,
   readBatchHeader,
@@ -79,6 +85,59 @@ const empty = new Uint8Array(0);
 
 function corrupt(file: string, message: string): FlussError {
   return new FlussError(Errors.LOG_STORAGE_EXCEPTION, `segment ${file}: ${message}`);
+}
+
+/** A stored batch that fails its checks: names the file, the byte position and the offset. */
+export function corruptBatch(file: string, position: number, offset: bigint, problem: string): FlussError {
+  return new FlussError(
+    Errors.CORRUPT_RECORD_EXCEPTION,
+    `${file}: record batch at byte ${position} (offset ${offset}) ${problem}`,
+  );
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, "0")}`;
+}
+
+/**
+ * Why the batch with header `header` is not what was written, or null when it passes: its base
+ * offset must be `expectedOffset` (when given) and, when its `bytes` are given, its CRC match.
+ */
+function batchProblem(
+  bytes: Uint8Array | null,
+  header: BatchHeader,
+  expectedOffset: bigint | null,
+): string | null {
+  if (expectedOffset !== null && header.baseOffset !== expectedOffset) {
+    return `starts at offset ${header.baseOffset} where offset ${expectedOffset} was expected`;
+  }
+  if (bytes === null) return null;
+  const crc = computeBatchCrc(bytes, header.magic);
+  if (crc !== header.crc) return `fails its CRC check (stored ${hex(header.crc)}, computed ${hex(crc)})`;
+  return null;
+}
+
+/**
+ * What recovery found in a segment: the valid batches at its front, and when bad bytes follow
+ * them, what is wrong and whether valid data lies beyond (then they are not a torn tail).
+ */
+export interface RecoveryScan {
+  /** Bytes of whole, contiguous, CRC-valid batches from the start of the file. */
+  readonly validBytes: number;
+  /** Offset after the last valid batch (where the first bad batch should start). */
+  readonly nextOffset: bigint;
+  /** What is wrong with the bytes at `validBytes`; null when the whole file checked out. */
+  readonly problem: string | null;
+  /** A CRC-valid batch with a later offset lies after the bad bytes (found by the bad batch's length or the old index). */
+  readonly validDataAfter: boolean;
+}
+
+/** Where a rebuild stopped and why. */
+interface RebuildEnd {
+  readonly position: number;
+  readonly problem: string | null;
+  /** The header at `position` when it parsed (its batch failed a check); null when torn or at the end. */
+  readonly bad: BatchHeader | null;
 }
 
 export class LogSegment {
@@ -262,7 +321,7 @@ export class LogSegment {
     } finally {
       this.release();
     }
-    const whole = this.wholeBatches(buf.subarray(0, n));
+    const whole = this.wholeBatches(buf.subarray(0, n), start.position, start.header.baseOffset);
     if (whole.bytes === 0) return nothing;
     return {
       bytes: buf.subarray(0, whole.bytes),
@@ -273,10 +332,13 @@ export class LogSegment {
 
   /**
    * Walk batches from the one holding `startOffset` and let `visit` decide, from each batch's
-   * header and first bytes, what to return for it: its output parts (reading only the byte
-   * ranges it needs through `read`), the whole batch, or nothing. Stops before `maxOffset`, once
-   * the output reaches `maxBytes` (after at least one batch) or `examineBytesMax` bytes of batches
-   * were examined. `examinedEnd` is the offset after the last batch visited.
+   * header and first bytes, what to return for it: its output parts (cut from the batch's bytes
+   * through `read`), the whole batch, or nothing. A batch the visitor keeps in any form is read
+   * whole and checked (CRC, offset) first, and its parts are copied into `allocate`d memory, so
+   * corrupt bytes are never returned; a skipped batch is not read beyond its prefix. Stops before
+   * `maxOffset`, once the output reaches `maxBytes` (after at least one batch) or
+   * `examineBytesMax` bytes of batches were examined. `examinedEnd` is the offset after the last
+   * batch visited.
    */
   visitBatches(
     startOffset: bigint,
@@ -292,39 +354,43 @@ export class LogSegment {
     let outBytes = 0;
     let examined = 0;
     let examinedEnd = startOffset;
+    let expected = start.header.baseOffset;
     const sizeAtStart = this.size;
     const walked = this.scanner(sizeAtStart);
+    assert(!visiting, "visited reads are not nested");
     assert(this.acquire(), "an open segment can be held");
+    visiting = true;
     let end: ReturnType<SegmentScanner["walk"]>;
     try {
       end = walked.walk(start.position, (header, position) => {
         if (nextOffsetOf(header) > maxOffset) return false;
         if (outBytes > 0 && outBytes >= maxBytes) return false;
-        const read = (from: number, length: number): Uint8Array => {
-          assert(from >= 0 && from + length <= header.sizeBytes, "a visitor reads inside its batch");
-          const buf = allocate(length);
-          if (readFullySync(this.fd, this.logPath, buf, position + from) !== length) {
-            throw corrupt(this.logPath, `short read of ${length} bytes at ${position + from}`);
-          }
-          return buf;
-        };
+        if (header.baseOffset !== expected) {
+          throw corruptBatch(this.logPath, position, expected, `starts at offset ${header.baseOffset}`);
+        }
+        const batch = new CheckedBatch(this.fd, this.logPath, position, header);
         // At least the header and statistics; more when the visitor asks (e.g. Arrow metadata).
         const prefixBytes = Math.min(Math.max(limits.prefixBytes, header.recordsOffset), header.sizeBytes);
-        const prefix = walked.prefixAt(position, header, prefixBytes);
-        const decision = prefix === null ? "whole" : visit({ header, prefix, read });
-        const out = decision === "whole" ? [read(0, header.sizeBytes)] : decision === "skip" ? [] : decision;
-        for (const part of out) {
-          parts.push(part);
-          outBytes += part.byteLength;
+        const prefix =
+          walked.prefixAt(position, header, prefixBytes) ?? batch.bytes().subarray(0, prefixBytes);
+        const decision = visit({ header, prefix, read: (from, length) => batch.range(from, length) });
+        if (decision !== "skip") {
+          const out = decision === "whole" ? batch.copy(allocate) : batch.gather(decision, allocate);
+          parts.push(out);
+          outBytes += out.byteLength;
         }
         examined += header.sizeBytes;
-        examinedEnd = nextOffsetOf(header);
+        expected = nextOffsetOf(header);
+        examinedEnd = expected;
         return examined < limits.examineBytesMax;
       });
     } finally {
+      visiting = false;
       this.release();
     }
-    if (end.torn) throw corrupt(this.logPath, `no whole batch at byte ${end.position}`);
+    if (end.torn) {
+      throw corruptBatch(this.logPath, end.position, expected, "is not a whole record batch");
+    }
     return {
       parts,
       bytes: outBytes,
@@ -334,19 +400,38 @@ export class LogSegment {
     };
   }
 
-  /** Length of the whole batches at the front of `buf` and the offset after them. */
-  private wholeBatches(buf: Uint8Array): { bytes: number; nextOffset: bigint } {
+  /**
+   * Length of the whole batches at the front of `buf` (read from file position `filePosition`)
+   * and the offset after them. Each is checked (contiguous offsets from `firstOffset`, CRC).
+   */
+  private wholeBatches(
+    buf: Uint8Array,
+    filePosition: number,
+    firstOffset: bigint,
+  ): { bytes: number; nextOffset: bigint } {
     let position = 0;
-    let last = -1;
+    let expected = firstOffset;
     for (let i = 0; i <= buf.byteLength / batchBytesMin; i++) {
       const size = peekBatchSize(buf, position);
       if (size < 0 || position + size > buf.byteLength) break;
       if (size < batchBytesMin) throw corrupt(this.logPath, `batch of ${size} bytes`);
-      last = position;
+      const header = this.headerOf(buf, position, filePosition + position, expected);
+      const problem = batchProblem(buf.subarray(position, position + size), header, expected);
+      if (problem !== null) throw corruptBatch(this.logPath, filePosition + position, expected, problem);
+      expected = nextOffsetOf(header);
       position += size;
     }
-    if (last < 0) return { bytes: 0, nextOffset: 0n };
-    return { bytes: position, nextOffset: nextOffsetOf(readBatchHeader(buf, last)) };
+    return { bytes: position, nextOffset: expected };
+  }
+
+  /** The header of the batch at `buf[at..]`; a malformed one is corruption at `filePosition`. */
+  private headerOf(buf: Uint8Array, at: number, filePosition: number, expected: bigint): BatchHeader {
+    try {
+      return readBatchHeader(buf, at);
+    } catch (err) {
+      if (!isFlussError(err)) throw err;
+      throw corruptBatch(this.logPath, filePosition, expected, `has a malformed header: ${err.message}`);
+    }
   }
 
   /** Largest commit timestamp in the segment (-1 when empty). */
@@ -394,7 +479,7 @@ export class LogSegment {
     const time = this.timeIndex.lastEntry;
     if (time !== null && time.offset >= walked) {
       // The time index runs past the log (stale): rebuild both indexes from the log.
-      if (this.rebuild(false) !== this.size) return false;
+      if (this.rebuild(false).position !== this.size) return false;
     }
     if (assumed !== null && assumed !== this.next) {
       throw corrupt(this.logPath, `ends at offset ${this.next} but its successor starts at ${assumed}`);
@@ -431,7 +516,7 @@ export class LogSegment {
     if (this.indexesChecked) return;
     this.indexesChecked = true;
     if (this.indexesValid()) return;
-    const end = this.rebuild(false);
+    const end = this.rebuild(false).position;
     if (end !== this.size) throw corrupt(this.logPath, `no whole batch at byte ${end}`);
   }
 
@@ -446,10 +531,11 @@ export class LogSegment {
   }
 
   /**
-   * Re-index the segment from its batches (verifying CRCs when `verifyCrc`); returns the byte
-   * position where the valid batches end. Sets the end offset, max timestamp and index state.
+   * Re-index the segment from its batches (verifying CRCs when `verifyCrc`); returns where the
+   * valid batches end and, when that is before the end of the file, why. Sets the end offset, max
+   * timestamp and index state. Changes no byte of the log file.
    */
-  private rebuild(verifyCrc: boolean): number {
+  private rebuild(verifyCrc: boolean): RebuildEnd {
     this.offsetIndex.reset();
     this.timeIndex.reset();
     this.maxTs = -1n;
@@ -457,35 +543,79 @@ export class LogSegment {
     this.bytesSinceIndexEntry = 0;
     const scan = this.scanner();
     let next = this.baseOffset;
+    let problem: string | null = null;
+    let bad: BatchHeader | null = null;
     const end = scan.walk(0, (header, position) => {
-      if (header.baseOffset !== next) return false;
-      if (nextOffsetOf(header) - 1n - this.baseOffset > BigInt(relativeOffsetMax)) return false;
-      if (verifyCrc && computeBatchCrc(scan.bytesAt(position, header), header.magic) !== header.crc)
+      if (nextOffsetOf(header) - 1n - this.baseOffset > BigInt(relativeOffsetMax)) {
+        problem = `ends at offset ${nextOffsetOf(header) - 1n}, beyond what a segment can index`;
+      } else {
+        problem = batchProblem(verifyCrc ? scan.bytesAt(position, header) : null, header, next);
+      }
+      if (problem !== null) {
+        bad = header;
         return false;
+      }
       this.indexBatch(header.baseOffset, position, header.sizeBytes, header.commitTimestamp);
       next = nextOffsetOf(header);
       return true;
     });
-    const position = end.position;
+    if (end.torn)
+      problem = `is not a whole record batch (${this.size - end.position} bytes to the end of the file)`;
     this.next = next;
     this.nextKnown = true;
     this.tailKnown = true;
     this.indexesChecked = true;
     this.indexesDurable = false;
-    return position;
+    return { position: end.position, problem, bad };
   }
 
   /**
-   * Crash recovery: verify every batch (length, offsets, CRC), rebuild both indexes, and cut the
-   * file after the last valid batch. Returns the number of bytes cut.
+   * Crash recovery, first step: verify every batch (length, contiguous offsets, CRC) and rebuild
+   * both indexes over the valid ones. No log byte changes: the caller decides whether bad bytes
+   * are a torn tail (`cutTail`) or corruption.
    */
-  recover(): number {
+  scanForRecovery(): RecoveryScan {
     this.assertOpen();
-    const valid = this.rebuild(true);
-    const cut = this.size - valid;
+    const hint = this.offsetIndex.lastEntry; // the old index may name a batch past the bad bytes
+    const end = this.rebuild(true);
+    if (end.problem === null) {
+      return { validBytes: end.position, nextOffset: this.next, problem: null, validDataAfter: false };
+    }
+    let validDataAfter = false;
+    if (end.bad !== null)
+      validDataAfter = this.validBatchAt(end.position + end.bad.sizeBytes, this.next + 1n);
+    if (!validDataAfter && hint !== null && hint.position > end.position) {
+      validDataAfter = this.validBatchAt(hint.position, hint.offset, true);
+    }
+    return { validBytes: end.position, nextOffset: this.next, problem: end.problem, validDataAfter };
+  }
+
+  /**
+   * True when a whole batch with a good CRC starts at `position` with base offset `offset` (or,
+   * unless `exact`, any offset from `offset` on).
+   */
+  private validBatchAt(position: number, offset: bigint, exact = false): boolean {
+    if (position >= this.size) return false;
+    const scan = this.scanner();
+    const header = scan.headerAt(position);
+    if (header === null) return false;
+    if (exact ? header.baseOffset !== offset : header.baseOffset < offset) return false;
+    return batchProblem(scan.bytesAt(position, header), header, null) === null;
+  }
+
+  /** True when the file starts with a whole batch at the segment's base offset with a good CRC. */
+  startsWithValidBatch(): boolean {
+    return this.validBatchAt(0, this.baseOffset, true);
+  }
+
+  /** Cut the file after its first `validBytes` (a torn tail found by `scanForRecovery`); returns the bytes cut. */
+  cutTail(validBytes: number): number {
+    this.assertOpen();
+    assert(this.tailKnown && validBytes <= this.size, "a cut follows a recovery scan");
+    const cut = this.size - validBytes;
     if (cut > 0) {
-      truncateSync(this.fd, this.logPath, valid);
-      this.size = valid;
+      truncateSync(this.fd, this.logPath, validBytes);
+      this.size = validBytes;
     }
     return cut;
   }
@@ -566,12 +696,16 @@ export class LogSegment {
   }
 }
 
-/** What a visited read hands the visitor for one batch. */
+/**
+ * What a visited read hands the visitor for one batch. `prefix` is not yet checked (a filter may
+ * decide from it and skip the batch unread); `read` reads and checks the whole batch first. Both
+ * are views valid only during the visit: the parts a visitor returns are copied out after it.
+ */
 export interface BatchAccess {
   readonly header: BatchHeader;
   /** The batch's first bytes (header, statistics, and more up to the prefix size asked for). */
   readonly prefix: Uint8Array;
-  /** Read bytes [from, from + length) of the batch (into the read's allocator). */
+  /** Bytes [from, from + length) of the batch, after the whole batch passed its checks. */
   read(from: number, length: number): Uint8Array;
 }
 
@@ -598,3 +732,83 @@ export interface VisitedRead {
 export type ReadAllocator = (size: number) => Uint8Array;
 
 const defaultAllocator: ReadAllocator = (size) => Buffer.allocUnsafe(size);
+
+/** Largest scratch buffer kept between visited reads; bigger batches get a buffer of their own. */
+const SCRATCH_BYTES_RETAINED = 16 * 1024 * 1024;
+/** Whole batches a visitor cuts parts from (visits are synchronous and never nested). */
+let scratch: Buffer = Buffer.allocUnsafe(0);
+let visiting = false;
+
+function scratchOf(size: number): Uint8Array {
+  if (size > SCRATCH_BYTES_RETAINED) return Buffer.allocUnsafe(size);
+  if (scratch.byteLength < size) {
+    let c = 64 * 1024;
+    while (c < size) c *= 2;
+    scratch = Buffer.allocUnsafe(c);
+  }
+  return scratch.subarray(0, size);
+}
+
+/** One batch of a visited read: read whole at most once, and checked before any byte leaves. */
+class CheckedBatch {
+  private readonly fd: number;
+  private readonly file: string;
+  private readonly position: number;
+  private readonly header: BatchHeader;
+  private loaded: Uint8Array | null = null;
+
+  constructor(fd: number, file: string, position: number, header: BatchHeader) {
+    this.fd = fd;
+    this.file = file;
+    this.position = position;
+    this.header = header;
+  }
+
+  /** Read the batch into `buf` (its size) and check it. */
+  private load(buf: Uint8Array): Uint8Array {
+    const size = this.header.sizeBytes;
+    if (readFullySync(this.fd, this.file, buf, this.position) !== size) {
+      throw corrupt(this.file, `short read of ${size} bytes at ${this.position}`);
+    }
+    const problem = batchProblem(buf, this.header, null);
+    if (problem !== null) throw corruptBatch(this.file, this.position, this.header.baseOffset, problem);
+    this.loaded = buf;
+    return buf;
+  }
+
+  /** The whole checked batch, in scratch memory: valid only until the visit returns. */
+  bytes(): Uint8Array {
+    return this.loaded ?? this.load(scratchOf(this.header.sizeBytes));
+  }
+
+  /** Bytes [from, from + length) of the checked batch (scratch memory, as `bytes`). */
+  range(from: number, length: number): Uint8Array {
+    assert(
+      from >= 0 && length >= 0 && from + length <= this.header.sizeBytes,
+      "a visitor reads inside its batch",
+    );
+    return this.bytes().subarray(from, from + length);
+  }
+
+  /** The whole checked batch in memory from `allocate`. */
+  copy(allocate: ReadAllocator): Uint8Array {
+    if (this.loaded === null) return this.load(allocate(this.header.sizeBytes));
+    const out = allocate(this.loaded.byteLength);
+    out.set(this.loaded);
+    return out;
+  }
+
+  /** A visitor's parts (which may point into scratch) joined in memory from `allocate`. */
+  gather(parts: readonly Uint8Array[], allocate: ReadAllocator): Uint8Array {
+    this.bytes(); // nothing leaves unchecked, even parts made without reading the batch
+    let total = 0;
+    for (const p of parts) total += p.byteLength;
+    const out = allocate(total);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+    return out;
+  }
+}

@@ -22,7 +22,7 @@ import { type LogConfig, resolveLogConfig, type Scheduler, systemScheduler } fro
 import { listenersMax, segmentsMax } from "./constants.ts";
 import { fsyncDir, storageError } from "./file-io.ts";
 import { GroupCommit } from "./group-commit.ts";
-import { clampOffset, floorSegmentIndex, loadLog } from "./log-loader.ts";
+import { clampOffset, floorSegmentIndex, loadLog, type TailCut } from "./log-loader.ts";
 import {
   type BatchSelector,
   type BatchVisitor,
@@ -73,7 +73,7 @@ export class LogTablet {
   private lastCheckpointMs: number;
   private timer: { cancel(): void } | null = null;
   private readonly counters = { appends: 0, duplicates: 0, bytesAppended: 0, rolls: 0 };
-  private readonly loadInfo: { truncatedBytes: number; cleanShutdown: boolean };
+  private readonly loadInfo: { truncatedBytes: number; cleanShutdown: boolean; tailCuts: readonly TailCut[] };
 
   private constructor(options: LogTabletOptions, config: LogConfig) {
     this.dir = options.dir;
@@ -83,7 +83,11 @@ export class LogTablet {
     this.segments = loaded.segments;
     this.leo = this.active.nextOffset;
     this.hw = loaded.highWatermark;
-    this.loadInfo = { truncatedBytes: loaded.truncatedBytes, cleanShutdown: loaded.cleanShutdown };
+    this.loadInfo = {
+      truncatedBytes: loaded.truncatedBytes,
+      cleanShutdown: loaded.cleanShutdown,
+      tailCuts: loaded.cuts,
+    };
     this.lastCheckpointMs = this.clock.nowMs();
     this.commit = new GroupCommit({
       flushedOffset: loaded.recoveryPoint,
@@ -557,6 +561,7 @@ export class LogTablet {
       flushes: this.commit.flushCount,
       segments: this.segments.length,
       truncatedOnLoadBytes: this.loadInfo.truncatedBytes,
+      tailCuts: this.loadInfo.tailCuts,
       cleanShutdown: this.loadInfo.cleanShutdown,
     };
   }

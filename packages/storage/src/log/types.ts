@@ -2,6 +2,7 @@
 
 import type { Clock } from "@fluss-ts/common";
 import type { LogConfigInput, Scheduler } from "./config.ts";
+import type { TailCut } from "./log-loader.ts";
 
 export interface LogTabletOptions {
   readonly dir: string;
@@ -45,5 +46,7 @@ export interface LogTabletStats {
   readonly rolls: number;
   readonly segments: number;
   readonly truncatedOnLoadBytes: number;
+  /** Torn tails recovery cut when the tablet was opened (file, position, bytes): for the log. */
+  readonly tailCuts: readonly TailCut[];
   readonly cleanShutdown: boolean;
 }
