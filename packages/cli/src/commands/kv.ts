@@ -1,11 +1,12 @@
 // `fluss upsert`, `fluss delete` and `fluss lookup` for primary-key tables. Input is JSON lines
 // (one row or key per line); the first bad line stops the run with its line number after every
-// line before it is flushed and acknowledged.
+// line before it is flushed and acknowledged. A row too large for the writer
+// (RECORD_TOO_LARGE_EXCEPTION) counts as a bad line.
 
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { UpsertWriter } from "@fluss-ts/client";
-import { isFlussError, rowToJson, tablePathToString } from "@fluss-ts/common";
+import { Errors, isFlussError, rowToJson, tablePathToString } from "@fluss-ts/common";
 import type { Command } from "commander";
 import { listArg, tablePathArg, withConnection } from "../context.ts";
 import { parseJsonObjectLine } from "../input.ts";
@@ -32,7 +33,12 @@ async function writeLines(
       try {
         await op(writer, row);
       } catch (err) {
-        if (isFlussError(err) && (err.code >= 10000 || err.code === 35)) {
+        if (
+          isFlussError(err) &&
+          (err.code >= 10000 ||
+            err.is(Errors.INVALID_TARGET_COLUMN) ||
+            err.is(Errors.RECORD_TOO_LARGE_EXCEPTION))
+        ) {
           throw new UsageError(`line ${lineNo}: ${err.message}`);
         }
         throw err;

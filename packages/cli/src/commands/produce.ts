@@ -1,10 +1,12 @@
 // `fluss produce <table>`: JSON lines (stdin or --file) appended through one batching, idempotent
 // writer. The first bad line stops the run with its line number; every line before it is flushed
 // and acknowledged first, so nothing that was accepted is lost and nothing after it is half-written.
+// A line whose row is too large for the writer (RECORD_TOO_LARGE_EXCEPTION, see the writer's
+// requestBytesMax) is bad input like a bad value: an error naming the line, exit code 2.
 
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import { isFlussError, tablePathToString } from "@fluss-ts/common";
+import { Errors, isFlussError, tablePathToString } from "@fluss-ts/common";
 import type { Command } from "commander";
 import { intArg, tablePathArg, withConnection } from "../context.ts";
 import { UsageError } from "../output.ts";
@@ -53,7 +55,7 @@ export function registerProduce(program: Command): void {
             try {
               await writer.append(row as Record<string, unknown>);
             } catch (err) {
-              if (isFlussError(err) && err.code >= 10000)
+              if (isFlussError(err) && (err.code >= 10000 || err.is(Errors.RECORD_TOO_LARGE_EXCEPTION)))
                 throw new UsageError(`line ${lineNo}: ${err.message}`);
               throw err;
             }
