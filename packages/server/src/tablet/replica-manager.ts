@@ -1,5 +1,10 @@
 // The tablet server's replicas and the data-path operations on them: produce (append as leader),
 // fetch (read committed data, long-polling until min bytes or max wait), list offsets, retention.
+// A replica whose storage fails to open (e.g. a corrupt batch below the recovery point, which
+// recovery refuses to cut) goes offline alone: every request for its bucket is answered with that
+// typed error (logged once, at error), while the other buckets of the server keep serving. A
+// corrupt batch met by a fetch is answered as CORRUPT_RECORD_EXCEPTION naming table, bucket and
+// the batch's file, byte and offset (logged at error); torn tails cut at open are logged at warn.
 // Handlers above translate protobuf to these calls; storage below knows nothing of RPC. Replicas of
 // a partition live under `<table>-<id>/<partition name>-p<partition id>/`; stopping a replica with
 // deleteData removes its log and KV directories, the emptied partition/table directories and its
@@ -17,6 +22,7 @@ import {
   type Predicate,
   type ProjectionPlan,
   predicateFromPb,
+  type TableInfo,
   projectBatchFrom,
   projectLogBatches,
   splitBatches,
@@ -39,7 +45,7 @@ import { batchSelector } from "./batch-filter.ts";
 import { type IdRangeSource, RangeIdAllocator } from "./id-allocator.ts";
 import { KvScanners } from "./kv-scanners.ts";
 import { ReadBufferPool } from "./read-buffers.ts";
-import { Replica, type ReplicaId, replicaKey } from "./replica.ts";
+import { Replica, type ReplicaId, type RequiredAcks, replicaKey } from "./replica.ts";
 
 export interface ReplicaManagerOptions {
   serverId: number;
@@ -96,6 +102,14 @@ export interface FetchBucketResult {
   filteredEndOffset: bigint | null;
 }
 
+/** A replica whose storage could not be opened: every request for its bucket gets `error`. */
+interface OfflineReplica {
+  readonly table: TableInfo;
+  readonly dir: string;
+  readonly partitionName: string | null;
+  readonly error: FlussError;
+}
+
 export interface FetchTableResult {
   tableId: bigint;
   buckets: FetchBucketResult[];
@@ -140,6 +154,8 @@ async function removeEmptyDirs(dir: string, stopAt: string): Promise<void> {
 export class ReplicaManager {
   private readonly opts: ReplicaManagerOptions;
   private readonly replicas = new Map<string, Replica>();
+  /** Replicas that failed to open, by replica key: offline until the server restarts. */
+  private readonly offline = new Map<string, OfflineReplica>();
   private readonly plans = new Map<string, ProjectionPlan>();
   private readonly filters = new WeakMap<FetchTable, Predicate>();
   private readonly remote: RemoteSnapshotStore;
@@ -198,10 +214,18 @@ export class ReplicaManager {
     for (const a of assignments) {
       const id: ReplicaId = { tableId: a.table.tableId, partitionId: a.partitionId, bucket: a.bucket };
       const key = replicaKey(id);
+      if (this.offline.has(key)) continue;
       let replica = this.replicas.get(key);
       if (!replica) {
         const dir = this.bucketDir(a, "log");
-        const log = await LogTablet.open({ dir, config: this.opts.logConfig, clock: this.opts.clock });
+        let log: LogTablet;
+        try {
+          log = await LogTablet.open({ dir, config: this.opts.logConfig, clock: this.opts.clock });
+        } catch (err) {
+          this.takeOffline(key, a, dir, err);
+          continue;
+        }
+        this.logTailCuts(a, log);
         replica = new Replica(id, a.table, log, dir, a.leaderEpoch, false);
         this.replicas.set(key, replica);
         if (a.partitionName !== null) this.partitionNames.set(key, a.partitionName);
@@ -209,35 +233,78 @@ export class ReplicaManager {
       if (a.leader === this.opts.serverId) {
         replica.becomeLeader(a.leaderEpoch, a.table);
         if (a.table.descriptor.schema.primaryKey.length > 0 && !replica.kv) {
-          replica.kv = await this.openKv(a, replica.log);
+          try {
+            replica.kv = await this.openKv(a, replica.log);
+          } catch (err) {
+            this.replicas.delete(key);
+            this.partitionNames.delete(key);
+            await replica.close().catch(() => undefined);
+            this.takeOffline(key, a, replica.dir, err);
+          }
         }
       }
+    }
+  }
+
+  /** `table bucket N [partition p]`, for messages about one bucket. */
+  private bucketName(table: TableInfo, bucket: number, partitionName: string | null): string {
+    const part = partitionName === null ? "" : ` partition ${partitionName}`;
+    return `bucket ${bucket} of table ${table.path.database}.${table.path.table}${part}`;
+  }
+
+  /** Record a replica whose storage failed to open; anything but a FlussError is a bug and rethrown. */
+  private takeOffline(key: string, a: ReplicaAssignment, dir: string, err: unknown): void {
+    if (!isFlussError(err)) throw err;
+    const kind = err.is(Errors.KV_STORAGE_EXCEPTION) ? Errors.KV_STORAGE_EXCEPTION : Errors.LOG_STORAGE_EXCEPTION;
+    const name = this.bucketName(a.table, a.bucket, a.partitionName);
+    const error = new FlussError(kind, `${name} is offline: ${err.message}`, { cause: err });
+    this.opts.logger.error({ err, dir }, `${name} is offline: its storage could not be opened`);
+    this.offline.set(key, { table: a.table, dir, partitionName: a.partitionName, error });
+  }
+
+  /** Log, at warn, each torn tail recovery cut when the log was opened. */
+  private logTailCuts(a: ReplicaAssignment, log: LogTablet): void {
+    for (const cut of log.stats().tailCuts) {
+      this.opts.logger.warn(
+        { file: cut.file, position: cut.position, bytesCut: cut.bytes, reason: cut.reason },
+        `recovery of ${this.bucketName(a.table, a.bucket, a.partitionName)} cut ${cut.bytes} bytes at byte ${cut.position} of ${cut.file}`,
+      );
     }
   }
 
   async stopReplicas(refs: readonly ReplicaRef[], deleteData: boolean): Promise<void> {
     for (const ref of refs) {
       const key = replicaKey(ref);
+      const off = this.offline.get(key);
+      if (off) {
+        this.offline.delete(key);
+        if (deleteData) await this.deleteReplicaData(ref, off.dir, off.table, off.partitionName);
+        continue;
+      }
       const replica = this.replicas.get(key);
       if (!replica) continue;
       this.replicas.delete(key);
       const partitionName = this.partitionNames.get(key) ?? null;
       this.partitionNames.delete(key);
       await replica.close();
-      if (deleteData) {
-        await rm(replica.dir, { recursive: true, force: true });
-        await rm(replica.dir.replace(/log-(\d+)$/, "kv-$1"), { recursive: true, force: true });
-        // The partition directory, then the table directory, once nothing else is in them.
-        const dbDir = join(this.opts.dataDir, replica.table.path.database);
-        await removeEmptyDirs(dirname(replica.dir), dbDir);
-        if (replica.table.descriptor.schema.primaryKey.length > 0) {
-          await this.deleteRemoteSnapshots({
-            tableId: ref.tableId,
-            partition: partitionName,
-            bucket: ref.bucket,
-          });
-        }
-      }
+      if (deleteData) await this.deleteReplicaData(ref, replica.dir, replica.table, partitionName);
+    }
+  }
+
+  /** Remove a stopped replica's log and KV directories, emptied parents and remote KV snapshots. */
+  private async deleteReplicaData(
+    ref: ReplicaRef,
+    dir: string,
+    table: TableInfo,
+    partitionName: string | null,
+  ): Promise<void> {
+    await rm(dir, { recursive: true, force: true });
+    await rm(dir.replace(/log-(\d+)$/, "kv-$1"), { recursive: true, force: true });
+    // The partition directory, then the table directory, once nothing else is in them.
+    const dbDir = join(this.opts.dataDir, table.path.database);
+    await removeEmptyDirs(dirname(dir), dbDir);
+    if (table.descriptor.schema.primaryKey.length > 0) {
+      await this.deleteRemoteSnapshots({ tableId: ref.tableId, partition: partitionName, bucket: ref.bucket });
     }
   }
 
@@ -252,7 +319,10 @@ export class ReplicaManager {
   }
 
   private replica(id: ReplicaId): Replica {
-    const r = this.replicas.get(replicaKey(id));
+    const key = replicaKey(id);
+    const off = this.offline.get(key);
+    if (off) throw off.error;
+    const r = this.replicas.get(key);
     if (!r) {
       throw new FlussError(
         Errors.UNKNOWN_TABLE_OR_BUCKET_EXCEPTION,
@@ -266,13 +336,18 @@ export class ReplicaManager {
 
   // ---- produce -----------------------------------------------------------------------------
 
-  async produce(tableId: bigint, buckets: readonly ProduceBucket[]): Promise<ProduceBucketResult[]> {
+  /** Append to each bucket as leader, answering per `acks` (Fluss's required acks; see replica.ts). */
+  async produce(
+    tableId: bigint,
+    buckets: readonly ProduceBucket[],
+    acks: RequiredAcks = -1,
+  ): Promise<ProduceBucketResult[]> {
     return Promise.all(
       buckets.map(async (b): Promise<ProduceBucketResult> => {
         try {
           const replica = this.replica({ tableId, partitionId: b.partitionId, bucket: b.bucket });
           this.checkSchemas(replica, b.records);
-          const r = await replica.appendAsLeader(b.records);
+          const r = await replica.appendAsLeader(b.records, acks);
           return { partitionId: b.partitionId, bucket: b.bucket, error: null, baseOffset: r.baseOffset };
         } catch (err) {
           const e = toFlussError(err);
@@ -301,12 +376,13 @@ export class ReplicaManager {
     tableId: bigint,
     buckets: readonly ProduceBucket[],
     targetColumns: readonly number[] | null,
+    acks: RequiredAcks = -1,
   ): Promise<ProduceBucketResult[]> {
     return Promise.all(
       buckets.map(async (b): Promise<ProduceBucketResult> => {
         try {
           const replica = this.replica({ tableId, partitionId: b.partitionId, bucket: b.bucket });
-          const r = await replica.putKvAsLeader(b.records, targetColumns);
+          const r = await replica.putKvAsLeader(b.records, targetColumns, acks);
           return { partitionId: b.partitionId, bucket: b.bucket, error: null, baseOffset: r.lastOffset + 1n };
         } catch (err) {
           const e = toFlussError(err);

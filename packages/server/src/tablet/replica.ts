@@ -3,6 +3,10 @@
 // replication). The replica owns the high watermark: a record becomes
 // visible to readers (and counted as committed) only once it is durable under the configured flush
 // policy on every in-sync replica — with one replica, once the leader's append has resolved.
+// Writes answer per Fluss's acks: -1 (all) once committed (high watermark past the write: durable
+// under the flush policy, visible to readers); 0 and 1 once the write is in the leader's log,
+// before it is durable or visible (the high watermark follows on its own; if the flush then
+// fails, the log refuses all later work, so the failure is reported to the next request).
 // Invariant: highWatermark <= logEndOffset, and it never moves backwards while leader.
 
 import { Errors, FlussError, logOptionsOf, type TableInfo } from "@fluss-ts/common";
@@ -24,6 +28,17 @@ export interface AppendResult {
   baseOffset: bigint;
   lastOffset: bigint;
   duplicate: boolean;
+}
+
+/** Fluss's required acks of a write: -1 (all in-sync replicas), 1 (the leader), 0 (none). */
+export type RequiredAcks = -1 | 0 | 1;
+
+/** A request's acks field, or INVALID_REQUIRED_ACKS (Fluss refuses anything but 0, 1, -1). */
+export function requiredAcks(acks: number): RequiredAcks {
+  if (acks !== 0 && acks !== 1 && acks !== -1) {
+    throw new FlussError(Errors.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1 (all), got ${acks}`);
+  }
+  return acks;
 }
 
 export class Replica {
@@ -78,8 +93,8 @@ export class Replica {
     }
   }
 
-  /** Append client batches as leader; resolves once they are committed (durable and visible). */
-  async appendAsLeader(records: Uint8Array): Promise<AppendResult> {
+  /** Append client batches as leader; resolves per `acks` (see the file comment). */
+  async appendAsLeader(records: Uint8Array, acks: RequiredAcks = -1): Promise<AppendResult> {
     this.checkLeader();
     if (this.kv) {
       throw new FlussError(
@@ -87,13 +102,20 @@ export class Replica {
         `table ${this.table.path.database}.${this.table.path.table} has a primary key: write it with PutKv (an upsert writer)`,
       );
     }
-    const info = await this.log.append(records, { leaderEpoch: this.leaderEpoch });
-    this.advanceHighWatermark(info.lastOffset + 1n);
-    return { baseOffset: info.firstOffset, lastOffset: info.lastOffset, duplicate: info.duplicate };
+    const start = this.log.logEndOffset;
+    const committed = this.log.append(records, { leaderEpoch: this.leaderEpoch }).then((info) => {
+      this.advanceHighWatermark(info.lastOffset + 1n);
+      return info;
+    });
+    return this.answer(committed, start, acks);
   }
 
-  /** Upsert/delete a KV batch as leader; resolves once its changelog is committed. */
-  async putKvAsLeader(records: Uint8Array, targetColumns: readonly number[] | null): Promise<AppendResult> {
+  /** Upsert/delete a KV batch as leader; resolves per `acks` (see the file comment). */
+  async putKvAsLeader(
+    records: Uint8Array,
+    targetColumns: readonly number[] | null,
+    acks: RequiredAcks = -1,
+  ): Promise<AppendResult> {
     this.checkLeader();
     if (!this.kv) {
       throw new FlussError(
@@ -102,12 +124,38 @@ export class Replica {
       );
     }
     const { compression, zstdLevel } = logOptionsOf(this.table.descriptor);
-    const r = await this.kv.putAsLeader(records, targetColumns, {
-      leaderEpoch: this.leaderEpoch,
-      compression: { type: compression, zstdLevel },
-    });
-    this.advanceHighWatermark(r.lastOffset + 1n);
-    return { baseOffset: r.firstOffset, lastOffset: r.lastOffset, duplicate: r.duplicate };
+    const start = this.log.logEndOffset;
+    const committed = this.kv
+      .putAsLeader(records, targetColumns, {
+        leaderEpoch: this.leaderEpoch,
+        compression: { type: compression, zstdLevel },
+      })
+      .then((r) => {
+        this.advanceHighWatermark(r.lastOffset + 1n);
+        return r;
+      });
+    return this.answer(committed, start, acks);
+  }
+
+  /**
+   * The answer to a write. The log writes synchronously inside append (only the durability wait
+   * is async), so right after the call the log end says whether this write reached the log: with
+   * acks 0/1 that is the answer. A write that did not reach the log yet (refused, or a duplicate
+   * waiting for the original's durability) is answered once it settles, as with acks -1.
+   */
+  private async answer(
+    committed: Promise<{ firstOffset: bigint; lastOffset: bigint; duplicate: boolean }>,
+    start: bigint,
+    acks: RequiredAcks,
+  ): Promise<AppendResult> {
+    const end = this.log.logEndOffset;
+    if (acks !== -1 && end > start) {
+      // Not awaited: a later durability failure fails the log, and with it the next request.
+      committed.catch(() => undefined);
+      return { baseOffset: start, lastOffset: end - 1n, duplicate: false };
+    }
+    const info = await committed;
+    return { baseOffset: info.firstOffset, lastOffset: info.lastOffset, duplicate: info.duplicate };
   }
 
   /** The KV tablet, for reads; only the leader serves them. */
