@@ -84,6 +84,24 @@ describe("oversized rows", () => {
     expect(hits).toEqual([5n]);
   });
 
+  it("a row just under the limit is written and read back (fetches return a batch over their size)", async () => {
+    await tc.conn.admin.createTable("big.near", { schema: "id BIGINT NOT NULL, s STRING", buckets: 1 });
+    const t = await tc.conn.getTable("big.near");
+    const w = t.newAppendWriter();
+    const near = "n".repeat(10 * MiB - 4096);
+    await w.append({ id: 1n, s: near });
+    await w.append({ id: 2n, s: "after" });
+    await w.close();
+    const got: [bigint, number][] = [];
+    for await (const r of t.newLogScanner({ untilLatest: true })) {
+      got.push([r.row.id as bigint, (r.row.s as string).length]);
+    }
+    expect(got).toEqual([
+      [1n, near.length],
+      [2n, 5],
+    ]);
+  });
+
   it("an upsert writer refuses a too-large row and goes on", async () => {
     await tc.conn.admin.createTable("big.users", {
       schema: "id INT NOT NULL, v STRING, PRIMARY KEY (id)",
