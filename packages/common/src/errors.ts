@@ -174,9 +174,13 @@ export function errorFromCode(code: number, message?: string): FlussError {
   return new FlussError(k, message && message.length > 0 ? message : k.message);
 }
 
-/** Map anything thrown to a FlussError (unknown failures become UNKNOWN_SERVER_ERROR). */
+/**
+ * Map anything thrown to a FlussError (unknown failures become UNKNOWN_SERVER_ERROR). A failed
+ * assertion is never mapped: it is rethrown, so a broken invariant crashes instead of being served.
+ */
 export function toFlussError(err: unknown): FlussError {
   if (isFlussError(err)) return err;
+  if (isAssertionError(err)) throw err;
   const message = err instanceof Error ? err.message : String(err);
   return new FlussError(Errors.UNKNOWN_SERVER_ERROR, message, { cause: err });
 }
@@ -185,12 +189,30 @@ export function invalidArgument(message: string): FlussError {
   return new FlussError(Errors.INVALID_ARGUMENT, message);
 }
 
+const ASSERTION_BRAND = Symbol.for("fluss-ts.assertion");
+
 /** A failed assertion is a bug in fluss-ts: crash loudly instead of serving bad data. */
 export class AssertionError extends Error {
+  readonly [ASSERTION_BRAND] = true;
   constructor(message: string) {
     super(`assertion failed: ${message}`);
     this.name = "AssertionError";
   }
+}
+
+/** True for a failed `assert` (by brand) and for node:assert's AssertionError (ERR_ASSERTION). */
+export function isAssertionError(value: unknown): value is Error {
+  if (typeof value !== "object" || value === null) return false;
+  const v = value as { [ASSERTION_BRAND]?: boolean; code?: unknown };
+  return v[ASSERTION_BRAND] === true || (value instanceof Error && v.code === "ERR_ASSERTION");
+}
+
+/** Codes from here up are fluss-ts client-side kinds: a Fluss peer cannot read them. */
+export const clientOnlyCodeMin = 10000;
+
+/** True when `code` may travel on the wire: Fluss's codes (-1 and up), not client-side kinds. */
+export function isWireCode(code: number): boolean {
+  return Number.isInteger(code) && code >= -1 && code < clientOnlyCodeMin;
 }
 
 export function assert(condition: unknown, message: string): asserts condition {
