@@ -26,6 +26,26 @@ export const requestTimeoutMsDefault = 30_000;
 export const serverConnectionsMaxDefault = 4096;
 /** Server: requests decoded and not yet answered on one connection; reading pauses at the limit. */
 export const serverRequestsInFlightMaxDefault = 256;
+/**
+ * Server: bytes of incoming requests held at once over all connections: every frame whose length
+ * prefix has arrived reserves its whole size until its handler finished (Kafka's
+ * queued.max.request.bytes, with Kafka's reserve-at-header rule). A connection that cannot reserve
+ * stops reading until others release. 256 MiB: two frames of the largest default size
+ * (`frameBytesMaxDefault`, the server config's 128 MiB) fit at once, and the memory a stalled or
+ * flooding peer can pin stays well below the machine (issue 11: 32 stalled peers took 1.3 GiB).
+ */
+export const serverRequestBufferBytesMaxDefault = 256 * 1024 * 1024;
+/**
+ * Server: time a started request frame may take to arrive in full (from its first byte, or from
+ * when the server resumed reading it); then the connection is closed. Time the server itself
+ * paused reading (backpressure) does not count.
+ */
+export const serverRequestReadTimeoutMsDefault = 30_000;
+/**
+ * Server: a connection with no request in flight, no partial frame and no bytes read or written
+ * for this long is closed (Kafka connections.max.idle.ms, 10 min).
+ */
+export const serverConnectionIdleMsMaxDefault = 600_000;
 /** Server: time `close()` waits for in-flight handlers before destroying connections. */
 export const serverCloseTimeoutMsDefault = 10_000;
 /** Server: longest error message sent back for an unexpected failure (Fluss cuts at 2048). */

@@ -7,6 +7,8 @@ export interface Logger {
   info(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
+  /** For a broken invariant just before the process crashes (pino has it); `error` when absent. */
+  fatal?(obj: object, msg: string): void;
 }
 
 const noop = (): void => {};

@@ -9,7 +9,7 @@
 // violation is a FlussError PROTOCOL_ERROR (the stream cannot be trusted any more).
 
 import { create, fromBinary, isFieldSet, toBinary } from "@bufbuild/protobuf";
-import { Errors, FlussError } from "@fluss-ts/common";
+import { assert, Errors, FlussError, isWireCode } from "@fluss-ts/common";
 import {
   frameBytesMaxDefault,
   lengthPrefixBytes,
@@ -190,6 +190,8 @@ export function encodeSuccessFrame(requestId: number, body: Uint8Array): Uint8Ar
 }
 
 function encodeErrorBody(error: WireError): Uint8Array {
+  // Client-side kinds (>= 10000) mean nothing to a Fluss peer: servers map them before this point.
+  assert(isWireCode(error.code), `error code ${error.code} is not a Fluss wire code`);
   const msg = create(ErrorResponseSchema, { errorCode: error.code });
   if (error.message !== undefined) msg.errorMessage = error.message;
   return toBinary(ErrorResponseSchema, msg);
@@ -302,6 +304,16 @@ export class FrameDecoder {
   }
 
   /**
+   * Size of the next frame counting its length prefix, once its prefix has arrived (undefined
+   * before). Throws PROTOCOL_ERROR like `next` when the declared length is invalid.
+   */
+  peekFrameBytes(): number | undefined {
+    if (this.#failed) throw this.#failed;
+    if (this.#buffered < lengthPrefixBytes) return undefined;
+    return lengthPrefixBytes + this.#checkedLength();
+  }
+
+  /**
    * The next complete frame (the bytes after the length prefix), or undefined when more bytes
    * are needed. Throws PROTOCOL_ERROR once a declared length is negative or over the limit;
    * after that the decoder stays failed.
@@ -309,6 +321,14 @@ export class FrameDecoder {
   next(): Uint8Array | undefined {
     if (this.#failed) throw this.#failed;
     if (this.#buffered < lengthPrefixBytes) return undefined;
+    const length = this.#checkedLength();
+    if (this.#buffered < lengthPrefixBytes + length) return undefined;
+    this.#skip(lengthPrefixBytes);
+    return this.#take(length);
+  }
+
+  /** The head frame's declared length; fails the decoder when it is negative or over the limit. */
+  #checkedLength(): number {
     const length = this.#peekLength();
     if (length < 0 || length > this.frameBytesMax - lengthPrefixBytes) {
       this.#failed = protocolError(
@@ -316,9 +336,7 @@ export class FrameDecoder {
       );
       throw this.#failed;
     }
-    if (this.#buffered < lengthPrefixBytes + length) return undefined;
-    this.#skip(lengthPrefixBytes);
-    return this.#take(length);
+    return length;
   }
 
   #peekLength(): number {

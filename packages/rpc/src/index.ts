@@ -11,3 +11,4 @@ export * from "./frame.ts";
 export * from "./gen/fluss/api_pb.ts";
 export * from "./server.ts";
 export * from "./transport.ts";
+export * from "./wire-errors.ts";

@@ -3,6 +3,17 @@
 // and writes responses. Invariants:
 // - at most `requestsInFlightMax` requests are being handled; at the limit, or while the socket's
 //   write buffer is over its high-water mark, no more frames are taken and reading pauses;
+// - every frame whose length prefix has arrived holds a reservation of its whole size in the
+//   server-wide `RequestBufferBudget` until it is answered (or the connection closes); when the
+//   budget cannot take the next frame, reading pauses until bytes are released. So the bytes this
+//   connection holds beyond its reservations are at most what one socket read delivered;
+// - a frame that started arriving must be complete within `requestReadTimeoutMs` (counted from
+//   its first byte, or from when the server resumed reading), else the connection is closed; a
+//   connection with nothing in flight, no partial frame and no traffic for `connectionIdleMsMax`
+//   is closed too;
+// - a failed assertion while handling, answering or reading is never answered: the host's
+//   `onFatal` gets it (by default the process crashes) and this connection is destroyed;
+// - only Fluss wire codes are sent (wire-errors.ts); failures log at the level their kind deserves;
 // - a frame that cannot be trusted (bad length, short header, undecodable body of a known API)
 //   ends only this connection: a server-failure frame (CORRUPT_MESSAGE) is sent, then the socket
 //   closes; the server and its other connections carry on;
@@ -16,11 +27,11 @@
 
 import type net from "node:net";
 import { create, fromBinary } from "@bufbuild/protobuf";
-import { Errors, FlussError, isFlussError } from "@fluss-ts/common";
+import { type Clock, Errors, FlussError, isAssertionError } from "@fluss-ts/common";
 import type { ApiDef } from "./api-keys.ts";
 import { supportsVersion } from "./api-keys.ts";
-import { errorMessageCharsMax, frameCopyBytesMax } from "./constants.ts";
-import type { Logger } from "./env.ts";
+import { frameCopyBytesMax } from "./constants.ts";
+import type { Logger, TimerHandle, Timers } from "./env.ts";
 import { encodeMessageParts } from "./fast-encode.ts";
 import type { FrameParts, RequestFrame, WireError } from "./frame.ts";
 import {
@@ -31,6 +42,8 @@ import {
   parseRequestFrame,
   responseFrameHeaderBytes,
 } from "./frame.ts";
+import type { BudgetWaiter, RequestBufferBudget } from "./request-buffer.ts";
+import { assertWireCodes, servedErrorOf } from "./wire-errors.ts";
 
 /** What a handler learns about the request beyond its message. */
 export interface RequestContext {
@@ -58,8 +71,20 @@ export interface ConnectionHost {
   readonly logger: Logger;
   readonly requestsInFlightMax: number;
   readonly frameBytesMax: number;
+  readonly requestBuffer: RequestBufferBudget;
+  readonly requestReadTimeoutMs: number;
+  readonly connectionIdleMsMax: number;
+  readonly clock: Clock;
+  readonly timers: Timers;
   route(apiKey: number): ErasedRoute | undefined;
   onClosed(conn: ServerConnection): void;
+  /** A broken invariant (a failed assertion) surfaced on this connection. */
+  onFatal(err: unknown, conn: ServerConnection): void;
+}
+
+/** Bytes of one request reserved in the budget; released once, by its answer or by the close. */
+interface Reservation {
+  bytes: number;
 }
 
 export class ServerConnection {
@@ -77,6 +102,16 @@ export class ServerConnection {
   #pumping = false; // inside #pump: a synchronous handler's #finish must not recurse into it
   #ended = false; // end() or a protocol failure: nothing more may be written
   #idleWaiters: Array<() => void> = [];
+  // ---- request buffer: the head frame's reservation, then one per request being handled
+  #headReservedBytes = 0;
+  readonly #reservations = new Set<Reservation>();
+  #waitingForBuffer = false;
+  readonly #budgetWaiter: BudgetWaiter = { retry: () => this.#retryBuffer() };
+  // ---- deadlines: one lazily re-armed timer for the read timeout and the idle timeout
+  #frameStartMs: number | undefined; // the head frame is partial and the server is reading it
+  #lastActivityMs: number;
+  #timer: TimerHandle | undefined;
+  #timerDueMs = Number.POSITIVE_INFINITY;
 
   constructor(id: number, socket: net.Socket, host: ConnectionHost) {
     this.id = id;
@@ -85,11 +120,13 @@ export class ServerConnection {
     this.remoteAddress = socket.remoteAddress ?? "unknown";
     this.remotePort = socket.remotePort ?? 0;
     this.#decoder = new FrameDecoder({ frameBytesMax: host.frameBytesMax });
+    this.#lastActivityMs = host.clock.nowMs();
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("drain", () => this.#pump());
     socket.on("error", (err) => host.logger.debug({ ...this.#who(), err }, "connection error"));
     socket.on("close", () => this.#onClose());
+    this.#arm(this.#lastActivityMs + host.connectionIdleMsMax);
   }
 
   get inFlight(): number {
@@ -98,6 +135,18 @@ export class ServerConnection {
 
   get closed(): boolean {
     return this.#abort.signal.aborted;
+  }
+
+  /** Bytes read from the socket and not yet taken as frames, plus those of requests being handled. */
+  get heldBytes(): number {
+    let bytes = this.#decoder.bufferedBytes;
+    for (const r of this.#reservations) bytes += r.bytes;
+    return bytes;
+  }
+
+  /** True while reading waits for the server-wide request buffer. */
+  get waitingForBuffer(): boolean {
+    return this.#waitingForBuffer;
   }
 
   /** Stop taking new requests (already running ones complete and are answered). */
@@ -132,35 +181,140 @@ export class ServerConnection {
 
   #onData(chunk: Uint8Array): void {
     if (this.#draining) return;
+    this.#lastActivityMs = this.#host.clock.nowMs();
     this.#decoder.push(chunk);
     this.#pump();
   }
 
-  /** Take and dispatch frames while the limits allow; pause or resume reading accordingly. */
+  /**
+   * Take and dispatch frames while the limits allow, each once it holds a reservation of its
+   * size; pause or resume reading accordingly and keep the read deadline of a partial frame.
+   */
   #pump(): void {
     if (this.#draining || this.closed || this.#pumping) return;
     this.#pumping = true;
+    let waitingForBuffer = false;
     try {
       while (this.#canTake()) {
+        const frameBytes = this.#decoder.peekFrameBytes();
+        if (frameBytes === undefined) break;
+        if (this.#headReservedBytes === 0) {
+          if (!this.#host.requestBuffer.tryReserve(frameBytes)) {
+            waitingForBuffer = true;
+            break;
+          }
+          this.#headReservedBytes = frameBytes;
+        }
         const frame = this.#decoder.next();
         if (frame === undefined) break;
-        this.#dispatch(parseRequestFrame(frame));
+        const reservation = { bytes: this.#headReservedBytes };
+        this.#headReservedBytes = 0;
+        this.#reservations.add(reservation);
+        this.#frameStartMs = undefined;
+        this.#dispatch(parseRequestFrame(frame), reservation);
         if (this.#draining) return;
       }
     } catch (err) {
-      this.#fail(err);
+      if (isAssertionError(err)) this.#fatal(err);
+      else this.#fail(err);
       return;
     } finally {
       this.#pumping = false;
     }
-    const blocked = !this.#canTake();
+    this.#setWaitingForBuffer(waitingForBuffer);
+    const blocked = waitingForBuffer || !this.#canTake();
     if (blocked && !this.#paused) this.#socket.pause();
     if (!blocked && this.#paused) this.#socket.resume();
     this.#paused = blocked;
+    this.#trackPartialFrame(blocked);
+  }
+
+  #setWaitingForBuffer(waiting: boolean): void {
+    if (waiting === this.#waitingForBuffer) return;
+    this.#waitingForBuffer = waiting;
+    if (waiting) this.#host.requestBuffer.wait(this.#budgetWaiter);
+    else this.#host.requestBuffer.cancel(this.#budgetWaiter);
+  }
+
+  /** Called by the budget after a release: try again; true while still waiting. */
+  #retryBuffer(): boolean {
+    if (this.closed || this.#draining) {
+      this.#waitingForBuffer = false;
+      return false;
+    }
+    this.#pump();
+    return this.#waitingForBuffer;
+  }
+
+  /** The read deadline runs while the head frame is partial and the server is reading it. */
+  #trackPartialFrame(blocked: boolean): void {
+    if (blocked || this.#decoder.bufferedBytes === 0) {
+      this.#frameStartMs = undefined;
+      return;
+    }
+    if (this.#frameStartMs !== undefined) return;
+    this.#frameStartMs = this.#host.clock.nowMs();
+    this.#arm(this.#frameStartMs + this.#host.requestReadTimeoutMs);
   }
 
   #canTake(): boolean {
     return this.#inFlight < this.#host.requestsInFlightMax && !this.#socket.writableNeedDrain;
+  }
+
+  // ---- deadlines ---------------------------------------------------------------------------
+
+  /** Make sure the timer fires no later than `dueMs`. */
+  #arm(dueMs: number): void {
+    if (this.closed || dueMs >= this.#timerDueMs) return;
+    if (this.#timer !== undefined) this.#host.timers.clearTimeout(this.#timer);
+    this.#timerDueMs = dueMs;
+    const delayMs = Math.max(0, dueMs - this.#host.clock.nowMs());
+    this.#timer = this.#host.timers.setTimeout(() => this.#onTimer(), delayMs);
+  }
+
+  #disarm(): void {
+    if (this.#timer !== undefined) this.#host.timers.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerDueMs = Number.POSITIVE_INFINITY;
+  }
+
+  /** True when nothing is going on: no request in flight, no partial frame, nothing unsent. */
+  #isIdle(): boolean {
+    return this.#inFlight === 0 && this.#decoder.bufferedBytes === 0 && this.#socket.writableLength === 0;
+  }
+
+  #onTimer(): void {
+    this.#timer = undefined;
+    this.#timerDueMs = Number.POSITIVE_INFINITY;
+    if (this.closed || this.#ended) return;
+    const now = this.#host.clock.nowMs();
+    const readDueMs =
+      this.#frameStartMs === undefined ? undefined : this.#frameStartMs + this.#host.requestReadTimeoutMs;
+    if (readDueMs !== undefined && now >= readDueMs) {
+      this.#host.logger.warn(
+        {
+          ...this.#who(),
+          timeoutMs: this.#host.requestReadTimeoutMs,
+          frameBytes: this.#decoder.peekFrameBytes(),
+          receivedBytes: this.#decoder.bufferedBytes,
+        },
+        "request frame not received in time, closing connection",
+      );
+      this.destroy();
+      return;
+    }
+    const idleDueMs = this.#lastActivityMs + this.#host.connectionIdleMsMax;
+    if (now >= idleDueMs && this.#isIdle()) {
+      this.#host.logger.debug(
+        { ...this.#who(), idleMsMax: this.#host.connectionIdleMsMax },
+        "idle connection closed",
+      );
+      this.end();
+      return;
+    }
+    // Not due (activity moved the deadline) or busy: look again at the next deadline.
+    const nextIdleMs = now >= idleDueMs ? now + this.#host.connectionIdleMsMax : idleDueMs;
+    this.#arm(readDueMs === undefined ? nextIdleMs : Math.min(readDueMs, nextIdleMs));
   }
 
   /** The stream can no longer be trusted: tell the peer once, then close this connection only. */
@@ -173,11 +327,23 @@ export class ServerConnection {
     this.#socket.end(frame, () => this.#socket.destroy());
   }
 
+  /** A broken invariant: never answered; the host decides (by default the process crashes). */
+  #fatal(err: unknown): void {
+    this.#draining = true;
+    this.#ended = true;
+    try {
+      this.#host.onFatal(err, this);
+    } finally {
+      this.#socket.destroy();
+    }
+  }
+
   // ---- dispatch ------------------------------------------------------------------------------
 
-  #dispatch(req: RequestFrame): void {
+  #dispatch(req: RequestFrame, reservation: Reservation): void {
     const route = this.#host.route(req.apiKey);
     if (route === undefined) {
+      this.#release(reservation);
       this.#host.logger.warn({ ...this.#who(), apiKey: req.apiKey }, "request for an unknown API key");
       const message = `API key ${req.apiKey} is not supported by this server`;
       this.#writeError(req.requestId, { code: Errors.UNSUPPORTED_VERSION.code, message });
@@ -185,7 +351,9 @@ export class ServerConnection {
     }
     const { api } = route;
     if (!supportsVersion(api, req.apiVersion)) {
+      this.#release(reservation);
       const message = `${api.name} version ${req.apiVersion} is not supported (supported: ${api.minVersion}-${api.maxVersion})`;
+      this.#host.logger.warn({ ...this.#who(), api: api.name, apiVersion: req.apiVersion }, message);
       this.#writeError(req.requestId, { code: Errors.UNSUPPORTED_VERSION.code, message });
       return;
     }
@@ -198,10 +366,16 @@ export class ServerConnection {
         `undecodable ${api.name} request: ${(err as Error).message}`,
       );
     }
-    this.#run(route, request, req);
+    this.#run(route, request, req, reservation);
   }
 
-  #run(route: ErasedRoute, request: unknown, req: RequestFrame): void {
+  /** Give a request's bytes back to the budget (once). */
+  #release(reservation: Reservation): void {
+    if (!this.#reservations.delete(reservation)) return;
+    this.#host.requestBuffer.release(reservation.bytes);
+  }
+
+  #run(route: ErasedRoute, request: unknown, req: RequestFrame, reservation: Reservation): void {
     const sent: Array<() => void> = [];
     const ctx: RequestContext = {
       connectionId: this.id,
@@ -219,16 +393,16 @@ export class ServerConnection {
     try {
       result = route.handler(request as never, ctx);
     } catch (err) {
-      this.#finish(route.api, req.requestId, undefined, err, true, sent);
+      this.#finish(route.api, req.requestId, undefined, err, true, sent, reservation);
       return;
     }
     if (isThenable(result)) {
       result.then(
-        (value) => this.#finish(route.api, req.requestId, value, undefined, false, sent),
-        (err: unknown) => this.#finish(route.api, req.requestId, undefined, err, true, sent),
+        (value) => this.#finish(route.api, req.requestId, value, undefined, false, sent, reservation),
+        (err: unknown) => this.#finish(route.api, req.requestId, undefined, err, true, sent, reservation),
       );
     } else {
-      this.#finish(route.api, req.requestId, result, undefined, false, sent);
+      this.#finish(route.api, req.requestId, result, undefined, false, sent, reservation);
     }
   }
 
@@ -239,15 +413,29 @@ export class ServerConnection {
     err: unknown,
     failed: boolean,
     sent: Array<() => void>,
+    reservation: Reservation,
   ): void {
     this.#inFlight--;
     const done = sent.length === 0 ? undefined : () => runAll(sent);
+    let broken = false; // a failed assertion: a handler's, or the encoder's guard
+    let brokenBy: unknown;
     if (!this.closed && !this.#ended) {
-      if (failed) this.#writeError(requestId, this.#wireErrorOf(api, requestId, err), done);
-      else this.#writeSuccess(api, requestId, value, done);
+      try {
+        if (failed) this.#writeError(requestId, this.#wireErrorOf(api, requestId, err), done);
+        else this.#writeSuccess(api, requestId, value, done);
+      } catch (thrown) {
+        // nothing was written: the answer is built before any write
+        broken = true;
+        brokenBy = thrown;
+        done?.();
+      }
     } else {
+      broken = failed && isAssertionError(err);
+      brokenBy = err;
       done?.();
     }
+    this.#release(reservation);
+    if (broken) this.#fatal(brokenBy);
     if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
       const waiters = this.#idleWaiters;
       this.#idleWaiters = [];
@@ -256,18 +444,16 @@ export class ServerConnection {
     this.#pump();
   }
 
+  /** The answer to a failed request, logged at its level; throws back a failed assertion. */
   #wireErrorOf(api: ApiDef, requestId: number, err: unknown): WireError {
-    if (isFlussError(err) && err.code < 1000) {
-      return { code: err.code, message: err.message === err.kind.message ? undefined : err.message };
-    }
-    const fields = { ...this.#who(), api: api.name, requestId, err };
-    this.#host.logger.error(fields, "request handler failed unexpectedly");
-    const text = isFlussError(err)
-      ? `${err.kind.name}: ${err.message}`
-      : err instanceof Error
-        ? err.message
-        : String(err);
-    return { code: Errors.UNKNOWN_SERVER_ERROR.code, message: text.slice(0, errorMessageCharsMax) };
+    const served = servedErrorOf(err, api);
+    const fields = { ...this.#who(), api: api.name, requestId, code: served.kind.code, err };
+    const what =
+      served.level === "error"
+        ? "request handler failed unexpectedly"
+        : `request refused: ${served.kind.name}`;
+    this.#host.logger[served.level](fields, what);
+    return { code: served.kind.code, message: served.message };
   }
 
   // ---- writing ------------------------------------------------------------------------------
@@ -276,8 +462,10 @@ export class ServerConnection {
     let frame: FrameParts;
     try {
       const msg = create(api.response, value as never);
+      assertWireCodes(api.response, msg);
       frame = encodeMessageParts(api.response, msg, responseFrameHeaderBytes, frameCopyBytesMax);
     } catch (err) {
+      if (isAssertionError(err)) throw err;
       const wrapped = new Error(`cannot encode ${api.name} response: ${(err as Error).message}`, {
         cause: err,
       });
@@ -285,6 +473,7 @@ export class ServerConnection {
       return;
     }
     this.#cork();
+    this.#lastActivityMs = this.#host.clock.nowMs();
     const parts = fillResponseHeader(frame, 0, requestId);
     for (let i = 0; i < parts.length; i++) {
       if (i === parts.length - 1 && done) this.#socket.write(parts[i]!, () => done());
@@ -293,9 +482,11 @@ export class ServerConnection {
   }
 
   #writeError(requestId: number, error: WireError, done?: () => void): void {
+    const frame = encodeErrorFrame(requestId, error);
     this.#cork();
-    if (done) this.#socket.write(encodeErrorFrame(requestId, error), () => done());
-    else this.#socket.write(encodeErrorFrame(requestId, error));
+    this.#lastActivityMs = this.#host.clock.nowMs();
+    if (done) this.#socket.write(frame, () => done());
+    else this.#socket.write(frame);
   }
 
   /** Batch every response written in this tick into one system call. */
@@ -311,6 +502,11 @@ export class ServerConnection {
 
   #onClose(): void {
     this.#draining = true;
+    this.#disarm();
+    this.#setWaitingForBuffer(false);
+    if (this.#headReservedBytes > 0) this.#host.requestBuffer.release(this.#headReservedBytes);
+    this.#headReservedBytes = 0;
+    for (const r of [...this.#reservations]) this.#release(r);
     this.#abort.abort(new FlussError(Errors.NETWORK_EXCEPTION, "connection closed"));
     this.#host.onClosed(this);
   }

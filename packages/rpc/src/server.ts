@@ -4,22 +4,30 @@
 // are closed at once, logged); one handler per API key, registered before or after `listen`;
 // `close()` stops accepting, lets running handlers finish for at most `closeTimeoutMs`, then
 // closes every connection (destroying those that do not flush in another `closeTimeoutMs`).
+// Incoming requests share one byte budget (`requestBufferBytesMax`, at least `frameBytesMax` so
+// any legal frame fits); started frames must arrive within `requestReadTimeoutMs`; idle
+// connections close after `connectionIdleMsMax`. A failed assertion on any connection goes to
+// `onFatal` (default: log at fatal, exit the process with code 70), never to the client.
 
 import net from "node:net";
 import { create } from "@bufbuild/protobuf";
-import { Errors, FlussError } from "@fluss-ts/common";
+import { type Clock, Errors, FlussError, systemClock } from "@fluss-ts/common";
 import type { ApiDef, ReqOf, RespInitOf } from "./api-keys.ts";
 import { ApiKeys } from "./api-keys.ts";
 import {
   frameBytesMaxDefault,
   serverCloseTimeoutMsDefault,
+  serverConnectionIdleMsMaxDefault,
   serverConnectionsMaxDefault,
+  serverRequestBufferBytesMaxDefault,
+  serverRequestReadTimeoutMsDefault,
   serverRequestsInFlightMaxDefault,
 } from "./constants.ts";
 import type { Logger, Timers } from "./env.ts";
 import { noopLogger, realTimers } from "./env.ts";
 import type { ApiVersionsResponse } from "./gen/fluss/api_pb.ts";
 import { ApiVersionsResponseSchema } from "./gen/fluss/api_pb.ts";
+import { RequestBufferBudget } from "./request-buffer.ts";
 import type { ConnectionHost, ErasedRoute, RequestContext } from "./server-connection.ts";
 import { ServerConnection } from "./server-connection.ts";
 
@@ -49,8 +57,46 @@ export interface RpcServerOptions {
   /** Largest request frame, counting the length prefix (Fluss netty.server.max-request-size, 100 MiB). */
   readonly frameBytesMax?: number;
   readonly closeTimeoutMs?: number;
+  /**
+   * Bytes of incoming requests held at once over all connections (each started frame reserves
+   * its whole size until answered); must be at least `frameBytesMax` (default 256 MiB).
+   */
+  readonly requestBufferBytesMax?: number;
+  /** Time a started frame may take to arrive in full before its connection closes (default 30 s). */
+  readonly requestReadTimeoutMs?: number;
+  /** A connection idle this long is closed (Kafka connections.max.idle.ms; default 10 min). */
+  readonly connectionIdleMsMax?: number;
+  /**
+   * Called with a failed assertion raised while serving (a bug): the error is never answered.
+   * Default: log at fatal and exit the process with code 70 (EX_SOFTWARE). Tests inject one.
+   */
+  readonly onFatal?: (err: unknown) => void;
   readonly logger?: Logger;
   readonly timers?: Timers;
+  readonly clock?: Clock;
+}
+
+/** What the server holds for incoming requests (for tests and metrics). */
+export interface RequestBufferStats {
+  /** Bytes reserved now by frames being received or handled. */
+  readonly reservedBytes: number;
+  /** The most bytes ever reserved at once; never over `bytesMax`. */
+  readonly reservedBytesPeak: number;
+  readonly bytesMax: number;
+  /** Bytes read and not yet answered, over all connections (reserved or not). */
+  readonly heldBytes: number;
+  /** Connections whose reading waits for the budget. */
+  readonly waitingConnections: number;
+}
+
+/** Exit code of a process stopped by a broken invariant (sysexits EX_SOFTWARE). */
+export const fatalExitCode = 70;
+
+/** The default `onFatal`: the stack on stderr (even with logging off), then exit. */
+function crashProcess(err: unknown): never {
+  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`fluss-ts: invariant broken, exiting: ${text}\n`);
+  process.exit(fatalExitCode);
 }
 
 export interface BoundAddress {
@@ -72,6 +118,7 @@ export class RpcServer {
   readonly #connectionsMax: number;
   readonly #closeTimeoutMs: number;
   readonly #timers: Timers;
+  readonly #requestBuffer: RequestBufferBudget;
   readonly #routes = new Map<number, ErasedRoute>();
   readonly #connections = new Set<ServerConnection>();
   readonly #apiVersionsRoute: ErasedRoute;
@@ -84,6 +131,20 @@ export class RpcServer {
     this.#options = options;
     this.#logger = options.logger ?? noopLogger;
     this.#timers = options.timers ?? realTimers;
+    const frameBytesMax = limit("frameBytesMax", options.frameBytesMax, frameBytesMaxDefault);
+    const bufferBytesMax = limit(
+      "requestBufferBytesMax",
+      options.requestBufferBytesMax,
+      serverRequestBufferBytesMaxDefault,
+    );
+    if (bufferBytesMax < frameBytesMax) {
+      throw new FlussError(
+        Errors.INVALID_ARGUMENT,
+        `requestBufferBytesMax (${bufferBytesMax}) must be at least frameBytesMax (${frameBytesMax}), or a largest frame could never be read`,
+      );
+    }
+    this.#requestBuffer = new RequestBufferBudget(bufferBytesMax);
+    const onFatal = options.onFatal ?? crashProcess;
     this.#host = {
       logger: this.#logger,
       requestsInFlightMax: limit(
@@ -91,9 +152,28 @@ export class RpcServer {
         options.requestsInFlightMax,
         serverRequestsInFlightMaxDefault,
       ),
-      frameBytesMax: limit("frameBytesMax", options.frameBytesMax, frameBytesMaxDefault),
+      frameBytesMax,
+      requestBuffer: this.#requestBuffer,
+      requestReadTimeoutMs: limit(
+        "requestReadTimeoutMs",
+        options.requestReadTimeoutMs,
+        serverRequestReadTimeoutMsDefault,
+      ),
+      connectionIdleMsMax: limit(
+        "connectionIdleMsMax",
+        options.connectionIdleMsMax,
+        serverConnectionIdleMsMaxDefault,
+      ),
+      clock: options.clock ?? systemClock,
+      timers: this.#timers,
       route: (apiKey) => this.#route(apiKey),
       onClosed: (conn) => this.#onClosed(conn),
+      onFatal: (err, conn) => {
+        const fields = { connectionId: conn.id, remote: `${conn.remoteAddress}:${conn.remotePort}`, err };
+        const log = this.#logger.fatal ?? this.#logger.error;
+        log.call(this.#logger, fields, "invariant broken while serving a request");
+        onFatal(err);
+      },
     };
     this.#connectionsMax = limit("connectionsMax", options.connectionsMax, serverConnectionsMaxDefault);
     this.#closeTimeoutMs = limit("closeTimeoutMs", options.closeTimeoutMs, serverCloseTimeoutMsDefault);
@@ -136,6 +216,23 @@ export class RpcServer {
 
   get connectionCount(): number {
     return this.#connections.size;
+  }
+
+  /** Bytes held for incoming requests now, and the bound. */
+  requestBufferStats(): RequestBufferStats {
+    let heldBytes = 0;
+    let waitingConnections = 0;
+    for (const c of this.#connections) {
+      heldBytes += c.heldBytes;
+      if (c.waitingForBuffer) waitingConnections++;
+    }
+    return {
+      reservedBytes: this.#requestBuffer.usedBytes,
+      reservedBytesPeak: this.#requestBuffer.peakBytes,
+      bytesMax: this.#requestBuffer.bytesMax,
+      heldBytes,
+      waitingConnections,
+    };
   }
 
   /** Bind and start accepting. Resolves with the bound address (the real port when port was 0). */
