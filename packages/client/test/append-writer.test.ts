@@ -219,6 +219,30 @@ describe("AppendWriter", () => {
     expect(leader.sent.reduce((n, s) => n + s.rows, 0)).toBe(20_000);
   });
 
+  it("keeps the buffer bound when routing is asynchronous (partitioned tables) and appends are not awaited", async () => {
+    const leader = new FakeLeader();
+    let release!: () => void;
+    leader.hold = new Promise<void>((r) => {
+      release = r;
+    });
+    const ctx = leader.ctx();
+    const w = new AppendWriter(
+      { ...ctx, route: async () => ({ partitionId: null, bucket: undefined }) },
+      tableInfo(1),
+      resolveWriterOptions({ lingerMs: 1, bufferBytes: 64 * 1024, batchSizeBytes: 8 * 1024 }),
+    );
+    const appends: Promise<void>[] = [];
+    for (let i = 0; i < 2000; i++) appends.push(w.append({ id: BigInt(i), s: "r".repeat(100) }));
+    await new Promise((r) => setTimeout(r, 50));
+    // At most one row past the bound (the row that found the buffer just below it).
+    expect(w.bufferedBytesNow).toBeLessThan(64 * 1024 + 1024);
+    leader.hold = undefined;
+    release();
+    await Promise.all(appends);
+    await w.close();
+    expect(leader.sent.reduce((n, s) => n + s.rows, 0)).toBe(2000);
+  });
+
   it("spreads batches of a keyless table over buckets", async () => {
     const leader = new FakeLeader();
     const w = writer(leader, 3, { batchSizeBytes: 1024 });

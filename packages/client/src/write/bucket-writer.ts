@@ -80,13 +80,30 @@ export class BucketWriter<T> {
    */
   async write(item: T): Promise<void> {
     this.checkUsable();
+    // The common case (room in the buffer, synchronous route) adds without yielding.
+    if (this.bufferedBytes >= this.opts.bufferBytes) await this.spaceInBuffer();
+    const routed = this.ctx.route(item);
+    if (routed instanceof Promise) {
+      const route = await routed;
+      this.checkUsable();
+      // Other writes went on while this one was routed: the buffer may have filled up meanwhile.
+      if (this.bufferedBytes >= this.opts.bufferBytes) await this.spaceInBuffer();
+      this.add(item, route);
+    } else {
+      this.add(item, routed);
+    }
+  }
+
+  /** Resolves once the buffer is below bufferBytes; throws if the writer failed meanwhile. */
+  private async spaceInBuffer(): Promise<void> {
     while (this.bufferedBytes >= this.opts.bufferBytes) {
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
       this.checkUsable();
     }
-    const routed = this.ctx.route(item);
-    const route = routed instanceof Promise ? await routed : routed;
-    this.checkUsable();
+  }
+
+  /** Add a routed item to its bucket's open batch (see the file comment for oversized items). */
+  private add(item: T, route: Route): void {
     const state = this.stateOf(this.targetOf(route));
     const key = targetKey(state.target);
     let batch = this.openBatch(state);
