@@ -14,6 +14,12 @@
 // fails with RECORD_TOO_LARGE_EXCEPTION; nothing of it is buffered or sent, no sequence is spent,
 // and the items before and after it are written as if it had never been offered.
 // Failure: a non-retriable error fails the writer: later writes and `flush` calls throw it.
+// Acks (Fluss client.writer.acks; sent with every request, honoured by the leader): -1 (all) and 1
+// wait for the leader's answer; 0 does not: a batch counts as written once its request is handed
+// to the connection (flush does not wait for the server), it is never retried, and its offsets
+// are unknown. The answer still frees the bucket's in-flight slot (so memory stays bounded); a
+// non-retriable error in it fails the writer, a retriable one only refreshes metadata (that batch
+// is lost, as acks=0 allows).
 
 import {
   assert,
@@ -304,9 +310,16 @@ export class BucketWriter<T> {
   }
 
   private async send(leader: string, batches: WriteBatch<T>[]): Promise<void> {
+    const answer = this.ctx.send(leader, this.opts.acks, batches);
+    if (this.opts.acks === 0) {
+      for (const b of batches) {
+        this.release(b);
+        b.succeed(-1n);
+      }
+    }
     let acks: BucketAck[];
     try {
-      acks = await this.ctx.send(leader, this.opts.acks, batches);
+      acks = await answer;
     } catch (err) {
       const e = toFlussError(err);
       for (const b of batches) this.onBatchError(b, e);
@@ -333,6 +346,7 @@ export class BucketWriter<T> {
     const state = this.buckets.get(targetKey(b.target))!;
     state.inFlight--;
     state.backoffMs = RETRY_BACKOFF_MS_MIN;
+    if (this.opts.acks === 0) return; // settled when sent
     this.release(b);
     b.succeed(baseOffset);
   }
@@ -340,6 +354,12 @@ export class BucketWriter<T> {
   private onBatchError(b: WriteBatch<T>, err: FlussError): void {
     const state = this.buckets.get(targetKey(b.target))!;
     state.inFlight--;
+    if (this.opts.acks === 0) {
+      // Settled when sent; nothing to retry. Report what cannot be ignored.
+      if (err.retriable) this.ctx.onRetriableError(err);
+      else this.failWriter(err);
+      return;
+    }
     if (err.is(Errors.DUPLICATE_SEQUENCE_EXCEPTION)) {
       // Already stored by an earlier attempt whose answer was lost.
       this.release(b);

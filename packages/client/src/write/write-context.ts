@@ -37,7 +37,11 @@ export interface WriteContext<T> {
   newPayload(): BatchPayload<T>;
   /** A key naming the current leader of a bucket; throws (retriable) when none is known. */
   leaderKey(target: BucketTarget): string;
-  /** Send encoded batches (at most one per bucket) to a leader. */
+  /**
+   * Send encoded batches (at most one per bucket) to a leader with Fluss's `acks` (-1, 1 or 0).
+   * Must take the batches' bytes before it returns: with acks 0 the writer settles (and forgets)
+   * the batches right after the call, without waiting for the answer.
+   */
   send(leaderKey: string, acks: number, batches: readonly WriteBatch<T>[]): Promise<BucketAck[]>;
   initWriter(): Promise<bigint>;
   /** A retriable failure happened (e.g. not leader): refresh what may be stale. */
