@@ -70,6 +70,15 @@ export class KeyIndex<T extends Keyed> {
     }
   }
 
+  /** Every stored item, in no particular order (the index must not change during the walk). */
+  *values(): Generator<T> {
+    const items = this.items;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      if (item !== undefined) yield item;
+    }
+  }
+
   /** Store `item` under its key, replacing the item stored for that key, if any. */
   set(item: T): void {
     const hash = item.hash;

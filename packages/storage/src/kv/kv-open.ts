@@ -2,13 +2,15 @@
 //   <dir>/db/        the lmdb environment (data.mdb, lock.mdb)
 //   <dir>/staging/   scratch space for snapshot copies and downloads
 //   <dir>/OPEN       written at open, removed at close: the boot the store was last opened in
-// A local store is used when its header checks out, it opens, it sits inside the log
-// ([logStart, logEnd]) and it was not open when the machine went down (its commits are not
-// fsynced: after a process crash the page cache still has them, after an OS crash it may not —
-// the OPEN marker naming an earlier boot tells). Otherwise it is moved aside (db.unusable-<ms>)
-// and replaced by the newest remote snapshot (when one is configured and lies inside the log), or
-// by an empty store when the whole log is still there (log start 0). Anything else is
-// KV_STORAGE_EXCEPTION: the changelog needed is gone.
+// A local store is used when its header checks out, it opens (a store of an older format is
+// migrated first, kv-migrate.ts), it sits inside the log ([logStart, logEnd]), it was not open
+// when the machine went down (its commits are not fsynced: after a process crash the page cache
+// still has them, after an OS crash it may not — the OPEN marker naming an earlier boot tells)
+// and the caller has not found it damaged (`discard`: a checksum failed at run time). Otherwise
+// it is moved aside (db.unusable-<ms>) and replaced by the newest remote snapshot that lies
+// inside the log and whose every checksum holds (older ones are tried when the newest does not;
+// kv-snapshots.ts), or by an empty store when the whole log is still there (log start 0).
+// Anything else is KV_STORAGE_EXCEPTION: the changelog needed is gone.
 // Invariant: the store returned satisfies logStart <= appliedLogOffset <= logEnd, or it is empty
 // with a log starting at 0.
 
@@ -17,8 +19,9 @@ import os from "node:os";
 import path from "node:path";
 import { Errors, FlussError } from "@fluss-ts/common";
 import type { LogTablet } from "../log/log-tablet.ts";
+import { migrateStore } from "./kv-migrate.ts";
 import { restoreNewestSnapshot, type SnapshotTarget } from "./kv-snapshots.ts";
-import { KvStore } from "./kv-store.ts";
+import { KvStore, type KvStoreOptions } from "./kv-store.ts";
 import type { SnapshotManifest } from "./types.ts";
 
 export interface OpenedStore {
@@ -27,6 +30,13 @@ export interface OpenedStore {
   readonly restored: SnapshotManifest | null;
   /** Why the local store was not used, when it was not. */
   readonly discarded: string | null;
+}
+
+export interface OpenStoreOptions {
+  /** Options of the store opened (read-only is not one). */
+  readonly store?: Omit<KvStoreOptions, "readOnly">;
+  /** Why the local store must not be used (it was found damaged), or undefined. */
+  readonly discard?: string;
 }
 
 export function dbDirOf(dir: string): string {
@@ -78,8 +88,7 @@ export function removeOpenMarker(dir: string): void {
   fs.rmSync(path.join(dir, OPEN_MARKER), { force: true });
 }
 
-function insideLog(store: KvStore, log: LogTablet): string | null {
-  const applied = store.state.appliedLogOffset;
+function insideLog(applied: bigint, log: LogTablet): string | null {
   if (applied > log.logEndOffset) return `it is ahead of its log (${applied} > log end ${log.logEndOffset})`;
   if (applied < log.logStartOffset)
     return `the changelog from ${applied} is gone (log starts at ${log.logStartOffset})`;
@@ -91,6 +100,7 @@ async function openLocal(
   dir: string,
   log: LogTablet,
   nowMs: number,
+  options: KvStoreOptions,
 ): Promise<{ store: KvStore | null; reason: string | null }> {
   const dbDir = dbDirOf(dir);
   if (!KvStore.exists(dbDir)) {
@@ -102,11 +112,12 @@ async function openLocal(
   if (header !== null) return { store: null, reason: `it does not open: ${header}` };
   let store: KvStore;
   try {
-    store = KvStore.open(dbDir);
+    await migrateStore(dbDir, nowMs);
+    store = KvStore.open(dbDir, options);
   } catch (err) {
     return { store: null, reason: `it does not open: ${(err as Error).message}` };
   }
-  const reason = insideLog(store, log);
+  const reason = insideLog(store.state.appliedLogOffset, log);
   if (reason === null) return { store, reason: null };
   await store.close();
   return { store: null, reason };
@@ -117,28 +128,36 @@ export async function openStore(
   log: LogTablet,
   snapshots: SnapshotTarget | null,
   nowMs: number,
+  options: OpenStoreOptions = {},
 ): Promise<OpenedStore> {
   const dbDir = dbDirOf(dir);
+  const storeOptions = options.store ?? {};
   fs.mkdirSync(stagingDirOf(dir), { recursive: true });
-  const local = await openLocal(dir, log, nowMs);
+  const local =
+    options.discard === undefined
+      ? await openLocal(dir, log, nowMs, storeOptions)
+      : { store: null, reason: options.discard };
   if (local.store !== null) {
     writeOpenMarker(dir, nowMs);
     return { store: local.store, restored: null, discarded: null };
   }
   if (fs.existsSync(dbDir)) fs.renameSync(dbDir, `${dbDir}.unusable-${nowMs}`);
-  const restored =
-    snapshots === null ? null : await restoreNewestSnapshot(snapshots, dbDir, stagingDirOf(dir));
-  const store = KvStore.open(dbDir);
-  const reason = restored === null ? (log.logStartOffset > 0n ? "no snapshot" : null) : insideLog(store, log);
-  if (reason !== null) {
-    await store.close();
+  const { manifest: restored, skipped } =
+    snapshots === null
+      ? { manifest: null, skipped: [] }
+      : await restoreNewestSnapshot(snapshots, dbDir, stagingDirOf(dir), {
+          accept: (m) => insideLog(m.logOffset, log),
+          nowMs,
+        });
+  if (restored === null && log.logStartOffset > 0n) {
     throw new FlussError(
       Errors.KV_STORAGE_EXCEPTION,
       `cannot rebuild the kv store in ${dbDir}` +
         (local.reason === null ? "" : ` (local store unusable: ${local.reason})`) +
-        `: ${restored === null ? `no snapshot and the log starts at ${log.logStartOffset}` : `the newest snapshot ${reason}`}`,
+        `: no usable snapshot${skipped.length === 0 ? "" : ` (${skipped.join("; ")})`} and the log starts at ${log.logStartOffset}`,
     );
   }
+  const store = KvStore.open(dbDir, storeOptions);
   writeOpenMarker(dir, nowMs);
   return { store, restored, discarded: local.reason };
 }

@@ -4,12 +4,16 @@
 // and row count are read back from the copy itself (they are written in the same transactions as
 // the data, so the copy is exactly "the changelog below logOffset, applied"); the files go up with
 // a manifest; snapshots beyond the newest `retained` are deleted.
-// restore: the newest complete snapshot is downloaded into staging and renamed into place.
+// restore: the newest complete snapshot the caller accepts (its offset lies inside the log) is
+// downloaded into staging, migrated when it has an older store format, opened and checked entry
+// by entry (a damaged copy — a store that rotted before it was copied — is skipped for the next
+// older one), and renamed into place.
 // Invariant: the staging directory holds nothing the tablet needs; it is emptied before use.
 
 import fs from "node:fs";
 import path from "node:path";
-import { Errors, FlussError } from "@fluss-ts/common";
+import { Errors, FlussError, isFlussError } from "@fluss-ts/common";
+import { migrateStore } from "./kv-migrate.ts";
 import { KvStore } from "./kv-store.ts";
 import type { RemoteSnapshotStore } from "./snapshot-store.ts";
 import type { SnapshotFile, SnapshotManifest, SnapshotScope } from "./types.ts";
@@ -71,23 +75,68 @@ async function prune(target: SnapshotTarget): Promise<void> {
   }
 }
 
+export interface RestoreOptions {
+  /** Why a snapshot (by its manifest) cannot be used, or null when it can. */
+  readonly accept: (m: SnapshotManifest) => string | null;
+  readonly nowMs: number;
+}
+
+/** Why the downloaded store in `dir` cannot be used, or null (a disk failure is thrown). */
+async function checkDownloaded(dir: string, nowMs: number): Promise<string | null> {
+  try {
+    await migrateStore(dir, nowMs);
+    const copy = KvStore.open(dir, { readOnly: true });
+    try {
+      return copy.verify()?.message ?? null;
+    } finally {
+      await copy.close();
+    }
+  } catch (err) {
+    if (isFlussError(err) && err.retriable) throw err;
+    return (err as Error).message;
+  }
+}
+
 /**
- * Put the newest complete snapshot in place as `dbDir` (which must not exist). Returns its
- * manifest, or null when there is no snapshot.
+ * Put the newest usable snapshot in place as `dbDir` (which must not exist). Returns its manifest
+ * (null when none is usable) and why newer ones were skipped.
  */
 export async function restoreNewestSnapshot(
   target: SnapshotTarget,
   dbDir: string,
   stagingDir: string,
-): Promise<SnapshotManifest | null> {
-  const newest = (await target.remote.list(target.scope)).at(-1);
-  if (newest === undefined) return null;
+  options: RestoreOptions,
+): Promise<{ manifest: SnapshotManifest | null; skipped: string[] }> {
   if (fs.existsSync(dbDir)) {
     throw new FlussError(Errors.KV_STORAGE_EXCEPTION, `cannot restore a snapshot over the existing ${dbDir}`);
   }
+  const skipped: string[] = [];
+  const all = await target.remote.list(target.scope);
   const downloadDir = path.join(stagingDir, "restore");
+  for (const candidate of all.reverse()) {
+    const name = `snapshot ${candidate.snapshotId}`;
+    const unacceptable = options.accept(candidate);
+    if (unacceptable !== null) {
+      skipped.push(`${name}: ${unacceptable}`);
+      continue;
+    }
+    fs.rmSync(downloadDir, { recursive: true, force: true });
+    let manifest: SnapshotManifest;
+    try {
+      manifest = await target.remote.download(target.scope, candidate.snapshotId, downloadDir);
+    } catch (err) {
+      if (!isFlussError(err) || err.retriable) throw err;
+      skipped.push(`${name}: ${err.message}`);
+      continue;
+    }
+    const damage = await checkDownloaded(downloadDir, options.nowMs);
+    if (damage !== null) {
+      skipped.push(`${name}: ${damage}`);
+      continue;
+    }
+    fs.renameSync(downloadDir, dbDir);
+    return { manifest, skipped };
+  }
   fs.rmSync(downloadDir, { recursive: true, force: true });
-  const manifest = await target.remote.download(target.scope, newest.snapshotId, downloadDir);
-  fs.renameSync(downloadDir, dbDir);
-  return manifest;
+  return { manifest: null, skipped };
 }

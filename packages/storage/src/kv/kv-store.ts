@@ -1,23 +1,26 @@
 // The KV store of one bucket: a thin wrapper over one lmdb environment holding two named
-// databases, `data` (binary key → stored value: i16 schema id + row) and `meta` (the state the
-// data corresponds to: the applied log offset and the row count). Data and meta are always
-// written in the same transaction, so the store is at every commit exactly "the changelog below
-// appliedLogOffset, applied". Commits are not fsynced (noSync, written through the memory map):
-// they survive a process crash (the page cache has them), durability across an OS crash comes
-// from the log and remote snapshots, and a store that is missing, unreadable, left open by an
-// earlier boot or ahead of its log is rebuilt (see kv-open.ts). Reads are synchronous.
+// databases, `data` (binary key → stored value) and `meta` (the state the data corresponds to:
+// the applied log offset and the row count). Data and meta are always written in the same
+// transaction, so the store is at every commit exactly "the changelog below appliedLogOffset,
+// applied". Commits are not fsynced (noSync): they survive a process crash (the page cache has
+// them); durability across an OS crash comes from the log and remote snapshots, and a store that
+// is missing, unreadable, left open by an earlier boot or ahead of its log is rebuilt (kv-open.ts).
+// Store format 2 (kv-format.ts): every stored value is the value (i16 schema id + row) followed
+// by a CRC-32C over key ‖ value (kv-checksum.ts), and the meta state carries one too. Every read
+// checks it; a mismatch is CORRUPT_RECORD_EXCEPTION naming the store, reported once through
+// `onCorrupt` (the tablet rebuilds the store). Format 1 stores are migrated at open (kv-migrate.ts).
+// lmdb runs without a write map (kv-format.ts LMDB_OPTIONS): a full disk fails a commit with an
+// error instead of killing the process with SIGBUS.
 // Writes come two ways: write() runs one synchronous transaction (recovery at open), and
-// writeAsync() queues the puts on lmdb's write thread, which commits everything queued in one
-// turn of the event loop as one transaction (the state last, so an lmdb-split batch leaves data
-// at most ahead of its state, which the changelog replay from that state repairs). The B-tree
-// work then runs beside the event loop; `state` is what is committed, `queuedState` what will
-// be once the queue drains, and whenCommitted() waits for that. A failed commit fails the
-// store: every later call throws that failure.
-// Invariants: keys are 1..KV_KEY_BYTES_MAX bytes; appliedLogOffset never decreases through
-// write(); values handed out by get/scan are copies (getFast's view is valid until the next get);
-// value bytes given to writeAsync() stay unchanged until their commit; write() never runs while
-// an asynchronous write is pending (lmdb would split that batch).
-// Every lmdb failure leaves as FlussError(KV_STORAGE_EXCEPTION) naming the directory.
+// writeAsync() seals the writes and queues them on the commit queue (kv-commit-queue.ts): lmdb
+// commits them on its write thread, one commit at a time; a failed commit (disk full) is retried
+// until it succeeds, its writes before any later ones, so the committed store never skips a
+// write. `state` is what is committed, `queuedState` what will be once the queue drains.
+// Invariants: keys are 1..KV_KEY_BYTES_MAX bytes; appliedLogOffset never decreases; values handed
+// out by get/scan are copies (getFast's view is valid until the next get); write() never runs
+// while asynchronous writes are queued.
+// lmdb failures leave as FlussError(KV_STORAGE_EXCEPTION) naming the directory; a full disk or an
+// I/O error as STORAGE_EXCEPTION (retriable).
 // A writable store keeps Bloom filters of its keys (key-filter.ts), filled by write() and, for
 // the keys already there at open, by a scan in chunks (the first at open, the rest on later
 // turns of the event loop); once the scan is done, mayContain(hash) === false proves a key
@@ -30,33 +33,33 @@ import { assert, copyBytes, Errors, FlussError, isFlussError } from "@fluss-ts/c
 import { type Database, open, type RootDatabase } from "lmdb";
 import { KeyFilter } from "./key-filter.ts";
 import { hashKey } from "./key-index.ts";
+import { CHECKSUM_BYTES, entryChecksum, sealInto } from "./kv-checksum.ts";
+import { CommitQueue, type StoredWrite } from "./kv-commit-queue.ts";
+import {
+  BINARY,
+  checkHeader,
+  DATA_FILE,
+  decodeState,
+  encodeState,
+  type KvStoreState,
+  kvError,
+  LMDB_OPTIONS,
+  META_KEY,
+  STORE_FORMAT,
+} from "./kv-format.ts";
 
 /** lmdb's largest key (bytes). */
 export const KV_KEY_BYTES_MAX = 1978;
-const DATA_FILE = "data.mdb";
-const META_KEY = Buffer.from("state", "utf8");
-const META_VERSION = 1;
-// lmdb's first meta page: a 24-byte page header, then magic, version, ..., and the free-list
-// database record whose first field holds the page size.
-const META_HEADER_BYTES = 64;
-const META_MAGIC_AT = 24;
-const META_VERSION_AT = 28;
-const META_PAGE_SIZE_AT = 48;
-const LMDB_MAGIC = 0xbeefc0de;
-const LMDB_VERSION = 2;
 /** Smallest key filter (keys: 16 KiB); the first is sized for twice the keys found at open. */
 const FILTER_CAPACITY_MIN = 1 << 13;
 /** Capacity of each added filter relative to the newest one. */
 const FILTER_GROWTH = 4;
 /** Keys the filter scan reads per turn of the event loop. */
 const FILTER_SCAN_KEYS = 50_000;
+/** Key bytes shown in a corruption message. */
+const KEY_SHOWN_BYTES = 32;
 
-export interface KvStoreState {
-  /** Every changelog record below this log offset is applied. */
-  readonly appliedLogOffset: bigint;
-  /** Rows in the store, null when not tracked (WAL changelog image). */
-  readonly rowCount: bigint | null;
-}
+export type { KvStoreState } from "./kv-format.ts";
 
 export interface KvWrite {
   readonly key: Uint8Array;
@@ -71,35 +74,12 @@ export interface KvEntry {
   readonly value: Uint8Array;
 }
 
-function kvError(action: string, dir: string, cause: unknown): FlussError {
-  if (isFlussError(cause)) return cause;
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new FlussError(Errors.KV_STORAGE_EXCEPTION, `${action} of kv store ${dir} failed: ${reason}`, {
-    cause,
-  });
-}
-
-function encodeState(state: KvStoreState): Buffer {
-  const doc = {
-    version: META_VERSION,
-    appliedLogOffset: state.appliedLogOffset.toString(),
-    rowCount: state.rowCount === null ? null : state.rowCount.toString(),
-  };
-  return Buffer.from(JSON.stringify(doc), "utf8");
-}
-
-function decodeState(bytes: Uint8Array | undefined): KvStoreState {
-  if (bytes === undefined) return { appliedLogOffset: 0n, rowCount: 0n };
-  const doc = JSON.parse(Buffer.from(bytes).toString("utf8")) as Record<string, unknown>;
-  const offset = doc.appliedLogOffset;
-  const rows = doc.rowCount;
-  if (doc.version !== META_VERSION || typeof offset !== "string" || !/^[0-9]{1,20}$/.test(offset)) {
-    throw new Error("malformed kv store state");
-  }
-  if (rows !== null && (typeof rows !== "string" || !/^-?[0-9]{1,20}$/.test(rows))) {
-    throw new Error("malformed kv store row count");
-  }
-  return { appliedLogOffset: BigInt(offset), rowCount: rows === null ? null : BigInt(rows) };
+export interface KvStoreOptions {
+  readonly readOnly?: boolean;
+  /** Told (once) when a read finds an entry whose checksum does not match. */
+  readonly onCorrupt?: (err: FlussError) => void;
+  /** First wait before a failed commit is retried (doubles up to COMMIT_RETRY_MS_MAX). */
+  readonly commitRetryMs?: number;
 }
 
 function copy(bytes: Uint8Array): Uint8Array {
@@ -118,41 +98,91 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | null {
   return null;
 }
 
+/** `writes` with their values sealed, in one new array. */
+function sealAll(writes: readonly KvWrite[]): StoredWrite[] {
+  let bytes = 0;
+  for (const w of writes) if (w.value !== null) bytes += w.value.byteLength + CHECKSUM_BYTES;
+  const arena = new Uint8Array(bytes);
+  let at = 0;
+  const out = new Array<StoredWrite>(writes.length);
+  for (let i = 0; i < writes.length; i++) {
+    const w = writes[i]!;
+    if (w.value === null) out[i] = { key: w.key, stored: null };
+    else {
+      const start = at;
+      at = sealInto(arena, start, w.key, w.value);
+      out[i] = { key: w.key, stored: arena.subarray(start, at) };
+    }
+  }
+  return out;
+}
+
+/** The outcome of one lmdb write promise; a commit error's detail is waited for (bounded). */
+async function outcome(p: Promise<boolean>): Promise<unknown> {
+  try {
+    await p;
+    return null;
+  } catch (err) {
+    // lmdb rejects with "Commit failed (see commitError)" and rejects `commitError` with the cause
+    // in the same callback; left unhandled, that second rejection would end the process.
+    const detail = (err as { commitError?: unknown } | null)?.commitError;
+    if (!(detail instanceof Promise)) return err ?? new Error("commit failed");
+    const cause = await Promise.race([
+      detail.then(
+        () => null,
+        (c: unknown) => c,
+      ),
+      new Promise<null>((resolve) => setImmediate(resolve, null)),
+    ]);
+    return cause ?? err;
+  }
+}
+
 export class KvStore {
   readonly dir: string;
+  /** The store format found at open (a format 1 store must be migrated before it is written). */
+  readonly format: number;
   private readonly env: RootDatabase<Uint8Array, Uint8Array>;
   private readonly data: Database<Uint8Array, Uint8Array>;
   private readonly meta: Database<Uint8Array, Uint8Array>;
+  private readonly onCorrupt: ((err: FlussError) => void) | null;
+  private readonly commits: CommitQueue<KvStoreState>;
   private current: KvStoreState;
-  /** The state once every queued asynchronous write has committed. */
+  /** The state once every queued write has committed. */
   private queued: KvStoreState;
-  /** Asynchronous writes queued and not settled. */
-  private pendingWrites = 0;
-  /** Settles when the newest queued asynchronous write has (never rejects; see failure). */
-  private lastCommit: Promise<void> = Promise.resolve();
-  private failure: FlussError | null = null;
+  /** The last commit's failure as a FlussError (made once per cause). */
+  private failure: { cause: unknown; error: FlussError } | null = null;
+  private corruption: FlussError | null = null;
   private closed = false;
   /** Key filters, oldest first (new keys go to the last); empty for a read-only store. */
   private filters: KeyFilter[] = [];
   /** True once the open-time scan put every stored key in the filters. */
   private filtersReady = false;
 
-  private constructor(dir: string, readOnly: boolean) {
+  private constructor(dir: string, options: KvStoreOptions) {
     this.dir = dir;
-    const options = { keyEncoding: "binary", encoding: "binary" } as const;
-    this.env = open<Uint8Array, Uint8Array>({
-      path: dir,
-      noSync: true,
-      useWritemap: !readOnly,
-      maxDbs: 2,
-      readOnly,
-      ...options,
+    const readOnly = options.readOnly === true;
+    this.onCorrupt = options.onCorrupt ?? null;
+    this.commits = new CommitQueue<KvStoreState>({
+      commit: (writes, state) => this.commit(writes, state),
+      committed: (state) => {
+        if (state.appliedLogOffset >= this.current.appliedLogOffset) this.current = state;
+      },
+      ...(options.commitRetryMs === undefined ? {} : { retryMs: options.commitRetryMs }),
     });
+    this.env = open<Uint8Array, Uint8Array>({ path: dir, ...LMDB_OPTIONS, readOnly, ...BINARY });
     try {
-      this.data = this.env.openDB<Uint8Array, Uint8Array>({ name: "data", ...options });
-      this.meta = this.env.openDB<Uint8Array, Uint8Array>({ name: "meta", ...options });
-      this.current = decodeState(this.meta.getBinary(META_KEY));
-      this.queued = this.current;
+      this.data = this.env.openDB<Uint8Array, Uint8Array>({ name: "data", ...BINARY });
+      this.meta = this.env.openDB<Uint8Array, Uint8Array>({ name: "meta", ...BINARY });
+      const { state, format } = decodeState(this.meta.getBinary(META_KEY));
+      this.format = format;
+      this.current = state;
+      this.queued = state;
+      if (!readOnly && format !== STORE_FORMAT) {
+        throw new Error(
+          `it has store format ${format} (this version writes ${STORE_FORMAT}): migrate it first`,
+        );
+      }
       if (!readOnly) this.startFilters(this.entryCount());
     } catch (err) {
       void this.env.close();
@@ -213,10 +243,10 @@ export class KvStore {
   }
 
   /** Open (or, unless `readOnly`, create) the store in `dir`. */
-  static open(dir: string, options: { readOnly?: boolean } = {}): KvStore {
+  static open(dir: string, options: KvStoreOptions = {}): KvStore {
     try {
       if (!options.readOnly) fs.mkdirSync(dir, { recursive: true });
-      return new KvStore(dir, options.readOnly === true);
+      return new KvStore(dir, options);
     } catch (err) {
       throw kvError("open", dir, err);
     }
@@ -227,30 +257,9 @@ export class KvStore {
     return fs.existsSync(path.join(dir, DATA_FILE));
   }
 
-  /**
-   * Why the data file in `dir` is not an lmdb environment, or null when its header checks out.
-   * lmdb trusts its file (a garbage file can crash the process), so this runs before open.
-   */
+  /** Why the data file in `dir` is not an lmdb environment, or null (kv-format.ts checkHeader). */
   static checkHeader(dir: string): string | null {
-    const file = path.join(dir, DATA_FILE);
-    const head = Buffer.alloc(META_HEADER_BYTES);
-    const fd = fs.openSync(file, "r");
-    try {
-      const n = fs.readSync(fd, head, 0, head.length, 0);
-      if (n < META_HEADER_BYTES) return `${DATA_FILE} is too short (${n} bytes)`;
-      const pageBytes = head.readUInt32LE(META_PAGE_SIZE_AT);
-      const valid = (at: number): boolean =>
-        head.readUInt32LE(at + META_MAGIC_AT) === LMDB_MAGIC &&
-        head.readUInt32LE(at + META_VERSION_AT) === LMDB_VERSION;
-      if (!valid(0)) return `${DATA_FILE} does not start with an lmdb meta page`;
-      if (pageBytes < 512 || pageBytes > 65536 || (pageBytes & (pageBytes - 1)) !== 0) {
-        return `${DATA_FILE} has an impossible page size ${pageBytes}`;
-      }
-      if (fs.fstatSync(fd).size < 2 * pageBytes) return `${DATA_FILE} is shorter than its two meta pages`;
-      return null;
-    } finally {
-      fs.closeSync(fd);
-    }
+    return checkHeader(dir);
   }
 
   /** The committed state. */
@@ -258,57 +267,97 @@ export class KvStore {
     return this.current;
   }
 
-  /** The state once every queued write has committed (the committed state when none is pending). */
+  /** The state once every queued write has committed (the committed state when none is queued). */
   get queuedState(): KvStoreState {
     return this.queued;
   }
 
-  /** The failure of an asynchronous commit, or null. */
-  get failed(): FlussError | null {
-    return this.failure;
+  /**
+   * Why the last commit failed (STORAGE_EXCEPTION for a full disk), or null once a commit has
+   * succeeded since. The failed writes are queued and retried; reads keep working.
+   */
+  get commitFailure(): FlussError | null {
+    const cause = this.commits.failure;
+    if (cause === null) return null;
+    if (this.failure === null || this.failure.cause !== cause) {
+      this.failure = { cause, error: kvError("commit", this.dir, cause) };
+    }
+    return this.failure.error;
+  }
+
+  /** True while asynchronous writes are queued or committing. */
+  get pending(): boolean {
+    return this.commits.pending;
   }
 
   private assertOpen(): void {
-    if (this.failure !== null) throw this.failure;
     if (this.closed) throw new FlussError(Errors.KV_STORAGE_EXCEPTION, `kv store ${this.dir} is closed`);
+  }
+
+  /** The damage found under `key`, reported once to onCorrupt. */
+  private corrupt(key: Uint8Array): FlussError {
+    const shown = Buffer.from(key.subarray(0, KEY_SHOWN_BYTES)).toString("hex");
+    const err = new FlussError(
+      Errors.CORRUPT_RECORD_EXCEPTION,
+      `kv store ${this.dir} is damaged: the entry of key 0x${shown}${key.length > KEY_SHOWN_BYTES ? "..." : ""} fails its checksum`,
+    );
+    if (this.corruption === null) {
+      this.corruption = err;
+      this.onCorrupt?.(err);
+    }
+    return err;
+  }
+
+  /** The first damage found by a read, or null. */
+  get corrupted(): FlussError | null {
+    return this.corruption;
+  }
+
+  /** The value inside a stored value of `key` (a view into `stored`), or throws the damage. */
+  private checked(key: Uint8Array, stored: Uint8Array, length: number): Uint8Array {
+    const n = length - CHECKSUM_BYTES;
+    if (n >= 0) {
+      const value = stored.subarray(0, n);
+      const sum =
+        (stored[n]! | (stored[n + 1]! << 8) | (stored[n + 2]! << 16) | (stored[n + 3]! << 24)) >>> 0;
+      if (entryChecksum(key, value) === sum) return value;
+    }
+    throw this.corrupt(key);
   }
 
   /** The stored value of `key` (a copy), or null. */
   get(key: Uint8Array): Uint8Array | null {
-    this.assertOpen();
-    try {
-      const fast = this.data.getBinaryFast(key);
-      return fast === undefined ? null : Uint8Array.prototype.slice.call(fast, 0, fast.length);
-    } catch (err) {
-      throw kvError("get", this.dir, err);
-    }
+    const view = this.getFast(key);
+    return view === null ? null : copy(view);
   }
 
   /** Like get, but the result is only valid until the next read of this store. */
   getFast(key: Uint8Array): Uint8Array | null {
     this.assertOpen();
+    let fast: Buffer | undefined;
     try {
-      const fast = this.data.getBinaryFast(key);
-      // lmdb reuses one large buffer and overrides its `length`; cut the view to the value.
-      return fast === undefined ? null : fast.subarray(0, fast.length);
+      fast = this.data.getBinaryFast(key);
     } catch (err) {
       throw kvError("get", this.dir, err);
     }
+    // lmdb reuses one large buffer and overrides its `length`: the value is its first `length` bytes.
+    return fast === undefined ? null : this.checked(key, fast, fast.length);
   }
 
   /** Apply `writes` in order and set the state, in one transaction (all or nothing). */
   write(writes: Iterable<KvWrite>, state: KvStoreState): void {
     this.assertOpen();
-    assert(this.pendingWrites === 0, "no synchronous write while asynchronous writes are pending");
+    assert(!this.pending, "no synchronous write while asynchronous writes are queued");
     assert(state.appliedLogOffset >= this.current.appliedLogOffset, "the applied log offset never decreases");
+    const stored = sealAll([...writes]);
     const filtered = this.filters.length > 0;
     try {
       this.env.transactionSync(() => {
-        for (const w of writes) {
-          if (w.value === null) this.data.removeSync(w.key);
+        for (const w of stored) {
+          if (w.stored === null) this.data.removeSync(w.key);
           else {
-            if (filtered) this.addKey(w.hash ?? hashKey(w.key)); // before the put: a superset even if it fails
-            this.data.putSync(w.key, w.value);
+            if (filtered) this.addKey(hashKey(w.key)); // before the put: a superset even if it fails
+            this.data.putSync(w.key, w.stored);
           }
         }
         this.meta.putSync(META_KEY, encodeState(state));
@@ -321,11 +370,12 @@ export class KvStore {
   }
 
   /**
-   * Queue `writes` in order and then `state` on lmdb's write thread; they commit together after
-   * this turn of the event loop. The returned promise settles on that commit and never rejects:
-   * a failed commit fails the store (see `failed`). Value bytes must not change until then.
+   * Queue `writes` in order and then `state`; they commit on lmdb's write thread (with the writes
+   * queued before them, and after them while a commit runs). Resolves true once they have
+   * committed (after retries, when a commit fails), false when the store closes first. The
+   * values are copied (sealed) here.
    */
-  writeAsync(writes: readonly KvWrite[], state: KvStoreState): Promise<void> {
+  writeAsync(writes: readonly KvWrite[], state: KvStoreState): Promise<boolean> {
     this.assertOpen();
     assert(state.appliedLogOffset >= this.queued.appliedLogOffset, "the applied log offset never decreases");
     // lmdb refuses a bad key only once earlier writes are queued: check them all before any.
@@ -338,54 +388,37 @@ export class KvStore {
         );
       }
     }
-    const filtered = this.filters.length > 0;
-    // lmdb hands every unconditional write of one transaction the same promise: one handler each.
-    let seen: Promise<boolean> | null = null;
-    const fail = (err: unknown): void => {
-      this.failure ??= kvError("write", this.dir, err);
-    };
-    let last: Promise<boolean>;
-    try {
-      for (const w of writes) {
-        let p: Promise<boolean>;
-        if (w.value === null) p = this.data.remove(w.key);
-        else {
-          if (filtered) this.addKey(w.hash ?? hashKey(w.key)); // before the put: a superset even if it fails
-          p = this.data.put(w.key, w.value);
-        }
-        if (p !== seen) {
-          seen = p;
-          p.catch(fail);
-        }
-      }
-      last = this.meta.put(META_KEY, encodeState(state));
-    } catch (err) {
-      // What was queued may still commit, ahead of the state (repaired by replay at open); close()
-      // waits for it.
-      if (seen !== null) void this.track(seen, fail);
-      fail(err);
-      throw this.failure;
+    if (this.filters.length > 0) {
+      for (const w of writes) if (w.value !== null) this.addKey(w.hash ?? hashKey(w.key)); // a superset
     }
     this.queued = state;
-    return this.track(last, fail, () => {
-      if (state.appliedLogOffset > this.current.appliedLogOffset) this.current = state;
-    });
+    return this.commits.enqueue(sealAll(writes), state);
   }
 
-  /** Count `commit` as pending until it settles; it becomes the one whenCommitted() waits for. */
-  private track(commit: Promise<boolean>, fail: (err: unknown) => void, ok?: () => void): Promise<void> {
-    this.pendingWrites++;
-    const done = commit.then(ok, fail).finally(() => {
-      this.pendingWrites--;
-    });
-    this.lastCommit = done;
-    return done;
+  /** The commit queue's seam to lmdb: queue one transaction; null once committed, else the cause. */
+  private async commit(writes: readonly StoredWrite[], state: KvStoreState): Promise<unknown> {
+    // lmdb hands every write of one transaction the same promise; an event turn's writes share a
+    // transaction, but wait for every distinct promise should lmdb split them.
+    const promises = new Set<Promise<boolean>>();
+    for (const w of writes) {
+      promises.add(w.stored === null ? this.data.remove(w.key) : this.data.put(w.key, w.stored));
+    }
+    promises.add(this.meta.put(META_KEY, encodeState(state)));
+    const causes = await Promise.all([...promises].map(outcome));
+    return causes.find((c) => c !== null) ?? null;
   }
 
-  /** Resolves once every write queued so far has committed; rejects with the store's failure. */
-  async whenCommitted(): Promise<void> {
-    if (this.pendingWrites > 0) await this.lastCommit;
-    if (this.failure !== null) throw this.failure;
+  /** Retry a failed commit now instead of at its timer. */
+  retryCommit(): void {
+    this.commits.retryNow();
+  }
+
+  /**
+   * Resolves true once every write queued so far has committed, false as soon as a commit fails
+   * first (the store is then behind: see commitFailure; the writes are retried).
+   */
+  whenCommitted(): Promise<boolean> {
+    return this.commits.whenCommitted();
   }
 
   /** Entries whose key starts with `prefix`, in key order (copies). */
@@ -403,12 +436,29 @@ export class KvStore {
   }
 
   private *range(options: { start?: Uint8Array; end?: Uint8Array; limit: number }): Generator<KvEntry> {
+    let entries: Iterable<{ key: Uint8Array; value: Uint8Array }>;
     try {
-      for (const { key, value } of this.data.getRange({ ...options, snapshot: true })) {
-        yield { key: copy(key), value: copy(value) };
-      }
+      entries = this.data.getRange({ ...options, snapshot: true });
     } catch (err) {
       throw kvError("scan", this.dir, err);
+    }
+    yield* this.checkedEntries(entries);
+  }
+
+  /** Copies of `entries` whose checksums hold (throws at the first that fails). */
+  private *checkedEntries(entries: Iterable<{ key: Uint8Array; value: Uint8Array }>): Generator<KvEntry> {
+    const it = entries[Symbol.iterator]();
+    for (;;) {
+      let next: IteratorResult<{ key: Uint8Array; value: Uint8Array }>;
+      try {
+        this.assertOpen();
+        next = it.next();
+      } catch (err) {
+        throw kvError("scan", this.dir, err);
+      }
+      if (next.done === true) return;
+      const { key, value } = next.value;
+      yield { key: copy(key), value: copy(this.checked(key, value, value.length)) };
     }
   }
 
@@ -421,26 +471,36 @@ export class KvStore {
     this.assertOpen();
     const txn = this.env.useReadTransaction();
     let state: KvStoreState;
+    let range: Iterable<{ key: Uint8Array; value: Uint8Array }>;
     try {
-      state = decodeState(this.meta.get(META_KEY, { transaction: txn }));
+      state = decodeState(this.meta.get(META_KEY, { transaction: txn })).state;
+      range = this.data.getRange({ transaction: txn });
     } catch (err) {
       txn.done();
       throw kvError("scan", this.dir, err);
     }
-    const data = this.data;
-    const dir = this.dir;
+    const store = this;
     function* entries(): Generator<KvEntry> {
       try {
-        for (const { key, value } of data.getRange({ transaction: txn })) {
-          yield { key: copy(key), value: copy(value) };
-        }
-      } catch (err) {
-        throw kvError("scan", dir, err);
+        yield* store.checkedEntries(range);
       } finally {
         txn.done();
       }
     }
     return { state, entries: entries() };
+  }
+
+  /** Every entry's checksum checked; the first damage found, or null. */
+  verify(): FlussError | null {
+    try {
+      for (const _ of this.scan()) {
+        // checked by the scan
+      }
+      return null;
+    } catch (err) {
+      if (isFlussError(err) && err.is(Errors.CORRUPT_RECORD_EXCEPTION)) return err;
+      throw err;
+    }
   }
 
   /** Number of keys (an lmdb count; walks the tree). */
@@ -460,10 +520,14 @@ export class KvStore {
     }
   }
 
+  /**
+   * Close the store after the running commit settles. Writes still queued (a failed commit's) are
+   * dropped: the store stays at its committed state and the changelog replay restores them.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.lastCommit;
+    await this.commits.close();
     try {
       await this.env.close();
     } catch (err) {

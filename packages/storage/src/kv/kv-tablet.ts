@@ -10,11 +10,21 @@
 // Read path: as the high watermark moves, the buffer queues what it passed to the store, which
 // commits it on lmdb's write thread; reads see exactly the changelog below the high watermark,
 // never uncommitted data: point lookups read the buffer's in-flight entries, then the store;
-// prefix lookups and limit scans first wait for the queued commits; a full scan reads one
+// prefix lookups and limit scans first wait for the queued commits (when a commit has failed,
+// they read the store with the in-flight entries laid over it instead); a full scan reads one
 // committed store transaction and reports the offset it holds.
 // Recovery at open: the store (local, restored from the newest snapshot, or empty; kv-open.ts),
 // then the changelog from its applied offset (kv-recovery.ts).
-// After a store failure the tablet refuses all further work with that failure.
+// A full disk: a failed store commit is retried by the store (kv-store.ts) while reads go on; new
+// writes are refused with the store's STORAGE_EXCEPTION (retriable) until a commit succeeds, so
+// they resume by themselves once space is freed. A failed changelog append rolls back what the
+// batch staged.
+// Damage: when a read finds an entry whose checksum fails, that read fails with
+// CORRUPT_RECORD_EXCEPTION and the tablet rebuilds its store — moved aside, replaced by the newest
+// sound snapshot (or an empty store when the whole log is there) plus the changelog, exactly as
+// at open; until then every call fails with CORRUPT_RECORD_EXCEPTION (retriable). A rebuild that
+// fails on a full disk is tried again by the next call; any other failure of it is final.
+// After a final failure the tablet refuses all further work with that failure.
 
 import fs from "node:fs";
 import {
@@ -23,6 +33,7 @@ import {
   Errors,
   FlussError,
   invalidArgument,
+  isFlussError,
   readKvRecordBatch,
   type Schema,
 } from "@fluss-ts/common";
@@ -32,7 +43,7 @@ import { openStore, removeOpenMarker, stagingDirOf } from "./kv-open.ts";
 import { validateKvTable } from "./kv-options.ts";
 import { RECOVERY_READ_BYTES_DEFAULT, replayChangelog } from "./kv-recovery.ts";
 import { type SnapshotTarget, takeSnapshot } from "./kv-snapshots.ts";
-import type { KvStore } from "./kv-store.ts";
+import type { KvEntry, KvStore, KvStoreOptions } from "./kv-store.ts";
 import { KvWritePath } from "./kv-write-path.ts";
 import { createRowMerger, type RowMerger } from "./merge/row-merger.ts";
 import { PreWriteBuffer } from "./pre-write-buffer.ts";
@@ -61,6 +72,8 @@ export interface KvTabletOptions {
   /** Flush to the store whenever the log's high watermark grows (default true). */
   readonly followHighWatermark?: boolean;
   readonly recoveryReadBytes?: number;
+  /** First wait before a failed store commit is retried (kv-store.ts default otherwise). */
+  readonly storeCommitRetryMs?: number;
 }
 
 export interface KvScan {
@@ -81,8 +94,12 @@ export interface KvTabletStats {
   readonly puts: number;
   readonly duplicates: number;
   readonly recoveredRecords: number;
-  /** Why the local store was replaced at open, or null. */
+  /** Why the local store was replaced (at open or by the newest rebuild), or null. */
   readonly discardedLocalStore: string | null;
+  /** Store rebuilds started (damage found while running; a retried attempt counts again). */
+  readonly storeRebuilds: number;
+  /** Why the store's last commit failed (its writes are being retried), or null. */
+  readonly storeCommitFailure: string | null;
 }
 
 export class KvTablet {
@@ -92,23 +109,30 @@ export class KvTablet {
   readonly schemaId: number;
   readonly options: KvOptions;
   private readonly clock: Clock;
-  private readonly store: KvStore;
+  private store: KvStore;
+  private readonly storeOptions: Omit<KvStoreOptions, "readOnly">;
+  private readonly recoveryReadBytes: number;
   private readonly buffer: PreWriteBuffer;
   private readonly codec: RowCodec;
   private readonly writePath: KvWritePath;
   private readonly autoIncrement: AutoIncrement | null;
   private readonly snapshots: SnapshotTarget | null;
   private readonly mergers = new Map<string, RowMerger>();
-  private readonly counters = { puts: 0, duplicates: 0, recoveredRecords: 0 };
+  private readonly counters = { puts: 0, duplicates: 0, recoveredRecords: 0, storeRebuilds: 0 };
   private discarded: string | null = null;
   private latest: SnapshotManifest | null = null;
   private snapshotRunning: Promise<SnapshotManifest> | null = null;
   private unsubscribe: (() => void) | null = null;
   private failure: FlussError | null = null;
+  /** The damage that made the store unusable, until a rebuild replaced it. */
+  private damage: FlussError | null = null;
+  private rebuilding: Promise<void> | null = null;
   private closed = false;
 
-  private constructor(o: KvTabletOptions, store: KvStore) {
+  private constructor(o: KvTabletOptions, store: KvStore, storeOptions: Omit<KvStoreOptions, "readOnly">) {
     this.dir = o.dir;
+    this.storeOptions = storeOptions;
+    this.recoveryReadBytes = o.recoveryReadBytes ?? RECOVERY_READ_BYTES_DEFAULT;
     this.log = o.log;
     this.schema = o.schema;
     this.schemaId = o.schemaId;
@@ -133,13 +157,21 @@ export class KvTablet {
     if (o.schema.primaryKey.length === 0) throw invalidArgument("a kv tablet needs a primary-key table");
     validateKvTable(o.schema, o.options, o.partitionKeys ?? []);
     fs.mkdirSync(o.dir, { recursive: true });
-    const opened = await openStore(o.dir, o.log, o.snapshots ?? null, o.clock.nowMs());
+    let self: KvTablet | null = null;
+    const storeOptions: Omit<KvStoreOptions, "readOnly"> = {
+      onCorrupt: (err) => self?.storeDamaged(err),
+      ...(o.storeCommitRetryMs === undefined ? {} : { commitRetryMs: o.storeCommitRetryMs }),
+    };
+    const opened = await openStore(o.dir, o.log, o.snapshots ?? null, o.clock.nowMs(), {
+      store: storeOptions,
+    });
     let tablet: KvTablet;
     try {
-      tablet = new KvTablet(o, opened.store);
+      tablet = new KvTablet(o, opened.store, storeOptions);
+      self = tablet;
       tablet.discarded = opened.discarded;
       tablet.latest = opened.restored;
-      await tablet.recover(o.recoveryReadBytes ?? RECOVERY_READ_BYTES_DEFAULT);
+      await tablet.recover();
     } catch (err) {
       await opened.store.close();
       removeOpenMarker(o.dir);
@@ -151,7 +183,7 @@ export class KvTablet {
     return tablet;
   }
 
-  private async recover(readBytes: number): Promise<void> {
+  private async recover(): Promise<void> {
     if (this.options.changelogImage === "WAL" && this.store.state.rowCount !== null) {
       this.store.write([], { appliedLogOffset: this.store.state.appliedLogOffset, rowCount: null });
     }
@@ -160,7 +192,7 @@ export class KvTablet {
       store: this.store,
       buffer: this.buffer,
       codec: this.codec,
-      readBytes,
+      readBytes: this.recoveryReadBytes,
     });
     this.counters.recoveredRecords = r.appliedRecords + r.stagedRecords;
     if (this.snapshots !== null && this.latest === null) {
@@ -173,8 +205,11 @@ export class KvTablet {
     return this.store.state.appliedLogOffset;
   }
 
-  /** Resolves once everything flushed so far is committed to the store. */
-  committed(): Promise<void> {
+  /**
+   * Resolves true once everything flushed so far is committed to the store, false when a commit
+   * failed first (the store retries it).
+   */
+  committed(): Promise<boolean> {
     return this.store.whenCommitted();
   }
 
@@ -185,9 +220,59 @@ export class KvTablet {
 
   private assertUsable(): void {
     if (this.failure !== null) throw this.failure;
-    const storeFailure = this.store.failed;
-    if (storeFailure !== null) throw storeFailure;
     if (this.closed) throw new FlussError(Errors.KV_STORAGE_EXCEPTION, `kv tablet ${this.dir} is closed`);
+    const damage = this.damage;
+    if (damage !== null) {
+      if (this.rebuilding === null) this.startRebuild(damage); // an earlier attempt hit a full disk
+      throw new FlussError(
+        Errors.CORRUPT_RECORD_EXCEPTION,
+        `the kv store of ${this.dir} is being rebuilt from its snapshot and changelog (${damage.message}); retry`,
+      );
+    }
+  }
+
+  /** A read found damage in the store (kv-store.ts onCorrupt): rebuild it. */
+  private storeDamaged(err: FlussError): void {
+    if (this.closed || this.failure !== null || this.damage !== null) return;
+    this.damage = err;
+    this.startRebuild(err);
+  }
+
+  /** Rebuild the store after the current call returns; `damage` stays set until it succeeds. */
+  private startRebuild(damage: FlussError): void {
+    this.counters.storeRebuilds++;
+    const run = Promise.resolve()
+      .then(() => this.rebuild(damage))
+      .then(
+        () => {
+          this.damage = null;
+          this.flushQuietly(this.log.highWatermark); // what the HW passed while rebuilding
+        },
+        (err: unknown) => {
+          const e = isFlussError(err) ? err : kvRebuildError(this.dir, err);
+          if (!e.retriable) this.failure = e; // else the next call tries again
+        },
+      )
+      .finally(() => {
+        this.rebuilding = null;
+      });
+    this.rebuilding = run;
+  }
+
+  /** Replace the damaged store: snapshot (or empty) plus the changelog, as at open. */
+  private async rebuild(damage: FlussError): Promise<void> {
+    await this.snapshotRunning?.catch(() => undefined);
+    await this.store.close(); // waits for a running commit; drops queued writes (the log has them)
+    if (this.closed) return;
+    this.buffer.clear(); // re-staged from the log by the replay
+    const opened = await openStore(this.dir, this.log, this.snapshots, this.clock.nowMs(), {
+      store: this.storeOptions,
+      discard: `it is damaged: ${damage.message}`,
+    });
+    this.store = opened.store;
+    this.discarded = opened.discarded;
+    if (opened.restored !== null) this.latest = opened.restored;
+    await this.recover();
   }
 
   private mergerFor(targetColumns: readonly number[] | null): RowMerger {
@@ -220,6 +305,8 @@ export class KvTablet {
     opts: PutOptions,
   ): Promise<PutResult> {
     this.assertUsable();
+    const storeFailure = this.store.commitFailure;
+    if (storeFailure !== null) throw storeFailure; // a full disk: writes resume once a commit succeeds
     const batch = readKvRecordBatch(kvBatch, { verifyCrc: true });
     if (batch.sizeInBytes !== kvBatch.byteLength) {
       throw new FlussError(
@@ -318,9 +405,11 @@ export class KvTablet {
     for (const p of prefixes) {
       if (p.byteLength === 0) throw invalidArgument("a lookup prefix must not be empty");
     }
-    await this.store.whenCommitted();
+    const committed = await this.store.whenCommitted();
     this.assertUsable();
-    return prefixes.map((p) => [...this.store.prefixScan(p)].map((e) => e.value));
+    const store = this.store;
+    if (committed) return prefixes.map((p) => [...store.prefixScan(p)].map((e) => e.value));
+    return prefixes.map((p) => [...overlaid(store.prefixScan(p), this.buffer.inFlightUnder(p))]);
   }
 
   /** A consistent scan of every stored value, with the log offset it corresponds to. */
@@ -338,9 +427,17 @@ export class KvTablet {
     this.assertUsable();
     if (!Number.isSafeInteger(limit) || limit < 0)
       throw invalidArgument(`scan limit ${limit} is not a count`);
-    await this.store.whenCommitted();
+    const committed = await this.store.whenCommitted();
     this.assertUsable();
-    return [...this.store.scan(limit)].map((e) => e.value);
+    const store = this.store;
+    if (committed) return [...store.scan(limit)].map((e) => e.value);
+    const out: Uint8Array[] = [];
+    if (limit === 0) return out;
+    for (const v of overlaid(store.scan(), this.buffer.inFlightUnder(new Uint8Array(0)))) {
+      out.push(v);
+      if (out.length >= limit) break;
+    }
+    return out;
   }
 
   /** Take a snapshot into the configured remote store (one at a time); returns its manifest. */
@@ -378,6 +475,7 @@ export class KvTablet {
       inFlightEntries: this.buffer.inFlightSize,
       ...this.counters,
       discardedLocalStore: this.discarded,
+      storeCommitFailure: this.store.commitFailure?.message ?? null,
     };
   }
 
@@ -386,8 +484,43 @@ export class KvTablet {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe?.();
+    await this.rebuilding;
     await this.snapshotRunning?.catch(() => undefined);
     await this.store.close();
     removeOpenMarker(this.dir);
+  }
+}
+
+function kvRebuildError(dir: string, cause: unknown): FlussError {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return new FlussError(Errors.KV_STORAGE_EXCEPTION, `rebuilding the kv store of ${dir} failed: ${reason}`, {
+    cause,
+  });
+}
+
+/**
+ * Values of `stored` (in key order) with `overlay` (in key order, newer) laid over them: an
+ * overlay value replaces the stored one of its key, a null one removes it.
+ */
+function* overlaid(
+  stored: Iterable<KvEntry>,
+  overlay: readonly { key: Uint8Array; value: Uint8Array | null }[],
+): Generator<Uint8Array> {
+  let i = 0;
+  for (const e of stored) {
+    while (i < overlay.length && Buffer.compare(overlay[i]!.key, e.key) < 0) {
+      const v = overlay[i++]!.value;
+      if (v !== null) yield v;
+    }
+    if (i < overlay.length && Buffer.compare(overlay[i]!.key, e.key) === 0) {
+      const v = overlay[i++]!.value;
+      if (v !== null) yield v;
+      continue;
+    }
+    yield e.value;
+  }
+  for (; i < overlay.length; i++) {
+    const v = overlay[i]!.value;
+    if (v !== null) yield v;
   }
 }

@@ -3,18 +3,21 @@
 // waiting for the high watermark to pass that offset before they reach the KV store.
 //  - get(key): the newest entry of a key wins, staged or flushed and not yet committed (the
 //    write path reads here before the store).
-//  - flush(upTo, store): every entry below `upTo` is queued to the store as ONE transaction
-//    together with appliedLogOffset = upTo (KvStore.writeAsync: lmdb commits it on its own
-//    thread). Only the newest entry of a key is written (the older ones would be overwritten in
-//    the same transaction anyway), in approximate key order (by up to 6 bytes after the keys'
-//    common prefix), which makes lmdb's inserts far cheaper than in offset order. Until that
-//    commit the written entries stay readable as "in flight".
-//  - getFlushed(key): the in-flight entry of a key: what a committed read (a lookup) must see
-//    that the store may not show yet.
+//  - flush(upTo, store): every entry below `upTo` is queued to the store as ONE write together
+//    with appliedLogOffset = upTo (KvStore.writeAsync: lmdb commits it on its own thread, later
+//    when a commit fails and is retried). Only the newest entry of a key is written (the older
+//    ones would be overwritten in the same transaction anyway), in approximate key order (by up
+//    to 6 bytes after the keys' common prefix), which makes lmdb's inserts far cheaper than in
+//    offset order. Until that commit the written entries stay readable as "in flight".
+//  - getFlushed(key) / inFlightUnder(prefix): the in-flight entries: what a committed read (a
+//    lookup) must see that the store may not show yet.
+//  - clear(): forget everything (the tablet rebuilds its store and re-stages from the log).
 //  - truncateTo(offset): drop entries at or above `offset` (a log append that failed must leave
 //    nothing staged); a key falls back to its previous staged entry, if that one is still here.
-// Bound: `bytesMax` over keys, values and a fixed per-entry overhead. A batch is admitted only
-// while the buffer is empty or the batch fits (checkAdmission); otherwise the write fails with
+// Bound: `bytesMax` over keys, values and a fixed per-entry overhead of the entries not flushed
+// and of those in flight (flushed, not committed: a store that commits slowly or fails holds
+// them). A batch is admitted only while both are empty or the batch fits (checkAdmission);
+// otherwise the write fails with
 // STORAGE_BACKPRESSURE_EXCEPTION (retriable), as Fluss's write-path admission gate does. One
 // admitted batch may overshoot the bound by its own size.
 // Entries are found by key bytes in a KeyIndex (no string per key); the write path hashes each
@@ -22,8 +25,8 @@
 // far below 2^53).
 // Invariants: staged offsets strictly increase; entries below the head are flushed and no longer
 // reachable from the key map; the in-flight map holds, per key, the newest flushed entry whose
-// commit has not settled; pendingBytes is the sum over unflushed entries; `next` of an entry is
-// the newer staged entry of the same key, if any.
+// commit has not succeeded; pendingBytes is the sum over unflushed entries, inFlightBytes over
+// the in-flight map; `next` of an entry is the newer staged entry of the same key, if any.
 
 import { assert, Errors, FlussError } from "@fluss-ts/common";
 import { hashKey, KeyIndex } from "./key-index.ts";
@@ -55,9 +58,10 @@ function offsetNumber(offset: bigint): number {
 
 export class PreWriteBuffer {
   readonly bytesMax: number;
-  private readonly byKey = new KeyIndex<Entry>();
-  /** Newest flushed entry per key whose store commit has not settled. */
-  private readonly inFlight = new KeyIndex<Entry>();
+  /** Newest flushed entry per key whose store commit has not succeeded. */
+  private inFlight = new KeyIndex<Entry>();
+  private inFlightTotal = 0;
+  private byKey = new KeyIndex<Entry>();
   private entries: Entry[] = [];
   private head = 0;
   private pending = 0;
@@ -72,6 +76,11 @@ export class PreWriteBuffer {
     return this.pending;
   }
 
+  /** Bytes of the entries in flight (flushed, commit not yet succeeded). */
+  get inFlightBytes(): number {
+    return this.inFlightTotal;
+  }
+
   /** Entries not yet flushed. */
   get size(): number {
     return this.entries.length - this.head;
@@ -79,10 +88,12 @@ export class PreWriteBuffer {
 
   /** Refuse a batch of about `incomingBytes` while the buffer is over its bound. */
   checkAdmission(incomingBytes: number): void {
-    if (this.pending === 0 || this.pending + incomingBytes <= this.bytesMax) return;
+    const held = this.pending + this.inFlightTotal;
+    if (held === 0 || held + incomingBytes <= this.bytesMax) return;
     throw new FlussError(
       Errors.STORAGE_BACKPRESSURE_EXCEPTION,
-      `kv pre-write buffer holds ${this.pending} of ${this.bytesMax} bytes waiting for the high watermark; retry later`,
+      `kv pre-write buffer holds ${this.pending} bytes waiting for the high watermark and ${this.inFlightTotal} ` +
+        `waiting for the store (${this.bytesMax} allowed); retry later`,
     );
   }
 
@@ -104,9 +115,29 @@ export class PreWriteBuffer {
     return e === undefined ? undefined : e.value;
   }
 
-  /** Entries flushed whose commit has not settled. */
+  /** Entries flushed whose commit has not succeeded. */
   get inFlightSize(): number {
     return this.inFlight.size;
+  }
+
+  /** In-flight entries whose key starts with `prefix` (null value = delete), in key order. */
+  inFlightUnder(prefix: Uint8Array): { key: Uint8Array; value: Uint8Array | null }[] {
+    const out: { key: Uint8Array; value: Uint8Array | null }[] = [];
+    for (const e of this.inFlight.values()) {
+      if (startsWith(e.key, prefix)) out.push({ key: e.key, value: e.value });
+    }
+    return out.sort((a, b) => Buffer.compare(a.key, b.key));
+  }
+
+  /** Forget every entry (staged and in flight). */
+  clear(): void {
+    this.byKey = new KeyIndex<Entry>();
+    this.inFlight = new KeyIndex<Entry>();
+    this.inFlightTotal = 0;
+    this.entries = [];
+    this.head = 0;
+    this.pending = 0;
+    this.lastOffset = -1;
   }
 
   /** Stage a change of `key` produced by the changelog record at `offset`. */
@@ -166,7 +197,7 @@ export class PreWriteBuffer {
    * Queue every entry below `upTo` to `store` as one transaction with appliedLogOffset = upTo and
    * the row count moved by the inserts and deletes applied (when tracked). Returns how many
    * entries were flushed; nothing changes here when queuing fails. `store.whenCommitted()` waits
-   * for the commit.
+   * for the commit; the entries stay in flight until it succeeds.
    */
   flush(upTo: bigint, store: KvStore): number {
     const before = store.queuedState;
@@ -186,9 +217,19 @@ export class PreWriteBuffer {
       rowCount: before.rowCount === null ? null : before.rowCount + BigInt(delta),
     });
     const inFlight = this.inFlight;
-    for (const e of writes) inFlight.set(e);
-    void committed.then(() => {
-      for (const e of writes) inFlight.delete(e); // unless a newer flush of its key replaced it
+    for (const e of writes) {
+      const old = inFlight.get(e.key, e.hash);
+      if (old !== undefined) this.inFlightTotal -= old.bytes;
+      inFlight.set(e);
+      this.inFlightTotal += e.bytes;
+    }
+    void committed.then((ok) => {
+      if (!ok || inFlight !== this.inFlight) return; // closed first, or cleared
+      for (const e of writes) {
+        if (inFlight.get(e.key, e.hash) !== e) continue; // a newer flush of its key replaced it
+        inFlight.delete(e);
+        this.inFlightTotal -= e.bytes;
+      }
     });
     for (let i = this.head; i < end; i++) {
       const e = entries[i]!;
@@ -213,6 +254,12 @@ export class PreWriteBuffer {
       this.head = 0;
     }
   }
+}
+
+function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
+  if (key.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
+  return true;
 }
 
 /**

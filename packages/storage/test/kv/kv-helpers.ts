@@ -106,6 +106,7 @@ export interface HarnessOptions {
   readonly preWriteBufferBytesMax?: number;
   readonly snapshots?: SnapshotTarget;
   readonly flushMode?: "always" | "never";
+  readonly storeCommitRetryMs?: number;
 }
 
 export function counterAllocator(start = 1n): IdAllocator & { readonly issued: bigint[] } {
@@ -140,6 +141,7 @@ export async function openHarness(o: HarnessOptions): Promise<Harness> {
     idAllocator: o.idAllocator ?? null,
     preWriteBufferBytesMax: o.preWriteBufferBytesMax ?? 64 * 1024 * 1024,
     snapshots: o.snapshots ?? null,
+    ...(o.storeCommitRetryMs === undefined ? {} : { storeCommitRetryMs: o.storeCommitRetryMs }),
   };
   let kv: KvTablet;
   try {

@@ -177,7 +177,7 @@ describe("snapshots", () => {
       (e: unknown) => e,
     );
     expect(isFlussError(err) && err.is(Errors.KV_STORAGE_EXCEPTION)).toBe(true);
-    expect((err as Error).message).toMatch(/no snapshot and the log starts at [1-9]/);
+    expect((err as Error).message).toMatch(/no usable snapshot and the log starts at [1-9]/);
     await log.close();
   });
 });

@@ -65,6 +65,50 @@ describe("KvStore", () => {
   });
 });
 
+/**
+ * Fault injection at the lmdb seam: while `on`, every write of a commit (data and meta) fails the
+ * way lmdb reports a full disk: the transaction's promise rejects with a `commitError` carrying
+ * errno 28, and nothing of it is written.
+ */
+function injectDiskFull(store: KvStore): { on: boolean; attempts: number } {
+  type Writes = {
+    put: (k: Uint8Array, v: Uint8Array) => Promise<boolean>;
+    remove: (k: Uint8Array) => Promise<boolean>;
+  };
+  const dbs = store as unknown as { data: Writes; meta: Writes };
+  const state = { on: true, attempts: 0 };
+  let failing: Promise<boolean> | null = null;
+  const failed = (): Promise<boolean> => {
+    if (failing === null) {
+      state.attempts++;
+      const cause = Object.assign(new Error("No space left on device"), { code: 28 });
+      const err = Object.assign(new Error("Commit failed (see commitError for details)"), {
+        commitError: Promise.reject(cause),
+      });
+      failing = Promise.reject(err);
+      queueMicrotask(() => {
+        failing = null; // one failed transaction per event-loop turn, as lmdb batches them
+      });
+    }
+    return failing;
+  };
+  for (const db of [dbs.data, dbs.meta]) {
+    const put = db.put.bind(db);
+    const remove = db.remove.bind(db);
+    db.put = (k, v) => (state.on ? failed() : put(k, v));
+    db.remove = (k) => (state.on ? failed() : remove(k));
+  }
+  return state;
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
 function catchOf(f: () => unknown): unknown {
   try {
     f();
@@ -140,27 +184,55 @@ describe("PreWriteBuffer", () => {
     expect(buf.size).toBe(1);
   });
 
-  it("a failed asynchronous commit fails the store: every later call reports it", async () => {
-    const store = KvStore.open(await tempDir("fluss-kvbuf-"));
-    // Fault injection: lmdb's put for the data database reports a failed commit.
-    const data = (store as unknown as { data: { put: (k: Uint8Array, v: Uint8Array) => Promise<boolean> } })
-      .data;
-    const put = data.put;
-    data.put = () => Promise.reject(new Error("MDB_MAP_FULL: injected"));
+  it("a failed commit (disk full) is retried until it succeeds, in order; reads see its writes meanwhile", async () => {
+    const store = KvStore.open(await tempDir("fluss-kvbuf-"), { commitRetryMs: 5 });
+    const full = injectDiskFull(store);
     const buf = new PreWriteBuffer(1 << 20);
     buf.stage("insert", b(1), val("a"), 0n);
     expect(buf.flush(1n, store)).toBe(1);
-    const err = await store.whenCommitted().then(
-      () => null,
-      (e: unknown) => e,
+    expect(await store.whenCommitted()).toBe(false);
+    const err = store.commitFailure;
+    expect(isFlussError(err) && err.is(Errors.STORAGE_EXCEPTION) && err.retriable).toBe(true);
+    expect(err?.message).toMatch(
+      /commit of kv store .* failed: No space left on device \(disk full or failing\)/,
     );
-    expect(isFlussError(err) && err.is(Errors.KV_STORAGE_EXCEPTION)).toBe(true);
-    expect((err as Error).message).toMatch(/write of kv store .* failed: MDB_MAP_FULL: injected/);
-    expect(store.failed).toBe(err);
-    expect(catchOf(() => store.get(b(1)))).toBe(err);
-    expect(catchOf(() => buf.flush(2n, store))).toBe(err);
-    data.put = put;
+    expect(store.state).toEqual({ appliedLogOffset: 0n, rowCount: 0n });
+    expect(store.get(b(1))).toBeNull(); // not committed ...
+    expect(text(buf.getFlushed(b(1)))).toBe("a"); // ... but readable in flight
+    // Newer writes queue behind the failed ones (key 1 changes again) while the disk stays full.
+    buf.stage("update", b(1), val("b"), 1n);
+    buf.stage("insert", b(2), val("c"), 2n);
+    expect(buf.flush(3n, store)).toBe(2);
+    await waitFor(() => full.attempts >= 3);
+    expect([store.state.appliedLogOffset, buf.inFlightSize]).toEqual([0n, 2]);
+    full.on = false; // space freed: the next retry commits everything, the failed writes first
+    await waitFor(() => store.state.appliedLogOffset === 3n);
+    expect(store.commitFailure).toBeNull();
+    expect([text(store.get(b(1))), text(store.get(b(2)))]).toEqual(["b", "c"]);
+    expect(store.state).toEqual({ appliedLogOffset: 3n, rowCount: 2n });
+    expect([buf.inFlightSize, buf.inFlightBytes]).toEqual([0, 0]);
+    expect(await store.whenCommitted()).toBe(true);
     await store.close();
+    const again = KvStore.open(store.dir);
+    expect([text(again.get(b(1))), text(again.get(b(2)))]).toEqual(["b", "c"]);
+    await again.close();
+  });
+
+  it("closing a store whose commit keeps failing drops the queued writes and keeps the committed state", async () => {
+    const store = KvStore.open(await tempDir("fluss-kvbuf-"), { commitRetryMs: 5 });
+    store.write([{ key: b(1), value: val("a") }], { appliedLogOffset: 1n, rowCount: 1n });
+    injectDiskFull(store);
+    const committed = store.writeAsync([{ key: b(2), value: val("b") }], {
+      appliedLogOffset: 2n,
+      rowCount: 2n,
+    });
+    expect(await store.whenCommitted()).toBe(false);
+    await store.close();
+    expect(await committed).toBe(false);
+    const again = KvStore.open(store.dir);
+    expect(again.state).toEqual({ appliedLogOffset: 1n, rowCount: 1n });
+    expect([text(again.get(b(1))), again.get(b(2))]).toEqual(["a", null]);
+    await again.close();
   });
 
   it("refuses a flush with a key lmdb cannot take before queuing any of it", async () => {
@@ -172,8 +244,8 @@ describe("PreWriteBuffer", () => {
     expect(isFlussError(err) && err.is(Errors.KV_STORAGE_EXCEPTION)).toBe(true);
     expect((err as Error).message).toMatch(/key of 1979 bytes/);
     expect([buf.size, buf.inFlightSize]).toEqual([2, 0]); // nothing left the buffer
-    await store.whenCommitted();
-    expect(store.failed).toBeNull();
+    expect(await store.whenCommitted()).toBe(true);
+    expect(store.commitFailure).toBeNull();
     expect(store.queuedState).toEqual({ appliedLogOffset: 0n, rowCount: 0n });
     expect(store.get(b(1))).toBeNull();
     await store.close();
@@ -200,7 +272,7 @@ describe("PreWriteBuffer", () => {
     expect(() => store.write([], { appliedLogOffset: 2n, rowCount: 1n })).not.toThrow(); // nothing pending
     buf.stage("update", b(1), val("d"), 2n);
     buf.flush(3n, store);
-    expect(() => store.write([], { appliedLogOffset: 3n, rowCount: 1n })).toThrow(/pending/);
+    expect(() => store.write([], { appliedLogOffset: 3n, rowCount: 1n })).toThrow(/queued/);
     await store.close(); // waits for the queued commit
     const again = KvStore.open(store.dir);
     expect(text(again.get(b(1)))).toBe("d");
