@@ -7,16 +7,20 @@
 // - writes stop when the transport reports a full buffer and resume on drain;
 // - a server failure, a broken frame or a lost transport fails every pending call with
 //   NETWORK_EXCEPTION (retriable) and ends the connection; `close()` fails them with CLIENT_CLOSED;
+// - with no call pending and no traffic for `idleMsMax` (shorter than the server's
+//   connections.max.idle.ms, as in Kafka) the connection closes itself, so the server's idle close
+//   never races a request in transit; a pool sees `isOpen` false and reconnects;
 // - a request is encoded once, when `request()` is called; ProduceLog and PutKv records travel to
 //   the socket by reference (fast-encode.ts), so bytes handed to `request()` belong to the
 //   connection from then on: they must never be written again (see `request`). Each frame is
 //   written once, its header filled just before; no part is touched after the socket has it.
 
 import { create, fromBinary } from "@bufbuild/protobuf";
-import { Errors, errorFromCode, FlussError, isFlussError } from "@fluss-ts/common";
+import { type Clock, Errors, errorFromCode, FlussError, isFlussError, systemClock } from "@fluss-ts/common";
 import type { ApiDef, ReqInitOf, RespOf } from "./api-keys.ts";
 import { supportsVersion } from "./api-keys.ts";
 import {
+  clientConnectionIdleMsMaxDefault,
   clientRequestsInFlightMaxDefault,
   clientRequestsWaitingMaxDefault,
   connectTimeoutMsDefault,
@@ -48,10 +52,13 @@ export interface RpcConnectionOptions {
   readonly requestsWaitingMax?: number;
   /** Largest frame sent or received, counting the length prefix (default 100 MiB). */
   readonly frameBytesMax?: number;
+  /** Close the connection after this long with no call pending and no traffic (default 9 min). */
+  readonly idleMsMax?: number;
   /** Aborts the connect attempt only. */
   readonly signal?: AbortSignal;
   readonly connector?: TransportConnector;
   readonly timers?: Timers;
+  readonly clock?: Clock;
   readonly logger?: Logger;
 }
 
@@ -81,6 +88,7 @@ interface Limits {
   readonly requestsInFlightMax: number;
   readonly requestsWaitingMax: number;
   readonly frameBytesMax: number;
+  readonly idleMsMax: number;
 }
 
 function positiveInt(name: string, value: number | undefined, fallback: number): number {
@@ -97,6 +105,7 @@ export class RpcConnection {
   readonly port: number;
   readonly #limits: Limits;
   readonly #timers: Timers;
+  readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #decoder: FrameDecoder;
   readonly #inFlight = new Map<number, Call>();
@@ -106,6 +115,8 @@ export class RpcConnection {
   #nextId = 0;
   #writable = true;
   #corked = false;
+  #lastActivityMs: number;
+  #idleTimer: TimerHandle | undefined;
   #closedError: FlussError | undefined;
   #resolveClosed!: (cause: FlussError) => void;
   /** Settles once the connection has ended, with the error pending calls were failed with. */
@@ -127,8 +138,11 @@ export class RpcConnection {
         clientRequestsWaitingMaxDefault,
       ),
       frameBytesMax: positiveInt("frameBytesMax", options.frameBytesMax, frameBytesMaxDefault),
+      idleMsMax: positiveInt("idleMsMax", options.idleMsMax, clientConnectionIdleMsMaxDefault),
     };
     this.#timers = options.timers ?? realTimers;
+    this.#clock = options.clock ?? systemClock;
+    this.#lastActivityMs = this.#clock.nowMs();
     this.#logger = options.logger ?? noopLogger;
     this.#decoder = new FrameDecoder({ frameBytesMax: this.#limits.frameBytesMax });
     this.closed = new Promise((resolve) => {
@@ -155,6 +169,7 @@ export class RpcConnection {
       },
     );
     conn.#transport = transport;
+    conn.#armIdle(conn.#limits.idleMsMax);
     return conn;
   }
 
@@ -307,6 +322,7 @@ export class RpcConnection {
   // ---- writing ------------------------------------------------------------------------------
 
   #send(call: Call): void {
+    this.#lastActivityMs = this.#clock.nowMs();
     call.id = this.#allocateId();
     this.#inFlight.set(call.id, call);
     if (this.#writable && this.#outbound.size === 0) this.#write(call);
@@ -351,6 +367,7 @@ export class RpcConnection {
 
   #onData(chunk: Uint8Array): void {
     if (this.#closedError) return;
+    this.#lastActivityMs = this.#clock.nowMs();
     this.#decoder.push(chunk);
     try {
       for (let frame = this.#decoder.next(); frame !== undefined; frame = this.#decoder.next()) {
@@ -424,6 +441,25 @@ export class RpcConnection {
 
   // ---- ending ------------------------------------------------------------------------------
 
+  #armIdle(delayMs: number): void {
+    this.#idleTimer = this.#timers.setTimeout(() => this.#onIdleTimer(), delayMs);
+  }
+
+  /** Close when idle long enough; else look again when the idle period could next be over. */
+  #onIdleTimer(): void {
+    this.#idleTimer = undefined;
+    if (this.#closedError) return;
+    const idleMs = this.#clock.nowMs() - this.#lastActivityMs;
+    const busy = this.#inFlight.size > 0 || this.#waiting.size > 0;
+    if (!busy && idleMs >= this.#limits.idleMsMax) {
+      this.#logger.debug({ host: this.host, port: this.port, idleMs }, "closing idle connection");
+      const msg = `connection to ${this.host}:${this.port} closed after ${idleMs} ms idle`;
+      this.#end(new FlussError(Errors.NETWORK_EXCEPTION, msg));
+      return;
+    }
+    this.#armIdle(busy ? this.#limits.idleMsMax : this.#limits.idleMsMax - idleMs);
+  }
+
   #onTransportClose(err: Error | undefined): void {
     const detail = err ? `: ${err.message}` : "";
     this.#end(
@@ -437,6 +473,8 @@ export class RpcConnection {
   #end(error: FlussError): void {
     if (this.#closedError) return;
     this.#closedError = error;
+    if (this.#idleTimer !== undefined) this.#timers.clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
     const pending = [...this.#inFlight.values(), ...this.#waiting];
     this.#inFlight.clear();
     this.#waiting.clear();

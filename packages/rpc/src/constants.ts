@@ -17,6 +17,12 @@ export const lengthPrefixBytes = 4;
 export const clientRequestsInFlightMaxDefault = 1024;
 /** Client: callers waiting for an in-flight slot on one connection; beyond this a call fails fast. */
 export const clientRequestsWaitingMaxDefault = 65_536;
+/**
+ * Client: a connection with no call pending and no traffic for this long closes itself (Kafka's
+ * client connections.max.idle.ms, 9 min: shorter than the server's 10, so the client closes first
+ * and the server's idle close does not race a request in transit).
+ */
+export const clientConnectionIdleMsMaxDefault = 540_000;
 /** Client: time to establish the TCP connection. */
 export const connectTimeoutMsDefault = 10_000;
 /** Client: time from `request()` to its response, waiting for a slot included (Fluss client.request-timeout). */

@@ -4,6 +4,7 @@
 
 import type net from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
+import { Errors } from "@fluss-ts/common";
 import { afterEach, describe, expect, it } from "vitest";
 import { ApiKeys } from "../src/api-keys.ts";
 import { RpcConnection } from "../src/connection.ts";
@@ -219,5 +220,26 @@ describe("idle connections (connections.max.idle.ms)", () => {
     gate.resolve();
     expect(parseResponseFrame((await answer)[0]!)).toMatchObject({ type: 0, requestId: 1 });
     await closeOf(busy); // idle once answered
+  });
+});
+
+describe("client-side idle close (RpcConnection idleMsMax)", () => {
+  it("closes an idle client connection before the server would, never one with a call pending", async () => {
+    const { server } = await setup({ connectionIdleMsMax: 60_000 });
+    const gate = deferred<void>();
+    server.handle(ApiKeys.LIST_TABLES, async () => {
+      await gate.promise;
+      return { tableName: ["t"] };
+    });
+    const c = await RpcConnection.connect({ host: "127.0.0.1", port: server.address.port, idleMsMax: 100 });
+    cleanups.push(() => c.close());
+    const pending = c.request(ApiKeys.LIST_TABLES, { databaseName: "d" });
+    await new Promise((r) => setTimeout(r, 300)); // three idle periods with a call pending
+    expect(c.isOpen).toBe(true);
+    gate.resolve();
+    expect((await pending).tableName).toEqual(["t"]);
+    const cause = await c.closed; // idle once answered
+    expect(cause.is(Errors.NETWORK_EXCEPTION) && cause.message.includes("idle")).toBe(true);
+    expect(c.isOpen).toBe(false);
   });
 });
