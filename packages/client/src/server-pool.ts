@@ -65,22 +65,29 @@ export class ServerPool {
     req: ReqInitOf<A>,
     opts?: { timeoutMs?: number; signal?: AbortSignal },
   ): Promise<RespOf<A>> {
-    const conn = await this.connection(addr);
+    let conn = await this.connection(addr);
+    if (!conn.isOpen) {
+      // closed while idle (either side's idle timeout, a server restart): reconnect before sending
+      await this.forget(addr, conn);
+      conn = await this.connection(addr);
+    }
     try {
       return await conn.request(api, req, opts);
     } catch (err) {
       // A broken connection is dropped so the next call reconnects.
       if (isFlussError(err) && err.is(Errors.NETWORK_EXCEPTION)) {
-        const key = addressKey(addr);
-        const current = this.conns.get(key);
-        if (current) {
-          const c = await current.catch(() => undefined);
-          if (c === conn) this.conns.delete(key);
-        }
+        await this.forget(addr, conn);
         conn.close();
       }
       throw err;
     }
+  }
+
+  /** Drop `conn` from the pool if it is still the one cached for `addr`. */
+  private async forget(addr: Address, conn: RpcConnection): Promise<void> {
+    const key = addressKey(addr);
+    const current = this.conns.get(key);
+    if (current && (await current.catch(() => undefined)) === conn) this.conns.delete(key);
   }
 
   async close(): Promise<void> {

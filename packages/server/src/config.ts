@@ -4,8 +4,9 @@
 // Invariant: a ServerConfig that reached a server passed validateServerConfig: every value is in
 // its option's range (sizes storage can index, durations Node timers can hold) and the options
 // that depend on each other agree (index interval <= segment size, a fetch fits in one frame,
-// ports do not collide, default bucket number <= max.bucket.num, replication factor 1). Every
-// refusal names the option(s) and the allowed range.
+// ports do not collide, default bucket number <= max.bucket.num, replication factor 1, the RPC
+// request buffer holds at least one largest frame). Every refusal names the option(s) and the
+// allowed range.
 
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -41,6 +42,12 @@ export interface ServerConfig {
   rpcFrameBytesMax: number;
   rpcConnectionsMax: number;
   rpcRequestsInFlightPerConnectionMax: number;
+  /** Bytes of incoming requests one RPC server holds at once (each started frame reserves its size). */
+  rpcRequestBufferBytesMax: number;
+  /** Time a started request frame may take to arrive before its connection is closed. */
+  rpcRequestReadTimeoutMs: number;
+  /** Connections idle this long are closed (Kafka connections.max.idle.ms). */
+  connectionIdleMsMax: number;
   /** Root of KV snapshots (and later tiered log segments); default `<dataDir>/remote`. */
   remoteDataDir: string | null;
   kvSnapshotIntervalMs: number;
@@ -76,6 +83,9 @@ export function defaultServerConfig(): ServerConfig {
     rpcFrameBytesMax: 128 * 1024 * 1024,
     rpcConnectionsMax: 10_000,
     rpcRequestsInFlightPerConnectionMax: 256,
+    rpcRequestBufferBytesMax: 256 * 1024 * 1024,
+    rpcRequestReadTimeoutMs: 30_000,
+    connectionIdleMsMax: 600_000,
     remoteDataDir: null,
     kvSnapshotIntervalMs: 10 * 60_000,
     kvSnapshotsRetained: 2,
@@ -90,6 +100,8 @@ const int = (min: number, max: number) => (v: string) => parseInteger(v, min, ma
 
 /** Node timers fire after 1 ms when asked to wait longer than this. */
 export const TIMER_MS_MAX = 2 ** 31 - 1;
+/** Upper end of rpc.request.buffer-bytes-max: 1 TiB, far past any machine, still a safe integer. */
+const REQUEST_BUFFER_BYTES_MAX = 2 ** 40;
 /** Segment sizes the log tablet accepts (positions are 32-bit in the offset index). */
 export const SEGMENT_BYTES_MIN = 1024;
 export const SEGMENT_BYTES_MAX = 2 ** 31 - 1;
@@ -183,6 +195,15 @@ const setters: Readonly<Record<string, Setter>> = {
   "rpc.max-connections": (c, v) => {
     c.rpcConnectionsMax = int(1, 1_000_000)(v);
   },
+  "rpc.request.buffer-bytes-max": (c, v) => {
+    c.rpcRequestBufferBytesMax = size(1, REQUEST_BUFFER_BYTES_MAX)(v);
+  },
+  "rpc.request.read-timeout": (c, v) => {
+    c.rpcRequestReadTimeoutMs = durationMs(1, TIMER_MS_MAX)(v);
+  },
+  "connections.max.idle.ms": (c, v) => {
+    c.connectionIdleMsMax = durationMs(1, TIMER_MS_MAX)(v);
+  },
   "remote.data.dir": (c, v) => {
     c.remoteDataDir = nonEmpty(v);
   },
@@ -264,6 +285,9 @@ const RANGES: ReadonlyArray<readonly [string, NumericField, number, number, stri
   ["kv.snapshot.interval", "kvSnapshotIntervalMs", 1000, TIMER_MS_MAX, "ms"],
   ["kv.snapshot.num-retained", "kvSnapshotsRetained", 1, 1000, ""],
   ["metrics.port", "metricsPort", 0, 65535, ""],
+  ["rpc.request.buffer-bytes-max", "rpcRequestBufferBytesMax", 1, REQUEST_BUFFER_BYTES_MAX, "bytes"],
+  ["rpc.request.read-timeout", "rpcRequestReadTimeoutMs", 1, TIMER_MS_MAX, "ms"],
+  ["connections.max.idle.ms", "connectionIdleMsMax", 1, TIMER_MS_MAX, "ms"],
 ];
 
 /**
@@ -304,6 +328,12 @@ export function validateServerConfig(c: ServerConfig): void {
     refuse(
       "log.fetch.max-bytes",
       `a fetch response of ${c.fetchBytesMax} bytes plus ${FETCH_FRAME_OVERHEAD_BYTES} bytes of headers does not fit in one frame ('rpc.frame.max-size' ${c.rpcFrameBytesMax} bytes)`,
+    );
+  }
+  if (c.rpcRequestBufferBytesMax < c.rpcFrameBytesMax) {
+    refuse(
+      "rpc.request.buffer-bytes-max",
+      `${c.rpcRequestBufferBytesMax} bytes is smaller than 'rpc.frame.max-size' (${c.rpcFrameBytesMax} bytes): a largest request could never be read`,
     );
   }
   checkPorts(c);

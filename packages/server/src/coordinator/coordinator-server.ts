@@ -42,6 +42,9 @@ export class CoordinatorServer {
       logger,
     });
     let coordinator: Coordinator | undefined;
+      requestBufferBytesMax: c.rpcRequestBufferBytesMax,
+      requestReadTimeoutMs: c.rpcRequestReadTimeoutMs,
+      connectionIdleMsMax: c.connectionIdleMsMax,
     try {
       const addr = await listenOrExplain(rpc, "coordinator");
       coordinator = new Coordinator({

@@ -69,6 +69,9 @@ export class TabletServer implements TabletServerGateway {
       logger,
     });
     registerTabletService(rpc, replicas);
+      requestBufferBytesMax: c.rpcRequestBufferBytesMax,
+      requestReadTimeoutMs: c.rpcRequestReadTimeoutMs,
+      connectionIdleMsMax: c.connectionIdleMsMax,
     o.extraServices?.(rpc);
     const addr = await listenOrExplain(rpc, `tablet server ${o.id}`);
     replicas.startRetention(c.logRetentionCheckIntervalMs);

@@ -1,8 +1,9 @@
 // RPC handlers of a tablet server: produce, fetch, list offsets. Thin: decode the request into
 // ReplicaManager calls, encode per-bucket results with their own error codes.
 
-import { buildValueRecordBatch, Errors, FlussError, toFlussError } from "@fluss-ts/common";
+import { buildValueRecordBatch, Errors, FlussError } from "@fluss-ts/common";
 import {
+  type ApiDef,
   ApiKeys,
   FetchLogRequestSchema,
   isFieldSet,
@@ -17,6 +18,7 @@ import {
   PbScanReqForBucketSchema,
   type RpcServer,
   ScanKvRequestSchema,
+  servedFlussError,
 } from "@fluss-ts/rpc";
 import type { ScanBatchResult } from "./kv-scanners.ts";
 import type { FetchTable, ReplicaManager } from "./replica-manager.ts";
@@ -24,8 +26,11 @@ import type { FetchTable, ReplicaManager } from "./replica-manager.ts";
 /** Fluss's default fetch wait when a client does not say (client.scanner.log.fetch.wait-max-time). */
 const FETCH_WAIT_MS_DEFAULT = 500;
 
-function errorFields(err: FlussError | null): { errorCode?: number; errorMessage?: string } {
-  return err ? { errorCode: err.code, errorMessage: err.message } : {};
+/** A per-bucket error as sent: a Fluss wire code (client-side kinds mapped; assertions rethrown). */
+function errorFields(err: unknown, api: ApiDef): { errorCode?: number; errorMessage?: string } {
+  if (err === null || err === undefined) return {};
+  const e = servedFlussError(err, api);
+  return { errorCode: e.code, errorMessage: e.message };
 }
 
 function scanResponse(r: ScanBatchResult, first: boolean) {
@@ -54,7 +59,7 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
       bucketsResp: results.map((r) => ({
         ...(r.partitionId !== null ? { partitionId: r.partitionId } : {}),
         bucketId: r.bucket,
-        ...errorFields(r.error),
+        ...errorFields(r.error, ApiKeys.PRODUCE_LOG),
         ...(r.error ? {} : { baseOffset: r.baseOffset }),
       })),
     };
@@ -102,7 +107,7 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
         bucketsResp: t.buckets.map((b) => ({
           ...(b.partitionId !== null ? { partitionId: b.partitionId } : {}),
           bucketId: b.bucket,
-          ...errorFields(b.error),
+          ...errorFields(b.error, ApiKeys.FETCH_LOG),
           ...(b.error
             ? {}
             : { highWatermark: b.highWatermark, logStartOffset: b.logStartOffset, records: b.records }),
@@ -129,7 +134,7 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
       bucketsResp: results.map((r) => ({
         ...(r.partitionId !== null ? { partitionId: r.partitionId } : {}),
         bucketId: r.bucket,
-        ...errorFields(r.error),
+        ...errorFields(r.error, ApiKeys.PUT_KV),
         ...(r.error ? {} : { logEndOffset: r.baseOffset }),
       })),
     };
@@ -143,7 +148,7 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
         const values = replicas.kv({ tableId: req.tableId, partitionId, bucket: b.bucketId }).lookup(b.keys);
         return { ...base, values: values.map((v) => (v === null ? {} : { values: v })) };
       } catch (err) {
-        return { ...base, ...errorFields(toFlussError(err)) };
+        return { ...base, ...errorFields(err, ApiKeys.LOOKUP) };
       }
     }),
   }));
@@ -161,7 +166,7 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
             .prefixLookup(b.keys);
           return { ...base, valueLists: lists.map((values) => ({ values })) };
         } catch (err) {
-          return { ...base, ...errorFields(toFlussError(err)) };
+          return { ...base, ...errorFields(err, ApiKeys.PREFIX_LOOKUP) };
         }
       }),
     ),
@@ -170,14 +175,14 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
   server.handle(ApiKeys.LIMIT_SCAN, async (req) => {
     const partitionId = isFieldSet(req, LimitScanRequestSchema.field.partitionId) ? req.partitionId : null;
     if (req.limit <= 0)
-      throw new FlussError(Errors.INVALID_ARGUMENT, `limit must be positive, got ${req.limit}`);
+      throw new FlussError(Errors.INVALID_SCAN_REQUEST, `limit must be positive, got ${req.limit}`);
     try {
       const values = await replicas
         .kv({ tableId: req.tableId, partitionId, bucket: req.bucketId })
         .limitScan(req.limit);
       return { isLogTable: false, records: buildValueRecordBatch(values) };
     } catch (err) {
-      return errorFields(toFlussError(err));
+      return errorFields(err, ApiKeys.LIMIT_SCAN);
     }
   });
 
@@ -200,7 +205,7 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
       const kv = replicas.kv({ tableId: b.tableId, partitionId, bucket: b.bucketId });
       return scanResponse(replicas.scanners.open(kv, limit, batchBytes), true);
     } catch (err) {
-      return errorFields(toFlussError(err));
+      return errorFields(err, ApiKeys.SCAN_KV);
     }
   });
 
@@ -219,7 +224,7 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
           );
           return { bucketId: bucket, offset };
         } catch (err) {
-          return { bucketId: bucket, ...errorFields(toFlussError(err)) };
+          return { bucketId: bucket, ...errorFields(err, ApiKeys.LIST_OFFSETS) };
         }
       }),
     );
