@@ -21,17 +21,22 @@ export class UsageError extends Error {
 
 const usageCodes = new Set([10001, 10002, 15, 16, 34, 35, 39, 43]);
 
+/** A message on one line (a server's message may carry line breaks). */
+function oneLine(message: string): string {
+  return message.replace(/\s*[\r\n]+\s*/g, " ");
+}
+
 export function reportError(err: unknown): number {
   if (err instanceof UsageError) {
-    process.stderr.write(`fluss: ${err.message}\n`);
+    process.stderr.write(`fluss: ${oneLine(err.message)}\n`);
     return EXIT_USAGE;
   }
   if (isFlussError(err)) {
-    process.stderr.write(`fluss: ${err.message} [${err.kind.name}]\n`);
+    process.stderr.write(`fluss: ${oneLine(err.message)} [${err.kind.name}]\n`);
     return usageCodes.has(err.code) ? EXIT_USAGE : EXIT_FAILURE;
   }
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`fluss: ${message}\n`);
+  process.stderr.write(`fluss: ${oneLine(message)}\n`);
   if (process.env.FLUSS_DEBUG && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
   return EXIT_FAILURE;
 }

@@ -146,16 +146,24 @@ export class FlussError extends Error {
   readonly [BRAND] = true;
   readonly code: number;
   readonly kind: ErrorKind;
+  /** Set when this instance overrides its kind's flag (see the constructor). */
+  private readonly retriableOverride: boolean | undefined;
 
-  constructor(k: ErrorKind, message?: string, options?: { cause?: unknown }) {
-    super(message ?? k.message, options);
+  /**
+   * `options.retriable` overrides the kind's flag for this instance: e.g. a corrupt batch read back
+   * from a log is final for the reader (CORRUPT_RECORD_EXCEPTION, not retriable), while the same
+   * kind answering a produce (a batch damaged in transit) is retried by the writer, as in Fluss.
+   */
+  constructor(k: ErrorKind, message?: string, options?: { cause?: unknown; retriable?: boolean }) {
+    super(message ?? k.message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.kind = k;
     this.code = k.code;
     this.name = `FlussError(${k.name})`;
+    this.retriableOverride = options?.retriable;
   }
 
   get retriable(): boolean {
-    return this.kind.retriable;
+    return this.retriableOverride ?? this.kind.retriable;
   }
 
   /** True when this error is of the given kind (e.g. `err.is(Errors.TABLE_NOT_EXIST)`). */

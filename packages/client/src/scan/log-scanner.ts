@@ -5,11 +5,17 @@
 // consumer holds at most that much memory.
 // Positions advance by each batch's last offset + 1 (offsets are not dense per record). A start
 // offset inside a batch skips the batch's earlier records.
+// Errors: retriable ones (not leader, network) back off and retry that bucket. A corrupt batch —
+// reported by the server (CORRUPT_RECORD_EXCEPTION / CORRUPT_MESSAGE for a fetch) or failing the
+// client's own checks (CRC of unprojected data, Arrow decoding) — ends the scan with a
+// non-retriable CORRUPT_RECORD_EXCEPTION naming the bucket and offset: the same bytes would come
+// back on every retry (Fluss's LogFetchCollector fails the fetch the same way).
 
 import {
   type ChangeTypeName,
   type Column,
   changeTypeName,
+  computeBatchCrc,
   decodeArrowLogBatch,
   Errors,
   errorFromCode,
@@ -236,7 +242,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
         if (!r)
           this.backoff(c, new FlussError(Errors.PROTOCOL_ERROR, `no fetch result for bucket ${c.bucket}`));
         else if (r.errorCode !== 0) this.onBucketError(c, errorFromCode(r.errorCode, r.errorMessage));
-        else this.absorb(c, r.records, r.filteredEndOffset);
+        else this.absorbOrFail(c, r.records, r.filteredEndOffset);
       }
     } catch (err) {
       if (!this.closed) for (const c of list) this.backoff(c, toFlussError(err));
@@ -248,15 +254,34 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
     }
   }
 
+  /** `absorb`, where data that fails its checks ends the scan instead of being retried. */
+  private absorbOrFail(c: BucketCursor, records: Uint8Array, filteredEnd: bigint | null): void {
+    try {
+      this.absorb(c, records, filteredEnd);
+    } catch (err) {
+      const e = toFlussError(err);
+      if (!isCorruption(e)) throw e;
+      this.fail(corruptionAt(c, c.offset, e)); // the batches before the bad one were taken
+    }
+  }
+
   /** Decode a bucket's fetched batches into the buffer and advance its position. */
   private absorb(c: BucketCursor, records: Uint8Array, filteredEnd: bigint | null): void {
     c.backoffMs = BACKOFF_MS_MIN;
+    // A projected batch's CRC is stale by design (the server checked the stored batch before
+    // cutting it); an unprojected one is checked here too, end to end.
     const verifyCrc = this.s.projection === null;
     this.fetchedBytesTotal += records.byteLength;
-    for (const { header, bytes } of splitBatches(records, { verifyCrc, allowPartialTail: true })) {
+    for (const { header, bytes } of splitBatches(records, { verifyCrc: false, allowPartialTail: true })) {
       this.fetchedBatchesTotal++;
       const next = nextOffsetOf(header);
       if (next <= c.offset) continue;
+      if (verifyCrc && computeBatchCrc(bytes, header.magic) !== header.crc) {
+        throw new FlussError(
+          Errors.CORRUPT_RECORD_EXCEPTION,
+          `record batch at offset ${header.baseOffset} fails its CRC check`,
+        );
+      }
       const decoded = decodeArrowLogBatch(bytes, this.s.fetchColumns);
       let recordBatch = decoded.recordBatch;
       let changeTypes = decoded.changeTypes;
@@ -306,7 +331,8 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
   }
 
   private onBucketError(c: BucketCursor, err: FlussError): void {
-    if (err.retriable) this.backoff(c, err);
+    if (isCorruption(err)) this.fail(corruptionAt(c, c.offset, err));
+    else if (err.retriable) this.backoff(c, err);
     else this.fail(err);
   }
 
@@ -337,8 +363,9 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
       await this.start();
       this.pump();
       for (;;) {
-        if (this.failure) throw this.failure;
+        // Batches taken before a failure are still yielded (they passed their checks).
         const next = this.buffer.shift();
+        if (!next && this.failure) throw this.failure;
         if (next) {
           this.bufferedBytes -= next.sizeBytes;
           this.pump();
@@ -396,6 +423,18 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
     this.controller.abort();
     this.signal();
   }
+}
+
+/** Corrupt stored data (as opposed to a batch damaged in transit on a write): final for a reader. */
+function isCorruption(err: FlussError): boolean {
+  return err.is(Errors.CORRUPT_RECORD_EXCEPTION) || err.is(Errors.CORRUPT_MESSAGE);
+}
+
+/** The non-retriable error a reader gets for corrupt data at `offset` of the cursor's bucket. */
+function corruptionAt(c: BucketCursor, offset: bigint, err: FlussError): FlussError {
+  const where = c.partition === null ? `bucket ${c.bucket}` : `partition ${c.partition} bucket ${c.bucket}`;
+  const message = `corrupt data reading ${where} at offset ${offset}: ${err.message}`;
+  return new FlussError(Errors.CORRUPT_RECORD_EXCEPTION, message, { cause: err, retriable: false });
 }
 
 function cursorKey(partitionId: bigint | null, bucket: number): string {
