@@ -17,15 +17,16 @@ import {
   createProjectionPlan,
   Errors,
   FlussError,
+  isFlussError,
   logOptionsOf,
   type PbPredicateShape,
   type Predicate,
   type ProjectionPlan,
   predicateFromPb,
-  type TableInfo,
   projectBatchFrom,
   projectLogBatches,
   splitBatches,
+  type TableInfo,
   toFlussError,
 } from "@fluss-ts/common";
 import {
@@ -255,7 +256,9 @@ export class ReplicaManager {
   /** Record a replica whose storage failed to open; anything but a FlussError is a bug and rethrown. */
   private takeOffline(key: string, a: ReplicaAssignment, dir: string, err: unknown): void {
     if (!isFlussError(err)) throw err;
-    const kind = err.is(Errors.KV_STORAGE_EXCEPTION) ? Errors.KV_STORAGE_EXCEPTION : Errors.LOG_STORAGE_EXCEPTION;
+    const kind = err.is(Errors.KV_STORAGE_EXCEPTION)
+      ? Errors.KV_STORAGE_EXCEPTION
+      : Errors.LOG_STORAGE_EXCEPTION;
     const name = this.bucketName(a.table, a.bucket, a.partitionName);
     const error = new FlussError(kind, `${name} is offline: ${err.message}`, { cause: err });
     this.opts.logger.error({ err, dir }, `${name} is offline: its storage could not be opened`);
@@ -304,7 +307,11 @@ export class ReplicaManager {
     const dbDir = join(this.opts.dataDir, table.path.database);
     await removeEmptyDirs(dirname(dir), dbDir);
     if (table.descriptor.schema.primaryKey.length > 0) {
-      await this.deleteRemoteSnapshots({ tableId: ref.tableId, partition: partitionName, bucket: ref.bucket });
+      await this.deleteRemoteSnapshots({
+        tableId: ref.tableId,
+        partition: partitionName,
+        bucket: ref.bucket,
+      });
     }
   }
 
@@ -463,8 +470,9 @@ export class ReplicaManager {
     allocate: ReadAllocator | undefined,
   ): Promise<FetchBucketResult> {
     const base = { partitionId: b.partitionId, bucket: b.bucket };
+    let replica: Replica | null = null;
     try {
-      const replica = this.replica({ tableId: t.tableId, partitionId: b.partitionId, bucket: b.bucket });
+      replica = this.replica({ tableId: t.tableId, partitionId: b.partitionId, bucket: b.bucket });
       const wanted = Math.max(1, Math.min(b.maxBytes, budget));
       // An exhausted budget still reads (at least one batch) only when nothing was read yet.
       if (budget <= 0) {
@@ -487,13 +495,30 @@ export class ReplicaManager {
     } catch (err) {
       return {
         ...base,
-        error: toFlussError(err),
+        error: replica === null ? toFlussError(err) : this.readFailure(replica, b, err),
         highWatermark: -1n,
         logStartOffset: -1n,
         records: EMPTY,
         filteredEndOffset: null,
       };
     }
+  }
+
+  /**
+   * A failed read of `replica`. A corrupt stored batch is final for the reader (not retriable: the
+   * same bytes come back every time): logged at error and answered with table and bucket named.
+   */
+  private readFailure(replica: Replica, b: FetchBucket, err: unknown): FlussError {
+    const e = toFlussError(err);
+    if (!e.is(Errors.CORRUPT_RECORD_EXCEPTION)) return e;
+    const partition =
+      replica.id.partitionId === null ? null : (this.partitionNames.get(replicaKey(replica.id)) ?? null);
+    const name = this.bucketName(replica.table, b.bucket, partition);
+    this.opts.logger.error({ err: e, fetchOffset: b.fetchOffset }, `corrupt record batch in ${name}`);
+    return new FlussError(Errors.CORRUPT_RECORD_EXCEPTION, `${name}: ${e.message}`, {
+      cause: e,
+      retriable: false,
+    });
   }
 
   /** The request's filter against the table's schema; none when it cannot be used (kept batches only). */
