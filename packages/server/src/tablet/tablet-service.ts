@@ -21,6 +21,7 @@ import {
   servedFlussError,
 } from "@fluss-ts/rpc";
 import type { ScanBatchResult } from "./kv-scanners.ts";
+import { requiredAcks } from "./replica.ts";
 import type { FetchTable, ReplicaManager } from "./replica-manager.ts";
 
 /** Fluss's default fetch wait when a client does not say (client.scanner.log.fetch.wait-max-time). */
@@ -44,9 +45,7 @@ function scanResponse(r: ScanBatchResult, first: boolean) {
 
 export function registerTabletService(server: RpcServer, replicas: ReplicaManager): void {
   server.handle(ApiKeys.PRODUCE_LOG, async (req) => {
-    if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
-      throw new FlussError(Errors.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, got ${req.acks}`);
-    }
+    const acks = requiredAcks(req.acks);
     const results = await replicas.produce(
       req.tableId,
       req.bucketsReq.map((b) => ({
@@ -54,6 +53,7 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
         bucket: b.bucketId,
         records: b.records,
       })),
+      acks,
     );
     return {
       bucketsResp: results.map((r) => ({
@@ -118,9 +118,7 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
   });
 
   server.handle(ApiKeys.PUT_KV, async (req) => {
-    if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
-      throw new FlussError(Errors.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1, got ${req.acks}`);
-    }
+    const acks = requiredAcks(req.acks);
     const results = await replicas.putKv(
       req.tableId,
       req.bucketsReq.map((b) => ({
@@ -129,6 +127,7 @@ export function registerTabletService(server: RpcServer, replicas: ReplicaManage
         records: b.records,
       })),
       req.targetColumns.length > 0 ? req.targetColumns : null,
+      acks,
     );
     return {
       bucketsResp: results.map((r) => ({
