@@ -12,6 +12,8 @@ import { registerMetadataService } from "./coordinator/coordinator-service.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
 import type { Logger } from "./logging.ts";
 import { LocalMetadataStore } from "./metadata/local-metadata-store.ts";
+import { MetricsHttpServer } from "./metrics/metrics-http.ts";
+import { ServerMetrics } from "./metrics/server-metrics.ts";
 import { TabletServer } from "./tablet/tablet-server.ts";
 
 export interface LocalClusterOptions {
@@ -24,11 +26,18 @@ export class LocalCluster {
   readonly coordinator: CoordinatorServer;
   readonly tabletServers: readonly TabletServer[];
   private readonly lock: DataDirLock;
+  private readonly metricsHttp: MetricsHttpServer | null;
 
-  private constructor(coordinator: CoordinatorServer, tabletServers: TabletServer[], lock: DataDirLock) {
+  private constructor(
+    coordinator: CoordinatorServer,
+    tabletServers: TabletServer[],
+    lock: DataDirLock,
+    metricsHttp: MetricsHttpServer | null,
+  ) {
     this.coordinator = coordinator;
     this.tabletServers = tabletServers;
     this.lock = lock;
+    this.metricsHttp = metricsHttp;
   }
 
   get bootstrap(): string {
@@ -40,8 +49,9 @@ export class LocalCluster {
     return this.tabletServers.map((t) => `${t.node.host}:${t.node.port}`);
   }
 
+  /** host:port of the Prometheus endpoint (/metrics), when metrics.port is set. */
   get metricsAddress(): string | undefined {
-    return undefined;
+    return this.metricsHttp?.address;
   }
 
   static async start(o: LocalClusterOptions): Promise<LocalCluster> {
@@ -52,9 +62,18 @@ export class LocalCluster {
     const lock = DataDirLock.acquire(c.dataDir);
     const started: TabletServer[] = [];
     let coordinator: CoordinatorServer | undefined;
+    let metricsHttp: MetricsHttpServer | null = null;
     try {
+      // metrics.port 0 (the default) = no endpoint and no instrumentation at all.
+      const metrics = c.metricsPort === 0 ? undefined : new ServerMetrics();
       const store = new LocalMetadataStore(join(c.dataDir, "coordinator"));
-      coordinator = await CoordinatorServer.start({ config: c, store, clock, logger: o.logger });
+      coordinator = await CoordinatorServer.start({
+        config: c,
+        store,
+        clock,
+        logger: o.logger,
+        ...(metrics ? { metrics } : {}),
+      });
       const coord = coordinator.coordinator;
       for (let i = 0; i < c.tabletServers; i++) {
         const ts = await TabletServer.start({
@@ -65,13 +84,17 @@ export class LocalCluster {
           logger: o.logger,
           extraServices: (rpc) => registerMetadataService(rpc, coord),
           idRanges: coord,
+          ...(metrics ? { metrics } : {}),
         });
         started.push(ts);
         await coord.registerTabletServer(ts);
       }
+      if (metrics)
+        metricsHttp = await MetricsHttpServer.start(metrics.registry, c.bindHost, c.metricsPort, o.logger);
       coordinator.startAutoPartitioning();
-      return new LocalCluster(coordinator, started, lock);
+      return new LocalCluster(coordinator, started, lock, metricsHttp);
     } catch (err) {
+      await metricsHttp?.close();
       for (const ts of started) await ts.stop().catch(() => undefined);
       await coordinator?.stop().catch(() => undefined);
       lock.release();
@@ -80,6 +103,7 @@ export class LocalCluster {
   }
 
   async stop(): Promise<void> {
+    await this.metricsHttp?.close();
     for (const ts of this.tabletServers) await ts.stop();
     await this.coordinator.stop();
     this.lock.release();

@@ -5,6 +5,7 @@ import { RpcServer } from "@fluss-ts/rpc";
 import type { ServerConfig } from "../config.ts";
 import type { Logger } from "../logging.ts";
 import type { MetadataStore } from "../metadata/metadata-store.ts";
+import type { ServerMetrics } from "../metrics/server-metrics.ts";
 import { listenOrExplain } from "../util/listen.ts";
 import { Coordinator } from "./coordinator.ts";
 import { registerCoordinatorService, registerMetadataService } from "./coordinator-service.ts";
@@ -28,6 +29,8 @@ export class CoordinatorServer {
     store: MetadataStore;
     clock: Clock;
     logger: Logger;
+    /** Count this server's requests for /metrics (metrics.port set). */
+    metrics?: ServerMetrics;
   }): Promise<CoordinatorServer> {
     const logger = o.logger.child({ server: "coordinator" });
     const c = o.config;
@@ -39,12 +42,13 @@ export class CoordinatorServer {
       connectionsMax: c.rpcConnectionsMax,
       requestsInFlightMax: c.rpcRequestsInFlightPerConnectionMax,
       frameBytesMax: c.rpcFrameBytesMax,
-      logger,
-    });
-    let coordinator: Coordinator | undefined;
       requestBufferBytesMax: c.rpcRequestBufferBytesMax,
       requestReadTimeoutMs: c.rpcRequestReadTimeoutMs,
       connectionIdleMsMax: c.connectionIdleMsMax,
+      logger,
+    });
+    o.metrics?.instrument(rpc, "coordinator");
+    let coordinator: Coordinator | undefined;
     try {
       const addr = await listenOrExplain(rpc, "coordinator");
       coordinator = new Coordinator({

@@ -42,6 +42,7 @@ import {
 } from "@fluss-ts/storage";
 import type { ReplicaAssignment, ReplicaRef } from "../coordinator/coordinator.ts";
 import type { Logger } from "../logging.ts";
+import type { BucketOffsets } from "../metrics/server-metrics.ts";
 import { batchSelector } from "./batch-filter.ts";
 import { type IdRangeSource, RangeIdAllocator } from "./id-allocator.ts";
 import { KvScanners } from "./kv-scanners.ts";
@@ -632,6 +633,21 @@ export class ReplicaManager {
   }
 
   // ---- offsets -----------------------------------------------------------------------------
+
+  /** Offsets of every hosted replica, read now (metrics). */
+  *bucketOffsets(): Iterable<BucketOffsets> {
+    for (const r of this.replicas.values()) {
+      yield {
+        tableId: r.id.tableId,
+        partitionId: r.id.partitionId,
+        bucket: r.id.bucket,
+        leader: r.isLeader,
+        logStartOffset: r.log.logStartOffset,
+        logEndOffset: r.log.logEndOffset,
+        highWatermark: r.highWatermark,
+      };
+    }
+  }
 
   async listOffset(id: ReplicaId, type: number, timestampMs: number | null): Promise<bigint> {
     const r = this.replica(id);

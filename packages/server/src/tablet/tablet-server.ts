@@ -12,6 +12,7 @@ import type {
   TabletServerGateway,
 } from "../coordinator/coordinator.ts";
 import type { Logger } from "../logging.ts";
+import type { ServerMetrics } from "../metrics/server-metrics.ts";
 import { listenOrExplain } from "../util/listen.ts";
 import type { IdRangeSource } from "./id-allocator.ts";
 import { ReplicaManager } from "./replica-manager.ts";
@@ -27,6 +28,8 @@ export interface TabletServerOptions {
   extraServices?: (server: RpcServer) => void;
   /** Reserves auto-increment id ranges (the coordinator). */
   idRanges: IdRangeSource;
+  /** Count this server's requests and read its buckets for /metrics (metrics.port set). */
+  metrics?: ServerMetrics;
 }
 
 export class TabletServer implements TabletServerGateway {
@@ -66,12 +69,13 @@ export class TabletServer implements TabletServerGateway {
       connectionsMax: c.rpcConnectionsMax,
       requestsInFlightMax: c.rpcRequestsInFlightPerConnectionMax,
       frameBytesMax: c.rpcFrameBytesMax,
-      logger,
-    });
-    registerTabletService(rpc, replicas);
       requestBufferBytesMax: c.rpcRequestBufferBytesMax,
       requestReadTimeoutMs: c.rpcRequestReadTimeoutMs,
       connectionIdleMsMax: c.connectionIdleMsMax,
+      logger,
+    });
+    o.metrics?.instrument(rpc, `tablet-${o.id}`, () => replicas.bucketOffsets());
+    registerTabletService(rpc, replicas);
     o.extraServices?.(rpc);
     const addr = await listenOrExplain(rpc, `tablet server ${o.id}`);
     replicas.startRetention(c.logRetentionCheckIntervalMs);
