@@ -21,6 +21,13 @@ export interface WriterOptions {
   lingerMs?: number;
   /** Rows held in memory before `append` waits (default 64 MiB, Fluss's buffer memory). */
   bufferBytes?: number;
+  /**
+   * Fluss client.writer.acks. "all"/-1 (default): `flush` resolves once the rows are committed
+   * (durable under the server's flush mode and visible to readers). 1: once they are in the
+   * leader's log, before it fsyncs them (a machine crash may lose them). 0: without waiting for
+   * the server at all; rows are not retried and a lost request is not noticed. 0 and 1 need
+   * `idempotence: false`.
+   */
   acks?: Acks;
   /** Retries of retriable errors per batch (default: unlimited within `deliveryTimeoutMs`). */
   retries?: number;
