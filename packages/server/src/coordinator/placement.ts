@@ -54,7 +54,8 @@ export function replicaAssignment(
     leader: lai.leader,
     leaderEpoch: lai.leaderEpoch,
     replicas: a.replicas,
-    isr: lai.isr,
+    // Followers do not replicate yet: whatever older metadata recorded, only the leader is in sync.
+    isr: lai.isr.filter((s) => s === lai.leader),
   };
 }
 
