@@ -31,7 +31,8 @@ import { type Clock, Errors, FlussError, isAssertionError } from "@fluss-ts/comm
 import type { ApiDef } from "./api-keys.ts";
 import { supportsVersion } from "./api-keys.ts";
 import { frameCopyBytesMax } from "./constants.ts";
-import type { Logger, TimerHandle, Timers } from "./env.ts";
+import { ConnectionDeadlines } from "./connection-deadlines.ts";
+import type { Logger, Timers } from "./env.ts";
 import { encodeMessageParts } from "./fast-encode.ts";
 import type { FrameParts, RequestFrame, WireError } from "./frame.ts";
 import {
@@ -107,11 +108,7 @@ export class ServerConnection {
   readonly #reservations = new Set<Reservation>();
   #waitingForBuffer = false;
   readonly #budgetWaiter: BudgetWaiter = { retry: () => this.#retryBuffer() };
-  // ---- deadlines: one lazily re-armed timer for the read timeout and the idle timeout
-  #frameStartMs: number | undefined; // the head frame is partial and the server is reading it
-  #lastActivityMs: number;
-  #timer: TimerHandle | undefined;
-  #timerDueMs = Number.POSITIVE_INFINITY;
+  readonly #deadlines: ConnectionDeadlines;
 
   constructor(id: number, socket: net.Socket, host: ConnectionHost) {
     this.id = id;
@@ -120,13 +117,20 @@ export class ServerConnection {
     this.remoteAddress = socket.remoteAddress ?? "unknown";
     this.remotePort = socket.remotePort ?? 0;
     this.#decoder = new FrameDecoder({ frameBytesMax: host.frameBytesMax });
-    this.#lastActivityMs = host.clock.nowMs();
+    this.#deadlines = new ConnectionDeadlines({
+      readTimeoutMs: host.requestReadTimeoutMs,
+      idleMsMax: host.connectionIdleMsMax,
+      clock: host.clock,
+      timers: host.timers,
+      isIdle: () => this.#isIdle(),
+      onReadTimeout: () => this.#onReadTimeout(),
+      onIdle: () => this.#onIdle(),
+    });
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("drain", () => this.#pump());
     socket.on("error", (err) => host.logger.debug({ ...this.#who(), err }, "connection error"));
     socket.on("close", () => this.#onClose());
-    this.#arm(this.#lastActivityMs + host.connectionIdleMsMax);
   }
 
   get inFlight(): number {
@@ -181,7 +185,7 @@ export class ServerConnection {
 
   #onData(chunk: Uint8Array): void {
     if (this.#draining) return;
-    this.#lastActivityMs = this.#host.clock.nowMs();
+    this.#deadlines.touch();
     this.#decoder.push(chunk);
     this.#pump();
   }
@@ -210,7 +214,7 @@ export class ServerConnection {
         const reservation = { bytes: this.#headReservedBytes };
         this.#headReservedBytes = 0;
         this.#reservations.add(reservation);
-        this.#frameStartMs = undefined;
+        this.#deadlines.frameDone();
         this.#dispatch(parseRequestFrame(frame), reservation);
         if (this.#draining) return;
       }
@@ -226,7 +230,9 @@ export class ServerConnection {
     if (blocked && !this.#paused) this.#socket.pause();
     if (!blocked && this.#paused) this.#socket.resume();
     this.#paused = blocked;
-    this.#trackPartialFrame(blocked);
+    // the read deadline runs while the head frame is partial and the server is reading it
+    if (blocked || this.#decoder.bufferedBytes === 0) this.#deadlines.frameDone();
+    else this.#deadlines.frameStarted();
   }
 
   #setWaitingForBuffer(waiting: boolean): void {
@@ -246,75 +252,38 @@ export class ServerConnection {
     return this.#waitingForBuffer;
   }
 
-  /** The read deadline runs while the head frame is partial and the server is reading it. */
-  #trackPartialFrame(blocked: boolean): void {
-    if (blocked || this.#decoder.bufferedBytes === 0) {
-      this.#frameStartMs = undefined;
-      return;
-    }
-    if (this.#frameStartMs !== undefined) return;
-    this.#frameStartMs = this.#host.clock.nowMs();
-    this.#arm(this.#frameStartMs + this.#host.requestReadTimeoutMs);
-  }
-
   #canTake(): boolean {
     return this.#inFlight < this.#host.requestsInFlightMax && !this.#socket.writableNeedDrain;
   }
 
   // ---- deadlines ---------------------------------------------------------------------------
 
-  /** Make sure the timer fires no later than `dueMs`. */
-  #arm(dueMs: number): void {
-    if (this.closed || dueMs >= this.#timerDueMs) return;
-    if (this.#timer !== undefined) this.#host.timers.clearTimeout(this.#timer);
-    this.#timerDueMs = dueMs;
-    const delayMs = Math.max(0, dueMs - this.#host.clock.nowMs());
-    this.#timer = this.#host.timers.setTimeout(() => this.#onTimer(), delayMs);
-  }
-
-  #disarm(): void {
-    if (this.#timer !== undefined) this.#host.timers.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerDueMs = Number.POSITIVE_INFINITY;
-  }
-
   /** True when nothing is going on: no request in flight, no partial frame, nothing unsent. */
   #isIdle(): boolean {
     return this.#inFlight === 0 && this.#decoder.bufferedBytes === 0 && this.#socket.writableLength === 0;
   }
 
-  #onTimer(): void {
-    this.#timer = undefined;
-    this.#timerDueMs = Number.POSITIVE_INFINITY;
+  #onReadTimeout(): void {
     if (this.closed || this.#ended) return;
-    const now = this.#host.clock.nowMs();
-    const readDueMs =
-      this.#frameStartMs === undefined ? undefined : this.#frameStartMs + this.#host.requestReadTimeoutMs;
-    if (readDueMs !== undefined && now >= readDueMs) {
-      this.#host.logger.warn(
-        {
-          ...this.#who(),
-          timeoutMs: this.#host.requestReadTimeoutMs,
-          frameBytes: this.#decoder.peekFrameBytes(),
-          receivedBytes: this.#decoder.bufferedBytes,
-        },
-        "request frame not received in time, closing connection",
-      );
-      this.destroy();
-      return;
-    }
-    const idleDueMs = this.#lastActivityMs + this.#host.connectionIdleMsMax;
-    if (now >= idleDueMs && this.#isIdle()) {
-      this.#host.logger.debug(
-        { ...this.#who(), idleMsMax: this.#host.connectionIdleMsMax },
-        "idle connection closed",
-      );
-      this.end();
-      return;
-    }
-    // Not due (activity moved the deadline) or busy: look again at the next deadline.
-    const nextIdleMs = now >= idleDueMs ? now + this.#host.connectionIdleMsMax : idleDueMs;
-    this.#arm(readDueMs === undefined ? nextIdleMs : Math.min(readDueMs, nextIdleMs));
+    this.#host.logger.warn(
+      {
+        ...this.#who(),
+        timeoutMs: this.#host.requestReadTimeoutMs,
+        frameBytes: this.#decoder.peekFrameBytes(),
+        receivedBytes: this.#decoder.bufferedBytes,
+      },
+      "request frame not received in time, closing connection",
+    );
+    this.destroy();
+  }
+
+  #onIdle(): void {
+    if (this.closed || this.#ended) return;
+    this.#host.logger.debug(
+      { ...this.#who(), idleMsMax: this.#host.connectionIdleMsMax },
+      "idle connection closed",
+    );
+    this.end();
   }
 
   /** The stream can no longer be trusted: tell the peer once, then close this connection only. */
@@ -473,7 +442,7 @@ export class ServerConnection {
       return;
     }
     this.#cork();
-    this.#lastActivityMs = this.#host.clock.nowMs();
+    this.#deadlines.touch();
     const parts = fillResponseHeader(frame, 0, requestId);
     for (let i = 0; i < parts.length; i++) {
       if (i === parts.length - 1 && done) this.#socket.write(parts[i]!, () => done());
@@ -484,7 +453,7 @@ export class ServerConnection {
   #writeError(requestId: number, error: WireError, done?: () => void): void {
     const frame = encodeErrorFrame(requestId, error);
     this.#cork();
-    this.#lastActivityMs = this.#host.clock.nowMs();
+    this.#deadlines.touch();
     if (done) this.#socket.write(frame, () => done());
     else this.#socket.write(frame);
   }
@@ -502,7 +471,7 @@ export class ServerConnection {
 
   #onClose(): void {
     this.#draining = true;
-    this.#disarm();
+    this.#deadlines.stop();
     this.#setWaitingForBuffer(false);
     if (this.#headReservedBytes > 0) this.#host.requestBuffer.release(this.#headReservedBytes);
     this.#headReservedBytes = 0;
