@@ -117,7 +117,7 @@ function sealAll(writes: readonly KvWrite[]): StoredWrite[] {
   return out;
 }
 
-/** The outcome of one lmdb write promise; a commit error's detail is waited for (bounded). */
+/** The outcome of an lmdb commit: null, or its cause (the detail of a commit error, waited for briefly). */
 async function outcome(p: Promise<boolean>): Promise<unknown> {
   try {
     await p;
@@ -395,17 +395,21 @@ export class KvStore {
     return this.commits.enqueue(sealAll(writes), state);
   }
 
-  /** The commit queue's seam to lmdb: queue one transaction; null once committed, else the cause. */
-  private async commit(writes: readonly StoredWrite[], state: KvStoreState): Promise<unknown> {
-    // lmdb hands every write of one transaction the same promise; an event turn's writes share a
-    // transaction, but wait for every distinct promise should lmdb split them.
-    const promises = new Set<Promise<boolean>>();
-    for (const w of writes) {
-      promises.add(w.stored === null ? this.data.remove(w.key) : this.data.put(w.key, w.stored));
-    }
-    promises.add(this.meta.put(META_KEY, encodeState(state)));
-    const causes = await Promise.all([...promises].map(outcome));
-    return causes.find((c) => c !== null) ?? null;
+  /**
+   * The commit queue's seam to lmdb: `writes` and `state` as one lmdb batch (one transaction,
+   * committed on lmdb's write thread); resolves null once committed, else the cause.
+   */
+  private commit(writes: readonly StoredWrite[], state: KvStoreState): Promise<unknown> {
+    const { data, meta } = this;
+    return outcome(
+      this.env.batch(() => {
+        for (const w of writes) {
+          if (w.stored === null) void data.remove(w.key);
+          else void data.put(w.key, w.stored);
+        }
+        void meta.put(META_KEY, encodeState(state));
+      }),
+    );
   }
 
   /** Retry a failed commit now instead of at its timer. */

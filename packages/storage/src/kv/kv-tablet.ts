@@ -6,7 +6,9 @@
 // ARROW changelog batch with the KV batch's writer id and sequence (an empty batch when nothing
 // changed: it still takes one offset and advances the writer's sequence). Everything from the
 // first read to the synchronous part of the log append runs without an await, so concurrent
-// calls never interleave; a failed append rolls the staged values back.
+// calls never interleave. The pre-write buffer mirrors the log above the high watermark: a failed
+// append rolls back the staged values the log does not hold (all of them when it wrote nothing
+// or took its write back; none when it kept the records).
 // Read path: as the high watermark moves, the buffer queues what it passed to the store, which
 // commits it on lmdb's write thread; reads see exactly the changelog below the high watermark,
 // never uncommitted data: point lookups read the buffer's in-flight entries, then the store;
@@ -325,6 +327,7 @@ export class KvTablet {
     this.autoIncrement?.checkTargets(targetColumns);
     const merger = this.mergerFor(targetColumns);
     const start = this.log.logEndOffset;
+    this.buffer.truncateTo(start); // the buffer mirrors the log: nothing staged past its end
     let appended: Promise<{ firstOffset: bigint; lastOffset: bigint; duplicate: boolean }>;
     try {
       const changelog = this.writePath.stage(batch, merger, start);
@@ -355,7 +358,9 @@ export class KvTablet {
         duplicate: false,
       };
     } catch (err) {
-      if (written && !this.closed) this.buffer.truncateTo(start); // durability failed: the log is unusable now
+      // The append or its flush failed (e.g. a full disk). The buffer keeps mirroring the log:
+      // what the log rolled back is dropped, what it kept (its records are the changelog) stays.
+      if (written && !this.closed) this.buffer.truncateTo(this.log.logEndOffset);
       throw err;
     }
   }

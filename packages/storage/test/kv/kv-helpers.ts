@@ -1,6 +1,6 @@
 // KV test harness: a log tablet plus a KV tablet in a temp directory, KV batches built from rows,
 // the changelog read back from the log (decoded independently of the tablet's own decoder), and
-// lookups decoded to rows.
+// lookups decoded to rows; a full disk injected at the lmdb seam of a store.
 
 import {
   buildKvRecordBatch,
@@ -27,6 +27,7 @@ import {
   resolveKvOptions,
   type SnapshotTarget,
 } from "../../src/index.ts";
+import type { KvStore } from "../../src/kv/kv-store.ts";
 import { TestClock, tempDir } from "../helpers.ts";
 
 export type Values = readonly unknown[];
@@ -95,6 +96,8 @@ export interface Harness {
   get(...keyValues: unknown[]): unknown[] | null;
   /** Every stored row, in key order. */
   rows(): unknown[][];
+  /** A stored value (i16 schema id + row) as a row. */
+  decode(value: Uint8Array): unknown[];
   close(): Promise<void>;
 }
 
@@ -205,10 +208,45 @@ function makeHarness(
       return v === null || v === undefined ? null : decodeValue(v);
     },
     rows: () => [...kv.scan().values].map(decodeValue),
+    decode: decodeValue,
     async close() {
       await kv.close();
       await log.close();
     },
   };
   return h;
+}
+
+/**
+ * Fault injection at the lmdb seam: while `on`, every asynchronous commit (an lmdb batch of data
+ * and state) fails the way lmdb reports a full disk: its promise rejects with a `commitError`
+ * carrying errno 28, and nothing of it is written.
+ */
+export function injectDiskFull(store: KvStore): { on: boolean; attempts: number } {
+  const env = (store as unknown as { env: { batch: (action: () => unknown) => Promise<boolean> } }).env;
+  const batch = env.batch.bind(env);
+  const state = { on: true, attempts: 0 };
+  env.batch = (action) => {
+    if (!state.on) return batch(action);
+    state.attempts++;
+    const cause = Object.assign(new Error("No space left on device"), { code: 28 });
+    const err = Object.assign(new Error("Commit failed (see commitError for details)"), {
+      commitError: Promise.reject(cause),
+    });
+    return Promise.reject(err);
+  };
+  return state;
+}
+
+export async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/** The store a tablet currently uses (tests reach through for fault injection). */
+export function storeOf(kv: KvTablet): KvStore {
+  return (kv as unknown as { store: KvStore }).store;
 }

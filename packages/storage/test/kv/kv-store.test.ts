@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { KV_KEY_BYTES_MAX, KvStore, prefixEnd } from "../../src/kv/kv-store.ts";
 import { ENTRY_OVERHEAD_BYTES, PreWriteBuffer } from "../../src/kv/pre-write-buffer.ts";
 import { removeTempDirs, tempDir } from "../helpers.ts";
+import { injectDiskFull, waitFor } from "./kv-helpers.ts";
 
 afterAll(removeTempDirs);
 
@@ -64,50 +65,6 @@ describe("KvStore", () => {
     expect(prefixEnd(b(0xff, 0xff))).toBeNull();
   });
 });
-
-/**
- * Fault injection at the lmdb seam: while `on`, every write of a commit (data and meta) fails the
- * way lmdb reports a full disk: the transaction's promise rejects with a `commitError` carrying
- * errno 28, and nothing of it is written.
- */
-function injectDiskFull(store: KvStore): { on: boolean; attempts: number } {
-  type Writes = {
-    put: (k: Uint8Array, v: Uint8Array) => Promise<boolean>;
-    remove: (k: Uint8Array) => Promise<boolean>;
-  };
-  const dbs = store as unknown as { data: Writes; meta: Writes };
-  const state = { on: true, attempts: 0 };
-  let failing: Promise<boolean> | null = null;
-  const failed = (): Promise<boolean> => {
-    if (failing === null) {
-      state.attempts++;
-      const cause = Object.assign(new Error("No space left on device"), { code: 28 });
-      const err = Object.assign(new Error("Commit failed (see commitError for details)"), {
-        commitError: Promise.reject(cause),
-      });
-      failing = Promise.reject(err);
-      queueMicrotask(() => {
-        failing = null; // one failed transaction per event-loop turn, as lmdb batches them
-      });
-    }
-    return failing;
-  };
-  for (const db of [dbs.data, dbs.meta]) {
-    const put = db.put.bind(db);
-    const remove = db.remove.bind(db);
-    db.put = (k, v) => (state.on ? failed() : put(k, v));
-    db.remove = (k) => (state.on ? failed() : remove(k));
-  }
-  return state;
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
 
 function catchOf(f: () => unknown): unknown {
   try {
