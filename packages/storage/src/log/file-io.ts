@@ -1,8 +1,13 @@
 // Thin, bounded wrappers over node:fs for the log: positional whole writes and reads, fdatasync on
 // the thread pool, atomic small-file replacement, and file naming by 20-digit offsets.
-// Every OS error that leaves this module is a FlussError(LOG_STORAGE_EXCEPTION) naming the file.
+// Every OS error that leaves this module is a FlussError naming the file: STORAGE_EXCEPTION
+// (retriable) when the device is full (ENOSPC, EDQUOT: the same write may succeed once space is
+// freed), LOG_STORAGE_EXCEPTION otherwise; the errno error stays reachable as its `cause`.
 // Writes are synchronous on purpose (see log-tablet.ts): an append never awaits between assigning
 // offsets and writing, and sync writes measured faster than FileHandle for 64 KiB-1 MiB batches.
+// Fault injection: tests install an IoFaultInjector (setIoFaultInjector) that is consulted before
+// each write, fdatasync/fsync, truncate and rename, and may fail it with an errno error or shorten
+// a write; production never installs one.
 
 import fs from "node:fs";
 import path from "node:path";
@@ -10,11 +15,49 @@ import { assert, Errors, FlussError, isFlussError } from "@fluss-ts/common";
 import { ioAttemptsMax, tempFileSuffix } from "./constants.ts";
 
 const offsetDigits = 20;
+/** errno codes meaning "the device (or the user's quota) has no room for this write". */
+const diskFullCodes: ReadonlySet<string> = new Set(["ENOSPC", "EDQUOT"]);
+/** How deep `isDiskFull` follows `cause` links (errors wrap errors a few times at most). */
+const causeDepthMax = 8;
+
+/** The I/O operations a fault injector is consulted on. */
+export type IoOp = "write" | "fdatasync" | "fsync" | "truncate" | "rename";
+
+/**
+ * Consulted before an operation on `file`; throws (an errno-shaped error, e.g. with code ENOSPC) to
+ * fail it. For "write", returning a number lets only that many bytes of this call through (a short
+ * write); the next call is consulted again.
+ */
+export type IoFaultInjector = (op: IoOp, file: string, bytes: number) => number | undefined;
+
+let faults: IoFaultInjector | null = null;
+
+/** Tests only: install (or with null remove) the fault injector. */
+export function setIoFaultInjector(injector: IoFaultInjector | null): void {
+  faults = injector;
+}
+
+/** An errno-shaped error as node:fs raises it (for fault injectors). */
+export function errnoError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${message}`), { code });
+}
+
+/** True when `err` (or an error it wraps) says the device or quota is full. */
+export function isDiskFull(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < causeDepthMax && e instanceof Error; depth++) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === "string" && diskFullCodes.has(code)) return true;
+    e = e.cause;
+  }
+  return false;
+}
 
 export function storageError(action: string, file: string, cause: unknown): FlussError {
   if (isFlussError(cause)) return cause;
   const reason = cause instanceof Error ? cause.message : String(cause);
-  return new FlussError(Errors.LOG_STORAGE_EXCEPTION, `${action} ${file} failed: ${reason}`, { cause });
+  const kind = isDiskFull(cause) ? Errors.STORAGE_EXCEPTION : Errors.LOG_STORAGE_EXCEPTION;
+  return new FlussError(kind, `${action} ${file} failed: ${reason}`, { cause });
 }
 
 /** `00000000000000000042.log` for base offset 42. */
@@ -37,7 +80,9 @@ export function writeFullySync(fd: number, file: string, bytes: Uint8Array, posi
   for (let attempt = 0; done < bytes.byteLength; attempt++) {
     if (attempt >= ioAttemptsMax) throw storageError("write", file, new Error("no progress"));
     try {
-      done += fs.writeSync(fd, bytes, done, bytes.byteLength - done, position + done);
+      const allowed = faults?.("write", file, bytes.byteLength - done);
+      const length = Math.min(allowed ?? Number.POSITIVE_INFINITY, bytes.byteLength - done);
+      done += fs.writeSync(fd, bytes, done, length, position + done);
     } catch (err) {
       throw storageError("write", file, err);
     }
@@ -97,12 +142,19 @@ export async function readFully(
 
 export function fdatasync(fd: number, file: string): Promise<void> {
   return new Promise((resolve, reject) => {
+    try {
+      faults?.("fdatasync", file, 0);
+    } catch (err) {
+      reject(storageError("fdatasync", file, err));
+      return;
+    }
     fs.fdatasync(fd, (err) => (err ? reject(storageError("fdatasync", file, err)) : resolve()));
   });
 }
 
 export function fdatasyncSync(fd: number, file: string): void {
   try {
+    faults?.("fdatasync", file, 0);
     fs.fdatasyncSync(fd);
   } catch (err) {
     throw storageError("fdatasync", file, err);
@@ -111,6 +163,7 @@ export function fdatasyncSync(fd: number, file: string): void {
 
 export function truncateSync(fd: number, file: string, sizeBytes: number): void {
   try {
+    faults?.("truncate", file, sizeBytes);
     fs.ftruncateSync(fd, sizeBytes);
   } catch (err) {
     throw storageError("truncate", file, err);
@@ -120,6 +173,15 @@ export function truncateSync(fd: number, file: string, sizeBytes: number): void 
 export function fileSizeSync(fd: number, file: string): number {
   try {
     return fs.fstatSync(fd).size;
+  } catch (err) {
+    throw storageError("stat", file, err);
+  }
+}
+
+/** Size of the file at `file`. */
+export function pathSizeSync(file: string): number {
+  try {
+    return fs.statSync(file).size;
   } catch (err) {
     throw storageError("stat", file, err);
   }
@@ -160,6 +222,7 @@ export function unlinkIfExistsSync(file: string): void {
 export function fsyncDirSync(dir: string): void {
   const fd = openSync(dir, "r");
   try {
+    faults?.("fsync", dir, 0);
     fs.fsyncSync(fd);
   } catch (err) {
     throw storageError("fsync", dir, err);
@@ -172,6 +235,16 @@ export function fsyncDir(dir: string): Promise<void> {
   return new Promise((resolve, reject) => {
     fs.open(dir, "r", (openErr, fd) => {
       if (openErr) return reject(storageError("open", dir, openErr));
+      let injected: unknown = null;
+      try {
+        faults?.("fsync", dir, 0);
+      } catch (err) {
+        injected = err;
+      }
+      if (injected !== null) {
+        fs.close(fd, () => reject(storageError("fsync", dir, injected)));
+        return;
+      }
       fs.fsync(fd, (syncErr) => {
         fs.close(fd, (closeErr) => {
           const err = syncErr ?? closeErr;
@@ -191,19 +264,35 @@ export function fsyncDir(dir: string): Promise<void> {
  */
 export function writeFileAtomicSync(file: string, bytes: Uint8Array, durable: boolean): void {
   const temp = file + tempFileSuffix;
-  const fd = openSync(temp, "w");
   try {
-    writeFullySync(fd, temp, bytes, 0);
-    if (durable) fdatasyncSync(fd, temp);
-  } finally {
-    closeSync(fd, temp);
-  }
-  try {
-    fs.renameSync(temp, file);
+    const fd = openSync(temp, "w");
+    try {
+      writeFullySync(fd, temp, bytes, 0);
+      if (durable) fdatasyncSync(fd, temp);
+    } finally {
+      closeSync(fd, temp);
+    }
+    try {
+      faults?.("rename", temp, 0);
+      fs.renameSync(temp, file);
+    } catch (err) {
+      throw storageError("rename", temp, err);
+    }
   } catch (err) {
-    throw storageError("rename", temp, err);
+    // A half-written temp file would hold space a full disk needs back (and is deleted at load).
+    removeQuietly(temp);
+    throw err;
   }
   if (durable) fsyncDirSync(path.dirname(file));
+}
+
+/** Delete `file` if it exists, ignoring failures (cleanup on a path that already failed). */
+function removeQuietly(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    // nothing more to do: the loader deletes leftover temp files at the next open
+  }
 }
 
 /** Whole small file, or null when it does not exist; refuses files above `bytesMax`. */

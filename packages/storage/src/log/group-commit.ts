@@ -4,8 +4,10 @@
 // of a burst starts on a microtask, so appends issued in the same tick share it too.
 // Invariants: `flushedOffset` only grows, except `truncate` lowers it; a flush that was running
 // across a truncation does not advance it (its target may name bytes that no longer exist).
-// After a failed fdatasync nothing is known about the page cache (fsyncgate): the committer fails
-// for good and every waiter, present and future, gets the error.
+// After a failed fdatasync nothing is known about the page cache (fsyncgate: Linux may have dropped
+// the dirty pages and marked them clean, so a retried fdatasync can succeed without the data ever
+// reaching the disk): the committer fails for good, `flushedOffset` stays where the last successful
+// flush left it, and every waiter, present and future, gets the error the owner chose (onFailure).
 
 import { assert, Errors, FlussError } from "@fluss-ts/common";
 import { flushWaitersMax } from "./constants.ts";
@@ -25,7 +27,8 @@ export interface GroupCommitOptions {
   readonly flushTo: (target: bigint) => Promise<void>;
   /** Called after `flushedOffset` advanced. */
   readonly onFlushed: (flushedOffset: bigint) => void;
-  readonly onFailure: (err: FlussError) => void;
+  /** A flush failed: returns the error every waiter, present and future, is rejected with. */
+  readonly onFailure: (err: FlussError) => FlussError;
 }
 
 export class GroupCommit {
@@ -126,10 +129,10 @@ export class GroupCommit {
 
   private fail(err: FlussError): void {
     this.running = false;
-    this.failure = err;
+    const failure = this.options.onFailure(err);
+    this.failure = failure;
     const waiters = this.waiters;
     this.waiters = [];
-    for (const w of waiters) w.reject(err);
-    this.options.onFailure(err);
+    for (const w of waiters) w.reject(failure);
   }
 }

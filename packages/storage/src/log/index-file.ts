@@ -73,7 +73,17 @@ export class IndexFile {
     assert(entry.byteLength === this.entryBytes, "index entry has the entry size");
     assert(!this.isFull, "append to a full index");
     assert(this.torn === 0, "append to a torn index");
-    writeFullySync(this.fd, this.path, entry, this.count * this.entryBytes);
+    try {
+      writeFullySync(this.fd, this.path, entry, this.count * this.entryBytes);
+    } catch (err) {
+      // Cut a partial entry off (best effort) so the file stays whole entries.
+      try {
+        truncateSync(this.fd, this.path, this.count * this.entryBytes);
+      } catch {
+        // a torn tail makes the index invalid at the next load, which rebuilds it
+      }
+      throw err;
+    }
     this.count++;
   }
 

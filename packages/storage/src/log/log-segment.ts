@@ -41,6 +41,7 @@ import {
   fdatasync,
   fdatasyncSync,
   fileSizeSync,
+  isDiskFull,
   join,
   offsetFileName,
   openReadWriteNew,
@@ -233,9 +234,14 @@ export class LogSegment {
     }
     const roomy = !this.offsetIndex.isFull && !this.timeIndex.isFull;
     if (this.bytesSinceIndexEntry >= this.options.indexIntervalBytes && roomy) {
-      this.offsetIndex.append(baseOffset, position);
-      this.timeIndex.maybeAppend(this.maxTs, this.offsetOfMaxTs);
-      this.bytesSinceIndexEntry = 0;
+      try {
+        this.offsetIndex.append(baseOffset, position);
+        this.timeIndex.maybeAppend(this.maxTs, this.offsetOfMaxTs);
+        this.bytesSinceIndexEntry = 0;
+      } catch (err) {
+        // Indexes are sparse: an entry a full disk refuses is skipped (the next batch tries again).
+        if (!isDiskFull(err)) throw err;
+      }
     }
     this.bytesSinceIndexEntry += sizeBytes;
   }
@@ -261,9 +267,9 @@ export class LogSegment {
       throw err;
     }
     this.size = start + bytes.byteLength;
+    this.next = last.nextOffset; // the batches are in, whatever happens to their index entries
     for (const b of batches)
       this.indexBatch(b.baseOffset, start + b.position, b.sizeBytes, b.commitTimestamp);
-    this.next = last.nextOffset;
   }
 
   private scanner(endPos = this.size): SegmentScanner {

@@ -6,7 +6,17 @@
 // Invariants: segments are sorted, contiguous (each base = predecessor's end) and only the last is
 // written; logStartOffset <= highWatermark <= LEO; flushedOffset <= LEO; commit timestamps never
 // decrease along the log; batches are whole and CRC-checked before they reach a segment.
-// After an I/O failure while writing or flushing, the tablet refuses all further work.
+// Failures (see file-io.ts for the error kinds):
+//  - An append whose write fails (a full disk: ENOSPC/EDQUOT; or EIO) fails alone: the segment is
+//    cut back to where the append started, nothing of it is visible, and the next append may
+//    succeed (retriable STORAGE_EXCEPTION when the disk is full). If the cut-back cannot be
+//    confirmed, the tablet fences writes (LOG_STORAGE_EXCEPTION) but keeps serving reads.
+//  - A failed fdatasync fences writes until the tablet is reopened (fsyncgate: the page cache may
+//    have dropped the unflushed bytes, so nothing above the flushed offset is trusted); reads go on,
+//    up to the flushed offset. Nothing waiting on that flush is acknowledged.
+//  - Writes that only save work later (recovery checkpoint, writer snapshots, the last time index
+//    entry of a rolled segment, the clean-shutdown marker) are skipped when the disk is full: a
+//    longer recovery at the next open replaces them. So open, close and drop work on a full disk.
 
 import {
   assert,
@@ -19,8 +29,22 @@ import {
   stampBatch,
 } from "@fluss-ts/common";
 import { type LogConfig, resolveLogConfig, type Scheduler, systemScheduler } from "./config.ts";
-import { listenersMax, segmentsMax } from "./constants.ts";
-import { fsyncDir, storageError } from "./file-io.ts";
+import {
+  listenersMax,
+  logFileSuffix,
+  offsetIndexFileSuffix,
+  segmentsMax,
+  timeIndexFileSuffix,
+} from "./constants.ts";
+import {
+  fsyncDir,
+  isDiskFull,
+  join,
+  offsetFileName,
+  pathSizeSync,
+  storageError,
+  unlinkIfExistsSync,
+} from "./file-io.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { clampOffset, floorSegmentIndex, loadLog, type TailCut } from "./log-loader.ts";
 import {
@@ -67,12 +91,15 @@ export class LogTablet {
   private hw: bigint;
   private maxCommitTs = -1n;
   private state: "open" | "closing" | "closed" = "open";
-  private failure: FlussError | null = null;
+  /** Set when writes can no longer be trusted (see the file comment); reads go on. */
+  private writeFence: FlussError | null = null;
+  /** An fdatasync failed: reads stop at the flushed offset. */
+  private flushFailed = false;
   private dirDirty = false;
   private checkpointDue = false;
   private lastCheckpointMs: number;
   private timer: { cancel(): void } | null = null;
-  private readonly counters = { appends: 0, duplicates: 0, bytesAppended: 0, rolls: 0 };
+  private readonly counters = { appends: 0, duplicates: 0, bytesAppended: 0, rolls: 0, appendsFailed: 0 };
   private readonly loadInfo: { truncatedBytes: number; cleanShutdown: boolean; tailCuts: readonly TailCut[] };
 
   private constructor(options: LogTabletOptions, config: LogConfig) {
@@ -94,7 +121,7 @@ export class LogTablet {
       endOffset: () => this.leo,
       flushTo: (target) => this.flushTo(target),
       onFlushed: (offset) => this.onFlushed(offset),
-      onFailure: (err) => this.fail(err),
+      onFailure: (err) => this.fenceWrites(err, "an fdatasync failed", true),
     });
   }
 
@@ -110,11 +137,13 @@ export class LogTablet {
       this.maxCommitTs = this.segments[i].maxTimestamp();
     }
     this.rebuildWriterState(this.leo);
-    writeCheckpoint(this.dir, { recoveryPoint: this.commit.flushedOffset, highWatermark: this.hw }, false);
-    removeCleanShutdownMarker(this.dir);
+    this.optionalWrite(() =>
+      writeCheckpoint(this.dir, { recoveryPoint: this.commit.flushedOffset, highWatermark: this.hw }, false),
+    );
+    removeCleanShutdownMarker(this.dir); // needs no space; the marker must be gone before any write
     if (this.config.flush.mode === "interval") {
       this.timer = scheduler.every(this.config.flush.intervalMs, () => {
-        if (this.failure !== null || this.state !== "open") return;
+        if (this.writeFence !== null || this.state !== "open") return;
         this.commit.waitFor(this.leo).catch(() => undefined); // a failure is recorded by the group commit
       });
     }
@@ -141,16 +170,49 @@ export class LogTablet {
     return this.segments[this.segments.length - 1];
   }
 
-  private assertUsable(): void {
-    if (this.failure !== null) throw this.failure;
+  private assertOpen(): void {
     if (this.state !== "open")
       throw new FlussError(Errors.LOG_STORAGE_EXCEPTION, `log ${this.dir} is closed`);
   }
 
-  private fail(err: unknown): FlussError {
-    const failure = storageError("write", this.dir, err);
-    if (this.failure === null) this.failure = failure;
-    return failure;
+  private assertWritable(): void {
+    this.assertOpen();
+    if (this.writeFence !== null) throw this.writeFence;
+  }
+
+  /** Refuse every later write (reads go on); returns the error writes now get. */
+  private fenceWrites(err: unknown, why: string, flushFailed = false): FlussError {
+    if (flushFailed) this.flushFailed = true;
+    if (this.writeFence === null) {
+      const cause = storageError("write", this.dir, err);
+      this.writeFence = new FlussError(
+        Errors.LOG_STORAGE_EXCEPTION,
+        `log ${this.dir} refuses writes until it is reopened: ${why} (${cause.message})`,
+        { cause },
+      );
+    }
+    return this.writeFence;
+  }
+
+  /**
+   * Run a write that only saves work later (its loss costs a longer recovery): a full disk skips
+   * it; any other failure is real and thrown.
+   */
+  private optionalWrite(write: () => void): boolean {
+    try {
+      write();
+      return true;
+    } catch (err) {
+      if (isDiskFull(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Where reads stop at most: after a failed fdatasync, only flushed bytes are trusted. */
+  private readLimit(maxOffset: bigint): bigint {
+    if (!this.flushFailed) return maxOffset;
+    const flushed = this.commit.flushedOffset;
+    return flushed < maxOffset ? flushed : maxOffset;
   }
 
   /**
@@ -159,7 +221,7 @@ export class LogTablet {
    * into `batches` in place. A duplicate of a writer's recent batch is not stored again.
    */
   async append(batches: Uint8Array, options: AppendOptions = {}): Promise<AppendInfo> {
-    this.assertUsable();
+    this.assertWritable();
     if (batches.byteLength > this.config.segmentBytesMax) {
       throw new FlussError(
         Errors.RECORD_TOO_LARGE_EXCEPTION,
@@ -195,13 +257,13 @@ export class LogTablet {
       });
       offset = next;
     }
+    const segment = this.maybeRoll(batches.byteLength, offset - 1n);
+    for (let i = 0; i < slices.length; i++)
+      stampBatch(slices[i].bytes, planned[i].baseOffset, commitTs, options.leaderEpoch);
     try {
-      const segment = this.maybeRoll(batches.byteLength, offset - 1n);
-      for (let i = 0; i < slices.length; i++)
-        stampBatch(slices[i].bytes, planned[i].baseOffset, commitTs, options.leaderEpoch);
       segment.append(batches, planned);
     } catch (err) {
-      throw this.fail(err);
+      throw this.appendFailed(segment, err);
     }
     const first = this.leo;
     this.leo = offset;
@@ -231,7 +293,7 @@ export class LogTablet {
    * next one. Throws OUT_OF_ORDER_SEQUENCE_EXCEPTION otherwise. Does not change the state.
    */
   checkWriterSequence(writerId: bigint, batchSequence: number): AppendInfo | null {
-    this.assertUsable();
+    this.assertWritable();
     if (writerId === NO_WRITER_ID) return null;
     const duplicate = this.writers.check([{ writerId, batchSequence }]);
     if (duplicate === null) return null;
@@ -246,7 +308,7 @@ export class LogTablet {
 
   /** Resolves once every byte below `offset` is durable under the flush mode (as append does). */
   whenDurable(offset: bigint): Promise<void> {
-    this.assertUsable();
+    this.assertWritable();
     return this.durable(offset);
   }
 
@@ -262,29 +324,67 @@ export class LogTablet {
     return this.commit.waitFor(offset);
   }
 
+  /**
+   * A segment append threw. When the segment is back where the append started (its write failed
+   * and was cut back), only this append fails and the tablet stays writable; otherwise the file may
+   * hold bytes the tablet does not account for, and writes are fenced.
+   */
+  private appendFailed(segment: LogSegment, err: unknown): FlussError {
+    let restored = false;
+    try {
+      restored = segment.nextOffset === this.leo && pathSizeSync(segment.logPath) === segment.sizeBytes;
+    } catch {
+      restored = false;
+    }
+    if (!restored) return this.fenceWrites(err, "a failed append could not be undone");
+    this.counters.appendsFailed++;
+    return storageError("append to", this.dir, err);
+  }
+
+  /** Roll to a new segment when this append does not fit the active one. Changes nothing if it throws. */
   private maybeRoll(appendBytes: number, lastOffset: bigint): LogSegment {
     const active = this.active;
     if (!active.shouldRoll(appendBytes, lastOffset, this.config.segmentBytesMax)) return active;
     assert(this.segments.length < segmentsMax, "segments per tablet are bounded");
-    active.onBecomeInactive();
+    // The final time index entry only spares a walk of the tail when the log is next opened.
+    this.optionalWrite(() => active.onBecomeInactive());
     const options = {
       indexIntervalBytes: this.config.indexIntervalBytes,
       indexBytesMax: this.config.indexBytesMax,
     };
-    const segment = LogSegment.create(this.dir, this.leo, options);
+    let segment: LogSegment;
+    try {
+      segment = LogSegment.create(this.dir, this.leo, options);
+    } catch (err) {
+      this.removeSegmentFiles(this.leo); // a half-created segment would make every later roll fail
+      throw storageError("roll", this.dir, err);
+    }
     this.segments.push(segment);
     this.counters.rolls++;
     this.dirDirty = true;
     this.checkpointDue = true;
-    writeWriterSnapshot(this.dir, this.leo, this.writers.encodeSnapshot(this.leo), false);
+    this.optionalWrite(() =>
+      writeWriterSnapshot(this.dir, this.leo, this.writers.encodeSnapshot(this.leo), false),
+    );
     // Flush the rolled segment in the background so the recovery point can move past it.
     if (this.config.flush.mode !== "always") this.commit.waitFor(this.leo).catch(() => undefined);
     return segment;
   }
 
+  /** Delete whatever files of a segment at `baseOffset` exist (its creation failed). */
+  private removeSegmentFiles(baseOffset: bigint): void {
+    for (const suffix of [logFileSuffix, offsetIndexFileSuffix, timeIndexFileSuffix]) {
+      try {
+        unlinkIfExistsSync(join(this.dir, offsetFileName(baseOffset, suffix)));
+      } catch {
+        // left for the next roll to trip over: its error will name the file
+      }
+    }
+  }
+
   /** Make every byte appended so far durable (whatever the flush mode). */
   flush(): Promise<void> {
-    this.assertUsable();
+    this.assertWritable();
     return this.commit.waitFor(this.leo);
   }
 
@@ -321,7 +421,11 @@ export class LogTablet {
     const now = this.clock.nowMs();
     if (!this.checkpointDue && now - this.lastCheckpointMs < this.config.recoveryCheckpointIntervalMs) return;
     if (this.state === "closed") return;
-    writeCheckpoint(this.dir, { recoveryPoint: flushedOffset, highWatermark: this.hw }, false);
+    // On a full disk the checkpoint stays due and is tried again after the next flush.
+    const written = this.optionalWrite(() =>
+      writeCheckpoint(this.dir, { recoveryPoint: flushedOffset, highWatermark: this.hw }, false),
+    );
+    if (!written) return;
     this.lastCheckpointMs = now;
     this.checkpointDue = false;
   }
@@ -337,17 +441,18 @@ export class LogTablet {
     maxOffset: bigint,
     allocate: ReadAllocator = (size) => Buffer.allocUnsafe(size),
   ): Promise<ReadResult> {
-    this.assertUsable();
+    this.assertOpen();
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 0)
       throw invalidArgument(`maxBytes ${maxBytes} is not a size`);
     this.checkFetchOffset(fetchOffset);
+    const end = this.readLimit(maxOffset);
     const chunks: Uint8Array[] = [];
     let offset = fetchOffset;
     let budget = maxBytes;
-    for (let i = 0; i < segmentsMax && offset < maxOffset; i++) {
+    for (let i = 0; i < segmentsMax && offset < end; i++) {
       const index = floorSegmentIndex(this.segments, offset);
       if (index < 0) break;
-      const r = await this.segments[index].read(offset, budget, maxOffset, chunks.length === 0, allocate);
+      const r = await this.segments[index].read(offset, budget, end, chunks.length === 0, allocate);
       if (r === null) break;
       if (r.bytes.byteLength > 0) chunks.push(r.bytes);
       budget -= r.bytes.byteLength;
@@ -375,19 +480,20 @@ export class LogTablet {
     limits: { examineBytesMax: number; prefixBytes: number },
     allocate: ReadAllocator = (size) => Buffer.allocUnsafe(size),
   ): { parts: Uint8Array[]; bytes: number; examinedEnd: bigint; highWatermark: bigint } {
-    this.assertUsable();
+    this.assertOpen();
     this.checkFetchOffset(fetchOffset);
+    const end = this.readLimit(maxOffset);
     const parts: Uint8Array[] = [];
     let bytes = 0;
     let offset = fetchOffset;
     let examineBudget = limits.examineBytesMax;
-    for (let i = 0; i < segmentsMax && offset < maxOffset && examineBudget > 0; i++) {
+    for (let i = 0; i < segmentsMax && offset < end && examineBudget > 0; i++) {
       const index = floorSegmentIndex(this.segments, offset);
       if (index < 0) break;
       const r = this.segments[index].visitBatches(
         offset,
         maxBytes - bytes,
-        maxOffset,
+        end,
         visit,
         { examineBytesMax: examineBudget, prefixBytes: limits.prefixBytes },
         allocate,
@@ -447,7 +553,7 @@ export class LogTablet {
 
   /** First offset whose batch commit timestamp is >= `timestampMs`; the LEO when there is none. */
   offsetForTimestamp(timestampMs: number): bigint {
-    this.assertUsable();
+    this.assertOpen();
     const ts = BigInt(Math.trunc(timestampMs));
     for (const segment of this.segments) {
       if (segment.maxTimestamp() < ts) continue;
@@ -494,7 +600,7 @@ export class LogTablet {
    * segments holding offsets at or above the high watermark (as Fluss does). Returns how many.
    */
   deleteExpiredSegments(ttlMs: number): number {
-    this.assertUsable();
+    this.assertOpen(); // deleting frees space: allowed while writes are fenced
     if (ttlMs <= 0) return 0;
     const now = BigInt(Math.trunc(this.clock.nowMs()));
     let deleted = 0;
@@ -520,7 +626,7 @@ export class LogTablet {
 
   /** Remove every batch at or above `offset` (a whole batch when `offset` falls inside it). */
   truncateTo(offset: bigint): void {
-    this.assertUsable();
+    this.assertWritable();
     if (offset >= this.leo) return;
     if (offset < this.logStartOffset) {
       throw new FlussError(Errors.LOG_OFFSET_OUT_OF_RANGE_EXCEPTION, `truncate to ${offset} below log start`);
@@ -536,7 +642,7 @@ export class LogTablet {
       for (const later of this.segments.splice(index + 1)) later.delete();
       target.truncateTo(newEnd);
     } catch (err) {
-      throw this.fail(err);
+      throw this.fenceWrites(err, "a truncation failed");
     }
     assert(target.nextOffset === newEnd, "truncation ends where planned");
     this.leo = newEnd;
@@ -563,20 +669,23 @@ export class LogTablet {
       truncatedOnLoadBytes: this.loadInfo.truncatedBytes,
       tailCuts: this.loadInfo.tailCuts,
       cleanShutdown: this.loadInfo.cleanShutdown,
+      writable: this.writeFence === null,
     };
   }
 
   /**
    * Flush everything, snapshot writer state, persist the recovery point and high watermark, mark
-   * the shutdown clean, and close the files (after in-flight reads finish).
+   * the shutdown clean, and close the files (after in-flight reads finish). A tablet whose writes
+   * are fenced just closes (the next open recovers it); on a full disk the writes that only save
+   * work are skipped. Throws only when appended bytes could not be made durable (after closing).
    */
   async close(): Promise<void> {
     if (this.state !== "open") return;
     this.state = "closing";
     this.timer?.cancel();
     try {
-      if (this.failure === null) await this.commit.waitFor(this.leo);
-      if (this.failure === null) this.writeCleanShutdown();
+      if (this.writeFence === null) await this.commit.waitFor(this.leo);
+      if (this.writeFence === null) this.writeCleanShutdown();
     } finally {
       this.state = "closed";
       for (const s of this.segments) s.close();
@@ -584,10 +693,16 @@ export class LogTablet {
   }
 
   private writeCleanShutdown(): void {
-    writeWriterSnapshot(this.dir, this.leo, this.writers.encodeSnapshot(this.leo), true);
+    this.optionalWrite(() =>
+      writeWriterSnapshot(this.dir, this.leo, this.writers.encodeSnapshot(this.leo), true),
+    );
     for (const s of this.segments) if (s === this.active || !s.indexesDurable) s.flushSync();
-    writeCheckpoint(this.dir, { recoveryPoint: this.leo, highWatermark: this.hw }, true);
-    writeCleanShutdownMarker(this.dir);
+    // Everything is flushed now, so the marker holds even when the checkpoint could not be written
+    // (open trusts a marked log to its end and the leader recomputes the high watermark).
+    this.optionalWrite(() =>
+      writeCheckpoint(this.dir, { recoveryPoint: this.leo, highWatermark: this.hw }, true),
+    );
+    this.optionalWrite(() => writeCleanShutdownMarker(this.dir));
   }
 }
 

@@ -40,6 +40,8 @@ export type LogListener = (event: LogEvent) => void;
 
 export interface LogTabletStats {
   readonly appends: number;
+  /** Appends whose write failed and was undone (e.g. a full disk); the log is as before each. */
+  readonly appendsFailed: number;
   readonly duplicates: number;
   readonly bytesAppended: number;
   readonly flushes: number;
@@ -49,4 +51,6 @@ export interface LogTabletStats {
   /** Torn tails recovery cut when the tablet was opened (file, position, bytes): for the log. */
   readonly tailCuts: readonly TailCut[];
   readonly cleanShutdown: boolean;
+  /** False once writes are fenced (a failed fdatasync or an append that could not be undone). */
+  readonly writable: boolean;
 }
