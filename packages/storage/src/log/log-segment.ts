@@ -6,8 +6,10 @@
 // page cache, where a synchronous pread of a few MiB takes well under a millisecond, while the
 // same read through the libuv thread pool measured 8 ms for 2 MiB (55 ms for 15 MiB) on our
 // machines — page faults on fresh buffers in the worker thread dominate. Index lookups binary search the index files (see index-file.ts).
-// Integrity: every batch a read returns — whole, or cut by a visitor (projection) — was read whole
-// and its CRC-32C and offset checked first; a mismatch is CORRUPT_RECORD_EXCEPTION naming the file,
+// Integrity: every batch a read returns — whole, or cut by a visitor (projection) — is checked
+// (offset, CRC-32C) unless it lies in a range already known intact in this run (verified-ranges.ts:
+// appended from checked bytes, or read whole and checked before); otherwise it is read whole and
+// checked before any of its bytes leave. A mismatch is CORRUPT_RECORD_EXCEPTION naming the file,
 // byte position and offset (corrupt bytes are never served). Recovery (`scanForRecovery`) checks
 // every batch but changes no log byte: whether bad bytes are a torn tail to cut (`cutTail`) or
 // corruption to refuse is the loader's decision (log-loader.ts).
@@ -53,6 +55,7 @@ import {
 } from "./file-io.ts";
 import { OffsetIndex } from "./offset-index.ts";
 import { TimeIndex } from "./time-index.ts";
+import { VerifiedRanges } from "./verified-ranges.ts";
 
 export interface SegmentOptions {
   readonly indexIntervalBytes: number;
@@ -161,6 +164,8 @@ export class LogSegment {
   private bytesSinceIndexEntry = 0;
   private refs = 0;
   private state: "open" | "closing" | "closed" = "open";
+  /** Byte ranges whose batches are known intact in this run (checked reads skip them). */
+  private readonly verified = new VerifiedRanges();
   /** The index files were fdatasync'ed after this segment stopped being active. */
   indexesDurable = false;
 
@@ -267,6 +272,7 @@ export class LogSegment {
       throw err;
     }
     this.size = start + bytes.byteLength;
+    this.verified.add(start, this.size); // the caller checked every batch's CRC before the write
     this.next = last.nextOffset; // the batches are in, whatever happens to their index entries
     for (const b of batches)
       this.indexBatch(b.baseOffset, start + b.position, b.sizeBytes, b.commitTimestamp);
@@ -374,16 +380,17 @@ export class LogSegment {
         if (header.baseOffset !== expected) {
           throw corruptBatch(this.logPath, position, expected, `starts at offset ${header.baseOffset}`);
         }
-        const batch = new CheckedBatch(this.fd, this.logPath, position, header);
+        const batch = new CheckedBatch(this.fd, this.logPath, position, header, this.verified, allocate);
         // At least the header and statistics; more when the visitor asks (e.g. Arrow metadata).
         const prefixBytes = Math.min(Math.max(limits.prefixBytes, header.recordsOffset), header.sizeBytes);
         const prefix =
           walked.prefixAt(position, header, prefixBytes) ?? batch.bytes().subarray(0, prefixBytes);
         const decision = visit({ header, prefix, read: (from, length) => batch.range(from, length) });
         if (decision !== "skip") {
-          const out = decision === "whole" ? batch.copy(allocate) : batch.gather(decision, allocate);
-          parts.push(out);
-          outBytes += out.byteLength;
+          for (const out of decision === "whole" ? [batch.copy()] : batch.output(decision)) {
+            parts.push(out);
+            outBytes += out.byteLength;
+          }
         }
         examined += header.sizeBytes;
         expected = nextOffsetOf(header);
@@ -408,7 +415,8 @@ export class LogSegment {
 
   /**
    * Length of the whole batches at the front of `buf` (read from file position `filePosition`)
-   * and the offset after them. Each is checked (contiguous offsets from `firstOffset`, CRC).
+   * and the offset after them. Each is checked: contiguous offsets from `firstOffset`, and its CRC
+   * unless it lies in a verified range.
    */
   private wholeBatches(
     buf: Uint8Array,
@@ -422,8 +430,11 @@ export class LogSegment {
       if (size < 0 || position + size > buf.byteLength) break;
       if (size < batchBytesMin) throw corrupt(this.logPath, `batch of ${size} bytes`);
       const header = this.headerOf(buf, position, filePosition + position, expected);
-      const problem = batchProblem(buf.subarray(position, position + size), header, expected);
-      if (problem !== null) throw corruptBatch(this.logPath, filePosition + position, expected, problem);
+      const at = filePosition + position;
+      const known = this.verified.covers(at, at + size);
+      const problem = batchProblem(known ? null : buf.subarray(position, position + size), header, expected);
+      if (problem !== null) throw corruptBatch(this.logPath, at, expected, problem);
+      if (!known) this.verified.add(at, at + size);
       expected = nextOffsetOf(header);
       position += size;
     }
@@ -584,6 +595,7 @@ export class LogSegment {
     this.assertOpen();
     const hint = this.offsetIndex.lastEntry; // the old index may name a batch past the bad bytes
     const end = this.rebuild(true);
+    this.verified.add(0, end.position);
     if (end.problem === null) {
       return { validBytes: end.position, nextOffset: this.next, problem: null, validDataAfter: false };
     }
@@ -622,6 +634,7 @@ export class LogSegment {
     if (cut > 0) {
       truncateSync(this.fd, this.logPath, validBytes);
       this.size = validBytes;
+      this.verified.truncate(validBytes);
     }
     return cut;
   }
@@ -633,6 +646,7 @@ export class LogSegment {
     this.offsetIndex.truncateTo(at.header.baseOffset);
     this.timeIndex.truncateTo(at.header.baseOffset);
     truncateSync(this.fd, this.logPath, at.position);
+    this.verified.truncate(at.position);
     const cut = this.size - at.position;
     this.size = at.position;
     this.next = at.header.baseOffset;
@@ -755,29 +769,53 @@ function scratchOf(size: number): Uint8Array {
   return scratch.subarray(0, size);
 }
 
-/** One batch of a visited read: read whole at most once, and checked before any byte leaves. */
+/**
+ * One batch of a visited read. Unless it lies in a verified range, it is read whole at most once
+ * and checked before any byte leaves (then its range is recorded as verified); a verified batch
+ * is read only where the visitor asks, straight into `allocate`d memory.
+ */
 class CheckedBatch {
   private readonly fd: number;
   private readonly file: string;
   private readonly position: number;
   private readonly header: BatchHeader;
+  private readonly verified: VerifiedRanges;
+  private readonly allocate: ReadAllocator;
+  private readonly known: boolean;
   private loaded: Uint8Array | null = null;
 
-  constructor(fd: number, file: string, position: number, header: BatchHeader) {
+  constructor(
+    fd: number,
+    file: string,
+    position: number,
+    header: BatchHeader,
+    verified: VerifiedRanges,
+    allocate: ReadAllocator,
+  ) {
     this.fd = fd;
     this.file = file;
     this.position = position;
     this.header = header;
+    this.verified = verified;
+    this.allocate = allocate;
+    this.known = verified.covers(position, position + header.sizeBytes);
   }
 
-  /** Read the batch into `buf` (its size) and check it. */
-  private load(buf: Uint8Array): Uint8Array {
-    const size = this.header.sizeBytes;
-    if (readFullySync(this.fd, this.file, buf, this.position) !== size) {
-      throw corrupt(this.file, `short read of ${size} bytes at ${this.position}`);
+  private readInto(buf: Uint8Array, from: number): Uint8Array {
+    if (readFullySync(this.fd, this.file, buf, this.position + from) !== buf.byteLength) {
+      throw corrupt(this.file, `short read of ${buf.byteLength} bytes at ${this.position + from}`);
     }
-    const problem = batchProblem(buf, this.header, null);
-    if (problem !== null) throw corruptBatch(this.file, this.position, this.header.baseOffset, problem);
+    return buf;
+  }
+
+  /** Read the whole batch into `buf` (its size) and, unless known intact, check it. */
+  private load(buf: Uint8Array): Uint8Array {
+    this.readInto(buf, 0);
+    if (!this.known) {
+      const problem = batchProblem(buf, this.header, null);
+      if (problem !== null) throw corruptBatch(this.file, this.position, this.header.baseOffset, problem);
+      this.verified.add(this.position, this.position + this.header.sizeBytes);
+    }
     this.loaded = buf;
     return buf;
   }
@@ -787,34 +825,36 @@ class CheckedBatch {
     return this.loaded ?? this.load(scratchOf(this.header.sizeBytes));
   }
 
-  /** Bytes [from, from + length) of the checked batch (scratch memory, as `bytes`). */
+  /** Bytes [from, from + length) of the checked batch (scratch or `allocate`d memory). */
   range(from: number, length: number): Uint8Array {
     assert(
       from >= 0 && length >= 0 && from + length <= this.header.sizeBytes,
       "a visitor reads inside its batch",
     );
+    if (this.known && this.loaded === null) return this.readInto(this.allocate(length), from);
     return this.bytes().subarray(from, from + length);
   }
 
-  /** The whole checked batch in memory from `allocate`. */
-  copy(allocate: ReadAllocator): Uint8Array {
-    if (this.loaded === null) return this.load(allocate(this.header.sizeBytes));
-    const out = allocate(this.loaded.byteLength);
+  /** The whole checked batch in `allocate`d memory. */
+  copy(): Uint8Array {
+    if (this.loaded === null) return this.load(this.allocate(this.header.sizeBytes));
+    const out = this.allocate(this.loaded.byteLength);
     out.set(this.loaded);
     return out;
   }
 
-  /** A visitor's parts (which may point into scratch) joined in memory from `allocate`. */
-  gather(parts: readonly Uint8Array[], allocate: ReadAllocator): Uint8Array {
-    this.bytes(); // nothing leaves unchecked, even parts made without reading the batch
+  /** A visitor's parts for this batch, in memory that outlives the visit. */
+  output(parts: readonly Uint8Array[]): Uint8Array[] {
+    if (!this.known) this.bytes(); // nothing leaves unchecked, even parts made without reading
+    if (this.loaded === null) return [...parts]; // read straight into allocated memory
     let total = 0;
     for (const p of parts) total += p.byteLength;
-    const out = allocate(total);
+    const out = this.allocate(total);
     let at = 0;
     for (const p of parts) {
       out.set(p, at);
       at += p.byteLength;
     }
-    return out;
+    return [out];
   }
 }
