@@ -1,9 +1,14 @@
 // The coordinator: the metadata authority. It owns databases, tables, partitions, schemas, bucket
 // assignment and leadership, and tells tablet servers which replicas to host. All mutations run
 // through one SerialQueue (Fluss's coordinator event processor), so each check-then-write is
-// atomic with respect to other requests. Reads go straight to the store. Partition work lives in
-// partitions.ts, replica placement in placement.ts, automatic partitions in
-// auto-partition-manager.ts (driven from here: after CREATE TABLE and on its own timer).
+// atomic with respect to other requests. Reads go straight to the store: the coordinator keeps no
+// view of its own, so nothing it answers can run ahead of what is durable, and a failed store write
+// (STORAGE_EXCEPTION, e.g. a full disk) leaves everything as it was. A table is recorded with its
+// buckets' leaders in one write before any tablet server hears of it, and forgotten before its data
+// is deleted — except on a disk so full that even the drop cannot be recorded: then the data goes
+// first (freeing space) and the drop is recorded after. Partition work lives in partitions.ts,
+// replica placement in placement.ts, new buckets' leadership in leadership.ts, automatic partitions
+// in auto-partition-manager.ts (driven from here: after CREATE TABLE and on its own timer).
 
 import {
   autoPartitionStrategyOf,
@@ -35,6 +40,7 @@ import type {
 } from "../metadata/metadata-store.ts";
 import { SerialQueue } from "../util/serial-queue.ts";
 import { type AutoPartitionHost, AutoPartitionManager } from "./auto-partition-manager.ts";
+import { announceNewBuckets, initialLeaders } from "./leadership.ts";
 import {
   bucketLocations,
   createPartitionNow,
@@ -48,7 +54,8 @@ import {
   partitionNotExists,
   requirePartitioned,
 } from "./partitions.ts";
-import { assignBuckets, electLeaders, replicaAssignment, stopBuckets } from "./placement.ts";
+import { assignBuckets, replicaAssignment, stopBuckets } from "./placement.ts";
+import { removeThenDeleteData } from "./removal.ts";
 import { resolveTable } from "./table-validation.ts";
 import {
   type ReplicaAssignment,
@@ -269,8 +276,10 @@ export class Coordinator implements AutoPartitionHost {
             resolved.replicationFactor,
             Number(tableId),
           );
-      await this.store.putTable(reg, JSON.stringify(schemaToJson(resolved.descriptor.schema)), assignment);
-      await electLeaders(this.store, this.gateways, tableInfoOf(reg), null, assignment);
+      const leaders = initialLeaders(assignment);
+      const schemaJson = JSON.stringify(schemaToJson(resolved.descriptor.schema));
+      await this.store.putTable(reg, schemaJson, assignment, leaders);
+      await announceNewBuckets(this.gateways, this.opts.logger, tableInfoOf(reg), null, assignment, leaders);
       this.opts.logger.info(
         { table: `${path.database}.${path.table}`, tableId: String(tableId) },
         "table created",
@@ -294,7 +303,10 @@ export class Coordinator implements AutoPartitionHost {
     });
   }
 
-  /** Forget a table with its partitions, then stop every replica and delete its data. */
+  /**
+   * Forget a table with its partitions, then stop every replica and delete its data. On a disk too
+   * full to record the drop, the data is deleted first and the drop recorded after (see the top).
+   */
   private async dropTableNow(reg: TableRegistration): Promise<void> {
     const scopes: Array<{ partitionId: bigint | null; assignment: readonly BucketAssignment[] }> = [
       { partitionId: null, assignment: (await this.store.getAssignment(reg.tableId, null)) ?? [] },
@@ -305,9 +317,16 @@ export class Coordinator implements AutoPartitionHost {
         assignment: (await this.store.getAssignment(reg.tableId, p.partitionId)) ?? [],
       });
     }
-    await this.store.deleteTable(reg.database, reg.table);
-    for (const sc of scopes)
-      await stopBuckets(this.gateways, reg.tableId, sc.partitionId, sc.assignment, true);
+    const deleteData = async (): Promise<void> => {
+      for (const sc of scopes)
+        await stopBuckets(this.gateways, reg.tableId, sc.partitionId, sc.assignment, true);
+    };
+    await removeThenDeleteData(
+      `${reg.database}.${reg.table}`,
+      this.opts.logger,
+      () => this.store.deleteTable(reg.database, reg.table),
+      deleteData,
+    );
     this.opts.logger.info(
       { table: `${reg.database}.${reg.table}`, partitions: scopes.length - 1 },
       "table dropped",

@@ -4,9 +4,10 @@
 // wraps these in its serial queue; nothing here may be called outside it.
 // Invariants: a partition name is unique per table and its id unique across the cluster (a
 // "partition" counter never reused); a table never has more than `partitionCountMax` partitions;
-// the durable record is written before tablet servers hear about a new partition and removed
-// before they are told to delete one, so a crash in between leaves no partition the store knows
-// without data (replicas are recreated at registration) and no orphan the store still lists.
+// a partition is recorded with its buckets' leaders in one write, before tablet servers hear about
+// it, and removed before they are told to delete it (except on a full disk: removal.ts), so a
+// crash in between leaves no partition the store knows without data (replicas are recreated at
+// registration) and no orphan the store still lists. A failed store write changes nothing.
 
 import {
   type Clock,
@@ -22,7 +23,9 @@ import {
 import type { Logger } from "../logging.ts";
 import type { MetadataStore, PartitionRegistration, TableRegistration } from "../metadata/metadata-store.ts";
 import type { BucketLocation, TabletServerGateway } from "./coordinator.ts";
-import { assignBuckets, electLeaders, stopBuckets } from "./placement.ts";
+import { announceNewBuckets, initialLeaders } from "./leadership.ts";
+import { assignBuckets, stopBuckets } from "./placement.ts";
+import { removeThenDeleteData } from "./removal.ts";
 
 /** A partition as listed: id, name and spec. */
 export interface PartitionInfo {
@@ -134,8 +137,9 @@ export async function createPartitionNow(
     name,
     createdTime: ctx.clock.nowMs(),
   };
-  await ctx.store.putPartition(partition, assignment);
-  await electLeaders(ctx.store, ctx.gateways, info, { id: partitionId, name }, assignment);
+  const leaders = initialLeaders(assignment);
+  await ctx.store.putPartition(partition, assignment, leaders);
+  await announceNewBuckets(ctx.gateways, ctx.logger, info, { id: partitionId, name }, assignment, leaders);
   ctx.logger.info(
     { table: tableName(reg), partition: name, partitionId: String(partitionId), buckets: reg.bucketCount },
     "partition created",
@@ -150,8 +154,12 @@ export async function dropPartitionNow(
   p: PartitionRegistration,
 ): Promise<void> {
   const assignment = (await ctx.store.getAssignment(reg.tableId, p.partitionId)) ?? [];
-  await ctx.store.deletePartition(reg.tableId, p.partitionId);
-  await stopBuckets(ctx.gateways, reg.tableId, p.partitionId, assignment, true);
+  await removeThenDeleteData(
+    `${tableName(reg)} partition ${p.name}`,
+    ctx.logger,
+    () => ctx.store.deletePartition(reg.tableId, p.partitionId),
+    () => stopBuckets(ctx.gateways, reg.tableId, p.partitionId, assignment, true),
+  );
   ctx.logger.info(
     { table: tableName(reg), partition: p.name, partitionId: String(p.partitionId) },
     "partition dropped",

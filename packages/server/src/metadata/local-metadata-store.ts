@@ -1,284 +1,459 @@
-// The embedded cluster's metadata store: all metadata in memory, persisted as one JSON document
-// under `<dir>/metadata.json`, replaced atomically (write temp, fsync, rename, fsync dir) on every
-// mutation. Metadata is small (thousands of tables at most) and changes rarely, so rewriting the
-// whole document keeps the format obvious and crash-safe: after a crash the file is either the old
-// or the new document, never a mix.
+// The embedded cluster's metadata store: one entry per database, table, schema, assignment,
+// partition, leadership record and counter in an lmdb environment under `<dir>/metadata/`.
+// Each mutation is one lmdb write transaction committed synchronously with fdatasync before the
+// call returns (no write map, no overlapping sync: a commit is durable when it returns), so:
+//  - a mutation is visible only once durable: reads go to lmdb, there is no in-memory copy;
+//  - a failed commit (a full disk) changes nothing and leaves the store usable;
+//  - a mutation rewrites only the B-tree pages on its keys' paths: creating a table costs the same
+//    at 10,000 tables as at 10 (a logarithm, not a rewrite of everything).
+// On a full disk a failed write releases a reserved file (reserved-space.ts) and is tried once more,
+// so a drop — which then frees the table's data — still goes through.
+// Keys are UTF-8 strings of NUL-separated parts (names never contain NUL; ids are 20-digit decimals
+// so they sort numerically); values are JSON (ids as decimal strings). Layout:
+//   f                                   format marker
+//   c<NUL>name                          counter (decimal)
+//   d<NUL>db                            DatabaseRegistration
+//   t<NUL>db<NUL>table                  table registration       ti<NUL>id -> [db, table]
+//   s<NUL>id<NUL>schemaId               schema JSON
+//   a<NUL>id<NUL>partitionId|-          bucket assignment
+//   p<NUL>id<NUL>partitionId            partition registration   pi<NUL>partitionId -> table id
+//   l<NUL>id<NUL>partitionId|-<NUL>bucket   LeaderAndIsr
+// A data directory from before this store (`metadata.json`) is migrated at the first open: its
+// entries are written in one transaction, then the file is renamed `metadata.json.migrated`.
 
-import { mkdir, open, readFile, rename } from "node:fs/promises";
+import { mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
-import { Errors, FlussError } from "@fluss-ts/common";
+import { assert, Errors, FlussError, isFlussError } from "@fluss-ts/common";
+import { isDiskFull } from "@fluss-ts/storage";
+import { open, type RootDatabase } from "lmdb";
+import {
+  LEGACY_FILE_NAME,
+  LEGACY_MIGRATED_FILE_NAME,
+  type LegacyDocument,
+  readLegacyDocument,
+} from "./legacy-json-document.ts";
 import type {
   BucketAssignment,
   BucketKey,
+  BucketLeader,
   DatabaseRegistration,
   LeaderAndIsr,
   MetadataStore,
   PartitionRegistration,
   TableRegistration,
 } from "./metadata-store.ts";
+import { ReservedSpace } from "./reserved-space.ts";
 
-const FORMAT_VERSION = 1;
+const FORMAT = "fluss-ts-metadata lmdb 1";
+const STORE_DIR_NAME = "metadata";
+const RESERVE_FILE_NAME = "metadata.reserve";
+/** Space held back for metadata writes on a full disk (a drop touches a few pages). */
+export const RESERVED_BYTES_DEFAULT = 1024 * 1024;
+const SEP = "\u0000";
+const ID_DIGITS = 20;
+const BUCKET_DIGITS = 10;
+/** Entries one prefix scan may visit: far beyond any table's partitions × buckets. */
+const SCAN_ENTRIES_MAX = 10_000_000;
 
-interface TableEntry {
-  reg: TableRegistration;
-  schemas: Map<number, string>;
-  assignment: BucketAssignment[];
-  partitions: Map<bigint, { reg: PartitionRegistration; assignment: BucketAssignment[] }>;
+export interface LocalMetadataStoreOptions {
+  /** Bytes kept in a reserve file for writes on a full disk (default 1 MiB; 0 keeps none). */
+  readonly reservedBytes?: number;
+  /**
+   * Tests only: called inside every write transaction just before it commits, with the operation's
+   * name; throwing fails the write (as a failed commit would).
+   */
+  readonly beforeCommit?: (op: string) => void;
 }
 
-interface Doc {
-  version: number;
-  counters: Record<string, string>;
-  databases: DatabaseRegistration[];
-  tables: Array<{
-    reg: Omit<TableRegistration, "tableId"> & { tableId: string };
-    schemas: Array<[number, string]>;
-    assignment: BucketAssignment[];
-    partitions: Array<{
-      reg: Omit<PartitionRegistration, "tableId" | "partitionId"> & { partitionId: string };
-      assignment: BucketAssignment[];
-    }>;
-  }>;
-  leaders: Array<[string, LeaderAndIsr]>;
+type Db = RootDatabase<string, Uint8Array>;
+
+/** What a write transaction may do. */
+interface Tx {
+  put(key: Uint8Array, value: string): void;
+  remove(key: Uint8Array): void;
+  /** Remove every key in `range`; returns the values removed. */
+  removeRange(range: KeyRange): string[];
 }
 
-function bucketKeyString(k: BucketKey): string {
-  return `${k.tableId}/${k.partitionId ?? "-"}/${k.bucket}`;
+function key(...parts: string[]): Uint8Array {
+  for (const p of parts) assert(!p.includes(SEP), "metadata key parts never contain NUL");
+  return Buffer.from(parts.join(SEP), "utf8");
+}
+
+interface KeyRange {
+  readonly start: Uint8Array;
+  readonly end: Uint8Array;
+}
+
+/** Keys strictly under `parts` (those continuing with a separator). */
+function under(...parts: string[]): KeyRange {
+  const p = parts.join(SEP);
+  return { start: Buffer.from(p + SEP, "utf8"), end: Buffer.from(`${p}\u0001`, "utf8") };
+}
+
+function id(n: bigint): string {
+  assert(n >= 0n, "metadata ids are not negative");
+  return n.toString().padStart(ID_DIGITS, "0");
+}
+
+function pid(partitionId: bigint | null): string {
+  return partitionId === null ? "-" : id(partitionId);
+}
+
+function bucketPart(bucket: number): string {
+  assert(Number.isSafeInteger(bucket) && bucket >= 0, "bucket numbers are not negative");
+  return String(bucket).padStart(BUCKET_DIGITS, "0");
+}
+
+interface TableRecord extends Omit<TableRegistration, "tableId"> {
+  readonly tableId: string;
+}
+
+function tableRecord(reg: TableRegistration): string {
+  return JSON.stringify({ ...reg, tableId: reg.tableId.toString() } satisfies TableRecord);
+}
+
+function tableOf(json: string): TableRegistration {
+  const r = JSON.parse(json) as TableRecord;
+  return { ...r, tableId: BigInt(r.tableId) };
+}
+
+interface PartitionRecord {
+  readonly name: string;
+  readonly createdTime: number;
+}
+
+function storeError(action: string, dir: string, err: unknown): FlussError {
+  if (isFlussError(err)) return err;
+  const reason = err instanceof Error ? err.message : String(err);
+  const what = isDiskFull(err) ? "the disk is full" : reason;
+  return new FlussError(Errors.STORAGE_EXCEPTION, `metadata ${action} in ${dir} failed: ${what}`, {
+    cause: err,
+  });
 }
 
 export class LocalMetadataStore implements MetadataStore {
   readonly dir: string;
-  private readonly databases = new Map<string, DatabaseRegistration>();
-  private readonly tables = new Map<string, TableEntry>();
-  private readonly tablesById = new Map<bigint, TableEntry>();
-  /** Partition id → owning table (an index over `tables`). */
-  private readonly partitionTables = new Map<bigint, TableEntry>();
-  private readonly leaders = new Map<string, LeaderAndIsr>();
-  private readonly counters = new Map<string, bigint>();
-  private writing: Promise<void> = Promise.resolve();
+  private readonly options: LocalMetadataStoreOptions;
+  private readonly reserve: ReservedSpace;
+  private db: Db | null = null;
+  private readonly counters = { commits: 0, failedCommits: 0, reserveReleases: 0 };
 
-  constructor(dir: string) {
+  constructor(dir: string, options: LocalMetadataStoreOptions = {}) {
     this.dir = dir;
+    this.options = options;
+    const reservedBytes = options.reservedBytes ?? RESERVED_BYTES_DEFAULT;
+    assert(Number.isSafeInteger(reservedBytes) && reservedBytes >= 0, "reserved bytes are a size");
+    this.reserve = new ReservedSpace(join(dir, RESERVE_FILE_NAME), reservedBytes);
   }
 
-  private get file(): string {
-    return join(this.dir, "metadata.json");
+  /** Commits, failed commits, and times the reserve was released for a write on a full disk. */
+  stats(): { commits: number; failedCommits: number; reserveReleases: number; reservePresent: boolean } {
+    return { ...this.counters, reservePresent: this.reserve.isPresent };
   }
 
   async open(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    let text: string;
+    if (this.db !== null) return;
     try {
-      text = await readFile(this.file, "utf8");
+      mkdirSync(join(this.dir, STORE_DIR_NAME), { recursive: true });
+      this.db = open<string, Uint8Array>({
+        path: join(this.dir, STORE_DIR_NAME),
+        keyEncoding: "binary",
+        encoding: "string",
+        // Durable at return: fdatasync in the commit, never a write map (a full disk would SIGBUS).
+        noSync: false,
+        overlappingSync: false,
+        useWritemap: false,
+        cache: false,
+      });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw storeError("open", this.dir, err);
+    }
+    try {
+      this.checkFormatOrMigrate();
+    } catch (err) {
+      await this.close();
       throw err;
     }
-    let doc: Doc;
-    try {
-      doc = JSON.parse(text) as Doc;
-    } catch (err) {
-      throw new FlussError(
-        Errors.STORAGE_EXCEPTION,
-        `metadata file ${this.file} is corrupt: ${(err as Error).message}`,
-      );
-    }
-    if (doc.version !== FORMAT_VERSION) {
-      throw new FlussError(Errors.STORAGE_EXCEPTION, `metadata file version ${doc.version} is not supported`);
-    }
-    this.load(doc);
-  }
-
-  private load(doc: Doc): void {
-    for (const [k, v] of Object.entries(doc.counters)) this.counters.set(k, BigInt(v));
-    for (const db of doc.databases) this.databases.set(db.name, db);
-    for (const t of doc.tables) {
-      const tableId = BigInt(t.reg.tableId);
-      const entry: TableEntry = {
-        reg: { ...t.reg, tableId },
-        schemas: new Map(t.schemas),
-        assignment: t.assignment,
-        partitions: new Map(),
-      };
-      for (const p of t.partitions) {
-        const partitionId = BigInt(p.reg.partitionId);
-        entry.partitions.set(partitionId, {
-          reg: { ...p.reg, tableId, partitionId },
-          assignment: p.assignment,
-        });
-        this.partitionTables.set(partitionId, entry);
-      }
-      this.tables.set(`${t.reg.database}.${t.reg.table}`, entry);
-      this.tablesById.set(tableId, entry);
-    }
-    for (const [k, v] of doc.leaders) this.leaders.set(k, v);
-  }
-
-  private snapshot(): Doc {
-    return {
-      version: FORMAT_VERSION,
-      counters: Object.fromEntries([...this.counters].map(([k, v]) => [k, v.toString()])),
-      databases: [...this.databases.values()],
-      tables: [...this.tables.values()].map((e) => ({
-        reg: { ...e.reg, tableId: e.reg.tableId.toString() },
-        schemas: [...e.schemas],
-        assignment: e.assignment,
-        partitions: [...e.partitions.values()].map((p) => ({
-          reg: {
-            name: p.reg.name,
-            createdTime: p.reg.createdTime,
-            partitionId: p.reg.partitionId.toString(),
-          },
-          assignment: p.assignment,
-        })),
-      })),
-      leaders: [...this.leaders],
-    };
-  }
-
-  /** Persist the current state; writes are chained so the file always ends at the newest state. */
-  private persist(): Promise<void> {
-    const text = JSON.stringify(this.snapshot());
-    this.writing = this.writing.then(() => this.writeAtomically(text));
-    return this.writing;
-  }
-
-  private async writeAtomically(text: string): Promise<void> {
-    const tmp = `${this.file}.tmp`;
-    const fh = await open(tmp, "w");
-    try {
-      await fh.writeFile(text, "utf8");
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, this.file);
-    const dh = await open(this.dir, "r");
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
+    this.reserve.ensure(); // best effort: a full disk may have no room for it yet
   }
 
   async close(): Promise<void> {
-    await this.writing;
+    const db = this.db;
+    this.db = null;
+    await db?.close();
   }
 
+  private opened(): Db {
+    if (this.db === null)
+      throw new FlussError(Errors.STORAGE_EXCEPTION, `metadata store ${this.dir} is closed`);
+    return this.db;
+  }
+
+  /** A new store gets the format marker; a legacy JSON document is migrated into it first. */
+  private checkFormatOrMigrate(): void {
+    const db = this.opened();
+    const legacyFile = join(this.dir, LEGACY_FILE_NAME);
+    const format = this.read(() => db.get(key("f")));
+    if (format !== undefined && format !== FORMAT) {
+      throw new FlussError(Errors.STORAGE_EXCEPTION, `metadata store ${this.dir} has format '${format}'`);
+    }
+    if (format === undefined) {
+      const legacy = readLegacyDocument(legacyFile);
+      this.write("migrate", (tx) => {
+        if (legacy !== null) writeLegacy(tx, legacy);
+        tx.put(key("f"), FORMAT);
+      });
+      if (legacy === null) return;
+    } else if (readLegacyDocument(legacyFile) === null) {
+      return;
+    }
+    // Migrated (now, or before a crash that came ahead of this rename): keep the old file aside.
+    try {
+      renameSync(legacyFile, join(this.dir, LEGACY_MIGRATED_FILE_NAME));
+    } catch (err) {
+      throw storeError("migration", this.dir, err);
+    }
+  }
+
+  private read<T>(get: () => T): T {
+    try {
+      return get();
+    } catch (err) {
+      throw storeError("read", this.dir, err);
+    }
+  }
+
+  private get(k: Uint8Array): string | undefined {
+    const db = this.opened();
+    return this.read(() => db.get(k));
+  }
+
+  private values(range: KeyRange): string[] {
+    const db = this.opened();
+    return this.read(() => {
+      const out: string[] = [];
+      for (const { value } of db.getRange({ ...range, limit: SCAN_ENTRIES_MAX })) out.push(value);
+      return out;
+    });
+  }
+
+  /**
+   * Run `mutate` in one write transaction committed durably. On a full disk the reserve is released
+   * and the transaction tried once more. Either it committed, or nothing changed and this throws.
+   */
+  private write(op: string, mutate: (tx: Tx) => void): void {
+    const db = this.opened();
+    const tx: Tx = {
+      put: (k, v) => {
+        void db.put(k, v); // inside transactionSync: applied now, committed with the transaction
+      },
+      remove: (k) => {
+        void db.remove(k);
+      },
+      removeRange: (range) => {
+        const removed: string[] = [];
+        for (const { key: k, value } of db.getRange({ ...range, limit: SCAN_ENTRIES_MAX })) {
+          removed.push(value);
+          void db.remove(k);
+        }
+        return removed;
+      },
+    };
+    const attempt = (): void => {
+      db.transactionSync(() => {
+        mutate(tx);
+        this.options.beforeCommit?.(op);
+      });
+    };
+    try {
+      attempt();
+    } catch (err) {
+      this.counters.failedCommits++;
+      if (!isDiskFull(err) || !this.reserve.release()) throw storeError(op, this.dir, err);
+      this.counters.reserveReleases++;
+      try {
+        attempt();
+      } catch (again) {
+        this.counters.failedCommits++;
+        throw storeError(op, this.dir, again);
+      }
+    }
+    this.counters.commits++;
+    this.reserve.ensure(); // taken back once there is room again
+  }
+
+  // ---- databases ---------------------------------------------------------------------------
+
   async listDatabases(): Promise<DatabaseRegistration[]> {
-    return [...this.databases.values()];
+    return this.values(under("d")).map((v) => JSON.parse(v) as DatabaseRegistration);
   }
 
   async getDatabase(name: string): Promise<DatabaseRegistration | undefined> {
-    return this.databases.get(name);
+    const v = this.get(key("d", name));
+    return v === undefined ? undefined : (JSON.parse(v) as DatabaseRegistration);
   }
 
   async putDatabase(db: DatabaseRegistration): Promise<void> {
-    this.databases.set(db.name, db);
-    await this.persist();
+    this.write("put database", (tx) => tx.put(key("d", db.name), JSON.stringify(db)));
   }
 
   async deleteDatabase(name: string): Promise<void> {
-    this.databases.delete(name);
-    await this.persist();
+    this.write("delete database", (tx) => tx.remove(key("d", name)));
   }
 
+  // ---- tables ------------------------------------------------------------------------------
+
   async listTables(database: string): Promise<TableRegistration[]> {
-    return [...this.tables.values()].filter((e) => e.reg.database === database).map((e) => e.reg);
+    return this.values(under("t", database)).map(tableOf);
   }
 
   async getTable(database: string, table: string): Promise<TableRegistration | undefined> {
-    return this.tables.get(`${database}.${table}`)?.reg;
+    const v = this.get(key("t", database, table));
+    return v === undefined ? undefined : tableOf(v);
   }
 
   async getTableById(tableId: bigint): Promise<TableRegistration | undefined> {
-    return this.tablesById.get(tableId)?.reg;
+    const path = this.get(key("ti", id(tableId)));
+    if (path === undefined) return undefined;
+    const [database, table] = JSON.parse(path) as [string, string];
+    return this.getTable(database, table);
   }
 
   async putTable(
     reg: TableRegistration,
     schemaJson: string,
     assignment: readonly BucketAssignment[],
+    leaders: readonly BucketLeader[],
   ): Promise<void> {
-    const key = `${reg.database}.${reg.table}`;
-    const prev = this.tables.get(key);
-    const entry: TableEntry = prev ?? {
-      reg,
-      schemas: new Map(),
-      assignment: [...assignment],
-      partitions: new Map(),
-    };
-    entry.reg = reg;
-    entry.schemas.set(reg.schemaId, schemaJson);
-    entry.assignment = [...assignment];
-    this.tables.set(key, entry);
-    this.tablesById.set(reg.tableId, entry);
-    await this.persist();
+    this.write("put table", (tx) => {
+      const t = id(reg.tableId);
+      tx.put(key("t", reg.database, reg.table), tableRecord(reg));
+      tx.put(key("ti", t), JSON.stringify([reg.database, reg.table]));
+      tx.put(key("s", t, String(reg.schemaId).padStart(BUCKET_DIGITS, "0")), schemaJson);
+      tx.put(key("a", t, "-"), JSON.stringify(assignment));
+      for (const [bucket, lai] of leaders) tx.put(key("l", t, "-", bucketPart(bucket)), JSON.stringify(lai));
+    });
   }
 
   async deleteTable(database: string, table: string): Promise<void> {
-    const key = `${database}.${table}`;
-    const entry = this.tables.get(key);
-    if (!entry) return;
-    this.tables.delete(key);
-    this.tablesById.delete(entry.reg.tableId);
-    for (const partitionId of entry.partitions.keys()) this.partitionTables.delete(partitionId);
-    const prefix = `${entry.reg.tableId}/`;
-    for (const k of [...this.leaders.keys()]) if (k.startsWith(prefix)) this.leaders.delete(k);
-    await this.persist();
+    const reg = await this.getTable(database, table);
+    if (reg === undefined) return;
+    this.write("delete table", (tx) => {
+      const t = id(reg.tableId);
+      tx.remove(key("t", database, table));
+      tx.remove(key("ti", t));
+      for (const p of ["s", "a", "l"]) tx.removeRange(under(p, t));
+      for (const partition of tx.removeRange(under("p", t))) {
+        tx.remove(key("pi", id(BigInt((JSON.parse(partition) as { partitionId: string }).partitionId))));
+      }
+    });
   }
 
   async getSchema(tableId: bigint, schemaId: number): Promise<string | undefined> {
-    return this.tablesById.get(tableId)?.schemas.get(schemaId);
+    return this.get(key("s", id(tableId), String(schemaId).padStart(BUCKET_DIGITS, "0")));
   }
 
   async getAssignment(tableId: bigint, partitionId: bigint | null): Promise<BucketAssignment[] | undefined> {
-    const entry = this.tablesById.get(tableId);
-    if (!entry) return undefined;
-    if (partitionId === null) return entry.assignment;
-    return entry.partitions.get(partitionId)?.assignment;
+    const v = this.get(key("a", id(tableId), pid(partitionId)));
+    return v === undefined ? undefined : (JSON.parse(v) as BucketAssignment[]);
   }
 
+  // ---- partitions --------------------------------------------------------------------------
+
   async listPartitions(tableId: bigint): Promise<PartitionRegistration[]> {
-    const entry = this.tablesById.get(tableId);
-    return entry ? [...entry.partitions.values()].map((p) => p.reg) : [];
+    return this.values(under("p", id(tableId))).map((v) => partitionOf(tableId, v));
   }
 
   async getPartition(partitionId: bigint): Promise<PartitionRegistration | undefined> {
-    return this.partitionTables.get(partitionId)?.partitions.get(partitionId)?.reg;
+    const tableId = this.get(key("pi", id(partitionId)));
+    if (tableId === undefined) return undefined;
+    const v = this.get(key("p", tableId, id(partitionId)));
+    return v === undefined ? undefined : partitionOf(BigInt(tableId), v);
   }
 
-  async putPartition(p: PartitionRegistration, assignment: readonly BucketAssignment[]): Promise<void> {
-    const entry = this.tablesById.get(p.tableId);
-    if (!entry) throw new FlussError(Errors.TABLE_NOT_EXIST, `table id ${p.tableId} does not exist`);
-    entry.partitions.set(p.partitionId, { reg: p, assignment: [...assignment] });
-    this.partitionTables.set(p.partitionId, entry);
-    await this.persist();
+  async putPartition(
+    p: PartitionRegistration,
+    assignment: readonly BucketAssignment[],
+    leaders: readonly BucketLeader[],
+  ): Promise<void> {
+    if ((await this.getTableById(p.tableId)) === undefined)
+      throw new FlussError(Errors.TABLE_NOT_EXIST, `table id ${p.tableId} does not exist`);
+    this.write("put partition", (tx) => writePartition(tx, p, assignment, leaders));
   }
 
   async deletePartition(tableId: bigint, partitionId: bigint): Promise<void> {
-    const entry = this.tablesById.get(tableId);
-    if (!entry) return;
-    entry.partitions.delete(partitionId);
-    this.partitionTables.delete(partitionId);
-    const prefix = `${tableId}/${partitionId}/`;
-    for (const k of [...this.leaders.keys()]) if (k.startsWith(prefix)) this.leaders.delete(k);
-    await this.persist();
+    this.write("delete partition", (tx) => {
+      const t = id(tableId);
+      tx.remove(key("p", t, id(partitionId)));
+      tx.remove(key("pi", id(partitionId)));
+      tx.remove(key("a", t, id(partitionId)));
+      tx.removeRange(under("l", t, id(partitionId)));
+    });
   }
 
-  async getLeaderAndIsr(key: BucketKey): Promise<LeaderAndIsr | undefined> {
-    return this.leaders.get(bucketKeyString(key));
+  // ---- leadership and counters -------------------------------------------------------------
+
+  async getLeaderAndIsr(k: BucketKey): Promise<LeaderAndIsr | undefined> {
+    const v = this.get(key("l", id(k.tableId), pid(k.partitionId), bucketPart(k.bucket)));
+    return v === undefined ? undefined : (JSON.parse(v) as LeaderAndIsr);
   }
 
   async putLeaderAndIsr(entries: ReadonlyArray<readonly [BucketKey, LeaderAndIsr]>): Promise<void> {
-    for (const [key, value] of entries) this.leaders.set(bucketKeyString(key), value);
-    await this.persist();
+    this.write("put leadership", (tx) => {
+      for (const [k, lai] of entries) {
+        tx.put(key("l", id(k.tableId), pid(k.partitionId), bucketPart(k.bucket)), JSON.stringify(lai));
+      }
+    });
   }
 
   async nextId(counter: string, count = 1): Promise<bigint> {
-    const first = (this.counters.get(counter) ?? 0n) + 1n;
-    this.counters.set(counter, first + BigInt(count) - 1n);
-    await this.persist();
+    assert(Number.isSafeInteger(count) && count >= 1, "an id reservation takes at least one id");
+    let first = 0n;
+    this.write("next id", (tx) => {
+      const current = this.get(key("c", counter));
+      first = (current === undefined ? 0n : BigInt(current)) + 1n;
+      tx.put(key("c", counter), (first + BigInt(count) - 1n).toString());
+    });
     return first;
+  }
+}
+
+function partitionOf(tableId: bigint, json: string): PartitionRegistration {
+  const r = JSON.parse(json) as PartitionRecord & { partitionId: string };
+  return { tableId, partitionId: BigInt(r.partitionId), name: r.name, createdTime: r.createdTime };
+}
+
+function writePartition(
+  tx: Tx,
+  p: PartitionRegistration,
+  assignment: readonly BucketAssignment[],
+  leaders: readonly BucketLeader[],
+): void {
+  const t = id(p.tableId);
+  const record = { partitionId: p.partitionId.toString(), name: p.name, createdTime: p.createdTime };
+  tx.put(key("p", t, id(p.partitionId)), JSON.stringify(record));
+  tx.put(key("pi", id(p.partitionId)), t);
+  tx.put(key("a", t, id(p.partitionId)), JSON.stringify(assignment));
+  for (const [bucket, lai] of leaders) {
+    tx.put(key("l", t, id(p.partitionId), bucketPart(bucket)), JSON.stringify(lai));
+  }
+}
+
+/** Every entry of a legacy JSON document, as this store keeps them. */
+function writeLegacy(tx: Tx, doc: LegacyDocument): void {
+  for (const [name, value] of doc.counters) tx.put(key("c", name), value.toString());
+  for (const db of doc.databases) tx.put(key("d", db.name), JSON.stringify(db));
+  for (const table of doc.tables) {
+    const t = id(table.reg.tableId);
+    tx.put(key("t", table.reg.database, table.reg.table), tableRecord(table.reg));
+    tx.put(key("ti", t), JSON.stringify([table.reg.database, table.reg.table]));
+    for (const [schemaId, json] of table.schemas)
+      tx.put(key("s", t, String(schemaId).padStart(BUCKET_DIGITS, "0")), json);
+    tx.put(key("a", t, "-"), JSON.stringify(table.assignment));
+    for (const p of table.partitions) writePartition(tx, p.reg, p.assignment, []);
+  }
+  for (const [k, lai] of doc.leaders) {
+    tx.put(key("l", id(k.tableId), pid(k.partitionId), bucketPart(k.bucket)), JSON.stringify(lai));
   }
 }

@@ -1,7 +1,13 @@
-// The metadata store: the durable record of databases, tables, schemas, bucket assignments and
-// counters. One interface, two homes: a local on-disk store for the embedded cluster (here) and
-// ZooKeeper for a real cluster. The coordinator is the only writer; it serialises its mutations, so
-// implementations need no compare-and-set beyond what ZooKeeper offers natively.
+// The metadata store: the durable record of databases, tables, schemas, bucket assignments,
+// leadership and counters. One interface, two homes: a local on-disk store for the embedded cluster
+// (local-metadata-store.ts) and ZooKeeper for a real cluster. The coordinator is the only writer;
+// it serialises its mutations, so implementations need no compare-and-set beyond what ZooKeeper
+// offers natively.
+// Contract of every mutation (put*, delete*, nextId): it is atomic; when its promise resolves it
+// is durable, and only from then on do reads see it; when it rejects (STORAGE_EXCEPTION, e.g. a
+// full disk) it changed nothing, and the store stays usable: a later mutation may succeed. Its cost
+// does not grow with the number of entries beyond a logarithm (no whole-store rewrites). Reads see
+// only durable state, so a caller keeps no view of its own that could run ahead of the store.
 
 export interface DatabaseRegistration {
   readonly name: string;
@@ -45,6 +51,9 @@ export interface PartitionRegistration {
   readonly createdTime: number;
 }
 
+/** The initial leadership of one bucket of a table or partition being created. */
+export type BucketLeader = readonly [bucket: number, leaderAndIsr: LeaderAndIsr];
+
 /** Key of a bucket's leadership entry: table id, partition id (or null), bucket. */
 export interface BucketKey {
   readonly tableId: bigint;
@@ -64,12 +73,17 @@ export interface MetadataStore {
   listTables(database: string): Promise<TableRegistration[]>;
   getTable(database: string, table: string): Promise<TableRegistration | undefined>;
   getTableById(tableId: bigint): Promise<TableRegistration | undefined>;
-  /** Create or replace a table with its schema and bucket assignment, atomically. */
+  /**
+   * Create or replace a table with its schema, bucket assignment and its buckets' leadership, in
+   * one atomic write (so a table is never visible without the leaders its creation chose).
+   */
   putTable(
     reg: TableRegistration,
     schemaJson: string,
     assignment: readonly BucketAssignment[],
+    leaders: readonly BucketLeader[],
   ): Promise<void>;
+  /** Forget a table with its schemas, assignments, partitions and leadership, atomically. */
   deleteTable(database: string, table: string): Promise<void>;
 
   getSchema(tableId: bigint, schemaId: number): Promise<string | undefined>;
@@ -78,7 +92,12 @@ export interface MetadataStore {
   listPartitions(tableId: bigint): Promise<PartitionRegistration[]>;
   /** A partition by its id (ids are unique across tables). */
   getPartition(partitionId: bigint): Promise<PartitionRegistration | undefined>;
-  putPartition(p: PartitionRegistration, assignment: readonly BucketAssignment[]): Promise<void>;
+  /** Create a partition with its bucket assignment and its buckets' leadership, atomically. */
+  putPartition(
+    p: PartitionRegistration,
+    assignment: readonly BucketAssignment[],
+    leaders: readonly BucketLeader[],
+  ): Promise<void>;
   deletePartition(tableId: bigint, partitionId: bigint): Promise<void>;
 
   getLeaderAndIsr(key: BucketKey): Promise<LeaderAndIsr | undefined>;

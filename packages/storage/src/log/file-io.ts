@@ -10,6 +10,7 @@
 // a write; production never installs one.
 
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { assert, Errors, FlussError, isFlussError } from "@fluss-ts/common";
 import { ioAttemptsMax, tempFileSuffix } from "./constants.ts";
@@ -17,6 +18,10 @@ import { ioAttemptsMax, tempFileSuffix } from "./constants.ts";
 const offsetDigits = 20;
 /** errno codes meaning "the device (or the user's quota) has no room for this write". */
 const diskFullCodes: ReadonlySet<string> = new Set(["ENOSPC", "EDQUOT"]);
+/** The same as numbers (native libraries such as lmdb report the errno value itself). */
+const diskFullErrnos: ReadonlySet<number> = new Set(
+  [os.constants.errno.ENOSPC, os.constants.errno.EDQUOT].filter((n) => n !== undefined),
+);
 /** How deep `isDiskFull` follows `cause` links (errors wrap errors a few times at most). */
 const causeDepthMax = 8;
 
@@ -46,8 +51,9 @@ export function errnoError(code: string, message: string): NodeJS.ErrnoException
 export function isDiskFull(err: unknown): boolean {
   let e: unknown = err;
   for (let depth = 0; depth < causeDepthMax && e instanceof Error; depth++) {
-    const code = (e as NodeJS.ErrnoException).code;
+    const code: unknown = (e as { code?: unknown }).code;
     if (typeof code === "string" && diskFullCodes.has(code)) return true;
+    if (typeof code === "number" && diskFullErrnos.has(code)) return true;
     e = e.cause;
   }
   return false;
