@@ -183,6 +183,42 @@ describe("LogTablet recovery: corruption is not a torn tail", () => {
   });
 });
 
+describe("LogTablet open failures", () => {
+  const openFds = (): number => fs.readdirSync("/proc/self/fd").length;
+
+  it.runIf(fs.existsSync("/proc/self/fd"))("a log that fails to open keeps no file open", async () => {
+    // Refused by recovery: a bad batch below the recovery point.
+    const corrupt = await tempDir();
+    await crashAfter(corrupt, 60);
+    const files = logFiles(corrupt);
+    const last = files[files.length - 1]!;
+    const victim = batchesOf(last)[0]!;
+    writeRecoveryPoint(corrupt, 1n << 40n);
+    flipBodyByte(last, victim.position, victim.sizeBytes);
+    // Failing after recovery: a cleanly closed log whose first segment lost its end and whose writer
+    // snapshots are gone, so rebuilding the writer state walks into the damage.
+    const torn = await tempDir();
+    const config = { segmentBytesMax: 8192, flush: { mode: "never" as const } };
+    const t = await LogTablet.open({ dir: torn, clock: new TestClock(), config });
+    for (let i = 0; i < 60; i++)
+      await t.append(batch({ bodyBytes: 300, seed: i, writerId: 7n, sequence: i }));
+    await t.close();
+    for (const n of fs.readdirSync(torn)) if (n.endsWith(".writer_snapshot")) fs.rmSync(path.join(torn, n));
+    const first = logFiles(torn)[0]!;
+    fs.truncateSync(first, fs.statSync(first).size - 10);
+
+    const before = openFds();
+    for (const dir of [corrupt, torn]) {
+      const err = await LogTablet.open({ dir, clock: new TestClock(), config: small }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isFlussError(err), String(err)).toBe(true);
+    }
+    expect(openFds()).toBe(before);
+  });
+});
+
 describe("LogTablet reads verify what they return", () => {
   /** A cleanly closed log (open trusts it without a scan) with one flipped byte in segment 1. */
   async function closedLogWithFlip(): Promise<{

@@ -128,7 +128,12 @@ export class LogTablet {
   /** Open (or create) the tablet in `dir`, recovering it if it was not closed cleanly. */
   static async open(options: LogTabletOptions): Promise<LogTablet> {
     const tablet = new LogTablet(options, resolveLogConfig(options.config));
-    tablet.initialize(options.scheduler ?? systemScheduler);
+    try {
+      tablet.initialize(options.scheduler ?? systemScheduler);
+    } catch (err) {
+      for (const s of tablet.segments) s.close(); // a log that cannot open keeps no file open
+      throw err;
+    }
     return tablet;
   }
 
