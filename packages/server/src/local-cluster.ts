@@ -102,10 +102,23 @@ export class LocalCluster {
     }
   }
 
+  /**
+   * Stop everything, each part even when an earlier one failed (one bad tablet server must not
+   * leave the others unflushed or the directory locked); throws the first failure at the end.
+   */
   async stop(): Promise<void> {
-    await this.metricsHttp?.close();
-    for (const ts of this.tabletServers) await ts.stop();
-    await this.coordinator.stop();
+    const failures: unknown[] = [];
+    const attempt = async (step: () => Promise<void> | void): Promise<void> => {
+      try {
+        await step();
+      } catch (err) {
+        failures.push(err);
+      }
+    };
+    await attempt(() => this.metricsHttp?.close());
+    for (const ts of this.tabletServers) await attempt(() => ts.stop());
+    await attempt(() => this.coordinator.stop());
     this.lock.release();
+    if (failures.length > 0) throw failures[0];
   }
 }
