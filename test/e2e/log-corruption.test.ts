@@ -11,8 +11,9 @@ import fs from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { FlussConnection, LogScanner } from "@fluss-ts/client";
+import { connect, type FlussConnection, type LogScanner } from "@fluss-ts/client";
 import { Errors, type FlussError, isFlussError } from "@fluss-ts/common";
+import { applyServerOptions, defaultServerConfig, LocalCluster, type Logger } from "@fluss-ts/server";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.ts";
 import { startCluster } from "../helpers/cluster.ts";
@@ -104,6 +105,35 @@ async function rowsOf(conn: FlussConnection, table: string, buckets?: number[]):
   );
   expect(r.error).toBeNull();
   return r.rows.length;
+}
+
+interface LogLine {
+  level: string;
+  obj: Record<string, unknown>;
+  msg: string;
+}
+
+/** A logger that keeps every line (warn and error lines are what operators see). */
+function capturingLogger(lines: LogLine[]): Logger {
+  const at =
+    (level: string) =>
+    (a: object | string, b?: string): void => {
+      lines.push(
+        typeof a === "string"
+          ? { level, obj: {}, msg: a }
+          : { level, obj: a as Record<string, unknown>, msg: b ?? "" },
+      );
+    };
+  const logger: Logger = {
+    trace: at("trace"),
+    debug: at("debug"),
+    info: at("info"),
+    warn: at("warn"),
+    error: at("error"),
+    fatal: at("fatal"),
+    child: () => logger,
+  };
+  return logger;
 }
 
 describe("log corruption", () => {
@@ -240,6 +270,58 @@ describe("log corruption", () => {
       expect(lines[0]).toMatch(/^fluss: .*bucket 0\b.*offset 0\b.*\[CORRUPT_RECORD_EXCEPTION\]$/);
     } finally {
       await c.stop();
+    }
+  }, 60_000);
+
+  it("logs each torn tail cut at open (warn: file, position, bytes) and each offline bucket (error)", async () => {
+    const dir = await dataDir();
+    const c = await startCluster({}, dir);
+    await c.conn.admin.createTable("fluss.tails", {
+      schema: "id BIGINT NOT NULL, s STRING",
+      buckets: 2,
+      bucketKeys: ["id"],
+    });
+    const w = (await c.conn.getTable("fluss.tails")).newAppendWriter({ lingerMs: 1 });
+    for (let i = 0; i < 200; i++) await w.append({ id: BigInt(i), s: `t-${i}` });
+    await w.close();
+    await c.stop({ keepData: true });
+    // Bucket 0: a crash left half a batch after the last flushed one (a torn tail, cut).
+    const b0 = bucketDir(dir, "tails", 0);
+    fs.rmSync(path.join(b0, ".clean_shutdown"));
+    const file0 = segmentFiles(b0).at(-1)!;
+    const size0 = fs.statSync(file0).size;
+    expect(size0).toBeGreaterThan(0);
+    fs.appendFileSync(file0, Buffer.alloc(100, 0x33));
+    // Bucket 1: cleanly shut down, yet its log does not end on a whole batch (corruption).
+    const file1 = segmentFiles(bucketDir(dir, "tails", 1)).at(-1)!;
+    fs.appendFileSync(file1, Buffer.alloc(100, 0x44));
+
+    const lines: LogLine[] = [];
+    const config = applyServerOptions(defaultServerConfig(), {
+      "data.dir": dir,
+      "coordinator.port": "0",
+      "tablet-server.port": "0",
+    });
+    const cluster = await LocalCluster.start({ config, logger: capturingLogger(lines) });
+    try {
+      const cut = lines.filter((l) => l.level === "warn" && l.obj.file === file0);
+      expect(cut.length, JSON.stringify(lines.filter((l) => l.level === "warn"))).toBe(1);
+      expect(cut[0]!.obj).toMatchObject({ position: size0, bytesCut: 100 });
+      expect(cut[0]!.msg).toContain(`cut 100 bytes at byte ${size0} of ${file0}`);
+      const offline = lines.filter(
+        (l) => l.level === "error" && /bucket 1 of table fluss\.tails is offline/.test(l.msg),
+      );
+      expect(offline.length).toBe(1);
+      expect(String((offline[0]!.obj.err as Error).message)).toContain(file1);
+      expect(fs.statSync(file0).size).toBe(size0);
+      const conn = await connect({ bootstrap: cluster.bootstrap });
+      try {
+        expect(await rowsOf(conn, "fluss.tails", [0])).toBeGreaterThan(0);
+      } finally {
+        await conn.close();
+      }
+    } finally {
+      await cluster.stop();
     }
   }, 60_000);
 
