@@ -3,7 +3,7 @@
 // disk is full: they fail with a typed, retriable STORAGE_EXCEPTION while reads of acknowledged
 // rows go on; dropping a table frees its space and writes resume without a restart (a retrying
 // writer's pending rows go through on their own); a clean stop on the full disk exits 0, and a
-// restart on it succeeds with every acknowledged row readable.
+// restart on it succeeds with every acknowledged row readable, as does one after a kill -9.
 
 import { join } from "node:path";
 import { connect, type FlussConnection } from "@fluss-ts/client";
@@ -100,7 +100,8 @@ describe("log tables on a full disk", () => {
 
       // Fill the disk through the other table.
       const first = await appendUntilFull(conn, "fluss.events", 0);
-      if (process.env.FLUSS_TEST_VERBOSE) console.log(`full after ${first.acked} rows: ${String(first.error)}`);
+      if (process.env.FLUSS_TEST_VERBOSE)
+        console.log(`full after ${first.acked} rows: ${String(first.error)}`);
       expectStorageException(first.error);
       expect(first.acked).toBeGreaterThan(0);
       // Reads of acknowledged rows go on (only whole rounds were acknowledged: a failed round's
@@ -147,6 +148,16 @@ describe("log tables on a full disk", () => {
       for (const id of acked) expect(seen.has(id)).toBe(true);
       expect(await conn.admin.tableExists("fluss.bulk")).toBe(false);
       expectStorageException(await appendRound(conn, "fluss.events", 5_000_000, ROWS_PER_ROUND));
+      await conn.close();
+      conn = null;
+
+      // A crash on the full disk: the next start recovers (index entries that do not fit are skipped).
+      server.kill("SIGKILL");
+      await server.exited;
+      server = await startLocalProcess(dataDir, args);
+      conn = await connect({ bootstrap: server.bootstrap });
+      seen = await ids(conn, "fluss.events");
+      for (const id of acked) expect(seen.has(id)).toBe(true);
       await conn.close();
       conn = null;
       server.kill("SIGTERM");

@@ -181,6 +181,33 @@ describe("LogTablet on a full disk", () => {
     expect((await reopened.append(batch({ seed: 5, writerId: 7n, sequence: 5 }))).firstOffset).toBe(5n);
     await reopened.close();
   });
+  it("recovers after a crash on a full disk (rebuilt index entries that do not fit are skipped)", async () => {
+    const dir = await tempDir();
+    const tablet = await LogTablet.open({
+      dir,
+      clock: new TestClock(),
+      config: { indexIntervalBytes: 64, flush: { mode: "always" } },
+    });
+    const batches = Array.from({ length: 30 }, (_, i) => batch({ seed: i, bodyBytes: 150 }));
+    for (const b of batches) await tablet.append(b);
+    fs.appendFileSync(path.join(dir, "00000000000000000000.log"), Buffer.alloc(20, 7)); // a torn tail
+    // No close: a crash. The disk is full when the server comes back.
+    const fault = inject({ ops: ["write"], code: "ENOSPC" });
+    const reopened = await LogTablet.open({
+      dir,
+      clock: new TestClock(),
+      config: { indexIntervalBytes: 64 },
+    });
+    expect(fault.hits).toBeGreaterThan(0);
+    expect(reopened.stats().cleanShutdown).toBe(false);
+    expect(reopened.logEndOffset).toBe(30n);
+    expect(Buffer.from(await readAll(reopened)).equals(concat(batches))).toBe(true);
+    const mid = await reopened.read(17n, 1, 30n);
+    expect(Buffer.from(mid.records).equals(batches[17]!)).toBe(true);
+    setIoFaultInjector(null);
+    expect((await reopened.append(batch({ seed: 99 }))).firstOffset).toBe(30n);
+    await reopened.close();
+  });
 });
 
 describe("LogTablet after a failed fdatasync or a failed undo", () => {
