@@ -317,6 +317,35 @@ describe("metadata store on a really full disk (tmpfs)", () => {
     }
   });
 
+  it("gives back its reserve when lmdb reports the full disk, once, then refuses cleanly", async (ctx) => {
+    const tmp = await mountTmpfs(4 * 1024 * 1024);
+    if (tmp === null) return ctx.skip();
+    try {
+      const fx = await start(join(tmp.dir, "coordinator"));
+      expect(fx.store.stats().reservePresent).toBe(true);
+      fillDisk(join(tmp.dir, "filler"));
+      let refused: FlussError | null = null;
+      let created = 0;
+      for (let i = 0; i < 20_000 && refused === null; i++) {
+        try {
+          await fx.coordinator.createTable({ database: "db", table: `r${i}` }, plain, false);
+          created++;
+        } catch (err) {
+          if (!isFlussError(err)) throw err;
+          refused = err;
+        }
+      }
+      expect(refused?.code).toBe(Errors.STORAGE_EXCEPTION.code);
+      // The reserve was given back exactly once (it cannot come back on the full disk), and the
+      // writes it made room for went through.
+      expect(fx.store.stats()).toMatchObject({ reserveReleases: 1, reservePresent: false });
+      expect((await fx.coordinator.listTables("db")).length).toBe(created);
+      await fx.close();
+    } finally {
+      await tmp.unmount();
+    }
+  });
+
   it("records a drop on a full disk thanks to its reserve", async (ctx) => {
     const tmp = await mountTmpfs(4 * 1024 * 1024);
     if (tmp === null) return ctx.skip();
