@@ -24,6 +24,7 @@ import {
   Errors,
   FlussError,
   invalidArgument,
+  isFlussError,
   NO_WRITER_ID,
   splitBatches,
   stampBatch,
@@ -268,6 +269,7 @@ export class LogTablet {
     try {
       segment.append(batches, planned);
     } catch (err) {
+      if (!isFlussError(err)) throw err; // a broken invariant (assert), not an I/O failure
       throw this.appendFailed(segment, err);
     }
     const first = this.leo;
