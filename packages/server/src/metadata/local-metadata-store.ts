@@ -23,7 +23,7 @@
 
 import { mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
-import { assert, Errors, FlussError, isFlussError } from "@fluss-ts/common";
+import { assert, Errors, FlussError, isAssertionError, isFlussError } from "@fluss-ts/common";
 import { isDiskFull } from "@fluss-ts/storage";
 import { open, type RootDatabase } from "lmdb";
 import {
@@ -124,6 +124,7 @@ interface PartitionRecord {
 }
 
 function storeError(action: string, dir: string, err: unknown): FlussError {
+  if (isAssertionError(err)) throw err; // a bug, not a storage failure: crash
   if (isFlussError(err)) return err;
   const reason = err instanceof Error ? err.message : String(err);
   const what = isDiskFull(err) ? "the disk is full" : reason;
