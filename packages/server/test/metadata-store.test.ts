@@ -277,6 +277,38 @@ describe("metadata store: migration from metadata.json", () => {
   });
 });
 
+describe("metadata store: migrating what the JSON store wrote", () => {
+  it("serves a data directory written by the old store: tables, partitions, leaders, counters", async () => {
+    const dir = await tempDir();
+    // Written by the JSON store (before this one) for: database shop; shop.orders with 3 buckets;
+    // shop.sales partitioned by dt with 2 buckets and partitions 20261126, 20261127; 2 writer ids.
+    fs.copyFileSync(join(import.meta.dirname, "fixtures", "metadata-v1.json"), join(dir, "metadata.json"));
+    const fx = await start(dir);
+    const { coordinator, server } = fx;
+    expect((await coordinator.listDatabases()).map((d) => d.name)).toEqual(["db", "shop"]);
+    expect(await coordinator.listTables("shop")).toEqual(["orders", "sales"]);
+    const orders = await coordinator.getTableMetadata({ database: "shop", table: "orders" });
+    expect(orders.buckets.map((b) => [b.bucket, b.leader])).toEqual([
+      [0, 0],
+      [1, 0],
+      [2, 0],
+    ]);
+    const sales = { database: "shop", table: "sales" };
+    expect((await coordinator.listPartitions(sales)).map((p) => p.partitionName)).toEqual([
+      "20261126",
+      "20261127",
+    ]);
+    expect((await coordinator.getTableMetadata(sales)).partitions.every((p) => p.buckets.length === 2)).toBe(
+      true,
+    );
+    expect(server.hosted.size).toBe(3 + 2 * 2); // told about every replica when it registered
+    expect(await coordinator.allocateWriterId()).toBe(3n);
+    await coordinator.createTable({ database: "shop", table: "more" }, plain, false);
+    expect((await coordinator.getTableInfo({ database: "shop", table: "more" })).tableId).toBe(3n);
+    await fx.close();
+  });
+});
+
 describe("metadata store on a really full disk (tmpfs)", () => {
   it("fails writes on a full disk without changing anything, and works again once space is freed", async (ctx) => {
     const tmp = await mountTmpfs(4 * 1024 * 1024);
