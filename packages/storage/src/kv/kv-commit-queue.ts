@@ -1,13 +1,19 @@
-// The asynchronous commits of a KV store (kv-store.ts), one at a time: writes queued while a
-// commit runs wait and go into the next one, in order. A failed commit (disk full, I/O error) is
-// not fatal: its writes go back to the head of the queue, `failure` reports it, and the commit is
-// retried after retryMs (doubling up to COMMIT_RETRY_MS_MAX) until it succeeds. Because commits
-// are serial and a retry carries every failed write before any later one, what is committed is
-// always a prefix of what was queued: the store never skips a write.
-// `commit` is the seam to lmdb: it queues the writes and the state as one transaction and
-// resolves with null once committed, or with why not.
-// Invariants: at most one commit runs; a caller's writes are never reordered; every enqueue()
-// promise settles (true once committed, false when the queue closes first).
+// The asynchronous commits of a KV store (kv-store.ts). Each enqueue() becomes one commit handed
+// to lmdb at once, so lmdb's write thread goes from one to the next without waiting for this
+// thread (commits are pipelined). Commits are chained: commit v writes chain version v and only
+// applies when the stored chain version is v - 1, so when one fails (disk full, I/O error) every
+// later one already handed over is skipped, not applied after a gap: what is committed is always
+// a prefix of what was enqueued, and the store never skips a write.
+// After a failure the queue stops handing commits over; once every commit in flight has settled,
+// the writes of the failed and skipped ones, then those enqueued since, are retried as one commit
+// (chained to the last committed version) after retryMs, doubling up to COMMIT_RETRY_MS_MAX, until
+// it succeeds; then the queue hands commits over again. `failure` tells why meanwhile.
+// `commit` is the seam to lmdb: it queues the writes, the state and chain version `next` as one
+// transaction that applies only at chain version `expect`; it resolves with null once committed,
+// else with why not.
+// Invariants: commits settle in the order they were handed over; a caller's writes are never
+// reordered; every enqueue() promise settles (true once committed, false when the queue closes
+// first).
 
 import { assert } from "@fluss-ts/common";
 
@@ -23,10 +29,20 @@ export interface StoredWrite {
 }
 
 export interface CommitQueueOptions<S> {
-  /** Queue `writes` then `state` as one transaction; resolves null once committed, else the cause. */
-  readonly commit: (writes: readonly StoredWrite[], state: S) => Promise<unknown>;
+  /**
+   * Queue `writes`, `state` and chain version `next` as one transaction that applies only at
+   * chain version `expect`; resolves null once committed, else with why not.
+   */
+  readonly commit: (
+    writes: readonly StoredWrite[],
+    state: S,
+    expect: number,
+    next: number,
+  ) => Promise<unknown>;
   /** Told after each successful commit, with the state it wrote. */
   readonly committed: (state: S) => void;
+  /** The chain version the store holds. */
+  readonly version: number;
   /** First wait before a failed commit is retried. */
   readonly retryMs?: number;
 }
@@ -39,21 +55,36 @@ interface Waiter {
   readonly resolve: (committed: boolean) => void;
 }
 
+/** A commit handed to lmdb and not settled. */
+interface InFlight<S> {
+  readonly writes: readonly StoredWrite[];
+  /** The newest enqueue() it carries. */
+  readonly seq: number;
+  readonly state: S;
+  readonly version: number;
+}
+
 export class CommitQueue<S> {
   private readonly o: CommitQueueOptions<S>;
   private readonly retryMsMin: number;
-  /** Writes not yet handed to lmdb, in order (a failed commit's come first). */
-  private waiting: StoredWrite[] = [];
+  /** ok: commits are handed over as they come; failed: waiting to retry; retrying: the retry runs. */
+  private mode: "ok" | "failed" | "retrying" = "ok";
+  private inFlight: InFlight<S>[] = [];
+  /** Writes to retry, in order: those of failed or skipped commits, then those held back since. */
+  private held: StoredWrite[] = [];
+  /** Writes enqueued while not ok, after `held`. */
+  private later: StoredWrite[] = [];
   private target: S | null = null;
-  private running: Promise<void> | null = null;
+  private committedVersion: number;
+  private nextVersion: number;
   /** Sequence number of the newest enqueue(), and of the newest committed one. */
   private queuedSeq = 0;
   private committedSeq = 0;
   private waiters: Waiter[] = [];
   private cause: unknown = null;
-  private failed = false;
   private retryMs: number;
   private retryTimer: NodeJS.Timeout | null = null;
+  private drained: (() => void) | null = null;
   private closed = false;
 
   constructor(o: CommitQueueOptions<S>) {
@@ -61,6 +92,8 @@ export class CommitQueue<S> {
     this.retryMsMin = o.retryMs ?? COMMIT_RETRY_MS_DEFAULT;
     assert(this.retryMsMin > 0, "the commit retry delay is positive");
     this.retryMs = this.retryMsMin;
+    this.committedVersion = o.version;
+    this.nextVersion = o.version + 1;
   }
 
   /** True while writes are queued or committing. */
@@ -70,17 +103,17 @@ export class CommitQueue<S> {
 
   /** Why the last commit failed, or null once a commit has succeeded since (or none failed). */
   get failure(): unknown {
-    return this.failed ? this.cause : null;
+    return this.mode === "ok" ? null : this.cause;
   }
 
   /** Queue `writes` and then `state`; resolves true once committed, false if the queue closes first. */
   enqueue(writes: readonly StoredWrite[], state: S): Promise<boolean> {
     assert(!this.closed, "no writes after close");
-    for (const w of writes) this.waiting.push(w);
     this.target = state;
     const seq = ++this.queuedSeq;
     const done = new Promise<boolean>((resolve) => this.waiters.push({ seq, failFast: false, resolve }));
-    if (!this.failed) this.start();
+    if (this.mode === "ok") this.send(writes, seq, state, this.nextVersion - 1);
+    else for (const w of writes) this.later.push(w);
     return done;
   }
 
@@ -91,60 +124,89 @@ export class CommitQueue<S> {
   whenCommitted(): Promise<boolean> {
     const seq = this.queuedSeq;
     if (seq === this.committedSeq) return Promise.resolve(true);
-    if (this.failed || this.closed) return Promise.resolve(false);
+    if (this.mode !== "ok" || this.closed) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => this.waiters.push({ seq, failFast: true, resolve }));
   }
 
-  /** Retry a failed commit now instead of at its timer (no-op while one runs or none failed). */
+  /** Retry a failed commit now instead of at its timer (no-op unless one waits to be retried). */
   retryNow(): void {
-    if (!this.failed || this.running !== null) return;
+    if (this.mode !== "failed" || this.inFlight.length > 0) return;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    this.start();
+    this.retry();
   }
 
-  /** Hand everything waiting and the newest state to `commit`. */
-  private start(): void {
-    if (this.closed || this.running !== null || !this.pending) return;
-    const writes = this.waiting;
-    this.waiting = [];
-    const seq = this.queuedSeq;
-    const state = this.target as S;
+  /** Hand one commit to lmdb, chained to version `expect`. */
+  private send(writes: readonly StoredWrite[], seq: number, state: S, expect: number): void {
+    const entry: InFlight<S> = { writes, seq, state, version: expect + 1 };
+    this.nextVersion = entry.version + 1;
+    this.inFlight.push(entry);
     let outcome: Promise<unknown>;
     try {
-      outcome = this.o.commit(writes, state);
+      outcome = this.o.commit(writes, state, expect, entry.version);
     } catch (err) {
       outcome = Promise.resolve(err); // what was queued may still commit: the retry writes it again
     }
-    this.running = outcome.then(
-      (cause) => this.settled(writes, seq, state, cause),
-      (err: unknown) => this.settled(writes, seq, state, err ?? new Error("commit failed")),
+    outcome.then(
+      (cause) => this.settled(entry, cause),
+      (err: unknown) => this.settled(entry, err ?? new Error("commit failed")),
     );
   }
 
-  private settled(writes: StoredWrite[], seq: number, state: S, cause: unknown): void {
-    this.running = null;
+  private settled(entry: InFlight<S>, cause: unknown): void {
+    assert(this.inFlight[0] === entry, "commits settle in the order they were handed over");
+    this.inFlight.shift();
     if (cause === null) {
-      this.committedSeq = seq;
-      this.failed = false;
-      this.cause = null;
-      this.retryMs = this.retryMsMin;
-      this.o.committed(state);
-      this.settleWaiters((w) => (w.seq <= seq ? true : null));
-      this.start();
-      return;
+      assert(this.mode !== "failed", "no commit applies after one that failed (chained versions)");
+      this.committedVersion = entry.version;
+      this.committedSeq = entry.seq;
+      this.o.committed(entry.state);
+      this.settleWaiters((w) => (w.seq <= entry.seq ? true : null));
+      if (this.mode === "retrying") this.recovered();
+    } else {
+      if (this.mode !== "failed") {
+        this.mode = "failed";
+        this.cause = cause;
+        this.settleWaiters((w) => (w.failFast ? false : null));
+      }
+      for (const w of entry.writes) this.held.push(w);
     }
-    this.waiting = writes.concat(this.waiting);
-    this.failed = true;
-    this.cause = cause;
-    this.settleWaiters((w) => (w.failFast ? false : null));
+    if (this.inFlight.length === 0) {
+      this.drained?.();
+      if (this.mode === "failed") this.scheduleRetry();
+    }
+  }
+
+  /** The retry succeeded: hand over what was enqueued meanwhile. */
+  private recovered(): void {
+    this.mode = "ok";
+    this.cause = null;
+    this.retryMs = this.retryMsMin;
+    if (this.queuedSeq !== this.committedSeq) {
+      const writes = this.later;
+      this.later = [];
+      this.send(writes, this.queuedSeq, this.target as S, this.committedVersion);
+    }
+  }
+
+  private scheduleRetry(): void {
     if (this.closed || this.retryTimer !== null) return;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      this.start();
+      this.retry();
     }, this.retryMs);
     this.retryTimer.unref();
     this.retryMs = Math.min(2 * this.retryMs, COMMIT_RETRY_MS_MAX);
+  }
+
+  /** Everything not committed, in order, as one commit chained to the committed version. */
+  private retry(): void {
+    if (this.closed || this.mode !== "failed" || this.inFlight.length > 0) return;
+    const writes = this.held.concat(this.later);
+    this.held = [];
+    this.later = [];
+    this.mode = "retrying";
+    this.send(writes, this.queuedSeq, this.target as S, this.committedVersion);
   }
 
   /** Settle each waiter `verdict` gives an answer for; keep the others. */
@@ -158,13 +220,18 @@ export class CommitQueue<S> {
     this.waiters = keep;
   }
 
-  /** Stop: wait for the running commit, drop what is still queued, settle every waiter. */
+  /** Stop: wait for the commits in flight, drop what is still queued, settle every waiter. */
   async close(): Promise<void> {
     this.closed = true;
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
-    await this.running;
-    this.waiting = [];
+    if (this.inFlight.length > 0) {
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+      });
+    }
+    this.held = [];
+    this.later = [];
     this.settleWaiters(() => false);
   }
 }

@@ -33,16 +33,16 @@ const DISK_ERRNOS = new Set<unknown>([5, 28, 122, "EIO", "ENOSPC", "EDQUOT"]);
  * (ENOSPC, or EIO for a short write) and the environment stays usable; with a write map lmdb
  * grows the file with ftruncate and writes through the map, and a full disk kills the process
  * with SIGBUS on the first page the file system cannot back. No event-turn batching: asynchronous
- * commits are explicit lmdb batches (one promise each, handled); with it, lmdb-js makes one more
+ * commits are explicit lmdb blocks (one promise each, handled); with it, lmdb-js makes one more
  * promise per event turn of its own that nobody handles, and a failed commit (a full disk) would
- * end the process with an unhandled rejection. The directory is always the environment (lmdb-js
+ * end the process with an unhandled rejection. Three databases: data, meta and the commit chain. The directory is always the environment (lmdb-js
  * would take a path with an extension, like `db.migrating`, for a file).
  */
 export const LMDB_OPTIONS = {
   noSync: true,
   useWritemap: false,
   eventTurnBatching: false,
-  maxDbs: 2,
+  maxDbs: 3,
   noSubdir: false,
 } as const;
 /** Keys and values of both databases are bytes. */

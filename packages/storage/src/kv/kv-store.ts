@@ -12,10 +12,11 @@
 // lmdb runs without a write map (kv-format.ts LMDB_OPTIONS): a full disk fails a commit with an
 // error instead of killing the process with SIGBUS.
 // Writes come two ways: write() runs one synchronous transaction (recovery at open), and
-// writeAsync() seals the writes and queues them on the commit queue (kv-commit-queue.ts): lmdb
-// commits them on its write thread, one commit at a time; a failed commit (disk full) is retried
-// until it succeeds, its writes before any later ones, so the committed store never skips a
-// write. `state` is what is committed, `queuedState` what will be once the queue drains.
+// writeAsync() seals the writes and hands them to the commit queue (kv-commit-queue.ts): lmdb
+// commits them on its write thread, pipelined and chained through a version in the `chain`
+// database (a commit applies only on top of the one before it); a failed commit (disk full) is
+// retried until it succeeds, its writes before any later ones, so the committed store never
+// skips a write. `state` is what is committed, `queuedState` what will be once the queue drains.
 // Invariants: keys are 1..KV_KEY_BYTES_MAX bytes; appliedLogOffset never decreases; values handed
 // out by get/scan are copies (getFast's view is valid until the next get); write() never runs
 // while asynchronous writes are queued.
@@ -56,6 +57,8 @@ const FILTER_CAPACITY_MIN = 1 << 13;
 const FILTER_GROWTH = 4;
 /** Keys the filter scan reads per turn of the event loop. */
 const FILTER_SCAN_KEYS = 50_000;
+const CHAIN_KEY = Buffer.from("commit", "utf8");
+const EMPTY = new Uint8Array(0);
 /** Key bytes shown in a corruption message. */
 const KEY_SHOWN_BYTES = 32;
 
@@ -117,11 +120,13 @@ function sealAll(writes: readonly KvWrite[]): StoredWrite[] {
   return out;
 }
 
-/** The outcome of an lmdb commit: null, or its cause (the detail of a commit error, waited for briefly). */
+/**
+ * The outcome of an lmdb commit: null, or its cause (the detail of a commit error, waited for
+ * briefly); a commit whose chain version did not match (an earlier one failed) was skipped.
+ */
 async function outcome(p: Promise<boolean>): Promise<unknown> {
   try {
-    await p;
-    return null;
+    return (await p) ? null : new Error("skipped: an earlier commit failed");
   } catch (err) {
     // lmdb rejects with "Commit failed (see commitError)" and rejects `commitError` with the cause
     // in the same callback; left unhandled, that second rejection would end the process.
@@ -145,6 +150,8 @@ export class KvStore {
   private readonly env: RootDatabase<Uint8Array, Uint8Array>;
   private readonly data: Database<Uint8Array, Uint8Array>;
   private readonly meta: Database<Uint8Array, Uint8Array>;
+  /** The commit chain's version (null for a read-only store). */
+  private readonly chain: Database<Uint8Array, Uint8Array> | null;
   private readonly onCorrupt: ((err: FlussError) => void) | null;
   private readonly commits: CommitQueue<KvStoreState>;
   private current: KvStoreState;
@@ -163,13 +170,6 @@ export class KvStore {
     this.dir = dir;
     const readOnly = options.readOnly === true;
     this.onCorrupt = options.onCorrupt ?? null;
-    this.commits = new CommitQueue<KvStoreState>({
-      commit: (writes, state) => this.commit(writes, state),
-      committed: (state) => {
-        if (state.appliedLogOffset >= this.current.appliedLogOffset) this.current = state;
-      },
-      ...(options.commitRetryMs === undefined ? {} : { retryMs: options.commitRetryMs }),
-    });
     this.env = open<Uint8Array, Uint8Array>({ path: dir, ...LMDB_OPTIONS, readOnly, ...BINARY });
     try {
       this.data = this.env.openDB<Uint8Array, Uint8Array>({ name: "data", ...BINARY });
@@ -183,6 +183,21 @@ export class KvStore {
           `it has store format ${format} (this version writes ${STORE_FORMAT}): migrate it first`,
         );
       }
+      // The commit chain (kv-commit-queue.ts): its version lives in a database of its own.
+      this.chain = readOnly ? null : this.env.openDB({ name: "chain", useVersions: true, ...BINARY });
+      let version = this.chain?.getEntry(CHAIN_KEY)?.version;
+      if (this.chain !== null && version === undefined) {
+        version = 0;
+        this.chain.putSync(CHAIN_KEY, EMPTY, version);
+      }
+      this.commits = new CommitQueue<KvStoreState>({
+        commit: (writes, state, expect, next) => this.commit(writes, state, expect, next),
+        committed: (state) => {
+          if (state.appliedLogOffset >= this.current.appliedLogOffset) this.current = state;
+        },
+        version: version ?? 0,
+        ...(options.commitRetryMs === undefined ? {} : { retryMs: options.commitRetryMs }),
+      });
       if (!readOnly) this.startFilters(this.entryCount());
     } catch (err) {
       void this.env.close();
@@ -399,15 +414,23 @@ export class KvStore {
    * The commit queue's seam to lmdb: `writes` and `state` as one lmdb batch (one transaction,
    * committed on lmdb's write thread); resolves null once committed, else the cause.
    */
-  private commit(writes: readonly StoredWrite[], state: KvStoreState): Promise<unknown> {
+  private commit(
+    writes: readonly StoredWrite[],
+    state: KvStoreState,
+    expect: number,
+    next: number,
+  ): Promise<unknown> {
     const { data, meta } = this;
+    const chain = this.chain;
+    assert(chain !== null, "a read-only store commits nothing");
     return outcome(
-      this.env.batch(() => {
+      chain.ifVersion(CHAIN_KEY, expect, () => {
         for (const w of writes) {
           if (w.stored === null) void data.remove(w.key);
           else void data.put(w.key, w.stored);
         }
         void meta.put(META_KEY, encodeState(state));
+        void chain.put(CHAIN_KEY, EMPTY, next);
       }),
     );
   }

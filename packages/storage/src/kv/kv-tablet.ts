@@ -14,7 +14,8 @@
 // never uncommitted data: point lookups read the buffer's in-flight entries, then the store;
 // prefix lookups and limit scans first wait for the queued commits (when a commit has failed,
 // they read the store with the in-flight entries laid over it instead); a full scan reads one
-// committed store transaction and reports the offset it holds.
+// committed store transaction with the in-flight entries laid over it and reports the offset
+// that holds.
 // Recovery at open: the store (local, restored from the newest snapshot, or empty; kv-open.ts),
 // then the changelog from its applied offset (kv-recovery.ts).
 // A full disk: a failed store commit is retried by the store (kv-store.ts) while reads go on; new
@@ -417,14 +418,27 @@ export class KvTablet {
     return prefixes.map((p) => [...overlaid(store.prefixScan(p), this.buffer.inFlightUnder(p))]);
   }
 
-  /** A consistent scan of every stored value, with the log offset it corresponds to. */
+  /**
+   * A consistent scan of every value below the high watermark flushed so far, with the log offset
+   * it corresponds to: one committed store transaction with the in-flight entries (flushed, not
+   * yet committed: a commit that is running or failed) laid over it, both taken now.
+   */
   scan(): KvScan {
     this.assertUsable();
     const { state, entries } = this.store.snapshotScan();
-    function* values(): Generator<Uint8Array> {
-      for (const e of entries) yield e.value;
+    const overlay = this.buffer.inFlightUnder(new Uint8Array(0));
+    if (overlay.length === 0 && state.appliedLogOffset === this.store.queuedState.appliedLogOffset) {
+      function* values(): Generator<Uint8Array> {
+        for (const e of entries) yield e.value;
+      }
+      return { logOffset: state.appliedLogOffset, rowCount: state.rowCount, values: values() };
     }
-    return { logOffset: state.appliedLogOffset, rowCount: state.rowCount, values: values() };
+    const queued = this.store.queuedState;
+    return {
+      logOffset: queued.appliedLogOffset,
+      rowCount: queued.rowCount,
+      values: overlaid(entries, overlay),
+    };
   }
 
   /** The first `limit` stored values in key order. */

@@ -218,16 +218,17 @@ function makeHarness(
 }
 
 /**
- * Fault injection at the lmdb seam: while `on`, every asynchronous commit (an lmdb batch of data
- * and state) fails the way lmdb reports a full disk: its promise rejects with a `commitError`
- * carrying errno 28, and nothing of it is written.
+ * Fault injection at the lmdb seam: while `on`, every asynchronous commit (an lmdb block of data,
+ * state and commit-chain version) fails the way lmdb reports a full disk: its promise rejects with
+ * a `commitError` carrying errno 28, and nothing of it is written.
  */
 export function injectDiskFull(store: KvStore): { on: boolean; attempts: number } {
-  const env = (store as unknown as { env: { batch: (action: () => unknown) => Promise<boolean> } }).env;
-  const batch = env.batch.bind(env);
+  type Block = (key: Uint8Array, version: number, action: () => unknown) => Promise<boolean>;
+  const chain = (store as unknown as { chain: { ifVersion: Block } }).chain;
+  const ifVersion = chain.ifVersion.bind(chain);
   const state = { on: true, attempts: 0 };
-  env.batch = (action) => {
-    if (!state.on) return batch(action);
+  chain.ifVersion = (key, version, action) => {
+    if (!state.on) return ifVersion(key, version, action);
     state.attempts++;
     const cause = Object.assign(new Error("No space left on device"), { code: 28 });
     const err = Object.assign(new Error("Commit failed (see commitError for details)"), {

@@ -175,6 +175,42 @@ describe("PreWriteBuffer", () => {
     await again.close();
   });
 
+  it("commits are pipelined and chained: one handed over after a failed commit is skipped, never applied over the gap", async () => {
+    const store = KvStore.open(await tempDir("fluss-kvbuf-"), { commitRetryMs: 60_000 });
+    store.write([{ key: b(1), value: val("a") }], { appliedLogOffset: 1n, rowCount: 1n });
+    const full = injectDiskFull(store); // the next commit fails
+    type Block = (key: Uint8Array, version: number, action: () => unknown) => Promise<boolean>;
+    const chain = (store as unknown as { chain: { ifVersion: Block } }).chain;
+    const injected = chain.ifVersion;
+    const handedOver: Promise<boolean>[] = [];
+    chain.ifVersion = (key, version, action) => {
+      const p = injected(key, version, action);
+      handedOver.push(p);
+      full.on = false; // the commits after the first reach lmdb for real
+      return p;
+    };
+    const first = store.writeAsync([{ key: b(2), value: val("b") }], { appliedLogOffset: 2n, rowCount: 2n });
+    const second = store.writeAsync([{ key: b(3), value: val("c") }], { appliedLogOffset: 3n, rowCount: 3n });
+    expect(handedOver.length).toBe(2); // both handed to lmdb before either settled
+    expect(
+      await handedOver[0]!.then(
+        () => "committed",
+        () => "failed",
+      ),
+    ).toBe("failed");
+    expect(await handedOver[1]).toBe(false); // lmdb skipped it: its chain version did not match
+    expect(store.state).toEqual({ appliedLogOffset: 1n, rowCount: 1n });
+    expect([store.get(b(2)), store.get(b(3))]).toEqual([null, null]); // no gap, nothing after it
+    await waitFor(() => {
+      store.retryCommit(); // once both have settled: both again, in order, as one commit
+      return handedOver.length === 3;
+    });
+    expect(await Promise.all([first, second])).toEqual([true, true]);
+    expect(store.state).toEqual({ appliedLogOffset: 3n, rowCount: 3n });
+    expect([text(store.get(b(2))), text(store.get(b(3)))]).toEqual(["b", "c"]);
+    await store.close();
+  });
+
   it("closing a store whose commit keeps failing drops the queued writes and keeps the committed state", async () => {
     const store = KvStore.open(await tempDir("fluss-kvbuf-"), { commitRetryMs: 5 });
     store.write([{ key: b(1), value: val("a") }], { appliedLogOffset: 1n, rowCount: 1n });
