@@ -19,7 +19,9 @@ export class UsageError extends Error {
   }
 }
 
-const usageCodes = new Set([10001, 10002, 15, 16, 34, 35, 39, 43]);
+// Codes that blame the request: invalid table, database, replication factor, acks, projection,
+// target columns, config, partition spec, scan request (and the client-side kinds).
+const usageCodes = new Set([10001, 10002, 15, 16, 17, 18, 34, 35, 39, 43, 68]);
 
 /** A message on one line (a server's message may carry line breaks). */
 function oneLine(message: string): string {

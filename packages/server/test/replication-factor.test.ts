@@ -5,7 +5,9 @@
 
 import { type ErrorKind, Errors, isFlussError } from "@fluss-ts/common";
 import { afterEach, describe, expect, it } from "vitest";
-import { assignBuckets, electLeaders, replicaAssignment } from "../src/coordinator/placement.ts";
+import { announceNewBuckets, initialLeaders } from "../src/coordinator/leadership.ts";
+import { assignBuckets, replicaAssignment } from "../src/coordinator/placement.ts";
+import { silentLogger } from "../src/logging.ts";
 import { type CoordinatorFixture, descriptor, FakeTabletServer, startCoordinator } from "./helpers.ts";
 
 const path = { database: "db", table: "t" };
@@ -112,7 +114,12 @@ describe("replication factor", () => {
       [0, a],
       [1, b],
     ]);
-    await electLeaders(fx.store, gateways, info, null, [{ bucket: 0, replicas: [1, 0] }]);
+    const assignment = [{ bucket: 0, replicas: [1, 0] }];
+    const leaders = initialLeaders(assignment);
+    await fx.store.putLeaderAndIsr(
+      leaders.map(([bucket, lai]) => [{ tableId: info.tableId, partitionId: null, bucket }, lai]),
+    );
+    await announceNewBuckets(gateways, silentLogger, info, null, assignment, leaders);
     const told = [...a.hosted.values(), ...b.hosted.values()];
     expect(told).toHaveLength(2);
     for (const r of told) {

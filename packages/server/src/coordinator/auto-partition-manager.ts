@@ -23,6 +23,7 @@ import {
   type TableInfo,
 } from "@fluss-ts/common";
 import type { Logger } from "../logging.ts";
+import { backgroundFailure } from "../util/background.ts";
 
 /** Fluss's reserved partition for lake-only history; retention never drops it. */
 const HISTORICAL_PARTITION = "__historical__";
@@ -81,7 +82,7 @@ export class AutoPartitionManager {
   start(): void {
     if (this.timer || this.stopped) return;
     const tick = (): void => {
-      this.runOnce().catch((err: unknown) => this.opts.logger.error({ err }, "auto partitioning failed"));
+      this.runOnce().catch(backgroundFailure(this.opts.logger, "auto partitioning"));
     };
     tick();
     this.timer = setInterval(tick, this.opts.checkIntervalMs);

@@ -10,7 +10,7 @@
 // server is told about it.
 
 import { Errors, FlussError, type TableInfo } from "@fluss-ts/common";
-import type { BucketAssignment, BucketKey, LeaderAndIsr, MetadataStore } from "../metadata/metadata-store.ts";
+import type { BucketAssignment, LeaderAndIsr } from "../metadata/metadata-store.ts";
 import type { ReplicaAssignment, ReplicaRef, TabletServerGateway } from "./coordinator.ts";
 import { checkReplicationFactor } from "./table-validation.ts";
 
@@ -57,37 +57,6 @@ export function replicaAssignment(
     // Followers do not replicate yet: whatever older metadata recorded, only the leader is in sync.
     isr: lai.isr.filter((s) => s === lai.leader),
   };
-}
-
-/** Make each bucket's first replica its leader, persist that, then tell the hosting servers. */
-export async function electLeaders(
-  store: MetadataStore,
-  gateways: ReadonlyMap<number, TabletServerGateway>,
-  info: TableInfo,
-  partition: PartitionRef | null,
-  assignment: readonly BucketAssignment[],
-): Promise<void> {
-  const entries: Array<[BucketKey, LeaderAndIsr]> = [];
-  const perServer = new Map<number, ReplicaAssignment[]>();
-  for (const a of assignment) {
-    // Followers do not replicate yet: only the leader is in sync.
-    const lai: LeaderAndIsr = {
-      leader: a.replicas[0]!,
-      leaderEpoch: 0,
-      isr: [a.replicas[0]!],
-      coordinatorEpoch: 0,
-      bucketEpoch: 0,
-    };
-    entries.push([{ tableId: info.tableId, partitionId: partition?.id ?? null, bucket: a.bucket }, lai]);
-    for (const serverId of a.replicas) {
-      const list = perServer.get(serverId) ?? [];
-      list.push(replicaAssignment(info, partition, a, lai));
-      perServer.set(serverId, list);
-    }
-  }
-  if (entries.length === 0) return;
-  await store.putLeaderAndIsr(entries);
-  for (const [serverId, list] of perServer) await gateways.get(serverId)?.notifyLeaderAndIsr(list);
 }
 
 /** Stop (and delete the data of) every replica of the given buckets on the servers hosting them. */

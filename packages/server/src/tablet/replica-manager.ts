@@ -43,6 +43,7 @@ import {
 import type { ReplicaAssignment, ReplicaRef } from "../coordinator/coordinator.ts";
 import type { Logger } from "../logging.ts";
 import type { BucketOffsets } from "../metrics/server-metrics.ts";
+import { backgroundFailure } from "../util/background.ts";
 import { batchSelector } from "./batch-filter.ts";
 import { type IdRangeSource, RangeIdAllocator } from "./id-allocator.ts";
 import { KvScanners } from "./kv-scanners.ts";
@@ -419,7 +420,7 @@ export class ReplicaManager {
 
   startKvSnapshots(intervalMs: number): void {
     this.snapshotTimer = setInterval(() => {
-      this.snapshotKvTablets().catch((err: unknown) => this.opts.logger.error({ err }, "kv snapshot failed"));
+      this.snapshotKvTablets().catch(backgroundFailure(this.opts.logger, "kv snapshot"));
     }, intervalMs);
     this.snapshotTimer.unref();
   }
@@ -672,9 +673,7 @@ export class ReplicaManager {
 
   startRetention(intervalMs: number): void {
     this.retentionTimer = setInterval(() => {
-      this.enforceRetention().catch((err: unknown) =>
-        this.opts.logger.error({ err }, "log retention failed"),
-      );
+      this.enforceRetention().catch(backgroundFailure(this.opts.logger, "log retention"));
     }, intervalMs);
     this.retentionTimer.unref();
   }
