@@ -45,6 +45,7 @@ export {
   type Scheduler,
   systemScheduler,
 } from "./log/config.ts";
+export { FileCache, type FileCacheStats } from "./log/file-cache.ts";
 export { isDiskFull } from "./log/file-io.ts";
 export type {
   BatchAccess,

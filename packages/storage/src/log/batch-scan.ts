@@ -6,7 +6,8 @@
 // that is how recovery finds a torn tail.
 // Memory: one window shared by all scanners of the process (scans are synchronous and never
 // nested; the newest scanner owns the window and an older one touching it is a bug, asserted),
-// plus one large-batch buffer per recovery scan.
+// plus one large-batch buffer per recovery scan. The file is read through the file cache
+// (file-cache.ts): each fill pins its descriptor only for that read.
 
 import {
   assert,
@@ -17,7 +18,8 @@ import {
   readBatchHeader,
 } from "@fluss-ts/common";
 import { batchBytesMin, batchHeaderBytesMax, scanFirstFillBytes, scanWindowBytes } from "./constants.ts";
-import { readFullySync, storageError } from "./file-io.ts";
+import type { CachedFile } from "./file-cache.ts";
+import { storageError } from "./file-io.ts";
 
 const sharedWindow = Buffer.allocUnsafe(scanWindowBytes);
 let windowOwner = 0;
@@ -32,7 +34,7 @@ export interface WalkEnd {
 }
 
 export class SegmentScanner {
-  private readonly fd: number;
+  private readonly source: CachedFile;
   private readonly file: string;
   readonly endPos: number;
   private readonly token: number;
@@ -41,10 +43,10 @@ export class SegmentScanner {
   private fills = 0;
   private large: Buffer | null = null;
 
-  constructor(fd: number, file: string, endPos: number) {
+  constructor(source: CachedFile, endPos: number) {
     assert(endPos >= 0, "scan end is a file position");
-    this.fd = fd;
-    this.file = file;
+    this.source = source;
+    this.file = source.path;
     this.endPos = endPos;
     windowOwner++;
     this.token = windowOwner;
@@ -58,7 +60,7 @@ export class SegmentScanner {
     if (position >= this.windowStart && position + need <= end) return;
     const fill = this.fills === 0 ? Math.max(scanFirstFillBytes, need) : sharedWindow.byteLength;
     const want = Math.min(fill, this.endPos - position);
-    this.windowBytes = readFullySync(this.fd, this.file, sharedWindow.subarray(0, want), position);
+    this.windowBytes = this.source.read(sharedWindow.subarray(0, want), position);
     this.windowStart = position;
     this.fills++;
   }
@@ -124,7 +126,7 @@ export class SegmentScanner {
     }
     if (this.large === null || this.large.byteLength < size) this.large = Buffer.allocUnsafe(size);
     const view = this.large.subarray(0, size);
-    if (readFullySync(this.fd, this.file, view, position) !== size) throw shrank(this.file);
+    if (this.source.read(view, position) !== size) throw shrank(this.file);
     return view;
   }
 }

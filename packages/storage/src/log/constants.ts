@@ -48,6 +48,12 @@ export const writerSnapshotBytesMax = 256 * 1024 * 1024;
 export const writerSnapshotsMax = segmentsMax;
 /** Partial writes/reads retried before giving up (regular files should never need more than 1). */
 export const ioAttemptsMax = 1024;
+/** Descriptors a file cache (file-cache.ts) keeps open when its owner sets no bound (tests, tools). */
+export const fileCacheOpenFilesDefault = 1024;
+/** Smallest file cache: room for the asynchronous pins (half) plus nested synchronous uses. */
+export const fileCacheOpenFilesMin = 8;
+/** Asynchronous file operations waiting for a pin at once (one or a few per tablet). */
+export const fileCacheWaitersMax = 1_000_000;
 
 export const logFileSuffix = ".log";
 export const offsetIndexFileSuffix = ".index";

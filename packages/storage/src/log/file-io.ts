@@ -158,6 +158,19 @@ export function fdatasync(fd: number, file: string): Promise<void> {
   });
 }
 
+/** fsync `fd` on the thread pool (a directory's: its entries). */
+export function fsync(fd: number, file: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    try {
+      faults?.("fsync", file, 0);
+    } catch (err) {
+      reject(storageError("fsync", file, err));
+      return;
+    }
+    fs.fsync(fd, (err) => (err ? reject(storageError("fsync", file, err)) : resolve()));
+  });
+}
+
 export function fdatasyncSync(fd: number, file: string): void {
   try {
     faults?.("fdatasync", file, 0);

@@ -1,39 +1,34 @@
 // A file of fixed-size entries sorted by a key, read with positional reads only: lookups binary
 // search the file (a few small preads, page-cache hot), so a tablet's memory does not grow with the
-// number or size of its segments. Used by the offset index and the time index.
+// number or size of its segments. Used by the offset index and the time index. The file is reached
+// through the server's file cache (file-cache.ts): it holds no descriptor of its own, and opening
+// an index only stats it (a fresh one is created at once).
 // Invariants: entries() * entryBytes <= file size; bytes past the last whole entry (a torn write)
 // are reported by `tornBytes` and make the owning index invalid until it is rebuilt.
 
 import { assert } from "@fluss-ts/common";
 import { indexReadChunkBytes } from "./constants.ts";
-import {
-  closeSync,
-  fdatasync,
-  fdatasyncSync,
-  fileSizeSync,
-  openReadWriteCreate,
-  openReadWriteFresh,
-  openSync,
-  readFullySync,
-  storageError,
-  truncateSync,
-  unlinkIfExistsSync,
-  writeFullySync,
-} from "./file-io.ts";
+import { type CachedFile, type FileCache, openReadWrite, pathSizeOrZeroSync } from "./file-cache.ts";
+import { openReadWriteCreate, openReadWriteFresh, storageError, unlinkIfExistsSync } from "./file-io.ts";
 
 export class IndexFile {
   readonly path: string;
   readonly entryBytes: number;
   readonly entriesMax: number;
-  private readonly fd: number;
+  private readonly file: CachedFile;
   private count: number;
   private torn: number;
   private readonly scratch: Buffer;
-  private closed = false;
 
-  private constructor(path: string, fd: number, entryBytes: number, entriesMax: number, sizeBytes: number) {
+  private constructor(
+    path: string,
+    file: CachedFile,
+    entryBytes: number,
+    entriesMax: number,
+    sizeBytes: number,
+  ) {
     this.path = path;
-    this.fd = fd;
+    this.file = file;
     this.entryBytes = entryBytes;
     this.entriesMax = entriesMax;
     this.count = Math.floor(sizeBytes / entryBytes);
@@ -41,12 +36,22 @@ export class IndexFile {
     this.scratch = Buffer.alloc(entryBytes);
   }
 
-  /** Open (creating when missing) the index at `path`; `fresh` truncates it. */
-  static open(path: string, entryBytes: number, entriesMax: number, fresh: boolean): IndexFile {
+  /**
+   * The index at `path` (created when missing at its first use); `fresh` creates it empty now.
+   * Reopens never create or truncate it again.
+   */
+  static open(
+    files: FileCache,
+    path: string,
+    entryBytes: number,
+    entriesMax: number,
+    fresh: boolean,
+  ): IndexFile {
     assert(entryBytes > 0 && entriesMax > 0, "index entry size and capacity are positive");
-    const fd = openSync(path, fresh ? openReadWriteFresh : openReadWriteCreate);
-    const size = fileSizeSync(fd, path);
-    return new IndexFile(path, fd, entryBytes, entriesMax, size);
+    const file = files.file(path, fresh ? openReadWriteFresh : openReadWriteCreate, openReadWrite);
+    if (fresh) file.ensureOpen();
+    const size = fresh ? 0 : pathSizeOrZeroSync(path);
+    return new IndexFile(path, file, entryBytes, entriesMax, size);
   }
 
   get entries(): number {
@@ -64,7 +69,7 @@ export class IndexFile {
   /** Entry `i`, as a view valid until the next call on this index. */
   entry(i: number): Buffer {
     assert(i >= 0 && i < this.count, "index entry within the entries");
-    const n = readFullySync(this.fd, this.path, this.scratch, i * this.entryBytes);
+    const n = this.file.read(this.scratch, i * this.entryBytes);
     if (n !== this.entryBytes) throw storageError("read", this.path, new Error(`short entry ${i}`));
     return this.scratch;
   }
@@ -74,11 +79,11 @@ export class IndexFile {
     assert(!this.isFull, "append to a full index");
     assert(this.torn === 0, "append to a torn index");
     try {
-      writeFullySync(this.fd, this.path, entry, this.count * this.entryBytes);
+      this.file.write(entry, this.count * this.entryBytes);
     } catch (err) {
       // Cut a partial entry off (best effort) so the file stays whole entries.
       try {
-        truncateSync(this.fd, this.path, this.count * this.entryBytes);
+        this.file.truncate(this.count * this.entryBytes);
       } catch {
         // a torn tail makes the index invalid at the next load, which rebuilds it
       }
@@ -89,7 +94,7 @@ export class IndexFile {
 
   truncateEntries(entries: number): void {
     assert(entries >= 0 && entries <= this.count, "index truncation within its entries");
-    truncateSync(this.fd, this.path, entries * this.entryBytes);
+    this.file.truncate(entries * this.entryBytes);
     this.count = entries;
     this.torn = 0;
   }
@@ -120,12 +125,7 @@ export class IndexFile {
     const chunk = Buffer.alloc(perChunk * this.entryBytes);
     for (let first = 0; first < this.count; first += perChunk) {
       const want = Math.min(perChunk, this.count - first);
-      const n = readFullySync(
-        this.fd,
-        this.path,
-        chunk.subarray(0, want * this.entryBytes),
-        first * this.entryBytes,
-      );
+      const n = this.file.read(chunk.subarray(0, want * this.entryBytes), first * this.entryBytes);
       if (n !== want * this.entryBytes) throw storageError("read", this.path, new Error("index shrank"));
       for (let k = 0; k < want; k++) {
         const e = chunk.subarray(k * this.entryBytes, (k + 1) * this.entryBytes);
@@ -135,20 +135,19 @@ export class IndexFile {
   }
 
   flushSync(): void {
-    fdatasyncSync(this.fd, this.path);
+    this.file.datasyncSync();
   }
 
   flush(): Promise<void> {
-    return fdatasync(this.fd, this.path);
+    return this.file.datasync();
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    closeSync(this.fd, this.path);
+    this.file.close();
   }
 
   deleteFile(): void {
     unlinkIfExistsSync(this.path);
+    this.file.markUnlinked();
   }
 }

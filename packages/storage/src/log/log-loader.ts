@@ -12,6 +12,9 @@
 // Also: leftover temp files and index files without a log file are deleted; segments before the
 // recovered range keep their indexes, which are validated (and rebuilt if torn) on first use; their
 // batches are checked by every read (log-segment.ts).
+// Descriptors: opening a segment only stats its files; the segments recovery reads (usually just the
+// active one) go through the file cache, so loading a tablet with many segments holds no more
+// descriptors than the cache allows.
 
 import fs from "node:fs";
 import { isFlussError } from "@fluss-ts/common";
@@ -23,6 +26,7 @@ import {
   tempFileSuffix,
   timeIndexFileSuffix,
 } from "./constants.ts";
+import type { FileCache } from "./file-cache.ts";
 import {
   fsyncDirSync,
   join,
@@ -162,7 +166,7 @@ function notATail(scan: RecoveryScan, flushedBelow: bigint | null, laterValid: b
   return null;
 }
 
-export function loadLog(dir: string, config: LogConfig): LoadedLog {
+export function loadLog(dir: string, config: LogConfig, files: FileCache): LoadedLog {
   try {
     fs.mkdirSync(dir, { recursive: true });
   } catch (err) {
@@ -170,7 +174,11 @@ export function loadLog(dir: string, config: LogConfig): LoadedLog {
   }
   const cleanShutdown = hasCleanShutdownMarker(dir);
   const checkpoint = readCheckpoint(dir);
-  const options = { indexIntervalBytes: config.indexIntervalBytes, indexBytesMax: config.indexBytesMax };
+  const options = {
+    indexIntervalBytes: config.indexIntervalBytes,
+    indexBytesMax: config.indexBytesMax,
+    files,
+  };
   const segments: LogSegment[] = [];
   try {
     for (const base of segmentBaseOffsets(dir)) segments.push(LogSegment.open(dir, base, options));

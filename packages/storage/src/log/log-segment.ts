@@ -13,10 +13,15 @@
 // byte position and offset (corrupt bytes are never served). Recovery (`scanForRecovery`) checks
 // every batch but changes no log byte: whether bad bytes are a torn tail to cut (`cutTail`) or
 // corruption to refuse is the loader's decision (log-loader.ts).
+// Descriptors: the segment owns none. Its three files are reached through the server's file cache
+// (file-cache.ts), which opens them on use and closes the least recently used ones beyond its
+// bound; opening an existing segment only stats its files. So a tablet with many segments, and a
+// server with many tablets, holds a bounded number of descriptors.
 // Invariants: the file holds whole batches with contiguous offsets from `baseOffset` to
 // `nextOffset`; `sizeBytes` is the file size; index entries name batch starts (validated or
-// rebuilt before first use). An fd is closed only when no async read or flush holds the segment
-// (`acquire`/`release`), so a deleted segment never hands its fd number to another file mid-read.
+// rebuilt before first use). The files are closed for good only when no async read or flush holds
+// the segment (`acquire`/`release`); each use pins its descriptor, so a deleted segment never
+// hands its descriptor number to another file mid-read.
 
 import fs from "node:fs";
 import {
@@ -38,20 +43,14 @@ import {
   relativeOffsetMax,
   timeIndexFileSuffix,
 } from "./constants.ts";
+import { type CachedFile, type FileCache, openReadWrite, sharedFileCache } from "./file-cache.ts";
 import {
-  closeSync,
-  fdatasync,
-  fdatasyncSync,
-  fileSizeSync,
   isDiskFull,
   join,
   offsetFileName,
   openReadWriteNew,
-  openSync,
-  readFullySync,
-  truncateSync,
+  pathSizeSync,
   unlinkIfExistsSync,
-  writeFullySync,
 } from "./file-io.ts";
 import { OffsetIndex } from "./offset-index.ts";
 import { TimeIndex } from "./time-index.ts";
@@ -60,6 +59,8 @@ import { VerifiedRanges } from "./verified-ranges.ts";
 export interface SegmentOptions {
   readonly indexIntervalBytes: number;
   readonly indexBytesMax: number;
+  /** Where the segment's descriptors come from (default: the process's shared cache). */
+  readonly files?: FileCache;
 }
 
 /** One batch of an append, positioned within the appended bytes. */
@@ -150,7 +151,7 @@ export class LogSegment {
   readonly offsetIndex: OffsetIndex;
   readonly timeIndex: TimeIndex;
   private readonly options: SegmentOptions;
-  private readonly fd: number;
+  private readonly file: CachedFile;
   private size: number;
   private next: bigint;
   private maxTs = -1n;
@@ -177,10 +178,12 @@ export class LogSegment {
     const timePath = join(dir, offsetFileName(baseOffset, timeIndexFileSuffix));
     // A missing index file would be recreated empty and pass validation: rebuild it instead.
     this.indexesMissing = !fresh && !(fs.existsSync(indexPath) && fs.existsSync(timePath));
-    this.fd = openSync(this.logPath, fresh ? openReadWriteNew : "r+");
-    this.size = fileSizeSync(this.fd, this.logPath);
-    this.offsetIndex = OffsetIndex.open(indexPath, baseOffset, options.indexBytesMax, fresh);
-    this.timeIndex = TimeIndex.open(timePath, baseOffset, options.indexBytesMax, fresh);
+    const files = options.files ?? sharedFileCache();
+    this.file = files.file(this.logPath, fresh ? openReadWriteNew : openReadWrite, openReadWrite);
+    if (fresh) this.file.ensureOpen(); // creates it (it must not exist yet)
+    this.size = fresh ? 0 : pathSizeSync(this.logPath);
+    this.offsetIndex = OffsetIndex.open(files, indexPath, baseOffset, options.indexBytesMax, fresh);
+    this.timeIndex = TimeIndex.open(files, timePath, baseOffset, options.indexBytesMax, fresh);
     this.next = baseOffset;
     this.offsetOfMaxTs = baseOffset;
     this.nextKnown = fresh;
@@ -266,9 +269,9 @@ export class LogSegment {
     );
     const start = this.size;
     try {
-      writeFullySync(this.fd, this.logPath, bytes, start);
+      this.file.write(bytes, start);
     } catch (err) {
-      truncateSync(this.fd, this.logPath, start); // undo a partial write; throws if even that fails
+      this.file.truncate(start); // undo a partial write; throws if even that fails
       throw err;
     }
     this.size = start + bytes.byteLength;
@@ -279,7 +282,7 @@ export class LogSegment {
   }
 
   private scanner(endPos = this.size): SegmentScanner {
-    return new SegmentScanner(this.fd, this.logPath, endPos);
+    return new SegmentScanner(this.file, endPos);
   }
 
   /** The first batch whose last offset is >= `offset` (the batch holding it, or the next one). */
@@ -329,7 +332,7 @@ export class LogSegment {
     assert(this.acquire(), "an open segment can be held");
     let n: number;
     try {
-      n = readFullySync(this.fd, this.logPath, buf, start.position);
+      n = this.file.read(buf, start.position);
     } finally {
       this.release();
     }
@@ -380,7 +383,7 @@ export class LogSegment {
         if (header.baseOffset !== expected) {
           throw corruptBatch(this.logPath, position, expected, `starts at offset ${header.baseOffset}`);
         }
-        const batch = new CheckedBatch(this.fd, this.logPath, position, header, this.verified, allocate);
+        const batch = new CheckedBatch(this.file, position, header, this.verified, allocate);
         // At least the header and statistics; more when the visitor asks (e.g. Arrow metadata).
         const prefixBytes = Math.min(Math.max(limits.prefixBytes, header.recordsOffset), header.sizeBytes);
         const prefix =
@@ -632,7 +635,7 @@ export class LogSegment {
     assert(this.tailKnown && validBytes <= this.size, "a cut follows a recovery scan");
     const cut = this.size - validBytes;
     if (cut > 0) {
-      truncateSync(this.fd, this.logPath, validBytes);
+      this.file.truncate(validBytes);
       this.size = validBytes;
       this.verified.truncate(validBytes);
     }
@@ -645,7 +648,7 @@ export class LogSegment {
     if (at === null) return 0;
     this.offsetIndex.truncateTo(at.header.baseOffset);
     this.timeIndex.truncateTo(at.header.baseOffset);
-    truncateSync(this.fd, this.logPath, at.position);
+    this.file.truncate(at.position);
     this.verified.truncate(at.position);
     const cut = this.size - at.position;
     this.size = at.position;
@@ -676,13 +679,13 @@ export class LogSegment {
   }
 
   flushLog(): Promise<void> {
-    return fdatasync(this.fd, this.logPath);
+    return this.file.datasync();
   }
 
   /** fdatasync the log and both indexes now (recovery and close paths). */
   flushSync(): void {
     this.assertOpen();
-    fdatasyncSync(this.fd, this.logPath);
+    this.file.datasyncSync();
     this.offsetIndex.flushSync();
     this.timeIndex.flushSync();
     this.indexesDurable = true;
@@ -702,6 +705,7 @@ export class LogSegment {
   /** Delete the files now (open fds stay valid until closed) and close. */
   delete(): void {
     unlinkIfExistsSync(this.logPath);
+    this.file.markUnlinked();
     this.offsetIndex.deleteFile();
     this.timeIndex.deleteFile();
     this.close();
@@ -710,7 +714,7 @@ export class LogSegment {
   private closeFiles(): void {
     assert(this.state === "closing" && this.refs === 0, "close an unheld segment");
     this.state = "closed";
-    closeSync(this.fd, this.logPath);
+    this.file.close();
     this.offsetIndex.close();
     this.timeIndex.close();
   }
@@ -775,7 +779,7 @@ function scratchOf(size: number): Uint8Array {
  * is read only where the visitor asks, straight into `allocate`d memory.
  */
 class CheckedBatch {
-  private readonly fd: number;
+  private readonly source: CachedFile;
   private readonly file: string;
   private readonly position: number;
   private readonly header: BatchHeader;
@@ -785,15 +789,14 @@ class CheckedBatch {
   private loaded: Uint8Array | null = null;
 
   constructor(
-    fd: number,
-    file: string,
+    source: CachedFile,
     position: number,
     header: BatchHeader,
     verified: VerifiedRanges,
     allocate: ReadAllocator,
   ) {
-    this.fd = fd;
-    this.file = file;
+    this.source = source;
+    this.file = source.path;
     this.position = position;
     this.header = header;
     this.verified = verified;
@@ -802,7 +805,7 @@ class CheckedBatch {
   }
 
   private readInto(buf: Uint8Array, from: number): Uint8Array {
-    if (readFullySync(this.fd, this.file, buf, this.position + from) !== buf.byteLength) {
+    if (this.source.read(buf, this.position + from) !== buf.byteLength) {
       throw corrupt(this.file, `short read of ${buf.byteLength} bytes at ${this.position + from}`);
     }
     return buf;

@@ -6,6 +6,8 @@
 // Invariants: segments are sorted, contiguous (each base = predecessor's end) and only the last is
 // written; logStartOffset <= highWatermark <= LEO; flushedOffset <= LEO; commit timestamps never
 // decrease along the log; batches are whole and CRC-checked before they reach a segment.
+// Descriptors: the tablet holds none of its own; its segments and directory are reached through
+// the server's bounded file cache (file-cache.ts), so tablets and segments cost no descriptor idle.
 // Failures (see file-io.ts for the error kinds):
 //  - An append whose write fails (a full disk: ENOSPC/EDQUOT; or EIO) fails alone: the segment is
 //    cut back to where the append started, nothing of it is visible, and the next append may
@@ -37,8 +39,8 @@ import {
   segmentsMax,
   timeIndexFileSuffix,
 } from "./constants.ts";
+import { type CachedFile, type FileCache, sharedFileCache } from "./file-cache.ts";
 import {
-  fsyncDir,
   isDiskFull,
   join,
   offsetFileName,
@@ -83,6 +85,10 @@ export class LogTablet {
   readonly dir: string;
   readonly config: LogConfig;
   private readonly clock: Clock;
+  /** Where the segments' descriptors come from (file-cache.ts); the tablet owns none itself. */
+  private readonly files: FileCache;
+  /** The tablet directory (fsync'ed after segments are created), through the file cache. */
+  private readonly dirFile: CachedFile;
   private readonly segments: LogSegment[];
   private readonly writers = new WriterStateManager();
   private readonly commit: GroupCommit;
@@ -107,7 +113,9 @@ export class LogTablet {
     this.dir = options.dir;
     this.config = config;
     this.clock = options.clock;
-    const loaded = loadLog(this.dir, config);
+    this.files = options.files ?? sharedFileCache();
+    const loaded = loadLog(this.dir, config, this.files);
+    this.dirFile = this.files.file(this.dir, "r");
     this.segments = loaded.segments;
     this.leo = this.active.nextOffset;
     this.hw = loaded.highWatermark;
@@ -133,6 +141,7 @@ export class LogTablet {
       tablet.initialize(options.scheduler ?? systemScheduler);
     } catch (err) {
       for (const s of tablet.segments) s.close(); // a log that cannot open keeps no file open
+      tablet.dirFile.close();
       throw err;
     }
     return tablet;
@@ -358,6 +367,7 @@ export class LogTablet {
     const options = {
       indexIntervalBytes: this.config.indexIntervalBytes,
       indexBytesMax: this.config.indexBytesMax,
+      files: this.files,
     };
     let segment: LogSegment;
     try {
@@ -414,7 +424,7 @@ export class LogTablet {
         await Promise.all([s.flushLog(), s.flushIndexes()]);
         s.indexesDurable = true;
       });
-      if (dirDirty) syncs.push(fsyncDir(this.dir));
+      if (dirDirty) syncs.push(this.dirFile.fsync());
       await Promise.all(syncs);
     } catch (err) {
       this.dirDirty ||= dirDirty;
@@ -696,6 +706,7 @@ export class LogTablet {
     } finally {
       this.state = "closed";
       for (const s of this.segments) s.close();
+      this.dirFile.close();
     }
   }
 

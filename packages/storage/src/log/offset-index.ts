@@ -7,6 +7,7 @@
 
 import { assert } from "@fluss-ts/common";
 import { offsetIndexEntryBytes, relativeOffsetMax } from "./constants.ts";
+import type { FileCache } from "./file-cache.ts";
 import { IndexFile } from "./index-file.ts";
 
 export interface OffsetPosition {
@@ -17,18 +18,24 @@ export interface OffsetPosition {
 export class OffsetIndex {
   readonly baseOffset: bigint;
   private readonly file: IndexFile;
-  private last: OffsetPosition | null = null;
+  /** The last entry, read on first use (opening an index reads nothing); undefined until then. */
+  private lastRead: OffsetPosition | null | undefined = undefined;
   private readonly entryBuf = Buffer.alloc(offsetIndexEntryBytes);
 
   private constructor(file: IndexFile, baseOffset: bigint) {
     this.file = file;
     this.baseOffset = baseOffset;
-    this.last = this.readLast();
   }
 
-  static open(path: string, baseOffset: bigint, indexBytesMax: number, fresh: boolean): OffsetIndex {
+  static open(
+    files: FileCache,
+    path: string,
+    baseOffset: bigint,
+    indexBytesMax: number,
+    fresh: boolean,
+  ): OffsetIndex {
     const entriesMax = Math.floor(indexBytesMax / offsetIndexEntryBytes);
-    return new OffsetIndex(IndexFile.open(path, offsetIndexEntryBytes, entriesMax, fresh), baseOffset);
+    return new OffsetIndex(IndexFile.open(files, path, offsetIndexEntryBytes, entriesMax, fresh), baseOffset);
   }
 
   get path(): string {
@@ -53,6 +60,15 @@ export class OffsetIndex {
 
   private decode(e: Buffer): OffsetPosition {
     return { offset: this.baseOffset + BigInt(e.readUInt32LE(0)), position: e.readUInt32LE(4) };
+  }
+
+  private get last(): OffsetPosition | null {
+    if (this.lastRead === undefined) this.lastRead = this.readLast();
+    return this.lastRead;
+  }
+
+  private set last(entry: OffsetPosition | null) {
+    this.lastRead = entry;
   }
 
   private readLast(): OffsetPosition | null {

@@ -7,6 +7,7 @@
 
 import { assert } from "@fluss-ts/common";
 import { relativeOffsetMax, timeIndexEntryBytes } from "./constants.ts";
+import type { FileCache } from "./file-cache.ts";
 import { IndexFile } from "./index-file.ts";
 
 export interface TimestampOffset {
@@ -17,18 +18,24 @@ export interface TimestampOffset {
 export class TimeIndex {
   readonly baseOffset: bigint;
   private readonly file: IndexFile;
-  private last: TimestampOffset | null;
+  /** The last entry, read on first use (opening an index reads nothing); undefined until then. */
+  private lastRead: TimestampOffset | null | undefined = undefined;
   private readonly entryBuf = Buffer.alloc(timeIndexEntryBytes);
 
   private constructor(file: IndexFile, baseOffset: bigint) {
     this.file = file;
     this.baseOffset = baseOffset;
-    this.last = this.readLast();
   }
 
-  static open(path: string, baseOffset: bigint, indexBytesMax: number, fresh: boolean): TimeIndex {
+  static open(
+    files: FileCache,
+    path: string,
+    baseOffset: bigint,
+    indexBytesMax: number,
+    fresh: boolean,
+  ): TimeIndex {
     const entriesMax = Math.floor(indexBytesMax / timeIndexEntryBytes);
-    return new TimeIndex(IndexFile.open(path, timeIndexEntryBytes, entriesMax, fresh), baseOffset);
+    return new TimeIndex(IndexFile.open(files, path, timeIndexEntryBytes, entriesMax, fresh), baseOffset);
   }
 
   get path(): string {
@@ -49,6 +56,15 @@ export class TimeIndex {
 
   private decode(e: Buffer): TimestampOffset {
     return { timestamp: e.readBigInt64LE(0), offset: this.baseOffset + BigInt(e.readUInt32LE(8)) };
+  }
+
+  private get last(): TimestampOffset | null {
+    if (this.lastRead === undefined) this.lastRead = this.readLast();
+    return this.lastRead;
+  }
+
+  private set last(entry: TimestampOffset | null) {
+    this.lastRead = entry;
   }
 
   private readLast(): TimestampOffset | null {

@@ -2,6 +2,7 @@
 
 import type { Clock } from "@fluss-ts/common";
 import type { LogConfigInput, Scheduler } from "./config.ts";
+import type { FileCache } from "./file-cache.ts";
 import type { TailCut } from "./log-loader.ts";
 
 export interface LogTabletOptions {
@@ -9,6 +10,8 @@ export interface LogTabletOptions {
   readonly clock: Clock;
   readonly config?: LogConfigInput;
   readonly scheduler?: Scheduler;
+  /** The server's bounded cache of open files, shared by its tablets (default: one per process). */
+  readonly files?: FileCache;
 }
 
 export interface AppendOptions {
