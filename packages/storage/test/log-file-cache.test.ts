@@ -6,12 +6,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { Errors, isFlussError } from "@fluss-ts/common";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { FileCache } from "../src/log/file-cache.ts";
+import { errnoError, setIoFaultInjector } from "../src/log/file-io.ts";
 import { LogTablet } from "../src/log/log-tablet.ts";
 import { batch, concat, removeTempDirs, TestClock, tempDir } from "./helpers.ts";
 
 afterAll(removeTempDirs);
+afterEach(() => setIoFaultInjector(null));
 
 const linux = process.platform === "linux";
 
@@ -254,4 +256,37 @@ describe("log tablets over a small file cache", () => {
       expect(openUnder(root)).toBe(0);
     },
   );
+});
+
+describe("a log tablet out of descriptors for its side files", () => {
+  it("skips checkpoints and writer snapshots that meet EMFILE instead of fencing writes", async () => {
+    const dir = await tempDir();
+    const clock = new TestClock();
+    const tablet = await LogTablet.open({
+      dir,
+      clock,
+      config: { segmentBytesMax: 1024, recoveryCheckpointIntervalMs: 0, flush: { mode: "always" } },
+    });
+    let hits = 0;
+    // Side files are written through temp files: no descriptor for them (the process is at its limit).
+    setIoFaultInjector((op, file) => {
+      if (op !== "write" || !file.endsWith(".tmp")) return undefined;
+      hits++;
+      throw errnoError("EMFILE", "too many open files");
+    });
+    const written: Uint8Array[] = [];
+    for (let i = 0; i < 12; i++) {
+      const b = batch({ bodyBytes: 300, seed: i });
+      await tablet.append(b); // rolls segments: writer snapshots and checkpoints are due
+      written.push(b);
+    }
+    expect(hits).toBeGreaterThan(0);
+    expect(tablet.stats().writable).toBe(true);
+    setIoFaultInjector(null);
+    await tablet.close();
+    const reopened = await LogTablet.open({ dir, clock, config: { segmentBytesMax: 1024 } });
+    const r = await reopened.read(0n, 1 << 20, reopened.logEndOffset);
+    expect(Buffer.from(r.records).equals(concat(written))).toBe(true);
+    await reopened.close();
+  });
 });

@@ -80,9 +80,18 @@ export interface FileCacheStats {
 const syncDepthMax = 2;
 const outOfDescriptorCodes: ReadonlySet<string> = new Set(["EMFILE", "ENFILE"]);
 
-function isOutOfDescriptors(err: unknown): boolean {
-  const code: unknown = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" && outOfDescriptorCodes.has(code);
+/** How deep `isOutOfDescriptors` follows `cause` links. */
+const causeDepthMax = 8;
+
+/** True when `err` (or an error it wraps) says the process or system has no descriptor left. */
+export function isOutOfDescriptors(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < causeDepthMax && e instanceof Error; depth++) {
+    const code: unknown = (e as { code?: unknown }).code;
+    if (typeof code === "string" && outOfDescriptorCodes.has(code)) return true;
+    e = e.cause;
+  }
+  return false;
 }
 
 export class FileCache {

@@ -39,7 +39,7 @@ import {
   segmentsMax,
   timeIndexFileSuffix,
 } from "./constants.ts";
-import { type CachedFile, type FileCache, sharedFileCache } from "./file-cache.ts";
+import { type CachedFile, type FileCache, isOutOfDescriptors, sharedFileCache } from "./file-cache.ts";
 import {
   isDiskFull,
   join,
@@ -210,15 +210,15 @@ export class LogTablet {
   }
 
   /**
-   * Run a write that only saves work later (its loss costs a longer recovery): a full disk skips
-   * it; any other failure is real and thrown.
+   * Run a write that only saves work later (its loss costs a longer recovery): a full disk, or no
+   * descriptor left for its temp file (EMFILE), skips it; any other failure is real and thrown.
    */
   private optionalWrite(write: () => void): boolean {
     try {
       write();
       return true;
     } catch (err) {
-      if (isDiskFull(err)) return false;
+      if (isDiskFull(err) || isOutOfDescriptors(err)) return false;
       throw err;
     }
   }
