@@ -1,10 +1,19 @@
 // What Fluss's own clients (pyfluss, fluss-rs, the Java client) need from the server, checked
 // over raw RPCs against an embedded cluster so `npm test` covers it without those clients (the
-// real clients run in `npm run test:interop`): fetch offset -2 means "from the log start"; a table
-// created without `table.statistics.columns` (as Fluss clients create tables) gets magic v0
-// batches from the SDK writer, while the SDK's own tables carry statistics (v1).
+// real clients run in `npm run test:interop`): tablet servers answer the read-only admin APIs and
+// the file-system security token, as Fluss's do; table and database JSON are Fluss's; fetch offset
+// -2 means "from the log start"; a table created without `table.statistics.columns` (as Fluss
+// clients create tables) gets magic v0 batches from the SDK writer, while the SDK's own tables carry
+// statistics (v1).
 
-import { decodeArrowLogBatch, encodeJson, parseSchema, readRows, schemaToJson } from "@fluss-ts/common";
+import {
+  decodeArrowLogBatch,
+  decodeJson,
+  encodeJson,
+  parseSchema,
+  readRows,
+  schemaToJson,
+} from "@fluss-ts/common";
 import { ApiKeys, RpcConnection } from "@fluss-ts/rpc";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCluster, type TestCluster } from "../helpers/cluster.ts";
@@ -62,6 +71,54 @@ describe("what Fluss clients need from the server", () => {
     });
     return resp.tablesResp[0]!.bucketsResp[0]!;
   }
+
+  it("tablet servers serve every read-only admin API (Fluss's AdminReadOnlyGateway)", async () => {
+    await tc.conn.admin.createTable("compat.meta", { schema: SCHEMA, buckets: 2, comment: "hi" });
+    const versions = await tablet.request(ApiKeys.API_VERSIONS, {
+      clientSoftwareName: "test",
+      clientSoftwareVersion: "0",
+    });
+    const keys = versions.apiVersions.map((v) => v.apiKey);
+    for (const key of [1003, 1004, 1007, 1008, 1010, 1011, 1025, 1035]) expect(keys).toContain(key);
+
+    const tablePath = { databaseName: "compat", tableName: "meta" };
+    expect((await tablet.request(ApiKeys.LIST_DATABASES, {})).databaseName).toContain("compat");
+    expect((await tablet.request(ApiKeys.DATABASE_EXISTS, { databaseName: "compat" })).exists).toBe(true);
+    expect((await tablet.request(ApiKeys.LIST_TABLES, { databaseName: "compat" })).tableName).toContain(
+      "meta",
+    );
+    expect((await tablet.request(ApiKeys.TABLE_EXISTS, { tablePath })).exists).toBe(true);
+    const info = await tablet.request(ApiKeys.GET_TABLE_INFO, { tablePath });
+    expect(info.tableId).toBe(await tableId("meta"));
+    const json = decodeJson(info.tableJson) as Record<string, unknown>;
+    expect(json.bucket_key).toEqual([]);
+    expect(json.bucket_count).toBe(2);
+    expect(json.comment).toBe("hi");
+    const schema = await tablet.request(ApiKeys.GET_TABLE_SCHEMA, { tablePath });
+    expect(schema.schemaId).toBe(info.schemaId);
+    const token = await tablet.request(ApiKeys.GET_FILESYSTEM_SECURITY_TOKEN, {});
+    expect(token.schema).toBe("file");
+    expect(token.token.byteLength).toBe(0);
+    await expect(
+      tablet.request(ApiKeys.GET_TABLE_INFO, { tablePath: { databaseName: "compat", tableName: "nope" } }),
+    ).rejects.toMatchObject({ code: 7 });
+  });
+
+  it("answers GetDatabaseInfo with Fluss's database JSON, on the coordinator and tablet servers", async () => {
+    // The SDK sends no database JSON at all (Fluss's clients send their own serde's output).
+    await tc.conn.admin.createDatabase("compat_db");
+    for (const conn of [coord, tablet]) {
+      const db = await conn.request(ApiKeys.GET_DATABASE_INFO, { databaseName: "compat_db" });
+      expect(decodeJson(db.databaseJson)).toEqual({ version: 1, custom_properties: {} });
+    }
+    await coord.request(ApiKeys.CREATE_DATABASE, {
+      databaseName: "compat_db2",
+      ignoreIfExists: false,
+      databaseJson: encodeJson({ version: 1, comment: "c", custom_properties: { k: "v" } }),
+    });
+    const db = await tablet.request(ApiKeys.GET_DATABASE_INFO, { databaseName: "compat_db2" });
+    expect(decodeJson(db.databaseJson)).toEqual({ version: 1, comment: "c", custom_properties: { k: "v" } });
+  });
 
   it("fetch offset -2 (Fluss's EARLIEST_OFFSET) reads from the log start", async () => {
     await tc.conn.admin.createTable("compat.earliest", { schema: SCHEMA, buckets: 1 });
