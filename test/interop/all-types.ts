@@ -107,3 +107,28 @@ export function expectedMicros(row: CanonicalRow): Record<string, bigint | null>
   }
   return out;
 }
+
+/**
+ * The fixture rows in the internal forms Fluss's row APIs use (for clients without date/time
+ * libraries at hand): DATE days since the epoch, TIME milliseconds of the day, TIMESTAMP and
+ * TIMESTAMP_LTZ [epoch milliseconds, nanoseconds of the millisecond]; the rest as in the fixture.
+ */
+export function internalRows(): Record<string, unknown>[] {
+  return loadFixture().rows.map((row) => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(row)) {
+      if (typeof v !== "string" || !["dt", "t", "ts", "ts6", "ltz", "ltz6"].includes(k)) {
+        out[k] = v;
+      } else if (k === "dt") {
+        out[k] = Date.parse(`${v}T00:00:00Z`) / 86_400_000;
+      } else if (k === "t") {
+        out[k] = Number(isoToMicros(`1970-01-01T${v}Z`) / 1000n);
+      } else {
+        const micros = isoToMicros(v);
+        const ms = micros / 1000n - (micros % 1000n < 0n ? 1n : 0n);
+        out[k] = [Number(ms), Number(micros - ms * 1000n) * 1000];
+      }
+    }
+    return out;
+  });
+}
