@@ -20,7 +20,10 @@ let cluster: InteropCluster;
 
 beforeAll(async () => {
   // The first build downloads and compiles the client (minutes on 2 cores); later ones are cached.
-  const build = await run("cargo", ["test", "--no-run", "--quiet"], { cwd: RUST_DIR, timeoutMs: 3_000_000 });
+  const build = await run("cargo", ["test", "--no-run", "--quiet", "--test", "interop"], {
+    cwd: RUST_DIR,
+    timeoutMs: 3_000_000,
+  });
   expect(build.code, build.output).toBe(0);
   await writeFile(INTERNAL_FIXTURE, JSON.stringify({ rows: internalRows() }));
   cluster = await startInteropCluster();
@@ -34,7 +37,7 @@ afterAll(async () => {
 
 describe("fluss-rs against fluss local", () => {
   it("runs the cargo test suite: log, primary-key, partitioned and mixed tables", async () => {
-    const r = await run("cargo", ["test", "--quiet", "--", "--test-threads=2"], {
+    const r = await run("cargo", ["test", "--quiet", "--test", "interop", "--", "--test-threads=2"], {
       cwd: RUST_DIR,
       env: { FLUSS_BOOTSTRAP_SERVERS: cluster.bootstrap, FLUSS_INTEROP_INTERNAL_FIXTURE: INTERNAL_FIXTURE },
       timeoutMs: 900_000,

@@ -81,6 +81,6 @@ describe("log batch versions", () => {
       }
     };
     expectCorrupt(() => readBatchHeader(bad));
-    expectCorrupt(() => splitBatches(bad, { verifyCrc: true }));
+    expectCorrupt(() => splitBatches(bad, { verifyCrc: true, allowPartialTail: false }));
   });
 });
