@@ -88,7 +88,15 @@ async fn admin_metadata() {
     assert_eq!(info.get_num_buckets(), 2);
     assert!(info.get_bucket_keys().is_empty());
     assert_eq!(info.get_comment(), Some("a comment"));
-    assert!(admin.get_table_info(&path("no_such_table")).await.is_err());
+    let err = admin
+        .get_table_info(&path("no_such_table"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.api_error(),
+        Some(fluss::rpc::FlussError::TableNotExist),
+        "{err}"
+    );
     assert!(!admin.get_server_nodes().await.unwrap().is_empty());
 }
 
@@ -149,6 +157,11 @@ async fn append_100k_zstd_without_bucket_key() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn append_100k_lz4_with_bucket_key() {
     append_and_scan("log_lz4_key", 3, Some("id"), "LZ4_FRAME").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn append_100k_uncompressed_with_bucket_key() {
+    append_and_scan("log_none_key", 2, Some("id"), "NONE").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -542,6 +555,70 @@ async fn partitioned_log_table() {
     got.sort();
     assert_eq!(got, (0..60).filter(|i| i % 3 == 1).collect::<Vec<i64>>());
     assert!(recs.iter().all(|r| r.values[1] == days[1]));
+
+    admin
+        .drop_partition(
+            &p,
+            &PartitionSpec::new(HashMap::from([("dt", days[2])])),
+            false,
+        )
+        .await
+        .unwrap();
+    let mut left: Vec<String> = admin
+        .list_partition_infos(&p)
+        .await
+        .unwrap()
+        .iter()
+        .map(|i| i.get_partition_name())
+        .collect();
+    left.sort();
+    assert_eq!(left, vec![days[0].to_string(), days[1].to_string()]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn partitioned_pk_table() {
+    let conn = connect().await;
+    let admin = admin(&conn).await;
+    let schema = Schema::builder()
+        .column("id", DataTypes::bigint().as_non_nullable())
+        .column("dt", DataTypes::string().as_non_nullable())
+        .column("v", DataTypes::string())
+        .primary_key(vec!["id", "dt"])
+        .unwrap()
+        .build()
+        .unwrap();
+    let d = TableDescriptor::builder()
+        .schema(schema)
+        .partitioned_by(vec!["dt"])
+        .distributed_by(Some(1), vec![])
+        .build()
+        .unwrap();
+    let p = create(&admin, "parted_pk", d).await;
+    for day in ["20261201", "20261202"] {
+        admin
+            .create_partition(&p, &PartitionSpec::new(HashMap::from([("dt", day)])), false)
+            .await
+            .unwrap();
+    }
+    let table = conn.get_table(&p).await.unwrap();
+    let writer = table.new_upsert().unwrap().create_writer().unwrap();
+    for (day, v) in [("20261201", "a"), ("20261202", "b")] {
+        let mut row = GenericRow::new(3);
+        row.set_field(0, 1i64);
+        row.set_field(1, day.to_string());
+        row.set_field(2, v.to_string());
+        writer.upsert(&row).unwrap();
+    }
+    writer.flush().await.unwrap();
+    let mut lookuper = table.new_lookup().unwrap().create_lookuper().unwrap();
+    for (day, v) in [("20261201", "a"), ("20261202", "b")] {
+        let mut k = GenericRow::new(2);
+        k.set_field(0, 1i64);
+        k.set_field(1, day.to_string());
+        let result = lookuper.lookup(&k).await.unwrap();
+        let row = result.get_single_row().unwrap().expect("row");
+        assert_eq!(row.get_string(2).unwrap(), v);
+    }
 }
 
 // ---- mixed: tables shared with the TypeScript SDK ----------------------------------------------
