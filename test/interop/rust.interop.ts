@@ -4,7 +4,7 @@
 // primary-key and partitioned tables, mixed reads and writes), then reads back with the SDK what
 // Rust wrote.
 
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,6 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.stop();
+  await rm(INTERNAL_FIXTURE, { force: true });
 });
 
 describe("fluss-rs against fluss local", () => {
