@@ -143,9 +143,10 @@ const defs: TableOptionDef[] = [
   {
     key: "table.statistics.columns",
     type: { kind: "string" },
-    defaultValue: "*",
+    // No default, as in Fluss: without it writers build magic v0 batches, which every Fluss client
+    // reads. The TypeScript SDK (and so the CLI) sets '*' on the log tables it creates.
     description:
-      "Columns whose min/max/null counts each log batch carries, for filter pushdown: '*' (every supported column, the fluss-ts default), 'a,b', or 'none' (Fluss's default: no statistics).",
+      "Columns whose min/max/null counts each log batch carries (magic v1 batches), for filter pushdown: '*' (every supported column), 'a,b', or 'none'. Unset (Fluss's default): no statistics, magic v0 batches. The TypeScript SDK and the CLI set '*' on the log tables they create; readers older than Fluss 1.0 (Java client 0.9) cannot read v1 batches.",
   },
   // Automatic partitions; cross-option rules (time key, format per unit, zone) are checked by
   // partition/auto-partition.ts's checkAutoPartitionOptions at CREATE TABLE.

@@ -269,17 +269,19 @@ interface TableDescriptorJson {
 }
 
 export function descriptorToJson(d: TableDescriptor): TableDescriptorJson {
-  const json: TableDescriptorJson = {
+  // Fields and their order as Fluss's TableDescriptorJsonSerde writes them: a distribution (bucket
+  // count or keys) always carries `bucket_key`, [] when there is none; Fluss's reader needs it.
+  const hasDistribution = d.bucketCount !== undefined || d.bucketKeys.length > 0;
+  return {
     version: 1,
     schema: schemaToJson(d.schema),
+    ...(d.comment !== undefined ? { comment: d.comment } : {}),
     partition_key: [...d.partitionKeys],
+    ...(hasDistribution ? { bucket_key: [...d.bucketKeys] } : {}),
+    ...(d.bucketCount !== undefined ? { bucket_count: d.bucketCount } : {}),
     properties: { ...d.properties },
     custom_properties: { ...d.customProperties },
   };
-  if (d.comment !== undefined) json.comment = d.comment;
-  if (d.bucketKeys.length > 0) json.bucket_key = [...d.bucketKeys];
-  if (d.bucketCount !== undefined) json.bucket_count = d.bucketCount;
-  return json;
 }
 
 export function descriptorFromJson(json: unknown): TableDescriptor {

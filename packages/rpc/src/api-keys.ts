@@ -166,6 +166,16 @@ export const ApiKeys = {
     pb.ListOffsetsRequestSchema,
     pb.ListOffsetsResponseSchema,
   ),
+  // Fluss clients ask any server for it once a scanner exists (remote log reads); fluss-ts has no
+  // remote credentials and answers as a Fluss server on a local file system does.
+  GET_FILESYSTEM_SECURITY_TOKEN: api(
+    1025,
+    "GET_FILESYSTEM_SECURITY_TOKEN",
+    V0,
+    "public",
+    pb.GetFileSystemSecurityTokenRequestSchema,
+    pb.GetFileSystemSecurityTokenResponseSchema,
+  ),
   INIT_WRITER: api(
     1026,
     "INIT_WRITER",

@@ -26,6 +26,7 @@ describe("ApiKeys", () => {
       PUT_KV: 1016,
       LOOKUP: 1017,
       LIST_OFFSETS: 1021,
+      GET_FILESYSTEM_SECURITY_TOKEN: 1025,
       INIT_WRITER: 1026,
       LIMIT_SCAN: 1033,
       PREFIX_LOOKUP: 1034,

@@ -1,6 +1,7 @@
 // RPC handlers of the coordinator: thin translations between protobuf messages and Coordinator
 // calls. Also serves GetMetadata (servers, table routes, partition routes by name or id),
-// ListPartitionInfos and InitWriter, which tablet servers answer too (registerMetadataService).
+// ListPartitionInfos, InitWriter and the read-only admin APIs (read-only-admin-service.ts), which
+// tablet servers answer too (registerMetadataService).
 // A request naming a partition that does not exist fails with PARTITION_NOT_EXISTS.
 
 import {
@@ -11,12 +12,10 @@ import {
   encodeJson,
   FlussError,
   type PartitionSpec,
-  schemaToJson,
 } from "@fluss-ts/common";
 import {
   ApiKeys,
   create,
-  GetTableSchemaRequestSchema,
   isFieldSet,
   ListPartitionInfosRequestSchema,
   PbBucketMetadataSchema,
@@ -41,6 +40,8 @@ import type {
   PartitionMetadata,
   ServerNode,
 } from "./coordinator.ts";
+import { flussDatabaseJson } from "./database-json.ts";
+import { registerReadOnlyAdminService } from "./read-only-admin-service.ts";
 
 function path(p: PbTablePath | undefined): { database: string; table: string } {
   return { database: p?.databaseName ?? "", table: p?.tableName ?? "" };
@@ -134,27 +135,13 @@ async function tableMetadataPb(
 /** Register the coordinator's APIs on an RPC server. */
 export function registerCoordinatorService(server: RpcServer, coordinator: Coordinator): void {
   server.handle(ApiKeys.CREATE_DATABASE, async (req) => {
-    const json = req.databaseJson.byteLength > 0 ? new TextDecoder().decode(req.databaseJson) : "{}";
+    const json = JSON.stringify(flussDatabaseJson(new TextDecoder().decode(req.databaseJson)));
     await coordinator.createDatabase(req.databaseName, req.ignoreIfExists, json);
     return {};
   });
   server.handle(ApiKeys.DROP_DATABASE, async (req) => {
     await coordinator.dropDatabase(req.databaseName, req.ignoreIfNotExists, req.cascade);
     return {};
-  });
-  server.handle(ApiKeys.LIST_DATABASES, async () => ({
-    databaseName: (await coordinator.listDatabases()).map((d) => d.name),
-  }));
-  server.handle(ApiKeys.DATABASE_EXISTS, async (req) => ({
-    exists: await coordinator.databaseExists(req.databaseName),
-  }));
-  server.handle(ApiKeys.GET_DATABASE_INFO, async (req) => {
-    const db = await coordinator.getDatabase(req.databaseName);
-    return {
-      databaseJson: new TextEncoder().encode(db.descriptorJson),
-      createdTime: BigInt(db.createdTime),
-      modifiedTime: BigInt(db.modifiedTime),
-    };
   });
   server.handle(ApiKeys.CREATE_TABLE, async (req) => {
     const descriptor = descriptorFromJson(decodeJson(req.tableJson));
@@ -164,22 +151,6 @@ export function registerCoordinatorService(server: RpcServer, coordinator: Coord
   server.handle(ApiKeys.DROP_TABLE, async (req) => {
     await coordinator.dropTable(path(req.tablePath), req.ignoreIfNotExists);
     return {};
-  });
-  server.handle(ApiKeys.LIST_TABLES, async (req) => ({
-    tableName: await coordinator.listTables(req.databaseName),
-  }));
-  server.handle(ApiKeys.TABLE_EXISTS, async (req) => ({
-    exists: await coordinator.tableExists(path(req.tablePath)),
-  }));
-  server.handle(ApiKeys.GET_TABLE_INFO, async (req) => {
-    const info = await coordinator.getTableInfo(path(req.tablePath));
-    return {
-      tableId: info.tableId,
-      schemaId: info.schemaId,
-      tableJson: encodeJson(descriptorToJson(info.descriptor)),
-      createdTime: BigInt(info.createdTime),
-      modifiedTime: BigInt(info.modifiedTime),
-    };
   });
   server.handle(ApiKeys.CREATE_PARTITION, async (req) => {
     // Fluss names the flag ignore_if_not_exists here; it means "ignore if it exists".
@@ -194,15 +165,11 @@ export function registerCoordinatorService(server: RpcServer, coordinator: Coord
     await coordinator.dropPartition(path(req.tablePath), specOfPb(req.partitionSpec), req.ignoreIfNotExists);
     return {};
   });
-  server.handle(ApiKeys.GET_TABLE_SCHEMA, async (req) => {
-    const id = isFieldSet(req, GetTableSchemaRequestSchema.field.schemaId) ? req.schemaId : undefined;
-    const { schemaId, schema } = await coordinator.getSchema(path(req.tablePath), id);
-    return { schemaId, schemaJson: encodeJson(schemaToJson(schema)) };
-  });
 }
 
 /** Metadata and writer ids: served by the coordinator and, in-process, by tablet servers too. */
 export function registerMetadataService(server: RpcServer, coordinator: Coordinator): void {
+  registerReadOnlyAdminService(server, coordinator);
   server.handle(ApiKeys.GET_METADATA, async (req) => ({
     coordinatorServer: nodePb(coordinator.node),
     tabletServers: coordinator.tabletServers().map(nodePb),

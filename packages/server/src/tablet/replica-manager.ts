@@ -128,6 +128,8 @@ export interface FetchParams {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Fluss's fetch offset sentinel (FetchParams.FETCH_FROM_EARLIEST_OFFSET): "from the log start". */
+export const FETCH_FROM_EARLIEST_OFFSET = -2n;
 const PROJECTION_PLANS_MAX = 1024;
 /** A filtered fetch examines at most this many bytes of skipped batches per bucket. */
 const FILTER_SCAN_BYTES_MAX = 256 * 1024 * 1024;
@@ -482,10 +484,13 @@ export class ReplicaManager {
       }
       const plan = t.projection ? this.plan(replica, t.projection) : null;
       const filter = this.filterOf(t, replica);
+      // Fluss's FETCH_FROM_EARLIEST_OFFSET (-2): read from the log start, whatever it is now.
+      const offset =
+        b.fetchOffset === FETCH_FROM_EARLIEST_OFFSET ? replica.log.logStartOffset : b.fetchOffset;
       const read =
         plan || filter
-          ? this.readVisited(replica, b.fetchOffset, wanted, plan, filter, allocate)
-          : { ...(await replica.readCommitted(b.fetchOffset, wanted, allocate)), filteredEndOffset: null };
+          ? this.readVisited(replica, offset, wanted, plan, filter, allocate)
+          : { ...(await replica.readCommitted(offset, wanted, allocate)), filteredEndOffset: null };
       return {
         ...base,
         error: null,

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fluss/api.proto.
  */
 export const file_fluss_api: GenFile = /*@__PURE__*/
-  fileDesc("Cg9mbHVzcy9hcGkucHJvdG8SBWZsdXNzIjoKDUVycm9yUmVzcG9uc2USEgoKZXJyb3JfY29kZRgBIAIoBRIVCg1lcnJvcl9tZXNzYWdlGAIgASgJIlMKEkFwaVZlcnNpb25zUmVxdWVzdBIcChRjbGllbnRfc29mdHdhcmVfbmFtZRgBIAIoCRIfChdjbGllbnRfc29mdHdhcmVfdmVyc2lvbhgCIAIoCSJVChNBcGlWZXJzaW9uc1Jlc3BvbnNlEikKDGFwaV92ZXJzaW9ucxgBIAMoCzITLmZsdXNzLlBiQXBpVmVyc2lvbhITCgtzZXJ2ZXJfdHlwZRgCIAEoBSJfChVDcmVhdGVEYXRhYmFzZVJlcXVlc3QSFQoNZGF0YWJhc2VfbmFtZRgBIAIoCRIYChBpZ25vcmVfaWZfZXhpc3RzGAIgAigIEhUKDWRhdGFiYXNlX2pzb24YAyABKAwiGAoWQ3JlYXRlRGF0YWJhc2VSZXNwb25zZSIvChZHZXREYXRhYmFzZUluZm9SZXF1ZXN0EhUKDWRhdGFiYXNlX25hbWUYASACKAkiXQoXR2V0RGF0YWJhc2VJbmZvUmVzcG9uc2USFQoNZGF0YWJhc2VfanNvbhgDIAIoDBIUCgxjcmVhdGVkX3RpbWUYBCACKAMSFQoNbW9kaWZpZWRfdGltZRgFIAIoAyJbChNEcm9wRGF0YWJhc2VSZXF1ZXN0EhUKDWRhdGFiYXNlX25hbWUYASACKAkSHAoUaWdub3JlX2lmX25vdF9leGlzdHMYAiACKAgSDwoHY2FzY2FkZRgDIAIoCCIWChREcm9wRGF0YWJhc2VSZXNwb25zZSIuChVEYXRhYmFzZUV4aXN0c1JlcXVlc3QSFQoNZGF0YWJhc2VfbmFtZRgBIAIoCSIoChZEYXRhYmFzZUV4aXN0c1Jlc3BvbnNlEg4KBmV4aXN0cxgBIAIoCCIvChRMaXN0RGF0YWJhc2VzUmVxdWVzdBIXCg9pbmNsdWRlX3N1bW1hcnkYASABKAgiYgoVTGlzdERhdGFiYXNlc1Jlc3BvbnNlEhUKDWRhdGFiYXNlX25hbWUYASADKAkSMgoQZGF0YWJhc2Vfc3VtbWFyeRgCIAMoCzIYLmZsdXNzLlBiRGF0YWJhc2VTdW1tYXJ5ImoKEkNyZWF0ZVRhYmxlUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSEgoKdGFibGVfanNvbhgCIAIoDBIYChBpZ25vcmVfaWZfZXhpc3RzGAMgAigIIhUKE0NyZWF0ZVRhYmxlUmVzcG9uc2UiPQoTR2V0VGFibGVJbmZvUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgilQEKFEdldFRhYmxlSW5mb1Jlc3BvbnNlEhAKCHRhYmxlX2lkGAEgAigDEhEKCXNjaGVtYV9pZBgCIAIoBRISCgp0YWJsZV9qc29uGAMgAigMEhQKDGNyZWF0ZWRfdGltZRgEIAIoAxIVCg1tb2RpZmllZF90aW1lGAUgAigDEhcKD3JlbW90ZV9kYXRhX2RpchgGIAEoCSIqChFMaXN0VGFibGVzUmVxdWVzdBIVCg1kYXRhYmFzZV9uYW1lGAEgAigJIigKEkxpc3RUYWJsZXNSZXNwb25zZRISCgp0YWJsZV9uYW1lGAEgAygJIlgKEERyb3BUYWJsZVJlcXVlc3QSJgoKdGFibGVfcGF0aBgBIAIoCzISLmZsdXNzLlBiVGFibGVQYXRoEhwKFGlnbm9yZV9pZl9ub3RfZXhpc3RzGAIgAigIIhMKEURyb3BUYWJsZVJlc3BvbnNlIjwKElRhYmxlRXhpc3RzUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgiJQoTVGFibGVFeGlzdHNSZXNwb25zZRIOCgZleGlzdHMYASACKAgiUgoVR2V0VGFibGVTY2hlbWFSZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBIRCglzY2hlbWFfaWQYAiABKAUiQAoWR2V0VGFibGVTY2hlbWFSZXNwb25zZRIRCglzY2hlbWFfaWQYASACKAUSEwoLc2NoZW1hX2pzb24YAiACKAwiiQEKD01ldGFkYXRhUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAygLMhIuZmx1c3MuUGJUYWJsZVBhdGgSMwoPcGFydGl0aW9uc19wYXRoGAIgAygLMhouZmx1c3MuUGJQaHlzaWNhbFRhYmxlUGF0aBIZCg1wYXJ0aXRpb25zX2lkGAMgAygDQgIQASLYAQoQTWV0YWRhdGFSZXNwb25zZRIvChJjb29yZGluYXRvcl9zZXJ2ZXIYASABKAsyEy5mbHVzcy5QYlNlcnZlck5vZGUSKwoOdGFibGV0X3NlcnZlcnMYAiADKAsyEy5mbHVzcy5QYlNlcnZlck5vZGUSLgoOdGFibGVfbWV0YWRhdGEYAyADKAsyFi5mbHVzcy5QYlRhYmxlTWV0YWRhdGESNgoScGFydGl0aW9uX21ldGFkYXRhGAQgAygLMhouZmx1c3MuUGJQYXJ0aXRpb25NZXRhZGF0YSJ7ChlMaXN0UGFydGl0aW9uSW5mb3NSZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBI2ChZwYXJ0aWFsX3BhcnRpdGlvbl9zcGVjGAIgASgLMhYuZmx1c3MuUGJQYXJ0aXRpb25TcGVjIk0KGkxpc3RQYXJ0aXRpb25JbmZvc1Jlc3BvbnNlEi8KD3BhcnRpdGlvbnNfaW5mbxgBIAMoCzIWLmZsdXNzLlBiUGFydGl0aW9uSW5mbyKOAQoWQ3JlYXRlUGFydGl0aW9uUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSLgoOcGFydGl0aW9uX3NwZWMYAiACKAsyFi5mbHVzcy5QYlBhcnRpdGlvblNwZWMSHAoUaWdub3JlX2lmX25vdF9leGlzdHMYAyACKAgiGQoXQ3JlYXRlUGFydGl0aW9uUmVzcG9uc2UijAEKFERyb3BQYXJ0aXRpb25SZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBIuCg5wYXJ0aXRpb25fc3BlYxgCIAIoCzIWLmZsdXNzLlBiUGFydGl0aW9uU3BlYxIcChRpZ25vcmVfaWZfbm90X2V4aXN0cxgDIAIoCCIXChVEcm9wUGFydGl0aW9uUmVzcG9uc2UiOwoRSW5pdFdyaXRlclJlcXVlc3QSJgoKdGFibGVfcGF0aBgBIAMoCzISLmZsdXNzLlBiVGFibGVQYXRoIicKEkluaXRXcml0ZXJSZXNwb25zZRIRCgl3cml0ZXJfaWQYASACKAMifQoRUHJvZHVjZUxvZ1JlcXVlc3QSDAoEYWNrcxgBIAIoBRIQCgh0YWJsZV9pZBgCIAIoAxISCgp0aW1lb3V0X21zGAMgAigFEjQKC2J1Y2tldHNfcmVxGAQgAygLMh8uZmx1c3MuUGJQcm9kdWNlTG9nUmVxRm9yQnVja2V0IkwKElByb2R1Y2VMb2dSZXNwb25zZRI2CgxidWNrZXRzX3Jlc3AYASADKAsyIC5mbHVzcy5QYlByb2R1Y2VMb2dSZXNwRm9yQnVja2V0IrMBCg9GZXRjaExvZ1JlcXVlc3QSGgoSZm9sbG93ZXJfc2VydmVyX2lkGAEgAigFEhEKCW1heF9ieXRlcxgCIAIoBRIwCgp0YWJsZXNfcmVxGAMgAygLMhwuZmx1c3MuUGJGZXRjaExvZ1JlcUZvclRhYmxlEhMKC21heF93YWl0X21zGAQgASgFEhEKCW1pbl9ieXRlcxgFIAEoBRIXCg9yZWFkX3ByZWZlcmVuY2UYBiABKAUiRgoQRmV0Y2hMb2dSZXNwb25zZRIyCgt0YWJsZXNfcmVzcBgBIAMoCzIdLmZsdXNzLlBiRmV0Y2hMb2dSZXNwRm9yVGFibGUinAEKEkxpc3RPZmZzZXRzUmVxdWVzdBIaChJmb2xsb3dlcl9zZXJ2ZXJfaWQYASACKAUSEwoLb2Zmc2V0X3R5cGUYAiACKAUSEAoIdGFibGVfaWQYAyACKAMSFAoMcGFydGl0aW9uX2lkGAQgASgDEhUKCWJ1Y2tldF9pZBgFIAMoBUICEAESFgoOc3RhcnRUaW1lc3RhbXAYBiABKAMiTgoTTGlzdE9mZnNldHNSZXNwb25zZRI3CgxidWNrZXRzX3Jlc3AYASADKAsyIS5mbHVzcy5QYkxpc3RPZmZzZXRzUmVzcEZvckJ1Y2tldCKhAQoMUHV0S3ZSZXF1ZXN0EgwKBGFja3MYASACKAUSEAoIdGFibGVfaWQYAiACKAMSEgoKdGltZW91dF9tcxgDIAIoBRIaCg50YXJnZXRfY29sdW1ucxgEIAMoBUICEAESLwoLYnVja2V0c19yZXEYBSADKAsyGi5mbHVzcy5QYlB1dEt2UmVxRm9yQnVja2V0EhAKCGFnZ19tb2RlGAYgASgFIkIKDVB1dEt2UmVzcG9uc2USMQoMYnVja2V0c19yZXNwGAEgAygLMhsuZmx1c3MuUGJQdXRLdlJlc3BGb3JCdWNrZXQikwEKDUxvb2t1cFJlcXVlc3QSEAoIdGFibGVfaWQYASACKAMSMAoLYnVja2V0c19yZXEYAiADKAsyGy5mbHVzcy5QYkxvb2t1cFJlcUZvckJ1Y2tldBIcChRpbnNlcnRfaWZfbm90X2V4aXN0cxgDIAEoCBIMCgRhY2tzGAQgASgFEhIKCnRpbWVvdXRfbXMYBSABKAUiRAoOTG9va3VwUmVzcG9uc2USMgoMYnVja2V0c19yZXNwGAEgAygLMhwuZmx1c3MuUGJMb29rdXBSZXNwRm9yQnVja2V0Il8KE1ByZWZpeExvb2t1cFJlcXVlc3QSEAoIdGFibGVfaWQYASACKAMSNgoLYnVja2V0c19yZXEYAiADKAsyIS5mbHVzcy5QYlByZWZpeExvb2t1cFJlcUZvckJ1Y2tldCJQChRQcmVmaXhMb29rdXBSZXNwb25zZRI4CgxidWNrZXRzX3Jlc3AYASADKAsyIi5mbHVzcy5QYlByZWZpeExvb2t1cFJlc3BGb3JCdWNrZXQiXAoQTGltaXRTY2FuUmVxdWVzdBIQCgh0YWJsZV9pZBgCIAIoAxIUCgxwYXJ0aXRpb25faWQYAyABKAMSEQoJYnVja2V0X2lkGAQgAigFEg0KBWxpbWl0GAUgAigFImUKEUxpbWl0U2NhblJlc3BvbnNlEhIKCmVycm9yX2NvZGUYASABKAUSFQoNZXJyb3JfbWVzc2FnZRgCIAEoCRIUCgxpc19sb2dfdGFibGUYAyABKAgSDwoHcmVjb3JkcxgEIAEoDCKdAQoNU2Nhbkt2UmVxdWVzdBISCgpzY2FubmVyX2lkGAEgASgMEjIKD2J1Y2tldF9zY2FuX3JlcRgCIAEoCzIZLmZsdXNzLlBiU2NhblJlcUZvckJ1Y2tldBITCgtjYWxsX3NlcV9pZBgDIAEoBRIYChBiYXRjaF9zaXplX2J5dGVzGAQgASgFEhUKDWNsb3NlX3NjYW5uZXIYBSABKAgijgEKDlNjYW5LdlJlc3BvbnNlEhIKCmVycm9yX2NvZGUYASABKAUSFQoNZXJyb3JfbWVzc2FnZRgCIAEoCRISCgpzY2FubmVyX2lkGAMgASgMEhgKEGhhc19tb3JlX3Jlc3VsdHMYBCABKAgSDwoHcmVjb3JkcxgFIAEoDBISCgpsb2dfb2Zmc2V0GAYgASgDIl4KElBiU2NhblJlcUZvckJ1Y2tldBIQCgh0YWJsZV9pZBgBIAIoAxIUCgxwYXJ0aXRpb25faWQYAiABKAMSEQoJYnVja2V0X2lkGAMgAigFEg0KBWxpbWl0GAQgASgDIkkKDFBiQXBpVmVyc2lvbhIPCgdhcGlfa2V5GAEgAigFEhMKC21pbl92ZXJzaW9uGAIgAigFEhMKC21heF92ZXJzaW9uGAMgAigFIlUKEVBiRGF0YWJhc2VTdW1tYXJ5EhUKDWRhdGFiYXNlX25hbWUYASACKAkSFAoMY3JlYXRlZF90aW1lGAIgAigDEhMKC3RhYmxlX2NvdW50GAMgAigFIjgKC1BiVGFibGVQYXRoEhUKDWRhdGFiYXNlX25hbWUYASACKAkSEgoKdGFibGVfbmFtZRgCIAIoCSJYChNQYlBoeXNpY2FsVGFibGVQYXRoEhUKDWRhdGFiYXNlX25hbWUYASACKAkSEgoKdGFibGVfbmFtZRgCIAIoCRIWCg5wYXJ0aXRpb25fbmFtZRgDIAEoCSJcCgxQYlNlcnZlck5vZGUSDwoHbm9kZV9pZBgBIAIoBRIMCgRob3N0GAIgAigJEgwKBHBvcnQYAyACKAUSEQoJbGlzdGVuZXJzGAQgASgJEgwKBHJhY2sYBSABKAki6gEKD1BiVGFibGVNZXRhZGF0YRImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSEAoIdGFibGVfaWQYAiACKAMSEQoJc2NoZW1hX2lkGAMgAigFEhIKCnRhYmxlX2pzb24YBCACKAwSMAoPYnVja2V0X21ldGFkYXRhGAUgAygLMhcuZmx1c3MuUGJCdWNrZXRNZXRhZGF0YRIUCgxjcmVhdGVkX3RpbWUYBiACKAMSFQoNbW9kaWZpZWRfdGltZRgHIAIoAxIXCg9yZW1vdGVfZGF0YV9kaXIYCCABKAkihwEKE1BiUGFydGl0aW9uTWV0YWRhdGESEAoIdGFibGVfaWQYASACKAMSFgoOcGFydGl0aW9uX25hbWUYAiACKAkSFAoMcGFydGl0aW9uX2lkGAMgAigDEjAKD2J1Y2tldF9tZXRhZGF0YRgEIAMoCzIXLmZsdXNzLlBiQnVja2V0TWV0YWRhdGEiZgoQUGJCdWNrZXRNZXRhZGF0YRIRCglidWNrZXRfaWQYASACKAUSEQoJbGVhZGVyX2lkGAIgASgFEhYKCnJlcGxpY2FfaWQYAyADKAVCAhABEhQKDGxlYWRlcl9lcG9jaBgEIAEoBSJUChhQYlByb2R1Y2VMb2dSZXFGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRIPCgdyZWNvcmRzGAMgAigMIoQBChlQYlByb2R1Y2VMb2dSZXNwRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSEgoKZXJyb3JfY29kZRgDIAEoBRIVCg1lcnJvcl9tZXNzYWdlGAQgASgJEhMKC2Jhc2Vfb2Zmc2V0GAUgASgDIugBChVQYkZldGNoTG9nUmVxRm9yVGFibGUSEAoIdGFibGVfaWQYASACKAMSIwobcHJvamVjdGlvbl9wdXNoZG93bl9lbmFibGVkGAIgAigIEhwKEHByb2plY3RlZF9maWVsZHMYAyADKAVCAhABEjIKC2J1Y2tldHNfcmVxGAQgAygLMh0uZmx1c3MuUGJGZXRjaExvZ1JlcUZvckJ1Y2tldBIsChBmaWx0ZXJfcHJlZGljYXRlGAUgASgLMhIuZmx1c3MuUGJQcmVkaWNhdGUSGAoQZmlsdGVyX3NjaGVtYV9pZBgGIAEoBSJwChZQYkZldGNoTG9nUmVxRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSFAoMZmV0Y2hfb2Zmc2V0GAMgAigDEhcKD21heF9mZXRjaF9ieXRlcxgEIAIoBSJgChZQYkZldGNoTG9nUmVzcEZvclRhYmxlEhAKCHRhYmxlX2lkGAEgAigDEjQKDGJ1Y2tldHNfcmVzcBgCIAMoCzIeLmZsdXNzLlBiRmV0Y2hMb2dSZXNwRm9yQnVja2V0Is0BChdQYkZldGNoTG9nUmVzcEZvckJ1Y2tldBIUCgxwYXJ0aXRpb25faWQYASABKAMSEQoJYnVja2V0X2lkGAIgAigFEhIKCmVycm9yX2NvZGUYAyABKAUSFQoNZXJyb3JfbWVzc2FnZRgEIAEoCRIWCg5oaWdoX3dhdGVybWFyaxgFIAEoAxIYChBsb2dfc3RhcnRfb2Zmc2V0GAYgASgDEg8KB3JlY29yZHMYCCABKAwSGwoTZmlsdGVyZWRfZW5kX29mZnNldBgJIAEoAyJqChpQYkxpc3RPZmZzZXRzUmVzcEZvckJ1Y2tldBIRCglidWNrZXRfaWQYASACKAUSEgoKZXJyb3JfY29kZRgCIAEoBRIVCg1lcnJvcl9tZXNzYWdlGAMgASgJEg4KBm9mZnNldBgEIAEoAyJPChNQYlB1dEt2UmVxRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSDwoHcmVjb3JkcxgDIAIoDCKCAQoUUGJQdXRLdlJlc3BGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRISCgplcnJvcl9jb2RlGAMgASgFEhUKDWVycm9yX21lc3NhZ2UYBCABKAkSFgoObG9nX2VuZF9vZmZzZXQYBSABKAMiTQoUUGJMb29rdXBSZXFGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRIMCgRrZXlzGAMgAygMIosBChVQYkxvb2t1cFJlc3BGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRISCgplcnJvcl9jb2RlGAMgASgFEhUKDWVycm9yX21lc3NhZ2UYBCABKAkSHgoGdmFsdWVzGAUgAygLMg4uZmx1c3MuUGJWYWx1ZSIZCgdQYlZhbHVlEg4KBnZhbHVlcxgBIAEoDCIdCgtQYlZhbHVlTGlzdBIOCgZ2YWx1ZXMYASADKAwiUwoaUGJQcmVmaXhMb29rdXBSZXFGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRIMCgRrZXlzGAMgAygMIpoBChtQYlByZWZpeExvb2t1cFJlc3BGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRISCgplcnJvcl9jb2RlGAMgASgFEhUKDWVycm9yX21lc3NhZ2UYBCABKAkSJwoLdmFsdWVfbGlzdHMYBSADKAsyEi5mbHVzcy5QYlZhbHVlTGlzdCIoCgpQYktleVZhbHVlEgsKA2tleRgBIAIoCRINCgV2YWx1ZRgCIAIoCSJCCg9QYlBhcnRpdGlvblNwZWMSLwoUcGFydGl0aW9uX2tleV92YWx1ZXMYASADKAsyES5mbHVzcy5QYktleVZhbHVlIm8KC1BiUHJlZGljYXRlEgwKBHR5cGUYASACKAUSJAoEbGVhZhgCIAEoCzIWLmZsdXNzLlBiTGVhZlByZWRpY2F0ZRIsCghjb21wb3VuZBgDIAEoCzIaLmZsdXNzLlBiQ29tcG91bmRQcmVkaWNhdGUiXgoPUGJMZWFmUHJlZGljYXRlEhAKCGZ1bmN0aW9uGAEgAigFEhAKCGZpZWxkX2lkGAIgAigFEicKCGxpdGVyYWxzGAMgAygLMhUuZmx1c3MuUGJMaXRlcmFsVmFsdWUiTQoTUGJDb21wb3VuZFByZWRpY2F0ZRIQCghmdW5jdGlvbhgBIAIoBRIkCghjaGlsZHJlbhgCIAMoCzISLmZsdXNzLlBiUHJlZGljYXRlIsQCCg5QYkxpdGVyYWxWYWx1ZRIUCgxsaXRlcmFsX3R5cGUYASACKAUSDwoHaXNfbnVsbBgCIAIoCBIVCg1ib29sZWFuX3ZhbHVlGAMgASgIEhEKCWludF92YWx1ZRgEIAEoBRIUCgxiaWdpbnRfdmFsdWUYBSABKAMSEwoLZmxvYXRfdmFsdWUYBiABKAISFAoMZG91YmxlX3ZhbHVlGAcgASgBEhQKDHN0cmluZ192YWx1ZRgIIAEoCRIUCgxiaW5hcnlfdmFsdWUYCSABKAwSFQoNZGVjaW1hbF92YWx1ZRgKIAEoAxIeChZ0aW1lc3RhbXBfbWlsbGlzX3ZhbHVlGAsgASgDEiYKHnRpbWVzdGFtcF9uYW5vX29mX21pbGxpc192YWx1ZRgMIAEoBRIVCg1kZWNpbWFsX2J5dGVzGA0gASgMInAKD1BiUGFydGl0aW9uSW5mbxIUCgxwYXJ0aXRpb25faWQYASACKAMSLgoOcGFydGl0aW9uX3NwZWMYAiACKAsyFi5mbHVzcy5QYlBhcnRpdGlvblNwZWMSFwoPcmVtb3RlX2RhdGFfZGlyGAMgASgJ");
+  fileDesc("Cg9mbHVzcy9hcGkucHJvdG8SBWZsdXNzIjoKDUVycm9yUmVzcG9uc2USEgoKZXJyb3JfY29kZRgBIAIoBRIVCg1lcnJvcl9tZXNzYWdlGAIgASgJIlMKEkFwaVZlcnNpb25zUmVxdWVzdBIcChRjbGllbnRfc29mdHdhcmVfbmFtZRgBIAIoCRIfChdjbGllbnRfc29mdHdhcmVfdmVyc2lvbhgCIAIoCSJVChNBcGlWZXJzaW9uc1Jlc3BvbnNlEikKDGFwaV92ZXJzaW9ucxgBIAMoCzITLmZsdXNzLlBiQXBpVmVyc2lvbhITCgtzZXJ2ZXJfdHlwZRgCIAEoBSJfChVDcmVhdGVEYXRhYmFzZVJlcXVlc3QSFQoNZGF0YWJhc2VfbmFtZRgBIAIoCRIYChBpZ25vcmVfaWZfZXhpc3RzGAIgAigIEhUKDWRhdGFiYXNlX2pzb24YAyABKAwiGAoWQ3JlYXRlRGF0YWJhc2VSZXNwb25zZSIvChZHZXREYXRhYmFzZUluZm9SZXF1ZXN0EhUKDWRhdGFiYXNlX25hbWUYASACKAkiXQoXR2V0RGF0YWJhc2VJbmZvUmVzcG9uc2USFQoNZGF0YWJhc2VfanNvbhgDIAIoDBIUCgxjcmVhdGVkX3RpbWUYBCACKAMSFQoNbW9kaWZpZWRfdGltZRgFIAIoAyJbChNEcm9wRGF0YWJhc2VSZXF1ZXN0EhUKDWRhdGFiYXNlX25hbWUYASACKAkSHAoUaWdub3JlX2lmX25vdF9leGlzdHMYAiACKAgSDwoHY2FzY2FkZRgDIAIoCCIWChREcm9wRGF0YWJhc2VSZXNwb25zZSIuChVEYXRhYmFzZUV4aXN0c1JlcXVlc3QSFQoNZGF0YWJhc2VfbmFtZRgBIAIoCSIoChZEYXRhYmFzZUV4aXN0c1Jlc3BvbnNlEg4KBmV4aXN0cxgBIAIoCCIvChRMaXN0RGF0YWJhc2VzUmVxdWVzdBIXCg9pbmNsdWRlX3N1bW1hcnkYASABKAgiYgoVTGlzdERhdGFiYXNlc1Jlc3BvbnNlEhUKDWRhdGFiYXNlX25hbWUYASADKAkSMgoQZGF0YWJhc2Vfc3VtbWFyeRgCIAMoCzIYLmZsdXNzLlBiRGF0YWJhc2VTdW1tYXJ5ImoKEkNyZWF0ZVRhYmxlUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSEgoKdGFibGVfanNvbhgCIAIoDBIYChBpZ25vcmVfaWZfZXhpc3RzGAMgAigIIhUKE0NyZWF0ZVRhYmxlUmVzcG9uc2UiPQoTR2V0VGFibGVJbmZvUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgilQEKFEdldFRhYmxlSW5mb1Jlc3BvbnNlEhAKCHRhYmxlX2lkGAEgAigDEhEKCXNjaGVtYV9pZBgCIAIoBRISCgp0YWJsZV9qc29uGAMgAigMEhQKDGNyZWF0ZWRfdGltZRgEIAIoAxIVCg1tb2RpZmllZF90aW1lGAUgAigDEhcKD3JlbW90ZV9kYXRhX2RpchgGIAEoCSIqChFMaXN0VGFibGVzUmVxdWVzdBIVCg1kYXRhYmFzZV9uYW1lGAEgAigJIigKEkxpc3RUYWJsZXNSZXNwb25zZRISCgp0YWJsZV9uYW1lGAEgAygJIlgKEERyb3BUYWJsZVJlcXVlc3QSJgoKdGFibGVfcGF0aBgBIAIoCzISLmZsdXNzLlBiVGFibGVQYXRoEhwKFGlnbm9yZV9pZl9ub3RfZXhpc3RzGAIgAigIIhMKEURyb3BUYWJsZVJlc3BvbnNlIjwKElRhYmxlRXhpc3RzUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgiJQoTVGFibGVFeGlzdHNSZXNwb25zZRIOCgZleGlzdHMYASACKAgiUgoVR2V0VGFibGVTY2hlbWFSZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBIRCglzY2hlbWFfaWQYAiABKAUiQAoWR2V0VGFibGVTY2hlbWFSZXNwb25zZRIRCglzY2hlbWFfaWQYASACKAUSEwoLc2NoZW1hX2pzb24YAiACKAwiiQEKD01ldGFkYXRhUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAygLMhIuZmx1c3MuUGJUYWJsZVBhdGgSMwoPcGFydGl0aW9uc19wYXRoGAIgAygLMhouZmx1c3MuUGJQaHlzaWNhbFRhYmxlUGF0aBIZCg1wYXJ0aXRpb25zX2lkGAMgAygDQgIQASLYAQoQTWV0YWRhdGFSZXNwb25zZRIvChJjb29yZGluYXRvcl9zZXJ2ZXIYASABKAsyEy5mbHVzcy5QYlNlcnZlck5vZGUSKwoOdGFibGV0X3NlcnZlcnMYAiADKAsyEy5mbHVzcy5QYlNlcnZlck5vZGUSLgoOdGFibGVfbWV0YWRhdGEYAyADKAsyFi5mbHVzcy5QYlRhYmxlTWV0YWRhdGESNgoScGFydGl0aW9uX21ldGFkYXRhGAQgAygLMhouZmx1c3MuUGJQYXJ0aXRpb25NZXRhZGF0YSJ7ChlMaXN0UGFydGl0aW9uSW5mb3NSZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBI2ChZwYXJ0aWFsX3BhcnRpdGlvbl9zcGVjGAIgASgLMhYuZmx1c3MuUGJQYXJ0aXRpb25TcGVjIk0KGkxpc3RQYXJ0aXRpb25JbmZvc1Jlc3BvbnNlEi8KD3BhcnRpdGlvbnNfaW5mbxgBIAMoCzIWLmZsdXNzLlBiUGFydGl0aW9uSW5mbyKOAQoWQ3JlYXRlUGFydGl0aW9uUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSLgoOcGFydGl0aW9uX3NwZWMYAiACKAsyFi5mbHVzcy5QYlBhcnRpdGlvblNwZWMSHAoUaWdub3JlX2lmX25vdF9leGlzdHMYAyACKAgiGQoXQ3JlYXRlUGFydGl0aW9uUmVzcG9uc2UijAEKFERyb3BQYXJ0aXRpb25SZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBIuCg5wYXJ0aXRpb25fc3BlYxgCIAIoCzIWLmZsdXNzLlBiUGFydGl0aW9uU3BlYxIcChRpZ25vcmVfaWZfbm90X2V4aXN0cxgDIAIoCCIXChVEcm9wUGFydGl0aW9uUmVzcG9uc2UiIwohR2V0RmlsZVN5c3RlbVNlY3VyaXR5VG9rZW5SZXF1ZXN0IoYBCiJHZXRGaWxlU3lzdGVtU2VjdXJpdHlUb2tlblJlc3BvbnNlEg4KBnNjaGVtYRgBIAIoCRINCgV0b2tlbhgCIAIoDBIXCg9leHBpcmF0aW9uX3RpbWUYAyABKAMSKAoNYWRkaXRpb25faW5mbxgEIAMoCzIRLmZsdXNzLlBiS2V5VmFsdWUiOwoRSW5pdFdyaXRlclJlcXVlc3QSJgoKdGFibGVfcGF0aBgBIAMoCzISLmZsdXNzLlBiVGFibGVQYXRoIicKEkluaXRXcml0ZXJSZXNwb25zZRIRCgl3cml0ZXJfaWQYASACKAMifQoRUHJvZHVjZUxvZ1JlcXVlc3QSDAoEYWNrcxgBIAIoBRIQCgh0YWJsZV9pZBgCIAIoAxISCgp0aW1lb3V0X21zGAMgAigFEjQKC2J1Y2tldHNfcmVxGAQgAygLMh8uZmx1c3MuUGJQcm9kdWNlTG9nUmVxRm9yQnVja2V0IkwKElByb2R1Y2VMb2dSZXNwb25zZRI2CgxidWNrZXRzX3Jlc3AYASADKAsyIC5mbHVzcy5QYlByb2R1Y2VMb2dSZXNwRm9yQnVja2V0IrMBCg9GZXRjaExvZ1JlcXVlc3QSGgoSZm9sbG93ZXJfc2VydmVyX2lkGAEgAigFEhEKCW1heF9ieXRlcxgCIAIoBRIwCgp0YWJsZXNfcmVxGAMgAygLMhwuZmx1c3MuUGJGZXRjaExvZ1JlcUZvclRhYmxlEhMKC21heF93YWl0X21zGAQgASgFEhEKCW1pbl9ieXRlcxgFIAEoBRIXCg9yZWFkX3ByZWZlcmVuY2UYBiABKAUiRgoQRmV0Y2hMb2dSZXNwb25zZRIyCgt0YWJsZXNfcmVzcBgBIAMoCzIdLmZsdXNzLlBiRmV0Y2hMb2dSZXNwRm9yVGFibGUinAEKEkxpc3RPZmZzZXRzUmVxdWVzdBIaChJmb2xsb3dlcl9zZXJ2ZXJfaWQYASACKAUSEwoLb2Zmc2V0X3R5cGUYAiACKAUSEAoIdGFibGVfaWQYAyACKAMSFAoMcGFydGl0aW9uX2lkGAQgASgDEhUKCWJ1Y2tldF9pZBgFIAMoBUICEAESFgoOc3RhcnRUaW1lc3RhbXAYBiABKAMiTgoTTGlzdE9mZnNldHNSZXNwb25zZRI3CgxidWNrZXRzX3Jlc3AYASADKAsyIS5mbHVzcy5QYkxpc3RPZmZzZXRzUmVzcEZvckJ1Y2tldCKhAQoMUHV0S3ZSZXF1ZXN0EgwKBGFja3MYASACKAUSEAoIdGFibGVfaWQYAiACKAMSEgoKdGltZW91dF9tcxgDIAIoBRIaCg50YXJnZXRfY29sdW1ucxgEIAMoBUICEAESLwoLYnVja2V0c19yZXEYBSADKAsyGi5mbHVzcy5QYlB1dEt2UmVxRm9yQnVja2V0EhAKCGFnZ19tb2RlGAYgASgFIkIKDVB1dEt2UmVzcG9uc2USMQoMYnVja2V0c19yZXNwGAEgAygLMhsuZmx1c3MuUGJQdXRLdlJlc3BGb3JCdWNrZXQikwEKDUxvb2t1cFJlcXVlc3QSEAoIdGFibGVfaWQYASACKAMSMAoLYnVja2V0c19yZXEYAiADKAsyGy5mbHVzcy5QYkxvb2t1cFJlcUZvckJ1Y2tldBIcChRpbnNlcnRfaWZfbm90X2V4aXN0cxgDIAEoCBIMCgRhY2tzGAQgASgFEhIKCnRpbWVvdXRfbXMYBSABKAUiRAoOTG9va3VwUmVzcG9uc2USMgoMYnVja2V0c19yZXNwGAEgAygLMhwuZmx1c3MuUGJMb29rdXBSZXNwRm9yQnVja2V0Il8KE1ByZWZpeExvb2t1cFJlcXVlc3QSEAoIdGFibGVfaWQYASACKAMSNgoLYnVja2V0c19yZXEYAiADKAsyIS5mbHVzcy5QYlByZWZpeExvb2t1cFJlcUZvckJ1Y2tldCJQChRQcmVmaXhMb29rdXBSZXNwb25zZRI4CgxidWNrZXRzX3Jlc3AYASADKAsyIi5mbHVzcy5QYlByZWZpeExvb2t1cFJlc3BGb3JCdWNrZXQiXAoQTGltaXRTY2FuUmVxdWVzdBIQCgh0YWJsZV9pZBgCIAIoAxIUCgxwYXJ0aXRpb25faWQYAyABKAMSEQoJYnVja2V0X2lkGAQgAigFEg0KBWxpbWl0GAUgAigFImUKEUxpbWl0U2NhblJlc3BvbnNlEhIKCmVycm9yX2NvZGUYASABKAUSFQoNZXJyb3JfbWVzc2FnZRgCIAEoCRIUCgxpc19sb2dfdGFibGUYAyABKAgSDwoHcmVjb3JkcxgEIAEoDCKdAQoNU2Nhbkt2UmVxdWVzdBISCgpzY2FubmVyX2lkGAEgASgMEjIKD2J1Y2tldF9zY2FuX3JlcRgCIAEoCzIZLmZsdXNzLlBiU2NhblJlcUZvckJ1Y2tldBITCgtjYWxsX3NlcV9pZBgDIAEoBRIYChBiYXRjaF9zaXplX2J5dGVzGAQgASgFEhUKDWNsb3NlX3NjYW5uZXIYBSABKAgijgEKDlNjYW5LdlJlc3BvbnNlEhIKCmVycm9yX2NvZGUYASABKAUSFQoNZXJyb3JfbWVzc2FnZRgCIAEoCRISCgpzY2FubmVyX2lkGAMgASgMEhgKEGhhc19tb3JlX3Jlc3VsdHMYBCABKAgSDwoHcmVjb3JkcxgFIAEoDBISCgpsb2dfb2Zmc2V0GAYgASgDIl4KElBiU2NhblJlcUZvckJ1Y2tldBIQCgh0YWJsZV9pZBgBIAIoAxIUCgxwYXJ0aXRpb25faWQYAiABKAMSEQoJYnVja2V0X2lkGAMgAigFEg0KBWxpbWl0GAQgASgDIkkKDFBiQXBpVmVyc2lvbhIPCgdhcGlfa2V5GAEgAigFEhMKC21pbl92ZXJzaW9uGAIgAigFEhMKC21heF92ZXJzaW9uGAMgAigFIlUKEVBiRGF0YWJhc2VTdW1tYXJ5EhUKDWRhdGFiYXNlX25hbWUYASACKAkSFAoMY3JlYXRlZF90aW1lGAIgAigDEhMKC3RhYmxlX2NvdW50GAMgAigFIjgKC1BiVGFibGVQYXRoEhUKDWRhdGFiYXNlX25hbWUYASACKAkSEgoKdGFibGVfbmFtZRgCIAIoCSJYChNQYlBoeXNpY2FsVGFibGVQYXRoEhUKDWRhdGFiYXNlX25hbWUYASACKAkSEgoKdGFibGVfbmFtZRgCIAIoCRIWCg5wYXJ0aXRpb25fbmFtZRgDIAEoCSJcCgxQYlNlcnZlck5vZGUSDwoHbm9kZV9pZBgBIAIoBRIMCgRob3N0GAIgAigJEgwKBHBvcnQYAyACKAUSEQoJbGlzdGVuZXJzGAQgASgJEgwKBHJhY2sYBSABKAki6gEKD1BiVGFibGVNZXRhZGF0YRImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSEAoIdGFibGVfaWQYAiACKAMSEQoJc2NoZW1hX2lkGAMgAigFEhIKCnRhYmxlX2pzb24YBCACKAwSMAoPYnVja2V0X21ldGFkYXRhGAUgAygLMhcuZmx1c3MuUGJCdWNrZXRNZXRhZGF0YRIUCgxjcmVhdGVkX3RpbWUYBiACKAMSFQoNbW9kaWZpZWRfdGltZRgHIAIoAxIXCg9yZW1vdGVfZGF0YV9kaXIYCCABKAkihwEKE1BiUGFydGl0aW9uTWV0YWRhdGESEAoIdGFibGVfaWQYASACKAMSFgoOcGFydGl0aW9uX25hbWUYAiACKAkSFAoMcGFydGl0aW9uX2lkGAMgAigDEjAKD2J1Y2tldF9tZXRhZGF0YRgEIAMoCzIXLmZsdXNzLlBiQnVja2V0TWV0YWRhdGEiZgoQUGJCdWNrZXRNZXRhZGF0YRIRCglidWNrZXRfaWQYASACKAUSEQoJbGVhZGVyX2lkGAIgASgFEhYKCnJlcGxpY2FfaWQYAyADKAVCAhABEhQKDGxlYWRlcl9lcG9jaBgEIAEoBSJUChhQYlByb2R1Y2VMb2dSZXFGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRIPCgdyZWNvcmRzGAMgAigMIoQBChlQYlByb2R1Y2VMb2dSZXNwRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSEgoKZXJyb3JfY29kZRgDIAEoBRIVCg1lcnJvcl9tZXNzYWdlGAQgASgJEhMKC2Jhc2Vfb2Zmc2V0GAUgASgDIugBChVQYkZldGNoTG9nUmVxRm9yVGFibGUSEAoIdGFibGVfaWQYASACKAMSIwobcHJvamVjdGlvbl9wdXNoZG93bl9lbmFibGVkGAIgAigIEhwKEHByb2plY3RlZF9maWVsZHMYAyADKAVCAhABEjIKC2J1Y2tldHNfcmVxGAQgAygLMh0uZmx1c3MuUGJGZXRjaExvZ1JlcUZvckJ1Y2tldBIsChBmaWx0ZXJfcHJlZGljYXRlGAUgASgLMhIuZmx1c3MuUGJQcmVkaWNhdGUSGAoQZmlsdGVyX3NjaGVtYV9pZBgGIAEoBSJwChZQYkZldGNoTG9nUmVxRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSFAoMZmV0Y2hfb2Zmc2V0GAMgAigDEhcKD21heF9mZXRjaF9ieXRlcxgEIAIoBSJgChZQYkZldGNoTG9nUmVzcEZvclRhYmxlEhAKCHRhYmxlX2lkGAEgAigDEjQKDGJ1Y2tldHNfcmVzcBgCIAMoCzIeLmZsdXNzLlBiRmV0Y2hMb2dSZXNwRm9yQnVja2V0Is0BChdQYkZldGNoTG9nUmVzcEZvckJ1Y2tldBIUCgxwYXJ0aXRpb25faWQYASABKAMSEQoJYnVja2V0X2lkGAIgAigFEhIKCmVycm9yX2NvZGUYAyABKAUSFQoNZXJyb3JfbWVzc2FnZRgEIAEoCRIWCg5oaWdoX3dhdGVybWFyaxgFIAEoAxIYChBsb2dfc3RhcnRfb2Zmc2V0GAYgASgDEg8KB3JlY29yZHMYCCABKAwSGwoTZmlsdGVyZWRfZW5kX29mZnNldBgJIAEoAyJqChpQYkxpc3RPZmZzZXRzUmVzcEZvckJ1Y2tldBIRCglidWNrZXRfaWQYASACKAUSEgoKZXJyb3JfY29kZRgCIAEoBRIVCg1lcnJvcl9tZXNzYWdlGAMgASgJEg4KBm9mZnNldBgEIAEoAyJPChNQYlB1dEt2UmVxRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSDwoHcmVjb3JkcxgDIAIoDCKCAQoUUGJQdXRLdlJlc3BGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRISCgplcnJvcl9jb2RlGAMgASgFEhUKDWVycm9yX21lc3NhZ2UYBCABKAkSFgoObG9nX2VuZF9vZmZzZXQYBSABKAMiTQoUUGJMb29rdXBSZXFGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRIMCgRrZXlzGAMgAygMIosBChVQYkxvb2t1cFJlc3BGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRISCgplcnJvcl9jb2RlGAMgASgFEhUKDWVycm9yX21lc3NhZ2UYBCABKAkSHgoGdmFsdWVzGAUgAygLMg4uZmx1c3MuUGJWYWx1ZSIZCgdQYlZhbHVlEg4KBnZhbHVlcxgBIAEoDCIdCgtQYlZhbHVlTGlzdBIOCgZ2YWx1ZXMYASADKAwiUwoaUGJQcmVmaXhMb29rdXBSZXFGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRIMCgRrZXlzGAMgAygMIpoBChtQYlByZWZpeExvb2t1cFJlc3BGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRISCgplcnJvcl9jb2RlGAMgASgFEhUKDWVycm9yX21lc3NhZ2UYBCABKAkSJwoLdmFsdWVfbGlzdHMYBSADKAsyEi5mbHVzcy5QYlZhbHVlTGlzdCIoCgpQYktleVZhbHVlEgsKA2tleRgBIAIoCRINCgV2YWx1ZRgCIAIoCSJCCg9QYlBhcnRpdGlvblNwZWMSLwoUcGFydGl0aW9uX2tleV92YWx1ZXMYASADKAsyES5mbHVzcy5QYktleVZhbHVlIm8KC1BiUHJlZGljYXRlEgwKBHR5cGUYASACKAUSJAoEbGVhZhgCIAEoCzIWLmZsdXNzLlBiTGVhZlByZWRpY2F0ZRIsCghjb21wb3VuZBgDIAEoCzIaLmZsdXNzLlBiQ29tcG91bmRQcmVkaWNhdGUiXgoPUGJMZWFmUHJlZGljYXRlEhAKCGZ1bmN0aW9uGAEgAigFEhAKCGZpZWxkX2lkGAIgAigFEicKCGxpdGVyYWxzGAMgAygLMhUuZmx1c3MuUGJMaXRlcmFsVmFsdWUiTQoTUGJDb21wb3VuZFByZWRpY2F0ZRIQCghmdW5jdGlvbhgBIAIoBRIkCghjaGlsZHJlbhgCIAMoCzISLmZsdXNzLlBiUHJlZGljYXRlIsQCCg5QYkxpdGVyYWxWYWx1ZRIUCgxsaXRlcmFsX3R5cGUYASACKAUSDwoHaXNfbnVsbBgCIAIoCBIVCg1ib29sZWFuX3ZhbHVlGAMgASgIEhEKCWludF92YWx1ZRgEIAEoBRIUCgxiaWdpbnRfdmFsdWUYBSABKAMSEwoLZmxvYXRfdmFsdWUYBiABKAISFAoMZG91YmxlX3ZhbHVlGAcgASgBEhQKDHN0cmluZ192YWx1ZRgIIAEoCRIUCgxiaW5hcnlfdmFsdWUYCSABKAwSFQoNZGVjaW1hbF92YWx1ZRgKIAEoAxIeChZ0aW1lc3RhbXBfbWlsbGlzX3ZhbHVlGAsgASgDEiYKHnRpbWVzdGFtcF9uYW5vX29mX21pbGxpc192YWx1ZRgMIAEoBRIVCg1kZWNpbWFsX2J5dGVzGA0gASgMInAKD1BiUGFydGl0aW9uSW5mbxIUCgxwYXJ0aXRpb25faWQYASACKAMSLgoOcGFydGl0aW9uX3NwZWMYAiACKAsyFi5mbHVzcy5QYlBhcnRpdGlvblNwZWMSFwoPcmVtb3RlX2RhdGFfZGlyGAMgASgJ");
 
 /**
  * ---- envelope ------------------------------------------------------------------------------
@@ -714,6 +714,54 @@ export const DropPartitionResponseSchema: GenMessage<DropPartitionResponse> = /*
   messageDesc(file_fluss_api, 32);
 
 /**
+ * get file-system security token request and response (API 1025). A server without remote
+ * credentials answers with its file system's scheme and an empty token, as Fluss does.
+ *
+ * @generated from message fluss.GetFileSystemSecurityTokenRequest
+ */
+export type GetFileSystemSecurityTokenRequest = Message<"fluss.GetFileSystemSecurityTokenRequest"> & {
+};
+
+/**
+ * Describes the message fluss.GetFileSystemSecurityTokenRequest.
+ * Use `create(GetFileSystemSecurityTokenRequestSchema)` to create a new message.
+ */
+export const GetFileSystemSecurityTokenRequestSchema: GenMessage<GetFileSystemSecurityTokenRequest> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 33);
+
+/**
+ * @generated from message fluss.GetFileSystemSecurityTokenResponse
+ */
+export type GetFileSystemSecurityTokenResponse = Message<"fluss.GetFileSystemSecurityTokenResponse"> & {
+  /**
+   * @generated from field: required string schema = 1;
+   */
+  schema: string;
+
+  /**
+   * @generated from field: required bytes token = 2;
+   */
+  token: Uint8Array;
+
+  /**
+   * @generated from field: optional int64 expiration_time = 3;
+   */
+  expirationTime: bigint;
+
+  /**
+   * @generated from field: repeated fluss.PbKeyValue addition_info = 4;
+   */
+  additionInfo: PbKeyValue[];
+};
+
+/**
+ * Describes the message fluss.GetFileSystemSecurityTokenResponse.
+ * Use `create(GetFileSystemSecurityTokenResponseSchema)` to create a new message.
+ */
+export const GetFileSystemSecurityTokenResponseSchema: GenMessage<GetFileSystemSecurityTokenResponse> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 34);
+
+/**
  * ---- log data path -------------------------------------------------------------------------
  *
  * @generated from message fluss.InitWriterRequest
@@ -730,7 +778,7 @@ export type InitWriterRequest = Message<"fluss.InitWriterRequest"> & {
  * Use `create(InitWriterRequestSchema)` to create a new message.
  */
 export const InitWriterRequestSchema: GenMessage<InitWriterRequest> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 33);
+  messageDesc(file_fluss_api, 35);
 
 /**
  * @generated from message fluss.InitWriterResponse
@@ -747,7 +795,7 @@ export type InitWriterResponse = Message<"fluss.InitWriterResponse"> & {
  * Use `create(InitWriterResponseSchema)` to create a new message.
  */
 export const InitWriterResponseSchema: GenMessage<InitWriterResponse> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 34);
+  messageDesc(file_fluss_api, 36);
 
 /**
  * @generated from message fluss.ProduceLogRequest
@@ -779,7 +827,7 @@ export type ProduceLogRequest = Message<"fluss.ProduceLogRequest"> & {
  * Use `create(ProduceLogRequestSchema)` to create a new message.
  */
 export const ProduceLogRequestSchema: GenMessage<ProduceLogRequest> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 35);
+  messageDesc(file_fluss_api, 37);
 
 /**
  * @generated from message fluss.ProduceLogResponse
@@ -796,7 +844,7 @@ export type ProduceLogResponse = Message<"fluss.ProduceLogResponse"> & {
  * Use `create(ProduceLogResponseSchema)` to create a new message.
  */
 export const ProduceLogResponseSchema: GenMessage<ProduceLogResponse> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 36);
+  messageDesc(file_fluss_api, 38);
 
 /**
  * @generated from message fluss.FetchLogRequest
@@ -840,7 +888,7 @@ export type FetchLogRequest = Message<"fluss.FetchLogRequest"> & {
  * Use `create(FetchLogRequestSchema)` to create a new message.
  */
 export const FetchLogRequestSchema: GenMessage<FetchLogRequest> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 37);
+  messageDesc(file_fluss_api, 39);
 
 /**
  * @generated from message fluss.FetchLogResponse
@@ -857,7 +905,7 @@ export type FetchLogResponse = Message<"fluss.FetchLogResponse"> & {
  * Use `create(FetchLogResponseSchema)` to create a new message.
  */
 export const FetchLogResponseSchema: GenMessage<FetchLogResponse> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 38);
+  messageDesc(file_fluss_api, 40);
 
 /**
  * offset_type: 0 = earliest, 1 = latest, 2 = by timestamp (startTimestamp)
@@ -901,7 +949,7 @@ export type ListOffsetsRequest = Message<"fluss.ListOffsetsRequest"> & {
  * Use `create(ListOffsetsRequestSchema)` to create a new message.
  */
 export const ListOffsetsRequestSchema: GenMessage<ListOffsetsRequest> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 39);
+  messageDesc(file_fluss_api, 41);
 
 /**
  * @generated from message fluss.ListOffsetsResponse
@@ -918,7 +966,7 @@ export type ListOffsetsResponse = Message<"fluss.ListOffsetsResponse"> & {
  * Use `create(ListOffsetsResponseSchema)` to create a new message.
  */
 export const ListOffsetsResponseSchema: GenMessage<ListOffsetsResponse> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 40);
+  messageDesc(file_fluss_api, 42);
 
 /**
  * ---- kv data path --------------------------------------------------------------------------
@@ -962,7 +1010,7 @@ export type PutKvRequest = Message<"fluss.PutKvRequest"> & {
  * Use `create(PutKvRequestSchema)` to create a new message.
  */
 export const PutKvRequestSchema: GenMessage<PutKvRequest> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 41);
+  messageDesc(file_fluss_api, 43);
 
 /**
  * @generated from message fluss.PutKvResponse
@@ -979,7 +1027,7 @@ export type PutKvResponse = Message<"fluss.PutKvResponse"> & {
  * Use `create(PutKvResponseSchema)` to create a new message.
  */
 export const PutKvResponseSchema: GenMessage<PutKvResponse> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 42);
+  messageDesc(file_fluss_api, 44);
 
 /**
  * @generated from message fluss.LookupRequest
@@ -1016,7 +1064,7 @@ export type LookupRequest = Message<"fluss.LookupRequest"> & {
  * Use `create(LookupRequestSchema)` to create a new message.
  */
 export const LookupRequestSchema: GenMessage<LookupRequest> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 43);
+  messageDesc(file_fluss_api, 45);
 
 /**
  * @generated from message fluss.LookupResponse
@@ -1033,7 +1081,7 @@ export type LookupResponse = Message<"fluss.LookupResponse"> & {
  * Use `create(LookupResponseSchema)` to create a new message.
  */
 export const LookupResponseSchema: GenMessage<LookupResponse> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 44);
+  messageDesc(file_fluss_api, 46);
 
 /**
  * @generated from message fluss.PrefixLookupRequest
@@ -1055,7 +1103,7 @@ export type PrefixLookupRequest = Message<"fluss.PrefixLookupRequest"> & {
  * Use `create(PrefixLookupRequestSchema)` to create a new message.
  */
 export const PrefixLookupRequestSchema: GenMessage<PrefixLookupRequest> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 45);
+  messageDesc(file_fluss_api, 47);
 
 /**
  * @generated from message fluss.PrefixLookupResponse
@@ -1072,7 +1120,7 @@ export type PrefixLookupResponse = Message<"fluss.PrefixLookupResponse"> & {
  * Use `create(PrefixLookupResponseSchema)` to create a new message.
  */
 export const PrefixLookupResponseSchema: GenMessage<PrefixLookupResponse> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 46);
+  messageDesc(file_fluss_api, 48);
 
 /**
  * @generated from message fluss.LimitScanRequest
@@ -1104,7 +1152,7 @@ export type LimitScanRequest = Message<"fluss.LimitScanRequest"> & {
  * Use `create(LimitScanRequestSchema)` to create a new message.
  */
 export const LimitScanRequestSchema: GenMessage<LimitScanRequest> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 47);
+  messageDesc(file_fluss_api, 49);
 
 /**
  * @generated from message fluss.LimitScanResponse
@@ -1136,7 +1184,7 @@ export type LimitScanResponse = Message<"fluss.LimitScanResponse"> & {
  * Use `create(LimitScanResponseSchema)` to create a new message.
  */
 export const LimitScanResponseSchema: GenMessage<LimitScanResponse> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 48);
+  messageDesc(file_fluss_api, 50);
 
 /**
  * A full scan of a primary-key bucket's current values, in batches. A new scan sends
@@ -1177,7 +1225,7 @@ export type ScanKvRequest = Message<"fluss.ScanKvRequest"> & {
  * Use `create(ScanKvRequestSchema)` to create a new message.
  */
 export const ScanKvRequestSchema: GenMessage<ScanKvRequest> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 49);
+  messageDesc(file_fluss_api, 51);
 
 /**
  * @generated from message fluss.ScanKvResponse
@@ -1219,7 +1267,7 @@ export type ScanKvResponse = Message<"fluss.ScanKvResponse"> & {
  * Use `create(ScanKvResponseSchema)` to create a new message.
  */
 export const ScanKvResponseSchema: GenMessage<ScanKvResponse> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 50);
+  messageDesc(file_fluss_api, 52);
 
 /**
  * ---- inner messages ------------------------------------------------------------------------
@@ -1253,7 +1301,7 @@ export type PbScanReqForBucket = Message<"fluss.PbScanReqForBucket"> & {
  * Use `create(PbScanReqForBucketSchema)` to create a new message.
  */
 export const PbScanReqForBucketSchema: GenMessage<PbScanReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 51);
+  messageDesc(file_fluss_api, 53);
 
 /**
  * @generated from message fluss.PbApiVersion
@@ -1280,7 +1328,7 @@ export type PbApiVersion = Message<"fluss.PbApiVersion"> & {
  * Use `create(PbApiVersionSchema)` to create a new message.
  */
 export const PbApiVersionSchema: GenMessage<PbApiVersion> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 52);
+  messageDesc(file_fluss_api, 54);
 
 /**
  * @generated from message fluss.PbDatabaseSummary
@@ -1307,7 +1355,7 @@ export type PbDatabaseSummary = Message<"fluss.PbDatabaseSummary"> & {
  * Use `create(PbDatabaseSummarySchema)` to create a new message.
  */
 export const PbDatabaseSummarySchema: GenMessage<PbDatabaseSummary> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 53);
+  messageDesc(file_fluss_api, 55);
 
 /**
  * @generated from message fluss.PbTablePath
@@ -1329,7 +1377,7 @@ export type PbTablePath = Message<"fluss.PbTablePath"> & {
  * Use `create(PbTablePathSchema)` to create a new message.
  */
 export const PbTablePathSchema: GenMessage<PbTablePath> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 54);
+  messageDesc(file_fluss_api, 56);
 
 /**
  * @generated from message fluss.PbPhysicalTablePath
@@ -1356,7 +1404,7 @@ export type PbPhysicalTablePath = Message<"fluss.PbPhysicalTablePath"> & {
  * Use `create(PbPhysicalTablePathSchema)` to create a new message.
  */
 export const PbPhysicalTablePathSchema: GenMessage<PbPhysicalTablePath> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 55);
+  messageDesc(file_fluss_api, 57);
 
 /**
  * @generated from message fluss.PbServerNode
@@ -1393,7 +1441,7 @@ export type PbServerNode = Message<"fluss.PbServerNode"> & {
  * Use `create(PbServerNodeSchema)` to create a new message.
  */
 export const PbServerNodeSchema: GenMessage<PbServerNode> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 56);
+  messageDesc(file_fluss_api, 58);
 
 /**
  * @generated from message fluss.PbTableMetadata
@@ -1445,7 +1493,7 @@ export type PbTableMetadata = Message<"fluss.PbTableMetadata"> & {
  * Use `create(PbTableMetadataSchema)` to create a new message.
  */
 export const PbTableMetadataSchema: GenMessage<PbTableMetadata> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 57);
+  messageDesc(file_fluss_api, 59);
 
 /**
  * @generated from message fluss.PbPartitionMetadata
@@ -1477,7 +1525,7 @@ export type PbPartitionMetadata = Message<"fluss.PbPartitionMetadata"> & {
  * Use `create(PbPartitionMetadataSchema)` to create a new message.
  */
 export const PbPartitionMetadataSchema: GenMessage<PbPartitionMetadata> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 58);
+  messageDesc(file_fluss_api, 60);
 
 /**
  * @generated from message fluss.PbBucketMetadata
@@ -1509,7 +1557,7 @@ export type PbBucketMetadata = Message<"fluss.PbBucketMetadata"> & {
  * Use `create(PbBucketMetadataSchema)` to create a new message.
  */
 export const PbBucketMetadataSchema: GenMessage<PbBucketMetadata> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 59);
+  messageDesc(file_fluss_api, 61);
 
 /**
  * @generated from message fluss.PbProduceLogReqForBucket
@@ -1536,7 +1584,7 @@ export type PbProduceLogReqForBucket = Message<"fluss.PbProduceLogReqForBucket">
  * Use `create(PbProduceLogReqForBucketSchema)` to create a new message.
  */
 export const PbProduceLogReqForBucketSchema: GenMessage<PbProduceLogReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 60);
+  messageDesc(file_fluss_api, 62);
 
 /**
  * @generated from message fluss.PbProduceLogRespForBucket
@@ -1573,7 +1621,7 @@ export type PbProduceLogRespForBucket = Message<"fluss.PbProduceLogRespForBucket
  * Use `create(PbProduceLogRespForBucketSchema)` to create a new message.
  */
 export const PbProduceLogRespForBucketSchema: GenMessage<PbProduceLogRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 61);
+  messageDesc(file_fluss_api, 63);
 
 /**
  * @generated from message fluss.PbFetchLogReqForTable
@@ -1617,7 +1665,7 @@ export type PbFetchLogReqForTable = Message<"fluss.PbFetchLogReqForTable"> & {
  * Use `create(PbFetchLogReqForTableSchema)` to create a new message.
  */
 export const PbFetchLogReqForTableSchema: GenMessage<PbFetchLogReqForTable> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 62);
+  messageDesc(file_fluss_api, 64);
 
 /**
  * @generated from message fluss.PbFetchLogReqForBucket
@@ -1649,7 +1697,7 @@ export type PbFetchLogReqForBucket = Message<"fluss.PbFetchLogReqForBucket"> & {
  * Use `create(PbFetchLogReqForBucketSchema)` to create a new message.
  */
 export const PbFetchLogReqForBucketSchema: GenMessage<PbFetchLogReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 63);
+  messageDesc(file_fluss_api, 65);
 
 /**
  * @generated from message fluss.PbFetchLogRespForTable
@@ -1671,7 +1719,7 @@ export type PbFetchLogRespForTable = Message<"fluss.PbFetchLogRespForTable"> & {
  * Use `create(PbFetchLogRespForTableSchema)` to create a new message.
  */
 export const PbFetchLogRespForTableSchema: GenMessage<PbFetchLogRespForTable> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 64);
+  messageDesc(file_fluss_api, 66);
 
 /**
  * @generated from message fluss.PbFetchLogRespForBucket
@@ -1723,7 +1771,7 @@ export type PbFetchLogRespForBucket = Message<"fluss.PbFetchLogRespForBucket"> &
  * Use `create(PbFetchLogRespForBucketSchema)` to create a new message.
  */
 export const PbFetchLogRespForBucketSchema: GenMessage<PbFetchLogRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 65);
+  messageDesc(file_fluss_api, 67);
 
 /**
  * @generated from message fluss.PbListOffsetsRespForBucket
@@ -1755,7 +1803,7 @@ export type PbListOffsetsRespForBucket = Message<"fluss.PbListOffsetsRespForBuck
  * Use `create(PbListOffsetsRespForBucketSchema)` to create a new message.
  */
 export const PbListOffsetsRespForBucketSchema: GenMessage<PbListOffsetsRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 66);
+  messageDesc(file_fluss_api, 68);
 
 /**
  * @generated from message fluss.PbPutKvReqForBucket
@@ -1782,7 +1830,7 @@ export type PbPutKvReqForBucket = Message<"fluss.PbPutKvReqForBucket"> & {
  * Use `create(PbPutKvReqForBucketSchema)` to create a new message.
  */
 export const PbPutKvReqForBucketSchema: GenMessage<PbPutKvReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 67);
+  messageDesc(file_fluss_api, 69);
 
 /**
  * @generated from message fluss.PbPutKvRespForBucket
@@ -1819,7 +1867,7 @@ export type PbPutKvRespForBucket = Message<"fluss.PbPutKvRespForBucket"> & {
  * Use `create(PbPutKvRespForBucketSchema)` to create a new message.
  */
 export const PbPutKvRespForBucketSchema: GenMessage<PbPutKvRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 68);
+  messageDesc(file_fluss_api, 70);
 
 /**
  * @generated from message fluss.PbLookupReqForBucket
@@ -1846,7 +1894,7 @@ export type PbLookupReqForBucket = Message<"fluss.PbLookupReqForBucket"> & {
  * Use `create(PbLookupReqForBucketSchema)` to create a new message.
  */
 export const PbLookupReqForBucketSchema: GenMessage<PbLookupReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 69);
+  messageDesc(file_fluss_api, 71);
 
 /**
  * @generated from message fluss.PbLookupRespForBucket
@@ -1883,7 +1931,7 @@ export type PbLookupRespForBucket = Message<"fluss.PbLookupRespForBucket"> & {
  * Use `create(PbLookupRespForBucketSchema)` to create a new message.
  */
 export const PbLookupRespForBucketSchema: GenMessage<PbLookupRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 70);
+  messageDesc(file_fluss_api, 72);
 
 /**
  * @generated from message fluss.PbValue
@@ -1902,7 +1950,7 @@ export type PbValue = Message<"fluss.PbValue"> & {
  * Use `create(PbValueSchema)` to create a new message.
  */
 export const PbValueSchema: GenMessage<PbValue> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 71);
+  messageDesc(file_fluss_api, 73);
 
 /**
  * @generated from message fluss.PbValueList
@@ -1919,7 +1967,7 @@ export type PbValueList = Message<"fluss.PbValueList"> & {
  * Use `create(PbValueListSchema)` to create a new message.
  */
 export const PbValueListSchema: GenMessage<PbValueList> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 72);
+  messageDesc(file_fluss_api, 74);
 
 /**
  * @generated from message fluss.PbPrefixLookupReqForBucket
@@ -1946,7 +1994,7 @@ export type PbPrefixLookupReqForBucket = Message<"fluss.PbPrefixLookupReqForBuck
  * Use `create(PbPrefixLookupReqForBucketSchema)` to create a new message.
  */
 export const PbPrefixLookupReqForBucketSchema: GenMessage<PbPrefixLookupReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 73);
+  messageDesc(file_fluss_api, 75);
 
 /**
  * @generated from message fluss.PbPrefixLookupRespForBucket
@@ -1983,7 +2031,7 @@ export type PbPrefixLookupRespForBucket = Message<"fluss.PbPrefixLookupRespForBu
  * Use `create(PbPrefixLookupRespForBucketSchema)` to create a new message.
  */
 export const PbPrefixLookupRespForBucketSchema: GenMessage<PbPrefixLookupRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 74);
+  messageDesc(file_fluss_api, 76);
 
 /**
  * @generated from message fluss.PbKeyValue
@@ -2005,7 +2053,7 @@ export type PbKeyValue = Message<"fluss.PbKeyValue"> & {
  * Use `create(PbKeyValueSchema)` to create a new message.
  */
 export const PbKeyValueSchema: GenMessage<PbKeyValue> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 75);
+  messageDesc(file_fluss_api, 77);
 
 /**
  * @generated from message fluss.PbPartitionSpec
@@ -2022,7 +2070,7 @@ export type PbPartitionSpec = Message<"fluss.PbPartitionSpec"> & {
  * Use `create(PbPartitionSpecSchema)` to create a new message.
  */
 export const PbPartitionSpecSchema: GenMessage<PbPartitionSpec> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 76);
+  messageDesc(file_fluss_api, 78);
 
 /**
  * type: LEAF = 0, COMPOUND = 1
@@ -2051,7 +2099,7 @@ export type PbPredicate = Message<"fluss.PbPredicate"> & {
  * Use `create(PbPredicateSchema)` to create a new message.
  */
 export const PbPredicateSchema: GenMessage<PbPredicate> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 77);
+  messageDesc(file_fluss_api, 79);
 
 /**
  * function: EQUAL=0, NOT_EQUAL=1, LESS_THAN=2, LESS_OR_EQUAL=3, GREATER_THAN=4,
@@ -2082,7 +2130,7 @@ export type PbLeafPredicate = Message<"fluss.PbLeafPredicate"> & {
  * Use `create(PbLeafPredicateSchema)` to create a new message.
  */
 export const PbLeafPredicateSchema: GenMessage<PbLeafPredicate> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 78);
+  messageDesc(file_fluss_api, 80);
 
 /**
  * function: AND=0, OR=1
@@ -2106,7 +2154,7 @@ export type PbCompoundPredicate = Message<"fluss.PbCompoundPredicate"> & {
  * Use `create(PbCompoundPredicateSchema)` to create a new message.
  */
 export const PbCompoundPredicateSchema: GenMessage<PbCompoundPredicate> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 79);
+  messageDesc(file_fluss_api, 81);
 
 /**
  * literal_type: BOOLEAN=0, TINYINT=1, SMALLINT=2, INT=3, BIGINT=4, FLOAT=5, DOUBLE=6, CHAR=7,
@@ -2187,7 +2235,7 @@ export type PbLiteralValue = Message<"fluss.PbLiteralValue"> & {
  * Use `create(PbLiteralValueSchema)` to create a new message.
  */
 export const PbLiteralValueSchema: GenMessage<PbLiteralValue> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 80);
+  messageDesc(file_fluss_api, 82);
 
 /**
  * @generated from message fluss.PbPartitionInfo
@@ -2214,5 +2262,5 @@ export type PbPartitionInfo = Message<"fluss.PbPartitionInfo"> & {
  * Use `create(PbPartitionInfoSchema)` to create a new message.
  */
 export const PbPartitionInfoSchema: GenMessage<PbPartitionInfo> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 81);
+  messageDesc(file_fluss_api, 83);
 
