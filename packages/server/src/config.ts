@@ -6,11 +6,13 @@
 // that depend on each other agree (index interval <= segment size, a fetch fits in one frame,
 // ports do not collide, default bucket number <= max.bucket.num, replication factor 1, the RPC
 // request buffer holds at least one largest frame). Every refusal names the option(s) and the
-// allowed range.
+// allowed range. The open-files options are checked against the process's limit at start
+// (open-files.ts).
 
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { Errors, FlussError, parseDurationMs, parseInteger, parseSizeBytes } from "@fluss-ts/common";
+import { LOG_OPEN_FILES_MIN } from "./open-files.ts";
 
 export type FlushMode = "always" | "interval" | "never";
 
@@ -35,6 +37,10 @@ export interface ServerConfig {
   logFlushMode: FlushMode;
   logFlushIntervalMs: number;
   logRetentionCheckIntervalMs: number;
+  /** Descriptors the log file cache keeps open (log.open-files.max); 0 derives it from the limit (open-files.ts). */
+  logOpenFilesMax: number;
+  /** Descriptors kept for connections, the metadata store, short-lived files; 0 derives it (open-files.ts). */
+  openFilesReserve: number;
   /** Upper bound on a fetch's long-poll wait, whatever the client asks. */
   fetchWaitMsMax: number;
   /** Upper bound on the bytes one fetch response carries. */
@@ -78,6 +84,8 @@ export function defaultServerConfig(): ServerConfig {
     logFlushMode: "always",
     logFlushIntervalMs: 1000,
     logRetentionCheckIntervalMs: 5 * 60_000,
+    logOpenFilesMax: 0,
+    openFilesReserve: 0,
     fetchWaitMsMax: 30_000,
     fetchBytesMax: 64 * 1024 * 1024,
     rpcFrameBytesMax: 128 * 1024 * 1024,
@@ -109,6 +117,8 @@ export const SEGMENT_BYTES_MAX = 2 ** 31 - 1;
 export const FETCH_BYTES_MIN = 1024;
 /** Room in a fetch response frame for headers and per-bucket fields beside the records. */
 export const FETCH_FRAME_OVERHEAD_BYTES = 1024 * 1024;
+/** Upper end of the open-files options (Linux's default fs.nr_open). */
+const OPEN_FILES_MAX = 1 << 20;
 /** Replication is not implemented: every bucket has one copy (the cluster issue brings more). */
 export const REPLICATION_FACTOR_MAX = 1;
 
@@ -182,6 +192,12 @@ const setters: Readonly<Record<string, Setter>> = {
   },
   "log.retention.check-interval": (c, v) => {
     c.logRetentionCheckIntervalMs = durationMs(1000, TIMER_MS_MAX)(v);
+  },
+  "log.open-files.max": (c, v) => {
+    c.logOpenFilesMax = int(0, OPEN_FILES_MAX)(v);
+  },
+  "server.open-files.reserve": (c, v) => {
+    c.openFilesReserve = int(0, OPEN_FILES_MAX)(v);
   },
   "log.fetch.wait-max-time": (c, v) => {
     c.fetchWaitMsMax = durationMs(0, TIMER_MS_MAX)(v);
@@ -280,6 +296,8 @@ const RANGES: ReadonlyArray<readonly [string, NumericField, number, number, stri
   ["log.index.interval-size", "logIndexIntervalBytes", 1, SEGMENT_BYTES_MAX, "bytes"],
   ["log.flush.interval", "logFlushIntervalMs", 1, TIMER_MS_MAX, "ms"],
   ["log.retention.check-interval", "logRetentionCheckIntervalMs", 1000, TIMER_MS_MAX, "ms"],
+  ["log.open-files.max", "logOpenFilesMax", 0, OPEN_FILES_MAX, ""],
+  ["server.open-files.reserve", "openFilesReserve", 0, OPEN_FILES_MAX, ""],
   ["log.fetch.wait-max-time", "fetchWaitMsMax", 0, TIMER_MS_MAX, "ms"],
   ["log.fetch.max-bytes", "fetchBytesMax", FETCH_BYTES_MIN, SEGMENT_BYTES_MAX, "bytes"],
   ["kv.snapshot.interval", "kvSnapshotIntervalMs", 1000, TIMER_MS_MAX, "ms"],
@@ -305,6 +323,12 @@ export function validateServerConfig(c: ServerConfig): void {
     if (!Number.isSafeInteger(v) || v < min || v > max) {
       refuse(key, `must be in [${min}, ${max}]${unit ? ` ${unit}` : ""}, got ${v}`);
     }
+  }
+  if (c.logOpenFilesMax !== 0 && c.logOpenFilesMax < LOG_OPEN_FILES_MIN) {
+    refuse(
+      "log.open-files.max",
+      `must be 0 (derived from the open files limit) or at least ${LOG_OPEN_FILES_MIN}, got ${c.logOpenFilesMax}`,
+    );
   }
   if (c.defaultReplicationFactor !== REPLICATION_FACTOR_MAX) {
     refuse(

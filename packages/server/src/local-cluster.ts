@@ -1,11 +1,14 @@
 // `fluss local`: a coordinator and N tablet servers in this process, metadata in a local file, no
 // ZooKeeper. The data directory is locked with an OS lock (data-dir-lock.ts: one cluster per
 // directory, released by the kernel if the process dies); stop() flushes and closes everything so
-// the next start needs no recovery scan.
+// the next start needs no recovery scan. At start it reads the open files limit and splits it
+// (open-files.ts): one bounded file cache for every tablet server's logs, a budget of
+// primary-key buckets the coordinator enforces; the split is logged.
 
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type Clock, systemClock } from "@fluss-ts/common";
+import { FileCache } from "@fluss-ts/storage";
 import { type ServerConfig, validateServerConfig } from "./config.ts";
 import { CoordinatorServer } from "./coordinator/coordinator-server.ts";
 import { registerMetadataService } from "./coordinator/coordinator-service.ts";
@@ -14,6 +17,7 @@ import type { Logger } from "./logging.ts";
 import { LocalMetadataStore } from "./metadata/local-metadata-store.ts";
 import { MetricsHttpServer } from "./metrics/metrics-http.ts";
 import { ServerMetrics } from "./metrics/server-metrics.ts";
+import { OpenFilesBudget } from "./open-files.ts";
 import { TabletServer } from "./tablet/tablet-server.ts";
 
 export interface LocalClusterOptions {
@@ -55,10 +59,14 @@ export class LocalCluster {
   }
 
   static async start(o: LocalClusterOptions): Promise<LocalCluster> {
-    const c = o.config;
-    validateServerConfig(c);
+    validateServerConfig(o.config);
+    const openFiles = OpenFilesBudget.measure({ ...o.config, servers: o.config.tabletServers + 1 });
+    o.logger.info({ ...openFiles.plan }, openFiles.describe());
+    // Connections past the reserve would take the descriptors storage counts on.
+    const c = { ...o.config, rpcConnectionsMax: openFiles.plan.connectionsPerServerMax };
     const clock = o.clock ?? systemClock;
     await mkdir(c.dataDir, { recursive: true });
+    const files = new FileCache({ openFilesMax: openFiles.plan.logOpenFilesMax });
     const lock = DataDirLock.acquire(c.dataDir);
     const started: TabletServer[] = [];
     let coordinator: CoordinatorServer | undefined;
@@ -72,6 +80,7 @@ export class LocalCluster {
         store,
         clock,
         logger: o.logger,
+        kvBucketCapacity: openFiles,
         ...(metrics ? { metrics } : {}),
       });
       const coord = coordinator.coordinator;
@@ -84,6 +93,8 @@ export class LocalCluster {
           logger: o.logger,
           extraServices: (rpc) => registerMetadataService(rpc, coord),
           idRanges: coord,
+          files,
+          openFiles,
           ...(metrics ? { metrics } : {}),
         });
         started.push(ts);

@@ -7,7 +7,7 @@ import type { Logger } from "../logging.ts";
 import type { MetadataStore } from "../metadata/metadata-store.ts";
 import type { ServerMetrics } from "../metrics/server-metrics.ts";
 import { listenOrExplain } from "../util/listen.ts";
-import { Coordinator } from "./coordinator.ts";
+import { Coordinator, type KvBucketCapacity } from "./coordinator.ts";
 import { registerCoordinatorService, registerMetadataService } from "./coordinator-service.ts";
 
 /** Fluss creates this database at first start; tables named without a database land here. */
@@ -31,6 +31,8 @@ export class CoordinatorServer {
     logger: Logger;
     /** Count this server's requests for /metrics (metrics.port set). */
     metrics?: ServerMetrics;
+    /** Refuses primary-key buckets the tablet servers' open files cannot hold. */
+    kvBucketCapacity?: KvBucketCapacity;
   }): Promise<CoordinatorServer> {
     const logger = o.logger.child({ server: "coordinator" });
     const c = o.config;
@@ -61,6 +63,7 @@ export class CoordinatorServer {
         bucketCountMax: c.bucketCountMax,
         partitionCountMax: c.partitionCountMax,
         autoPartitionCheckIntervalMs: c.autoPartitionCheckIntervalMs,
+        ...(o.kvBucketCapacity ? { kvBucketCapacity: o.kvBucketCapacity } : {}),
       });
       registerCoordinatorService(rpc, coordinator);
       registerMetadataService(rpc, coordinator);

@@ -9,6 +9,8 @@
 // first (freeing space) and the drop is recorded after. Partition work lives in partitions.ts,
 // replica placement in placement.ts, new buckets' leadership in leadership.ts, automatic partitions
 // in auto-partition-manager.ts (driven from here: after CREATE TABLE and on its own timer).
+// Primary-key buckets hold open files while hosted: a table or partition whose buckets would not
+// fit the servers' budget is refused before anything is recorded (kvBucketCapacity, open-files.ts).
 
 import {
   autoPartitionStrategyOf,
@@ -58,6 +60,7 @@ import { assignBuckets, replicaAssignment, stopBuckets } from "./placement.ts";
 import { removeThenDeleteData } from "./removal.ts";
 import { resolveTable } from "./table-validation.ts";
 import {
+  type KvBucketCapacity,
   type ReplicaAssignment,
   type ServerNode,
   type TableMetadata,
@@ -87,6 +90,8 @@ export interface CoordinatorOptions {
   autoPartitionCheckIntervalMs?: number;
   /** Zone of auto-partitioned tables without table.auto-partition.time-zone (default: this process's). */
   defaultTimeZone?: string;
+  /** Refuses primary-key buckets the servers' open files cannot hold (none: no check). */
+  kvBucketCapacity?: KvBucketCapacity;
 }
 
 export const PARTITION_COUNT_MAX_DEFAULT = 1000;
@@ -114,6 +119,7 @@ export class Coordinator implements AutoPartitionHost {
       gateways: this.gateways,
       defaultReplicationFactor: opts.defaultReplicationFactor,
       partitionCountMax,
+      ...(opts.kvBucketCapacity ? { kvBucketCapacity: opts.kvBucketCapacity } : {}),
     };
     this.autoPartitions = new AutoPartitionManager({
       host: this,
@@ -254,6 +260,13 @@ export class Coordinator implements AutoPartitionHost {
           `table '${path.database}.${path.table}' already exists`,
         );
       }
+      // A partitioned table's buckets belong to its partitions; the table itself has none.
+      const partitioned = resolved.descriptor.partitionKeys.length > 0;
+      if (resolved.descriptor.schema.primaryKey.length > 0) {
+        // A partitioned one is checked for one partition's buckets (each partition again later).
+        const name = `${partitioned ? "each partition of " : ""}table ${path.database}.${path.table}`;
+        this.opts.kvBucketCapacity?.checkNewKvBuckets(resolved.bucketCount, name);
+      }
       const tableId = await this.store.nextId("table");
       const now = this.opts.clock.nowMs();
       const reg: TableRegistration = {
@@ -266,8 +279,6 @@ export class Coordinator implements AutoPartitionHost {
         createdTime: now,
         modifiedTime: now,
       };
-      // A partitioned table's buckets belong to its partitions; the table itself has none.
-      const partitioned = resolved.descriptor.partitionKeys.length > 0;
       const assignment = partitioned
         ? []
         : assignBuckets(

@@ -22,7 +22,7 @@ import {
 } from "@fluss-ts/common";
 import type { Logger } from "../logging.ts";
 import type { MetadataStore, PartitionRegistration, TableRegistration } from "../metadata/metadata-store.ts";
-import type { BucketLocation, TabletServerGateway } from "./coordinator.ts";
+import type { BucketLocation, KvBucketCapacity, TabletServerGateway } from "./coordinator.ts";
 import { announceNewBuckets, initialLeaders } from "./leadership.ts";
 import { assignBuckets, stopBuckets } from "./placement.ts";
 import { removeThenDeleteData } from "./removal.ts";
@@ -50,6 +50,8 @@ export interface PartitionContext {
   readonly defaultReplicationFactor: number;
   /** Partitions one table may have (Fluss max.partition.num). */
   readonly partitionCountMax: number;
+  /** Refuses primary-key buckets the servers' open files cannot hold. */
+  readonly kvBucketCapacity?: KvBucketCapacity;
 }
 
 function tableName(reg: TableRegistration): string {
@@ -120,6 +122,10 @@ export async function createPartitionNow(
       Errors.PARTITION_MAX_NUM_EXCEPTION,
       `table ${tableName(reg)} has ${existing.length} partitions, the most allowed (max.partition.num ${ctx.partitionCountMax})`,
     );
+  }
+  if (info.descriptor.schema.primaryKey.length > 0) {
+    const what = `partition '${qualifiedPartitionName(keys, values)}' of table ${tableName(reg)}`;
+    ctx.kvBucketCapacity?.checkNewKvBuckets(reg.bucketCount, what);
   }
   const rfText = info.descriptor.properties["table.replication.factor"];
   const replicationFactor = rfText === undefined ? ctx.defaultReplicationFactor : Number(rfText);

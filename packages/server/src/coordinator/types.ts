@@ -30,6 +30,14 @@ export interface ReplicaRef {
   readonly bucket: number;
 }
 
+/**
+ * Room for primary-key buckets, whose stores hold open files while hosted (open-files.ts): throws
+ * BUCKET_MAX_NUM_EXCEPTION when `count` more would not fit. Process-wide in the local cluster.
+ */
+export interface KvBucketCapacity {
+  checkNewKvBuckets(count: number, what: string): void;
+}
+
 /** The coordinator's handle on one tablet server (in-process call or RPC). */
 export interface TabletServerGateway {
   readonly node: ServerNode;

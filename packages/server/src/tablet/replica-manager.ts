@@ -9,6 +9,10 @@
 // a partition live under `<table>-<id>/<partition name>-p<partition id>/`; stopping a replica with
 // deleteData removes its log and KV directories, the emptied partition/table directories and its
 // remote KV snapshots.
+// Open files: log tablets reach their files through the server's file cache (`files`); each
+// primary-key bucket's store holds descriptors while hosted, reserved from the process's budget
+// (`openFiles`, open-files.ts) before it opens — beyond the budget the bucket goes offline with the
+// reason instead of the process running out of descriptors.
 
 import { rm, rmdir } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
@@ -31,6 +35,7 @@ import {
 } from "@fluss-ts/common";
 import {
   type BatchVisitor,
+  type FileCache,
   KvTablet,
   LocalRemoteSnapshotStore,
   type LogConfigInput,
@@ -43,6 +48,7 @@ import {
 import type { ReplicaAssignment, ReplicaRef } from "../coordinator/coordinator.ts";
 import type { Logger } from "../logging.ts";
 import type { BucketOffsets } from "../metrics/server-metrics.ts";
+import type { OpenFilesBudget } from "../open-files.ts";
 import { backgroundFailure } from "../util/background.ts";
 import { batchSelector } from "./batch-filter.ts";
 import { type IdRangeSource, RangeIdAllocator } from "./id-allocator.ts";
@@ -63,6 +69,10 @@ export interface ReplicaManagerOptions {
   kvSnapshotsRetained: number;
   /** Reserves auto-increment id ranges (the coordinator). */
   idRanges: IdRangeSource;
+  /** The bounded cache of open files the log tablets share (default: storage's process-wide one). */
+  files?: FileCache;
+  /** Descriptors for primary-key buckets' stores (no budget: unchecked). */
+  openFiles?: OpenFilesBudget;
 }
 
 export interface ProduceBucket {
@@ -166,6 +176,8 @@ export class ReplicaManager {
   private readonly remote: RemoteSnapshotStore;
   /** Partition name of each partition replica (names KV snapshot scopes), by replica key. */
   private readonly partitionNames = new Map<string, string>();
+  /** Replicas whose KV store holds a reservation from `openFiles`, by replica key. */
+  private readonly kvReserved = new Set<string>();
   /** Open ScanKv sessions. */
   readonly scanners: KvScanners;
   /** Reused buffers for log reads (see read-buffers.ts). */
@@ -225,7 +237,12 @@ export class ReplicaManager {
         const dir = this.bucketDir(a, "log");
         let log: LogTablet;
         try {
-          log = await LogTablet.open({ dir, config: this.opts.logConfig, clock: this.opts.clock });
+          log = await LogTablet.open({
+            dir,
+            config: this.opts.logConfig,
+            clock: this.opts.clock,
+            ...(this.opts.files ? { files: this.opts.files } : {}),
+          });
         } catch (err) {
           this.takeOffline(key, a, dir, err);
           continue;
@@ -239,8 +256,10 @@ export class ReplicaManager {
         replica.becomeLeader(a.leaderEpoch, a.table);
         if (a.table.descriptor.schema.primaryKey.length > 0 && !replica.kv) {
           try {
+            this.reserveKv(key);
             replica.kv = await this.openKv(a, replica.log);
           } catch (err) {
+            this.releaseKv(key);
             this.replicas.delete(key);
             this.partitionNames.delete(key);
             await replica.close().catch(() => undefined);
@@ -249,6 +268,17 @@ export class ReplicaManager {
         }
       }
     }
+  }
+
+  /** Reserve the descriptors of a primary-key bucket's store; KV_STORAGE_EXCEPTION beyond the budget. */
+  private reserveKv(key: string): void {
+    if (!this.opts.openFiles) return;
+    this.opts.openFiles.reserveKvBucket();
+    this.kvReserved.add(key);
+  }
+
+  private releaseKv(key: string): void {
+    if (this.kvReserved.delete(key)) this.opts.openFiles?.releaseKvBucket();
   }
 
   /** `table bucket N [partition p]`, for messages about one bucket. */
@@ -293,7 +323,11 @@ export class ReplicaManager {
       this.replicas.delete(key);
       const partitionName = this.partitionNames.get(key) ?? null;
       this.partitionNames.delete(key);
-      await replica.close();
+      try {
+        await replica.close();
+      } finally {
+        this.releaseKv(key);
+      }
       if (deleteData) await this.deleteReplicaData(ref, replica.dir, replica.table, partitionName);
     }
   }
@@ -699,7 +733,11 @@ export class ReplicaManager {
     this.scanners.closeAll();
     const all = [...this.replicas.values()];
     this.replicas.clear();
-    await Promise.all(all.map((r) => r.close()));
+    try {
+      await Promise.all(all.map((r) => r.close()));
+    } finally {
+      for (const key of [...this.kvReserved]) this.releaseKv(key);
+    }
   }
 }
 

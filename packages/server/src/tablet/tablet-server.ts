@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import type { Clock } from "@fluss-ts/common";
 import { RpcServer } from "@fluss-ts/rpc";
+import type { FileCache } from "@fluss-ts/storage";
 import type { ServerConfig } from "../config.ts";
 import type {
   ReplicaAssignment,
@@ -13,6 +14,7 @@ import type {
 } from "../coordinator/coordinator.ts";
 import type { Logger } from "../logging.ts";
 import type { ServerMetrics } from "../metrics/server-metrics.ts";
+import type { OpenFilesBudget } from "../open-files.ts";
 import { listenOrExplain } from "../util/listen.ts";
 import type { IdRangeSource } from "./id-allocator.ts";
 import { ReplicaManager } from "./replica-manager.ts";
@@ -30,6 +32,10 @@ export interface TabletServerOptions {
   idRanges: IdRangeSource;
   /** Count this server's requests and read its buckets for /metrics (metrics.port set). */
   metrics?: ServerMetrics;
+  /** The bounded cache of open files the log tablets share (shared by the process's tablet servers). */
+  files?: FileCache;
+  /** The process's open-files budget for primary-key buckets' stores. */
+  openFiles?: OpenFilesBudget;
 }
 
 export class TabletServer implements TabletServerGateway {
@@ -61,6 +67,8 @@ export class TabletServer implements TabletServerGateway {
       remoteDataDir: c.remoteDataDir ?? join(c.dataDir, "remote"),
       kvSnapshotsRetained: c.kvSnapshotsRetained,
       idRanges: o.idRanges,
+      ...(o.files ? { files: o.files } : {}),
+      ...(o.openFiles ? { openFiles: o.openFiles } : {}),
     });
     const rpc = new RpcServer({
       host: c.bindHost,
