@@ -7,7 +7,8 @@
 // when the machine went down (its commits are not fsynced: after a process crash the page cache
 // still has them, after an OS crash it may not — the OPEN marker naming an earlier boot tells)
 // and the caller has not found it damaged (`discard`: a checksum failed at run time). Otherwise
-// it is moved aside (db.unusable-<ms>) and replaced by the newest remote snapshot that lies
+// it is moved aside (db.unusable-<ms>, the newest one kept for inspection, older ones removed so
+// repeated rebuilds on a full disk do not pile up copies) and replaced by the newest remote snapshot that lies
 // inside the log and whose every checksum holds (older ones are tried when the newest does not;
 // kv-snapshots.ts), or by an empty store when the whole log is still there (log start 0).
 // Anything else is KV_STORAGE_EXCEPTION: the changelog needed is gone.
@@ -95,6 +96,16 @@ function insideLog(applied: bigint, log: LogTablet): string | null {
   return null;
 }
 
+const UNUSABLE_PREFIX = "db.unusable-";
+
+/** Move the store aside as db.unusable-<ms>, removing the ones moved aside before. */
+function moveAside(dir: string, nowMs: number): void {
+  for (const name of fs.readdirSync(dir)) {
+    if (name.startsWith(UNUSABLE_PREFIX)) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  }
+  fs.renameSync(dbDirOf(dir), path.join(dir, `${UNUSABLE_PREFIX}${nowMs}`));
+}
+
 /** Open the local store, or null with the reason it cannot be used. */
 async function openLocal(
   dir: string,
@@ -141,7 +152,7 @@ export async function openStore(
     writeOpenMarker(dir, nowMs);
     return { store: local.store, restored: null, discarded: null };
   }
-  if (fs.existsSync(dbDir)) fs.renameSync(dbDir, `${dbDir}.unusable-${nowMs}`);
+  if (fs.existsSync(dbDir)) moveAside(dir, nowMs);
   const { manifest: restored, skipped } =
     snapshots === null
       ? { manifest: null, skipped: [] }

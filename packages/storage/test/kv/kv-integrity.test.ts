@@ -205,12 +205,19 @@ describe("KvTablet rebuild after damage", () => {
     expect(h.rows()).toEqual(rows);
     expect(h.kv.stats()).toMatchObject({ storeRebuilds: 1, recoveredRecords: 2 }); // +I 3, +U 2
     expect(h.kv.stats().discardedLocalStore).toMatch(/^it is damaged: kv store .* fails its checksum$/);
-    expect(fs.readdirSync(h.kvDir).some((n) => n.startsWith("db.unusable-"))).toBe(true);
-    await h.put([upsert(4, "four")]);
-    expect(h.get(4)).toEqual([4, "four"]);
+    expect(fs.readdirSync(h.kvDir).filter((n) => n.startsWith("db.unusable-")).length).toBe(1);
+    await h.put([upsert(4, "four NEEDLE")]);
+    expect(h.get(4)).toEqual([4, "four NEEDLE"]);
+    // A second damage, a second rebuild: one copy moved aside, not two.
+    expect(rot(`${h.kvDir}/db/data.mdb`, "NEEDLE")).toBeGreaterThan(0);
+    expect(isCorrupt(catchOf(() => h.get(4)))).toBe(true);
+    await waitFor(() => catchOf(() => h.get(4)) === null);
+    expect(h.get(4)).toEqual([4, "four NEEDLE"]);
+    expect(h.kv.stats().storeRebuilds).toBe(2);
+    expect(fs.readdirSync(h.kvDir).filter((n) => n.startsWith("db.unusable-")).length).toBe(1);
     await h.close();
     h = await openHarness({ schema, dir: h.dir, snapshots });
-    expect(h.rows()).toEqual([...rows, [4, "four"]]);
+    expect(h.rows()).toEqual([...rows, [4, "four NEEDLE"]]);
     await h.close();
   });
 
