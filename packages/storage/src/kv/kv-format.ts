@@ -1,6 +1,7 @@
 // The on-disk format of a KV store (kv-store.ts): the lmdb options every store is opened with, the
 // meta state record and its store format version, the header check run before lmdb trusts a
-// file, and how lmdb failures become FlussErrors.
+// file, and how lmdb failures become FlussErrors (commitOutcome: what an asynchronous commit
+// came to, its rejections always handled).
 // Store format 2 (STORE_FORMAT): data values are value ‖ CRC-32C(key ‖ value) (kv-checksum.ts);
 // the meta state under META_KEY is its JSON ({version, appliedLogOffset, rowCount}) sealed the
 // same way. Format 1 kept both without checksums (kv-migrate.ts rewrites such stores).
@@ -125,5 +126,28 @@ export function checkHeader(dir: string): string | null {
     return null;
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/**
+ * The outcome of an lmdb commit: null, or its cause (the detail of a commit error, waited for
+ * briefly); a commit whose chain version did not match (an earlier one failed) was skipped.
+ */
+export async function commitOutcome(p: Promise<boolean>): Promise<unknown> {
+  try {
+    return (await p) ? null : new Error("skipped: an earlier commit failed");
+  } catch (err) {
+    // lmdb rejects with "Commit failed (see commitError)" and rejects `commitError` with the cause
+    // in the same callback; left unhandled, that second rejection would end the process.
+    const detail = (err as { commitError?: unknown } | null)?.commitError;
+    if (!(detail instanceof Promise)) return err ?? new Error("commit failed");
+    const cause = await Promise.race([
+      detail.then(
+        () => null,
+        (c: unknown) => c,
+      ),
+      new Promise<null>((resolve) => setImmediate(resolve, null)),
+    ]);
+    return cause ?? err;
   }
 }

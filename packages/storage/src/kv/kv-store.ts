@@ -22,23 +22,21 @@
 // while asynchronous writes are queued.
 // lmdb failures leave as FlussError(KV_STORAGE_EXCEPTION) naming the directory; a full disk or an
 // I/O error as STORAGE_EXCEPTION (retriable).
-// A writable store keeps Bloom filters of its keys (key-filter.ts), filled by write() and, for
-// the keys already there at open, by a scan in chunks (the first at open, the rest on later
-// turns of the event loop); once the scan is done, mayContain(hash) === false proves a key
-// absent without an lmdb lookup. When the newest filter reaches its capacity a filter four times
-// as big is added for the keys that follow (a scalable Bloom filter: no rescans).
+// A writable store keeps Bloom filters of its keys (key-filter.ts KeyFilters): mayContain(hash)
+// === false proves a key absent without an lmdb lookup.
 
 import fs from "node:fs";
 import path from "node:path";
 import { assert, copyBytes, Errors, FlussError, isFlussError } from "@fluss-ts/common";
 import { type Database, open, type RootDatabase } from "lmdb";
-import { KeyFilter } from "./key-filter.ts";
+import { KeyFilters } from "./key-filter.ts";
 import { hashKey } from "./key-index.ts";
 import { CHECKSUM_BYTES, entryChecksum, sealInto } from "./kv-checksum.ts";
 import { CommitQueue, type StoredWrite } from "./kv-commit-queue.ts";
 import {
   BINARY,
   checkHeader,
+  commitOutcome,
   DATA_FILE,
   decodeState,
   encodeState,
@@ -51,12 +49,6 @@ import {
 
 /** lmdb's largest key (bytes). */
 export const KV_KEY_BYTES_MAX = 1978;
-/** Smallest key filter (keys: 16 KiB); the first is sized for twice the keys found at open. */
-const FILTER_CAPACITY_MIN = 1 << 13;
-/** Capacity of each added filter relative to the newest one. */
-const FILTER_GROWTH = 4;
-/** Keys the filter scan reads per turn of the event loop. */
-const FILTER_SCAN_KEYS = 50_000;
 const CHAIN_KEY = Buffer.from("commit", "utf8");
 const EMPTY = new Uint8Array(0);
 /** Key bytes shown in a corruption message. */
@@ -120,29 +112,6 @@ function sealAll(writes: readonly KvWrite[]): StoredWrite[] {
   return out;
 }
 
-/**
- * The outcome of an lmdb commit: null, or its cause (the detail of a commit error, waited for
- * briefly); a commit whose chain version did not match (an earlier one failed) was skipped.
- */
-async function outcome(p: Promise<boolean>): Promise<unknown> {
-  try {
-    return (await p) ? null : new Error("skipped: an earlier commit failed");
-  } catch (err) {
-    // lmdb rejects with "Commit failed (see commitError)" and rejects `commitError` with the cause
-    // in the same callback; left unhandled, that second rejection would end the process.
-    const detail = (err as { commitError?: unknown } | null)?.commitError;
-    if (!(detail instanceof Promise)) return err ?? new Error("commit failed");
-    const cause = await Promise.race([
-      detail.then(
-        () => null,
-        (c: unknown) => c,
-      ),
-      new Promise<null>((resolve) => setImmediate(resolve, null)),
-    ]);
-    return cause ?? err;
-  }
-}
-
 export class KvStore {
   readonly dir: string;
   /** The store format found at open (a format 1 store must be migrated before it is written). */
@@ -161,10 +130,8 @@ export class KvStore {
   private failure: { cause: unknown; error: FlussError } | null = null;
   private corruption: FlussError | null = null;
   private closed = false;
-  /** Key filters, oldest first (new keys go to the last); empty for a read-only store. */
-  private filters: KeyFilter[] = [];
-  /** True once the open-time scan put every stored key in the filters. */
-  private filtersReady = false;
+  /** Filters of the stored keys; null for a read-only store. */
+  private filters: KeyFilters | null = null;
 
   private constructor(dir: string, options: KvStoreOptions) {
     this.dir = dir;
@@ -198,7 +165,12 @@ export class KvStore {
         version: version ?? 0,
         ...(options.commitRetryMs === undefined ? {} : { retryMs: options.commitRetryMs }),
       });
-      if (!readOnly) this.startFilters(this.entryCount());
+      if (!readOnly) {
+        const data = this.data;
+        this.filters = new KeyFilters(this.entryCount(), (start, limit) =>
+          data.getKeys(start === undefined ? { limit } : { start, exclusiveStart: true, limit }),
+        );
+      }
     } catch (err) {
       void this.env.close();
       throw err;
@@ -210,51 +182,9 @@ export class KvStore {
     return typeof stats.entryCount === "number" ? stats.entryCount : 0;
   }
 
-  /** Start the filters: the stored keys go in chunk by chunk (see the file comment). */
-  private startFilters(keys: number): void {
-    this.filters = [new KeyFilter(Math.max(FILTER_CAPACITY_MIN, 2 * keys))];
-    let start: Uint8Array | undefined;
-    const step = (): void => {
-      if (this.closed || this.filters.length === 0) return;
-      let n = 0;
-      try {
-        const range = start === undefined ? {} : { start, exclusiveStart: true };
-        for (const key of this.data.getKeys({ ...range, limit: FILTER_SCAN_KEYS })) {
-          this.addKey(hashKey(key));
-          start = key;
-          n++;
-        }
-      } catch {
-        this.filters = []; // no filters: lookups simply go to the store
-        return;
-      }
-      if (n < FILTER_SCAN_KEYS) this.filtersReady = true;
-      else setImmediate(step).unref();
-    };
-    step();
-  }
-
-  private filtersContain(hash: number): boolean {
-    const filters = this.filters;
-    for (let i = filters.length - 1; i >= 0; i--) if (filters[i]!.mayContain(hash)) return true;
-    return false;
-  }
-
-  /** Record a stored key in the filters (a key they may hold already is left alone). */
-  private addKey(hash: number): void {
-    const filters = this.filters;
-    if (filters.length === 0 || (this.filtersReady && this.filtersContain(hash))) return;
-    let newest = filters[filters.length - 1]!;
-    if (newest.added >= newest.capacity) {
-      newest = new KeyFilter(FILTER_GROWTH * newest.capacity);
-      filters.push(newest);
-    }
-    newest.add(hash);
-  }
-
   /** False only when `key` (whose hashKey is `hash`) is certainly not in the store. */
   mayContain(hash: number): boolean {
-    return !this.filtersReady || this.filtersContain(hash);
+    return this.filters === null || this.filters.mayContain(hash);
   }
 
   /** Open (or, unless `readOnly`, create) the store in `dir`. */
@@ -365,13 +295,13 @@ export class KvStore {
     assert(!this.pending, "no synchronous write while asynchronous writes are queued");
     assert(state.appliedLogOffset >= this.current.appliedLogOffset, "the applied log offset never decreases");
     const stored = sealAll([...writes]);
-    const filtered = this.filters.length > 0;
+    const filters = this.filters;
     try {
       this.env.transactionSync(() => {
         for (const w of stored) {
           if (w.stored === null) this.data.removeSync(w.key);
           else {
-            if (filtered) this.addKey(hashKey(w.key)); // before the put: a superset even if it fails
+            filters?.add(hashKey(w.key)); // before the put: a superset even if it fails
             this.data.putSync(w.key, w.stored);
           }
         }
@@ -403,8 +333,9 @@ export class KvStore {
         );
       }
     }
-    if (this.filters.length > 0) {
-      for (const w of writes) if (w.value !== null) this.addKey(w.hash ?? hashKey(w.key)); // a superset
+    const filters = this.filters;
+    if (filters !== null) {
+      for (const w of writes) if (w.value !== null) filters.add(w.hash ?? hashKey(w.key)); // a superset
     }
     this.queued = state;
     return this.commits.enqueue(sealAll(writes), state);
@@ -423,7 +354,7 @@ export class KvStore {
     const { data, meta } = this;
     const chain = this.chain;
     assert(chain !== null, "a read-only store commits nothing");
-    return outcome(
+    return commitOutcome(
       chain.ifVersion(CHAIN_KEY, expect, () => {
         for (const w of writes) {
           if (w.stored === null) void data.remove(w.key);
@@ -554,6 +485,7 @@ export class KvStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.filters?.stop();
     await this.commits.close();
     try {
       await this.env.close();

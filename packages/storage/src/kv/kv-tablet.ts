@@ -36,20 +36,20 @@ import {
   Errors,
   FlussError,
   invalidArgument,
-  isFlussError,
   readKvRecordBatch,
   type Schema,
 } from "@fluss-ts/common";
 import type { LogTablet } from "../log/log-tablet.ts";
 import { AutoIncrement } from "./auto-increment.ts";
+import { kvError } from "./kv-format.ts";
 import { openStore, removeOpenMarker, stagingDirOf } from "./kv-open.ts";
 import { validateKvTable } from "./kv-options.ts";
 import { RECOVERY_READ_BYTES_DEFAULT, replayChangelog } from "./kv-recovery.ts";
 import { type SnapshotTarget, takeSnapshot } from "./kv-snapshots.ts";
-import type { KvEntry, KvStore, KvStoreOptions } from "./kv-store.ts";
+import type { KvStore, KvStoreOptions } from "./kv-store.ts";
 import { KvWritePath } from "./kv-write-path.ts";
 import { createRowMerger, type RowMerger } from "./merge/row-merger.ts";
-import { PreWriteBuffer } from "./pre-write-buffer.ts";
+import { overlaid, PreWriteBuffer } from "./pre-write-buffer.ts";
 import { RowCodec } from "./row-codec.ts";
 import type { IdAllocator, KvOptions, PutOptions, PutResult, SnapshotManifest } from "./types.ts";
 
@@ -252,7 +252,7 @@ export class KvTablet {
           this.flushQuietly(this.log.highWatermark); // what the HW passed while rebuilding
         },
         (err: unknown) => {
-          const e = isFlussError(err) ? err : kvRebuildError(this.dir, err);
+          const e = kvError("rebuild", this.dir, err);
           if (!e.retriable) this.failure = e; // else the next call tries again
         },
       )
@@ -507,39 +507,5 @@ export class KvTablet {
     await this.snapshotRunning?.catch(() => undefined);
     await this.store.close();
     removeOpenMarker(this.dir);
-  }
-}
-
-function kvRebuildError(dir: string, cause: unknown): FlussError {
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new FlussError(Errors.KV_STORAGE_EXCEPTION, `rebuilding the kv store of ${dir} failed: ${reason}`, {
-    cause,
-  });
-}
-
-/**
- * Values of `stored` (in key order) with `overlay` (in key order, newer) laid over them: an
- * overlay value replaces the stored one of its key, a null one removes it.
- */
-function* overlaid(
-  stored: Iterable<KvEntry>,
-  overlay: readonly { key: Uint8Array; value: Uint8Array | null }[],
-): Generator<Uint8Array> {
-  let i = 0;
-  for (const e of stored) {
-    while (i < overlay.length && Buffer.compare(overlay[i]!.key, e.key) < 0) {
-      const v = overlay[i++]!.value;
-      if (v !== null) yield v;
-    }
-    if (i < overlay.length && Buffer.compare(overlay[i]!.key, e.key) === 0) {
-      const v = overlay[i++]!.value;
-      if (v !== null) yield v;
-      continue;
-    }
-    yield e.value;
-  }
-  for (; i < overlay.length; i++) {
-    const v = overlay[i]!.value;
-    if (v !== null) yield v;
   }
 }

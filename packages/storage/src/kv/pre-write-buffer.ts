@@ -10,7 +10,7 @@
 //    to 6 bytes after the keys' common prefix), which makes lmdb's inserts far cheaper than in
 //    offset order. Until that commit the written entries stay readable as "in flight".
 //  - getFlushed(key) / inFlightUnder(prefix): the in-flight entries: what a committed read (a
-//    lookup) must see that the store may not show yet.
+//    lookup) must see that the store may not show yet; overlaid() lays them over store entries.
 //  - clear(): forget everything (the tablet rebuilds its store and re-stages from the log).
 //  - truncateTo(offset): drop entries at or above `offset` (a log append that failed must leave
 //    nothing staged); a key falls back to its previous staged entry, if that one is still here.
@@ -30,7 +30,7 @@
 
 import { assert, Errors, FlussError } from "@fluss-ts/common";
 import { hashKey, KeyIndex } from "./key-index.ts";
-import type { KvStore, KvWrite } from "./kv-store.ts";
+import type { KvEntry, KvStore, KvWrite } from "./kv-store.ts";
 
 /** What the staged change does to the key: adds a row, changes it, or removes it. */
 export type StagedKind = "insert" | "update" | "delete";
@@ -301,4 +301,31 @@ function sortedByKey(entries: Entry[]): Entry[] {
   const out = new Array<Entry>(n);
   for (let i = 0; i < n; i++) out[i] = entries[(words[2 * i]! & indexMask) >>> 0]!;
   return out;
+}
+
+/**
+ * Values of `stored` (in key order) with `overlay` (in key order, newer) laid over them: an
+ * overlay value replaces the stored one of its key, a null one removes it.
+ */
+export function* overlaid(
+  stored: Iterable<KvEntry>,
+  overlay: readonly { key: Uint8Array; value: Uint8Array | null }[],
+): Generator<Uint8Array> {
+  let i = 0;
+  for (const e of stored) {
+    while (i < overlay.length && Buffer.compare(overlay[i]!.key, e.key) < 0) {
+      const v = overlay[i++]!.value;
+      if (v !== null) yield v;
+    }
+    if (i < overlay.length && Buffer.compare(overlay[i]!.key, e.key) === 0) {
+      const v = overlay[i++]!.value;
+      if (v !== null) yield v;
+      continue;
+    }
+    yield e.value;
+  }
+  for (; i < overlay.length; i++) {
+    const v = overlay[i]!.value;
+    if (v !== null) yield v;
+  }
 }
