@@ -205,7 +205,7 @@ describe.skipIf(!linux)("file descriptors under ulimit -n 256", () => {
     const segmentFiles = (dir: string): number =>
       readdirSync(dir, { recursive: true }).filter((n) => String(n).endsWith(".log")).length;
     const segments = segmentFiles(dataDir);
-    expect(segments).toBeGreaterThan(3 * LIMIT); // each with an index and a time index besides
+    expect(segments).toBeGreaterThan(2 * LIMIT); // three files each: several times the limit
     expect(await readAll(conn, "fluss.wide")).toEqual(expected);
 
     // Primary-key buckets: exactly the budget fits, one more is refused and named.
