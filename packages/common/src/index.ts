@@ -50,6 +50,7 @@ export {
   toScalar,
 } from "./record/scalar.ts";
 export * from "./row/index.ts";
+export * from "./scheduler.ts";
 export * from "./schema.ts";
 export * from "./types.ts";
 export { formatDecimal } from "./values/numeric.ts";
