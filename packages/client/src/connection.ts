@@ -1,7 +1,7 @@
 // The entry point of the SDK: `connect({ bootstrap })` gives a FlussConnection with an Admin and
 // Table handles. One connection shares one pool of server connections and one metadata cache.
 
-import { type Clock, invalidArgument, systemClock } from "@fluss-ts/common";
+import { type Clock, invalidArgument, type Scheduler, systemClock, systemScheduler } from "@fluss-ts/common";
 import { Admin, type TablePathLike, toTablePath } from "./admin.ts";
 import { MetadataCache } from "./metadata.ts";
 import type { ConnectOptions } from "./options.ts";
@@ -13,11 +13,18 @@ export class FlussConnection {
   private readonly pool: ServerPool;
   private readonly metadata: MetadataCache;
   private readonly clock: Clock;
+  private readonly scheduler: Scheduler;
 
-  constructor(pool: ServerPool, metadata: MetadataCache, clock: Clock) {
+  constructor(
+    pool: ServerPool,
+    metadata: MetadataCache,
+    clock: Clock,
+    scheduler: Scheduler = systemScheduler,
+  ) {
     this.pool = pool;
     this.metadata = metadata;
     this.clock = clock;
+    this.scheduler = scheduler;
     this.admin = new Admin(pool, metadata);
   }
 
@@ -25,7 +32,13 @@ export class FlussConnection {
   async getTable(path: TablePathLike): Promise<Table> {
     const route = await this.metadata.table(toTablePath(path), true);
     return new Table(
-      { pool: this.pool, metadata: this.metadata, admin: this.admin, clock: this.clock },
+      {
+        pool: this.pool,
+        metadata: this.metadata,
+        admin: this.admin,
+        clock: this.clock,
+        scheduler: this.scheduler,
+      },
       route,
     );
   }
@@ -52,5 +65,10 @@ export async function connect(options: ConnectOptions): Promise<FlussConnection>
     await pool.close();
     throw err;
   }
-  return new FlussConnection(pool, metadata, systemClock);
+  return new FlussConnection(
+    pool,
+    metadata,
+    options.clock ?? systemClock,
+    options.scheduler ?? systemScheduler,
+  );
 }

@@ -1,7 +1,7 @@
 // Client options with Fluss's defaults (client.writer.*, client.scanner.*). Every limit has a unit in
 // its name and a default; `resolve*` functions check user input and fill the defaults in one place.
 
-import { invalidArgument, type Predicate } from "@fluss-ts/common";
+import { type Clock, invalidArgument, type Predicate, type Scheduler } from "@fluss-ts/common";
 
 export interface ConnectOptions {
   /** `host:port` of any server, or several comma-separated / as an array. */
@@ -10,6 +10,12 @@ export interface ConnectOptions {
   requestTimeoutMs?: number;
   /** Name sent in ApiVersions. */
   clientId?: string;
+  /**
+   * Time and timers of every writer, scanner and lookup of this connection (default: the
+   * process's). Tests pass a ManualClock and a ManualScheduler to run on virtual time.
+   */
+  clock?: Clock;
+  scheduler?: Scheduler;
 }
 
 export type Acks = 0 | 1 | -1 | "all";

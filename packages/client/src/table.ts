@@ -17,6 +17,7 @@ import {
   partitionNameOf,
   predicateColumns,
   predicateToPb,
+  type Scheduler,
   type TableInfo,
   tablePathToString,
 } from "@fluss-ts/common";
@@ -57,6 +58,8 @@ export interface TableDeps {
   metadata: MetadataCache;
   admin: Admin;
   clock: Clock;
+  /** Every timer of the table's writers, scanners and lookups. */
+  scheduler: Scheduler;
 }
 
 const FETCH_WAIT_MS_DEFAULT = 500;
@@ -259,6 +262,7 @@ export class Table {
     ) => Promise<LookupBucketResult[]>,
   ): LookupBatcher {
     return new LookupBatcher({
+      scheduler: this.deps.scheduler,
       leaderKey: (target) => this.leaderKeyOf(target),
       onRetriableError: () => this.refreshRoute(),
       send: (leader, spec) =>
@@ -383,10 +387,11 @@ export class Table {
   /** Leader lookup, writer ids and route refresh: the same for every kind of writer. */
   private writeContextBase(): Pick<
     WriteContext<unknown>,
-    "clock" | "leaderKey" | "initWriter" | "onRetriableError"
+    "clock" | "scheduler" | "leaderKey" | "initWriter" | "onRetriableError"
   > {
     return {
       clock: this.deps.clock,
+      scheduler: this.deps.scheduler,
       leaderKey: (target) => this.leaderKeyOf(target),
       initWriter: async () => {
         const coord: Address = await this.deps.metadata.coordinator();
@@ -421,6 +426,8 @@ export class Table {
       }
     }
     const ctx: ScanContext = {
+      clock: this.deps.clock,
+      scheduler: this.deps.scheduler,
       leaderKey: (target) => this.leaderKeyOf(target),
       fetch: (leader, spec, signal) => this.fetch(parseAddress(leader), spec, signal),
       onRetriableError: () => this.refreshRoute(),

@@ -10,6 +10,7 @@ import {
   readBatchHeader,
   readRows,
   systemClock,
+  systemScheduler,
   type TableInfo,
 } from "@fluss-ts/common";
 import { describe, expect, it } from "vitest";
@@ -66,6 +67,7 @@ class FakeLeader {
   ctx(): WriteContext<Row> {
     return {
       clock: systemClock,
+      scheduler: systemScheduler,
       route: () => ({ partitionId: null, bucket: undefined }),
       newPayload: () => new ArrowPayload(schema, 1, NO_COMPRESSION, null),
       leaderKey: () => "leader",

@@ -8,6 +8,7 @@ import {
   makeSchema,
   readKvRecordBatch,
   systemClock,
+  systemScheduler,
   type TableInfo,
 } from "@fluss-ts/common";
 import { describe, expect, it } from "vitest";
@@ -49,6 +50,7 @@ class FakeKvLeader {
   ctx(): WriteContext<KvItem> {
     return {
       clock: systemClock,
+      scheduler: systemScheduler,
       route: (item) => ({ partitionId: null, bucket: item.bucket }),
       newPayload: () => new KvPayload(info.schemaId),
       leaderKey: () => "leader",

@@ -2,7 +2,14 @@
 // default) and 1 `flush` waits for the leader's answer; with 0 it does not, a batch is never
 // retried, a retriable error in a late answer is dropped and a non-retriable one fails the writer.
 
-import { Errors, makeSchema, NO_COMPRESSION, systemClock, type TableInfo } from "@fluss-ts/common";
+import {
+  Errors,
+  makeSchema,
+  NO_COMPRESSION,
+  systemClock,
+  systemScheduler,
+  type TableInfo,
+} from "@fluss-ts/common";
 import { describe, expect, it } from "vitest";
 import { resolveWriterOptions, type WriterOptions } from "../src/options.ts";
 import { AppendWriter } from "../src/write/append-writer.ts";
@@ -36,6 +43,7 @@ class HeldLeader {
   ctx(): WriteContext<Row> {
     return {
       clock: systemClock,
+      scheduler: systemScheduler,
       route: () => ({ partitionId: null, bucket: 0 }),
       newPayload: () => new ArrowPayload(schema, 1, NO_COMPRESSION, null),
       leaderKey: () => "leader",

@@ -3,7 +3,7 @@
 // 64 callers awaiting lookups in a loop cost one round trip per round, not 64. Retriable errors
 // (leader moved, connection lost) refresh the route and retry a bounded number of times.
 
-import { Errors, errorFromCode, type FlussError, toFlussError } from "@fluss-ts/common";
+import { Errors, errorFromCode, type FlussError, type Scheduler, toFlussError } from "@fluss-ts/common";
 
 /** A physical bucket: of the table, or of one of its partitions. */
 export interface LookupTarget {
@@ -25,6 +25,8 @@ export interface LookupBucketResult {
 }
 
 export interface LookupContext {
+  /** Retry backoff timers. */
+  readonly scheduler: Scheduler;
   leaderKey(target: LookupTarget): string;
   send(leaderKey: string, spec: LookupRequestSpec): Promise<LookupBucketResult[]>;
   onRetriableError(err: FlussError): void;
@@ -130,7 +132,7 @@ export class LookupBatcher {
       return;
     }
     this.ctx.onRetriableError(err);
-    setTimeout(() => this.enqueue(p), RETRY_BACKOFF_MS * p.attempts);
+    this.ctx.scheduler.setTimeout(() => this.enqueue(p), RETRY_BACKOFF_MS * p.attempts);
   }
 }
 

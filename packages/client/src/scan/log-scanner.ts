@@ -25,6 +25,7 @@ import {
   type Predicate,
   readRows,
   splitBatches,
+  type TimerHandle,
   toFlussError,
 } from "@fluss-ts/common";
 import type { RecordBatch } from "apache-arrow";
@@ -117,8 +118,8 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
   private wake: (() => void) | undefined;
   private failure: FlussError | undefined;
   private closed = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private discoverTimer: NodeJS.Timeout | undefined;
+  private retryTimer: TimerHandle | undefined;
+  private discoverTimer: TimerHandle | undefined;
   private readonly controller = new AbortController();
   private fetchedBytesTotal = 0;
   private fetchedBatchesTotal = 0;
@@ -161,7 +162,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
   private scheduleDiscovery(): void {
     const discover = this.s.discover;
     if (!discover || this.closed) return;
-    this.discoverTimer = setTimeout(() => {
+    this.discoverTimer = this.ctx.scheduler.setTimeout(() => {
       const known = new Set(this.cursors.map((c) => c.partition ?? ""));
       discover(known).then(
         (found) => {
@@ -173,7 +174,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
         () => this.scheduleDiscovery(),
       );
     }, this.s.discoverIntervalMs);
-    this.discoverTimer.unref?.();
+    this.discoverTimer.unref();
   }
 
   private done(c: BucketCursor): boolean {
@@ -188,7 +189,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
   /** Send a fetch to every leader that has idle buckets and no fetch in flight. */
   private pump(): void {
     if (this.closed || this.failure || this.bufferedBytes >= this.s.bufferBytesMax) return;
-    const now = Date.now();
+    const now = this.ctx.clock.nowMs();
     const byLeader = new Map<string, BucketCursor[]>();
     let nextRetryMs = Number.POSITIVE_INFINITY;
     for (const c of this.cursors) {
@@ -212,7 +213,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
     }
     for (const [leader, list] of byLeader) void this.fetch(leader, list);
     if (nextRetryMs !== Number.POSITIVE_INFINITY && !this.retryTimer) {
-      this.retryTimer = setTimeout(() => {
+      this.retryTimer = this.ctx.scheduler.setTimeout(() => {
         this.retryTimer = undefined;
         this.pump();
       }, nextRetryMs);
@@ -341,7 +342,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
       this.fail(err);
       return;
     }
-    c.blockedUntilMs = Date.now() + c.backoffMs;
+    c.blockedUntilMs = this.ctx.clock.nowMs() + c.backoffMs;
     c.backoffMs = Math.min(BACKOFF_MS_MAX, c.backoffMs * 2);
     this.ctx.onRetriableError(err);
   }
@@ -418,8 +419,8 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.discoverTimer);
+    this.ctx.scheduler.clearTimeout(this.retryTimer);
+    this.ctx.scheduler.clearTimeout(this.discoverTimer);
     this.controller.abort();
     this.signal();
   }

@@ -1,6 +1,6 @@
 // What a scanner needs from its connection and table: the leader of a bucket and a fetch call.
 
-import type { FlussError, Predicate } from "@fluss-ts/common";
+import type { Clock, FlussError, Predicate, Scheduler } from "@fluss-ts/common";
 
 export interface FetchRequestSpec {
   buckets: ReadonlyArray<{ partitionId: bigint | null; bucket: number; offset: bigint }>;
@@ -25,6 +25,10 @@ export interface FetchBucketResponse {
 }
 
 export interface ScanContext {
+  /** Backoff deadlines. */
+  readonly clock: Clock;
+  /** Retry and partition-discovery timers. */
+  readonly scheduler: Scheduler;
   /** A key naming the current leader of a bucket; throws (retriable) when none is known. */
   leaderKey(target: { partitionId: bigint | null; bucket: number }): string;
   fetch(leaderKey: string, spec: FetchRequestSpec, signal: AbortSignal): Promise<FetchBucketResponse[]>;

@@ -30,7 +30,9 @@ import {
   isFlussError,
   NO_BATCH_SEQUENCE,
   NO_WRITER_ID,
+  type Scheduler,
   type TableInfo,
+  type TimerHandle,
   toFlussError,
 } from "@fluss-ts/common";
 import type { ResolvedWriterOptions } from "../options.ts";
@@ -45,7 +47,7 @@ const BUCKETS_OPEN_MAX = 1_000_000;
 interface BucketState<T> {
   readonly target: BucketTarget;
   open: WriteBatch<T> | undefined;
-  lingerTimer: NodeJS.Timeout | undefined;
+  lingerTimer: TimerHandle | undefined;
   /** Closed batches waiting to be sent, in sequence order. */
   queue: WriteBatch<T>[];
   inFlight: number;
@@ -59,6 +61,7 @@ export class BucketWriter<T> {
   private readonly ctx: WriteContext<T>;
   private readonly opts: ResolvedWriterOptions;
   private readonly clock: Clock;
+  private readonly scheduler: Scheduler;
   private readonly buckets = new Map<string, BucketState<T>>();
   private readonly bucketCount: number;
   private readonly unsettled = new Set<WriteBatch<T>>();
@@ -70,12 +73,13 @@ export class BucketWriter<T> {
   private writerIdPromise: Promise<bigint> | undefined;
   /** Per partition ("-" when unpartitioned): the bucket keyless rows go to until its batch closes. */
   private readonly sticky = new Map<string, number>();
-  private drainTimer: NodeJS.Timeout | undefined;
+  private drainTimer: TimerHandle | undefined;
 
   constructor(ctx: WriteContext<T>, table: TableInfo, opts: ResolvedWriterOptions) {
     this.ctx = ctx;
     this.opts = opts;
     this.clock = ctx.clock;
+    this.scheduler = ctx.scheduler;
     this.bucketCount = table.bucketCount;
     if (opts.idempotence) this.initWriter();
   }
@@ -138,7 +142,7 @@ export class BucketWriter<T> {
     }
     this.bufferedBytes += grown;
     if (state.lingerTimer === undefined) {
-      state.lingerTimer = setTimeout(() => this.closeBatch(key), this.opts.lingerMs);
+      state.lingerTimer = this.scheduler.setTimeout(() => this.closeBatch(key), this.opts.lingerMs);
     }
     if (batch.sizeBytes >= this.opts.batchSizeBytes) this.closeBatch(key);
   }
@@ -208,7 +212,7 @@ export class BucketWriter<T> {
     const state = this.buckets.get(key);
     const batch = state?.open;
     if (!state || !batch) return;
-    clearTimeout(state.lingerTimer);
+    this.scheduler.clearTimeout(state.lingerTimer);
     state.open = undefined;
     state.lingerTimer = undefined;
     const p = state.target.partitionId === null ? "-" : String(state.target.partitionId);
@@ -283,7 +287,7 @@ export class BucketWriter<T> {
 
   private scheduleDrain(delayMs: number): void {
     if (this.drainTimer) return;
-    this.drainTimer = setTimeout(
+    this.drainTimer = this.scheduler.setTimeout(
       () => {
         this.drainTimer = undefined;
         this.drain();
@@ -407,7 +411,7 @@ export class BucketWriter<T> {
     if (this.fatal) return;
     this.fatal = err;
     for (const state of this.buckets.values()) {
-      clearTimeout(state.lingerTimer);
+      this.scheduler.clearTimeout(state.lingerTimer);
       state.open = undefined;
       state.queue.length = 0;
     }
@@ -437,7 +441,7 @@ export class BucketWriter<T> {
       await this.flush();
     } finally {
       this.closed = true;
-      clearTimeout(this.drainTimer);
+      this.scheduler.clearTimeout(this.drainTimer);
     }
   }
 

@@ -2,7 +2,7 @@
 // (batching, sequencing, retries) stays free of sockets, metadata and record formats, and tests
 // can fake it.
 
-import type { Clock, FlussError } from "@fluss-ts/common";
+import type { Clock, FlussError, Scheduler } from "@fluss-ts/common";
 import type { BatchPayload, WriteBatch } from "./write-batch.ts";
 
 /** A physical bucket: a bucket of the table, or of one of its partitions. */
@@ -28,6 +28,8 @@ export interface BucketAck {
 
 export interface WriteContext<T> {
   readonly clock: Clock;
+  /** Linger and retry timers. */
+  readonly scheduler: Scheduler;
   /**
    * Where an item goes. Synchronous for a non-partitioned table; a partitioned table may have to
    * look up (or create) the item's partition first.
