@@ -42,8 +42,6 @@ export {
   type LogConfig,
   type LogConfigInput,
   resolveLogConfig,
-  type Scheduler,
-  systemScheduler,
 } from "./log/config.ts";
 export { FileCache, type FileCacheStats } from "./log/file-cache.ts";
 export { isDiskFull } from "./log/file-io.ts";

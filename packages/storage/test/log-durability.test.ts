@@ -1,9 +1,9 @@
 // Flush policies: group commit under "always", the recovery point, interval flushing, and the
 // memory bound of reading a large log.
 
-import { readBatchHeader, splitBatches } from "@fluss-ts/common";
+import { ManualScheduler, readBatchHeader, splitBatches } from "@fluss-ts/common";
 import { afterAll, describe, expect, it } from "vitest";
-import { LogTablet, type Scheduler } from "../src/index.ts";
+import { LogTablet } from "../src/index.ts";
 import { batch, eventually, removeTempDirs, TestClock, tempDir } from "./helpers.ts";
 
 afterAll(removeTempDirs);
@@ -66,13 +66,7 @@ describe("flush policies", () => {
 
   it("flushes on the scheduler's beat in interval mode and leaves it to the OS in never mode", async () => {
     const dir = await tempDir();
-    let tick: () => void = () => undefined;
-    const scheduler: Scheduler = {
-      every(_ms, task) {
-        tick = task;
-        return { cancel: () => undefined };
-      },
-    };
+    const scheduler = new ManualScheduler();
     const tablet = await LogTablet.open({
       dir,
       clock: new TestClock(),
@@ -82,7 +76,9 @@ describe("flush policies", () => {
     await tablet.append(batch());
     await tablet.append(batch());
     expect(tablet.flushedOffset).toBe(0n);
-    tick();
+    scheduler.advance(49);
+    expect(tablet.flushedOffset).toBe(0n);
+    scheduler.advance(1);
     await eventually(() => tablet.flushedOffset === 2n);
     await tablet.close();
 

@@ -15,7 +15,7 @@
 // reordered; every enqueue() promise settles (true once committed, false when the queue closes
 // first).
 
-import { assert } from "@fluss-ts/common";
+import { assert, type Scheduler, systemScheduler, type TimerHandle } from "@fluss-ts/common";
 
 /** First wait before a failed commit is retried. */
 export const COMMIT_RETRY_MS_DEFAULT = 200;
@@ -45,6 +45,8 @@ export interface CommitQueueOptions<S> {
   readonly version: number;
   /** First wait before a failed commit is retried. */
   readonly retryMs?: number;
+  /** Timers of retries (default: the process's). */
+  readonly scheduler?: Scheduler;
 }
 
 /** A caller waiting for the commit of everything up to `seq`. */
@@ -83,13 +85,15 @@ export class CommitQueue<S> {
   private waiters: Waiter[] = [];
   private cause: unknown = null;
   private retryMs: number;
-  private retryTimer: NodeJS.Timeout | null = null;
+  private retryTimer: TimerHandle | null = null;
+  private readonly scheduler: Scheduler;
   private drained: (() => void) | null = null;
   private closed = false;
 
   constructor(o: CommitQueueOptions<S>) {
     this.o = o;
     this.retryMsMin = o.retryMs ?? COMMIT_RETRY_MS_DEFAULT;
+    this.scheduler = o.scheduler ?? systemScheduler;
     assert(this.retryMsMin > 0, "the commit retry delay is positive");
     this.retryMs = this.retryMsMin;
     this.committedVersion = o.version;
@@ -131,7 +135,7 @@ export class CommitQueue<S> {
   /** Retry a failed commit now instead of at its timer (no-op unless one waits to be retried). */
   retryNow(): void {
     if (this.mode !== "failed" || this.inFlight.length > 0) return;
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    if (this.retryTimer !== null) this.scheduler.clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.retry();
   }
@@ -191,7 +195,7 @@ export class CommitQueue<S> {
 
   private scheduleRetry(): void {
     if (this.closed || this.retryTimer !== null) return;
-    this.retryTimer = setTimeout(() => {
+    this.retryTimer = this.scheduler.setTimeout(() => {
       this.retryTimer = null;
       this.retry();
     }, this.retryMs);
@@ -223,7 +227,7 @@ export class CommitQueue<S> {
   /** Stop: wait for the commits in flight, drop what is still queued, settle every waiter. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    if (this.retryTimer !== null) this.scheduler.clearTimeout(this.retryTimer);
     this.retryTimer = null;
     if (this.inFlight.length > 0) {
       await new Promise<void>((resolve) => {

@@ -27,7 +27,7 @@
 
 import fs from "node:fs";
 import path from "node:path";
-import { assert, copyBytes, Errors, FlussError, isFlussError } from "@fluss-ts/common";
+import { assert, copyBytes, Errors, FlussError, isFlussError, type Scheduler } from "@fluss-ts/common";
 import { type Database, open, type RootDatabase } from "lmdb";
 import { KeyFilters } from "./key-filter.ts";
 import { hashKey } from "./key-index.ts";
@@ -75,6 +75,8 @@ export interface KvStoreOptions {
   readonly onCorrupt?: (err: FlussError) => void;
   /** First wait before a failed commit is retried (doubles up to COMMIT_RETRY_MS_MAX). */
   readonly commitRetryMs?: number;
+  /** Timers of commit retries (default: the process's). */
+  readonly scheduler?: Scheduler;
 }
 
 function copy(bytes: Uint8Array): Uint8Array {
@@ -164,6 +166,7 @@ export class KvStore {
         },
         version: version ?? 0,
         ...(options.commitRetryMs === undefined ? {} : { retryMs: options.commitRetryMs }),
+        ...(options.scheduler ? { scheduler: options.scheduler } : {}),
       });
       if (!readOnly) {
         const data = this.data;

@@ -37,6 +37,7 @@ import {
   FlussError,
   invalidArgument,
   readKvRecordBatch,
+  type Scheduler,
   type Schema,
 } from "@fluss-ts/common";
 import type { LogTablet } from "../log/log-tablet.ts";
@@ -65,6 +66,8 @@ export interface KvTabletOptions {
   readonly schemaId: number;
   readonly options: KvOptions;
   readonly clock: Clock;
+  /** Timers of store commit retries (default: the process's). */
+  readonly scheduler?: Scheduler;
   /** Required when the table has an auto-increment column. */
   readonly idAllocator?: IdAllocator | null;
   readonly preWriteBufferBytesMax?: number;
@@ -164,6 +167,7 @@ export class KvTablet {
     const storeOptions: Omit<KvStoreOptions, "readOnly"> = {
       onCorrupt: (err) => self?.storeDamaged(err),
       ...(o.storeCommitRetryMs === undefined ? {} : { commitRetryMs: o.storeCommitRetryMs }),
+      ...(o.scheduler ? { scheduler: o.scheduler } : {}),
     };
     const opened = await openStore(o.dir, o.log, o.snapshots ?? null, o.clock.nowMs(), {
       store: storeOptions,

@@ -1,5 +1,5 @@
-// Configuration of a log tablet, and the two ways time reaches it (a Clock for "now" and a Scheduler
-// for periodic work), so tests can drive both. `resolveLogConfig` fills defaults and refuses values
+// Configuration of a log tablet. Time reaches the tablet two ways (a Clock for "now" and common's
+// Scheduler for periodic work, see types.ts), so tests can drive both. `resolveLogConfig` fills defaults and refuses values
 // that would break an invariant (segment positions and relative offsets must fit the index).
 
 import { Errors, FlussError } from "@fluss-ts/common";
@@ -44,19 +44,6 @@ export interface LogConfigInput {
   readonly writerExpirationMs?: number;
   readonly recoveryCheckpointIntervalMs?: number;
 }
-
-/** Periodic work (interval flushes). The default uses unref'ed Node timers. */
-export interface Scheduler {
-  every(intervalMs: number, task: () => void): { cancel(): void };
-}
-
-export const systemScheduler: Scheduler = {
-  every(intervalMs, task) {
-    const timer = setInterval(task, intervalMs);
-    timer.unref();
-    return { cancel: () => clearInterval(timer) };
-  },
-};
 
 function invalid(message: string): FlussError {
   return new FlussError(Errors.INVALID_CONFIG_EXCEPTION, message);

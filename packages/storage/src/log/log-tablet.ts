@@ -28,10 +28,12 @@ import {
   invalidArgument,
   isFlussError,
   NO_WRITER_ID,
+  type Scheduler,
   splitBatches,
   stampBatch,
+  systemScheduler,
 } from "@fluss-ts/common";
-import { type LogConfig, resolveLogConfig, type Scheduler, systemScheduler } from "./config.ts";
+import { type LogConfig, resolveLogConfig } from "./config.ts";
 import {
   listenersMax,
   logFileSuffix,
@@ -157,10 +159,12 @@ export class LogTablet {
     );
     removeCleanShutdownMarker(this.dir); // needs no space; the marker must be gone before any write
     if (this.config.flush.mode === "interval") {
-      this.timer = scheduler.every(this.config.flush.intervalMs, () => {
+      const handle = scheduler.setInterval(() => {
         if (this.writeFence !== null || this.state !== "open") return;
         this.commit.waitFor(this.leo).catch(() => undefined); // a failure is recorded by the group commit
-      });
+      }, this.config.flush.intervalMs);
+      handle.unref();
+      this.timer = { cancel: () => scheduler.clearInterval(handle) };
     }
   }
 

@@ -1,7 +1,7 @@
 // The shapes LogTablet takes and returns (kept apart so the tablet file stays about behaviour).
 
-import type { Clock } from "@fluss-ts/common";
-import type { LogConfigInput, Scheduler } from "./config.ts";
+import type { Clock, Scheduler } from "@fluss-ts/common";
+import type { LogConfigInput } from "./config.ts";
 import type { FileCache } from "./file-cache.ts";
 import type { TailCut } from "./log-loader.ts";
 
@@ -9,6 +9,7 @@ export interface LogTabletOptions {
   readonly dir: string;
   readonly clock: Clock;
   readonly config?: LogConfigInput;
+  /** Interval flushes (default: the process's timers, unref'ed). */
   readonly scheduler?: Scheduler;
   /** The server's bounded cache of open files, shared by its tablets (default: one per process). */
   readonly files?: FileCache;
