@@ -17,7 +17,11 @@ export {
   PRE_WRITE_BUFFER_BYTES_DEFAULT,
 } from "./kv/kv-tablet.ts";
 export { createRowMerger, type RowMerger } from "./kv/merge/row-merger.ts";
-export { LocalRemoteSnapshotStore, type RemoteSnapshotStore } from "./kv/snapshot-store.ts";
+export {
+  LocalRemoteSnapshotStore,
+  type RemoteSnapshotStore,
+  RemoteStorageSnapshotStore,
+} from "./kv/snapshot-store.ts";
 export {
   AGG_FUNCTIONS,
   type AggFunctionName,
@@ -62,3 +66,19 @@ export type {
   LogTabletStats,
   ReadResult,
 } from "./log/types.ts";
+// Remote storage (KV snapshots, tiered log segments): a local directory or S3.
+export { LocalFileStorage } from "./remote/local-file-storage.ts";
+export {
+  checkRemoteDataDir,
+  isObjectStoreUri,
+  openRemoteStorage,
+  S3_SETTINGS_DEFAULT,
+  type S3Settings,
+} from "./remote/open-remote-storage.ts";
+export {
+  type ByteRange,
+  keySegmentOf,
+  type RemoteObject,
+  type RemoteStorage,
+} from "./remote/remote-storage.ts";
+export { S3Storage, type S3StorageOptions } from "./remote/s3-storage.ts";

@@ -1,14 +1,21 @@
-// Remote storage of KV snapshots. `RemoteSnapshotStore` is what the tablet needs from any remote
-// (an object store later); `LocalRemoteSnapshotStore` keeps snapshots under a local directory:
-//   <root>/<tableId>/<partition or "-">/<bucket>/snapshot-<id>/{<files>, _MANIFEST.json}
-// A snapshot is complete once its manifest exists: files are copied first, then the manifest is
-// written to a temp name, fsynced and renamed. list() ignores incomplete snapshots; download()
-// checks every file's size against the manifest.
-// Errors: a missing snapshot is KV_SNAPSHOT_NOT_EXIST, any other I/O failure KV_STORAGE_EXCEPTION.
+// Remote storage of KV snapshots, over the one remote storage interface (remote/remote-storage.ts:
+// a local directory by default, or S3). `RemoteSnapshotStore` is what the tablet needs;
+// `RemoteStorageSnapshotStore` keeps snapshots as objects:
+//   <tableId>/<partition or "-">/<bucket>/snapshot-<id>/{<files>, _MANIFEST.json}
+// (`LocalRemoteSnapshotStore` is the same over a local directory, the layout of earlier versions.)
+// A snapshot is complete once its manifest exists: files are uploaded first, then the manifest
+// (one atomic put). list() ignores incomplete snapshots; download() checks every file's size
+// against the manifest; delete() removes the manifest first, so a half-deleted snapshot is never
+// listed as complete.
+// Errors: a missing snapshot is KV_SNAPSHOT_NOT_EXIST; a snapshot whose files are missing, short
+// or whose manifest does not parse is KV_STORAGE_EXCEPTION (not retriable: a restore skips it for
+// an older one); a remote storage that fails (unreachable) is its retriable STORAGE_EXCEPTION.
 
 import fs from "node:fs";
 import path from "node:path";
-import { Errors, FlussError, isFlussError } from "@fluss-ts/common";
+import { Errors, FlussError } from "@fluss-ts/common";
+import { LocalFileStorage } from "../remote/local-file-storage.ts";
+import { keySegmentOf, type RemoteStorage } from "../remote/remote-storage.ts";
 import type { SnapshotFile, SnapshotManifest, SnapshotScope } from "./types.ts";
 
 export interface RemoteSnapshotStore {
@@ -26,10 +33,9 @@ const SNAPSHOT_PREFIX = "snapshot-";
 /** Snapshots listed per bucket at most (a bound on the directory walk). */
 export const SNAPSHOTS_LISTED_MAX = 10_000;
 
-function storageError(action: string, where: string, cause: unknown): FlussError {
-  if (isFlussError(cause)) return cause;
-  const reason = cause instanceof Error ? cause.message : String(cause);
-  return new FlussError(Errors.KV_STORAGE_EXCEPTION, `${action} ${where} failed: ${reason}`, { cause });
+function damaged(what: string, where: string, cause?: unknown): FlussError {
+  const reason = cause === undefined ? "" : `: ${cause instanceof Error ? cause.message : String(cause)}`;
+  return new FlussError(Errors.KV_STORAGE_EXCEPTION, `${what} ${where}${reason}`, { cause });
 }
 
 export function encodeManifest(m: SnapshotManifest): string {
@@ -77,117 +83,118 @@ export function decodeManifest(text: string): SnapshotManifest {
   };
 }
 
-function fsyncPath(p: string): void {
-  const fd = fs.openSync(p, "r");
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+export class RemoteStorageSnapshotStore implements RemoteSnapshotStore {
+  readonly storage: RemoteStorage;
 
-export class LocalRemoteSnapshotStore implements RemoteSnapshotStore {
-  readonly root: string;
-
-  constructor(root: string) {
-    this.root = root;
+  constructor(storage: RemoteStorage) {
+    this.storage = storage;
   }
 
-  /** The directory of a bucket's snapshots. */
-  bucketDir(scope: SnapshotScope): string {
-    const partition = scope.partition === null ? "-" : encodeURIComponent(scope.partition);
-    return path.join(this.root, scope.tableId.toString(), partition, String(scope.bucket));
+  /** Key prefix (ending with `/`) of a bucket's snapshots. */
+  bucketPrefix(scope: SnapshotScope): string {
+    const partition = scope.partition === null ? "-" : keySegmentOf(scope.partition);
+    return `${scope.tableId}/${partition}/${scope.bucket}/`;
   }
 
-  snapshotDir(scope: SnapshotScope, snapshotId: number): string {
-    return path.join(this.bucketDir(scope), `${SNAPSHOT_PREFIX}${snapshotId}`);
+  snapshotPrefix(scope: SnapshotScope, snapshotId: number): string {
+    return `${this.bucketPrefix(scope)}${SNAPSHOT_PREFIX}${snapshotId}/`;
+  }
+
+  private where(key: string): string {
+    return `${this.storage.description}/${key}`;
   }
 
   async upload(scope: SnapshotScope, localDir: string, manifest: SnapshotManifest): Promise<void> {
-    const dir = this.snapshotDir(scope, manifest.snapshotId);
-    try {
-      await fs.promises.rm(dir, { recursive: true, force: true }); // an earlier incomplete attempt
-      await fs.promises.mkdir(dir, { recursive: true });
-      for (const f of manifest.files) {
-        const target = path.join(dir, f.name);
-        await fs.promises.copyFile(path.join(localDir, f.name), target);
-        fsyncPath(target);
-      }
-      const tmp = path.join(dir, `${MANIFEST_FILE}.tmp`);
-      await fs.promises.writeFile(tmp, encodeManifest(manifest));
-      fsyncPath(tmp);
-      await fs.promises.rename(tmp, path.join(dir, MANIFEST_FILE));
-      fsyncPath(dir);
-    } catch (err) {
-      throw storageError("upload of snapshot", dir, err);
-    }
+    const prefix = this.snapshotPrefix(scope, manifest.snapshotId);
+    await this.storage.deletePrefix(prefix); // an earlier incomplete attempt
+    for (const f of manifest.files) await this.storage.putFile(prefix + f.name, path.join(localDir, f.name));
+    await this.storage.put(prefix + MANIFEST_FILE, Buffer.from(encodeManifest(manifest)));
   }
 
   async list(scope: SnapshotScope): Promise<SnapshotManifest[]> {
-    const dir = this.bucketDir(scope);
-    let names: string[];
-    try {
-      names = await fs.promises.readdir(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-      throw storageError("list of snapshots", dir, err);
-    }
+    const prefix = this.bucketPrefix(scope);
+    const objects = await this.storage.list(prefix);
     const out: SnapshotManifest[] = [];
-    for (const name of names.slice(0, SNAPSHOTS_LISTED_MAX)) {
-      if (!name.startsWith(SNAPSHOT_PREFIX)) continue;
-      const manifest = await this.readManifest(path.join(dir, name));
+    for (const o of objects) {
+      const rel = o.key.slice(prefix.length).split("/");
+      if (rel.length !== 2 || !rel[0]!.startsWith(SNAPSHOT_PREFIX) || rel[1] !== MANIFEST_FILE) continue;
+      if (out.length >= SNAPSHOTS_LISTED_MAX) break;
+      const manifest = await this.readManifest(o.key);
       if (manifest !== null) out.push(manifest);
     }
     return out.sort((a, b) => a.snapshotId - b.snapshotId);
   }
 
-  private async readManifest(dir: string): Promise<SnapshotManifest | null> {
-    let text: string;
+  private async readManifest(key: string): Promise<SnapshotManifest | null> {
+    const bytes = await this.storage.get(key);
+    if (bytes === null) return null; // incomplete, or deleted meanwhile
     try {
-      text = await fs.promises.readFile(path.join(dir, MANIFEST_FILE), "utf8");
+      return decodeManifest(Buffer.from(bytes).toString("utf8"));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null; // incomplete
-      throw storageError("read of snapshot manifest", dir, err);
-    }
-    try {
-      return decodeManifest(text);
-    } catch (err) {
-      throw storageError("parse of snapshot manifest", dir, err);
+      throw damaged("parse of snapshot manifest", this.where(key), err);
     }
   }
 
   async download(scope: SnapshotScope, snapshotId: number, targetDir: string): Promise<SnapshotManifest> {
-    const dir = this.snapshotDir(scope, snapshotId);
-    const manifest = await this.readManifest(dir);
+    const prefix = this.snapshotPrefix(scope, snapshotId);
+    const manifest = await this.readManifest(prefix + MANIFEST_FILE);
     if (manifest === null) {
       throw new FlussError(
         Errors.KV_SNAPSHOT_NOT_EXIST,
-        `kv snapshot ${snapshotId} does not exist in ${dir}`,
+        `kv snapshot ${snapshotId} does not exist in ${this.where(prefix)}`,
       );
     }
     try {
       await fs.promises.mkdir(targetDir, { recursive: true });
-      for (const f of manifest.files) {
-        const target = path.join(targetDir, f.name);
-        await fs.promises.copyFile(path.join(dir, f.name), target);
-        const size = (await fs.promises.stat(target)).size;
-        if (size !== f.sizeBytes)
-          throw new Error(`${f.name} has ${size} bytes, the manifest says ${f.sizeBytes}`);
-      }
     } catch (err) {
-      throw storageError("download of snapshot", dir, err);
+      throw new FlussError(Errors.KV_STORAGE_EXCEPTION, `create ${targetDir}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    for (const f of manifest.files) {
+      const size = await this.storage.getFile(prefix + f.name, path.join(targetDir, f.name));
+      if (size === null) throw damaged("download of snapshot", this.where(prefix), `${f.name} is missing`);
+      if (size !== f.sizeBytes) {
+        throw damaged(
+          "download of snapshot",
+          this.where(prefix),
+          `${f.name} has ${size} bytes, the manifest says ${f.sizeBytes}`,
+        );
+      }
     }
     return manifest;
   }
 
   async delete(scope: SnapshotScope, snapshotId: number): Promise<void> {
-    const dir = this.snapshotDir(scope, snapshotId);
-    try {
-      // The manifest goes first so a half-deleted snapshot is never listed as complete.
-      await fs.promises.rm(path.join(dir, MANIFEST_FILE), { force: true });
-      await fs.promises.rm(dir, { recursive: true, force: true });
-    } catch (err) {
-      throw storageError("delete of snapshot", dir, err);
-    }
+    const prefix = this.snapshotPrefix(scope, snapshotId);
+    // The manifest goes first so a half-deleted snapshot is never listed as complete.
+    await this.storage.delete([prefix + MANIFEST_FILE]);
+    await this.storage.deletePrefix(prefix);
+  }
+
+  /** Delete every snapshot of a bucket, complete or not (its table or partition is dropped). */
+  async deleteAll(scope: SnapshotScope): Promise<void> {
+    for (const m of await this.list(scope)) await this.delete(scope, m.snapshotId);
+    await this.storage.deletePrefix(this.bucketPrefix(scope));
+  }
+}
+
+/** Snapshots under a local directory (the default `remote.data.dir`). */
+export class LocalRemoteSnapshotStore extends RemoteStorageSnapshotStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    const storage = new LocalFileStorage(root);
+    super(storage);
+    this.root = storage.root;
+  }
+
+  /** The directory of a bucket's snapshots. */
+  bucketDir(scope: SnapshotScope): string {
+    return path.join(this.root, ...this.bucketPrefix(scope).slice(0, -1).split("/"));
+  }
+
+  snapshotDir(scope: SnapshotScope, snapshotId: number): string {
+    return path.join(this.bucketDir(scope), `${SNAPSHOT_PREFIX}${snapshotId}`);
   }
 }
