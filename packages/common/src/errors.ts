@@ -115,6 +115,12 @@ export const Errors = {
   AUTHORIZATION_EXCEPTION: kind(48, "AUTHORIZATION_EXCEPTION", false, "Authorization failed."),
   BUCKET_MAX_NUM_EXCEPTION: kind(49, "BUCKET_MAX_NUM_EXCEPTION", false, "Too many buckets."),
   DELETION_DISABLED_EXCEPTION: kind(57, "DELETION_DISABLED_EXCEPTION", false, "Deletion is disabled."),
+  NOT_COORDINATOR_LEADER_EXCEPTION: kind(
+    65,
+    "NOT_COORDINATOR_LEADER_EXCEPTION",
+    false,
+    "This coordinator is not the active one (its epoch was fenced).",
+  ),
   SCANNER_EXPIRED: kind(66, "SCANNER_EXPIRED", false, "The KV scanner expired."),
   UNKNOWN_SCANNER_ID: kind(67, "UNKNOWN_SCANNER_ID", false, "The KV scanner id is unknown."),
   INVALID_SCAN_REQUEST: kind(68, "INVALID_SCAN_REQUEST", false, "The scan request is invalid."),
