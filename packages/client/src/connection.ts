@@ -1,14 +1,33 @@
 // The entry point of the SDK: `connect({ bootstrap })` gives a FlussConnection with an Admin and
 // Table handles. One connection shares one pool of server connections and one metadata cache.
+// `await using conn = await connect(...)` closes it at the end of the scope. A table handle can be
+// typed by a defined schema (`getTable(path, Orders)`, checked against the table's schema) or by
+// a type argument alone (`getTable<typeof Orders>(path)`, `getTable<MyRow>(path)`, unchecked).
 
-import { type Clock, invalidArgument, type Scheduler, systemClock, systemScheduler } from "@fluss-ts/common";
+import {
+  type Clock,
+  Errors,
+  FlussError,
+  invalidArgument,
+  type Scheduler,
+  systemClock,
+  systemScheduler,
+  tablePathToString,
+} from "@fluss-ts/common";
 import { Admin, type TablePathLike, toTablePath } from "./admin.ts";
 import { MetadataCache } from "./metadata.ts";
 import type { ConnectOptions } from "./options.ts";
+import {
+  type AnyRow,
+  type DefinedSchema,
+  type InputOf,
+  type RowOf,
+  schemaDifferences,
+} from "./schema-types.ts";
 import { parseAddress, ServerPool } from "./server-pool.ts";
 import { Table } from "./table.ts";
 
-export class FlussConnection {
+export class FlussConnection implements AsyncDisposable {
   readonly admin: Admin;
   private readonly pool: ServerPool;
   private readonly metadata: MetadataCache;
@@ -28,9 +47,28 @@ export class FlussConnection {
     this.admin = new Admin(pool, metadata);
   }
 
-  /** A handle on an existing table (TABLE_NOT_EXIST otherwise). */
-  async getTable(path: TablePathLike): Promise<Table> {
+  /**
+   * A handle on an existing table (TABLE_NOT_EXIST otherwise). Given a defined schema, its rows
+   * are typed by it and the table must have exactly its columns, types and primary key
+   * (SCHEMA_MISMATCH otherwise, naming each difference).
+   */
+  async getTable<S extends DefinedSchema<object, object>>(
+    path: TablePathLike,
+    schema: S,
+  ): Promise<Table<RowOf<S>, InputOf<S>>>;
+  /** A handle on an existing table; a type argument (a defined schema's type or a row interface) types its rows, unchecked. */
+  async getTable<T extends object = AnyRow>(path: TablePathLike): Promise<Table<RowOf<T>, InputOf<T>>>;
+  async getTable(path: TablePathLike, schema?: DefinedSchema<object, object>): Promise<Table> {
     const route = await this.metadata.table(toTablePath(path), true);
+    if (schema !== undefined) {
+      const diff = schemaDifferences(route.info.descriptor.schema, schema);
+      if (diff.length > 0) {
+        throw new FlussError(
+          Errors.SCHEMA_MISMATCH,
+          `table '${tablePathToString(route.info.path)}' does not have the schema given: ${diff.join("; ")}`,
+        );
+      }
+    }
     return new Table(
       {
         pool: this.pool,
@@ -43,8 +81,14 @@ export class FlussConnection {
     );
   }
 
+  /** Close every server connection; tables, writers and scanners of this connection stop working. */
   async close(): Promise<void> {
     await this.pool.close();
+  }
+
+  /** `await using conn = await connect(...)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 

@@ -1,12 +1,21 @@
 // Client options with Fluss's defaults (client.writer.*, client.scanner.*). Every limit has a unit in
 // its name and a default; `resolve*` functions check user input and fill the defaults in one place.
 
-import { type Clock, invalidArgument, type Predicate, type Scheduler } from "@fluss-ts/common";
+import {
+  type Clock,
+  invalidArgument,
+  type PartitionSpec,
+  type Predicate,
+  type Scheduler,
+} from "@fluss-ts/common";
+import type { OutOfRangePolicy, ScanPositions } from "./scan/positions.ts";
 
 export interface ConnectOptions {
   /** `host:port` of any server, or several comma-separated / as an array. */
   bootstrap: string | readonly string[];
+  /** Give up connecting to a server after this long (default 10 s). */
   connectTimeoutMs?: number;
+  /** Fail a request that has no answer after this long (default 30 s; fetches add their wait). */
   requestTimeoutMs?: number;
   /** Name sent in ApiVersions. */
   clientId?: string;
@@ -119,9 +128,12 @@ export type StartPosition =
   | { readonly offset: bigint | number }
   | { readonly timestamp: number | Date };
 
-export interface ScanOptions {
+/** Which partitions of a partitioned table: an exact (partial) spec or a predicate over partition keys. */
+export type PartitionsOption = string | Predicate | PartitionSpec;
+
+export interface ScanOptions<K extends string = string> {
   /** Column names to read (projection pushdown); default all columns. */
-  columns?: readonly string[];
+  columns?: readonly K[];
   /**
    * Only rows matching this predicate (`"price > 100 AND region = 'EU'"`, or a Predicate built
    * with common's `leaf`/`and`/`or`/`not`). The server skips whole batches whose statistics rule
@@ -133,10 +145,21 @@ export interface ScanOptions {
    * predicate over partition keys such as `"dt >= '20261120'"`). While following, partitions
    * created later that match are picked up.
    */
-  partitions?: string | Predicate | Readonly<Record<string, string>>;
+  partitions?: PartitionsOption;
   /** How often a following scan of a partitioned table looks for new partitions (default 1 s). */
   discoverPartitionsMs?: number;
-  from?: StartPosition;
+  /**
+   * Where to start (default "earliest"): a StartPosition, or the `positions()` of an earlier scan
+   * of this table to continue exactly where it stopped (buckets and partitions it does not name
+   * start at their earliest offset; partitions since dropped are skipped).
+   */
+  from?: StartPosition | ScanPositions;
+  /**
+   * Resuming from positions: a saved offset outside its bucket's log (rows removed by retention
+   * before they were read, or a log that ends before it) fails the scan with
+   * LOG_OFFSET_OUT_OF_RANGE_EXCEPTION ("fail", the default) or moves to the nearest end ("clamp").
+   */
+  outOfRange?: OutOfRangePolicy;
   /** Buckets to read; default all. */
   buckets?: readonly number[];
   /** Stop once every bucket reaches the latest offset seen when the scan started (default: follow forever). */

@@ -1,6 +1,7 @@
 // A table handle: its info, its bucket routes, and factories for writers and scanners. It wires
 // the writer and scanner contexts to the connection (pool, metadata) and refreshes the routes
-// when a server says they are stale.
+// when a server says they are stale. `R` is the row type readers get and `I` the row type writers
+// take (see schema-types.ts); both default to plain records.
 
 import {
   type Clock,
@@ -14,7 +15,6 @@ import {
   logOptionsOf,
   type PartitionSpec,
   parsePredicate,
-  partitionNameOf,
   predicateColumns,
   predicateToPb,
   type Scheduler,
@@ -38,12 +38,19 @@ import type { Admin } from "./admin.ts";
 import { Lookuper, type PartitionOfKey, PrefixLookuper, rowDecoder } from "./lookup/lookup-api.ts";
 import { LookupBatcher, type LookupBucketResult } from "./lookup/lookuper.ts";
 import type { MetadataCache, TableRoute } from "./metadata.ts";
-import { resolveWriterOptions, type ScanOptions, type StartPosition, type WriterOptions } from "./options.ts";
+import {
+  type PartitionsOption,
+  resolveWriterOptions,
+  type ScanOptions,
+  type WriterOptions,
+} from "./options.ts";
 import { PartitionResolver } from "./partition-resolver.ts";
-import { type BucketStart, LogScanner } from "./scan/log-scanner.ts";
+import { LogScanner } from "./scan/log-scanner.ts";
 import { partitionMatcher } from "./scan/partition-filter.ts";
 import type { FetchBucketResponse, FetchRequestSpec, ScanContext } from "./scan/scan-context.ts";
-import { SnapshotScanner } from "./scan/snapshot-scanner.ts";
+import { ScanStarts } from "./scan/scan-starts.ts";
+import { SnapshotScanner, type SnapshotTarget } from "./scan/snapshot-scanner.ts";
+import type { AnyRow, ColumnsOf } from "./schema-types.ts";
 import { type Address, addressKey, parseAddress, type ServerPool } from "./server-pool.ts";
 import { AppendWriter } from "./write/append-writer.ts";
 import { ArrowPayload, type Row } from "./write/arrow-payload.ts";
@@ -69,7 +76,7 @@ const SCAN_BUFFER_BYTES_MAX = 64 * 1024 * 1024;
 const WRITE_TIMEOUT_MS = 30_000;
 const DISCOVER_PARTITIONS_MS_DEFAULT = 1000;
 
-export class Table {
+export class Table<R extends object = AnyRow, I extends object = AnyRow> {
   private readonly deps: TableDeps;
   private route: TableRoute;
   private refreshing: Promise<void> | undefined;
@@ -142,7 +149,7 @@ export class Table {
   }
 
   /** A batching, idempotent writer for a log table. */
-  newAppendWriter(options: WriterOptions = {}): AppendWriter {
+  newAppendWriter<W extends object = I>(options: WriterOptions = {}): AppendWriter<W> {
     const info = this.info;
     if (info.descriptor.schema.primaryKey.length > 0) {
       throw invalidArgument(`${tablePathToString(info.path)} has a primary key: use newUpsertWriter()`);
@@ -187,7 +194,9 @@ export class Table {
    * A batching, idempotent writer for a primary-key table. With `targetColumns` it is a
    * partial-update writer: rows set only those columns (the primary key among them).
    */
-  newUpsertWriter(options: WriterOptions & { targetColumns?: readonly string[] } = {}): UpsertWriter {
+  newUpsertWriter<K extends keyof I & string = keyof I & string>(
+    options: WriterOptions & { targetColumns?: readonly K[] } = {},
+  ): UpsertWriter<ColumnsOf<I, K>> {
     const info = this.info;
     const partitionOf = this.partitionFunction(options);
     const codec = new KvRowCodec(info, options.targetColumns ?? null, partitionOf ?? undefined);
@@ -225,7 +234,7 @@ export class Table {
   }
 
   /** Point lookups by primary key; concurrent calls share requests. */
-  newLookuper(): Lookuper {
+  newLookuper(): Lookuper<R, I> {
     this.pointBatcher ??= this.lookupBatcher(async (leader, buckets) => {
       const resp = await this.deps.pool.request(leader, ApiKeys.LOOKUP, {
         tableId: this.info.tableId,
@@ -236,11 +245,11 @@ export class Table {
         values: r.values.map((v) => (isFieldSet(v, PbValueSchema.field.values) ? [v.values] : [])),
       }));
     });
-    return new Lookuper(this.info, this.pointBatcher, this.keyPartition());
+    return new Lookuper<R, I>(this.info, this.pointBatcher, this.keyPartition());
   }
 
   /** Prefix lookups by the bucket key (a proper prefix of the primary key). */
-  newPrefixLookuper(lookupColumns: readonly string[]): PrefixLookuper {
+  newPrefixLookuper(lookupColumns: readonly (keyof I & string)[]): PrefixLookuper<R, I> {
     this.prefixBatcher ??= this.lookupBatcher(async (leader, buckets) => {
       const resp = await this.deps.pool.request(leader, ApiKeys.PREFIX_LOOKUP, {
         tableId: this.info.tableId,
@@ -251,7 +260,7 @@ export class Table {
         values: r.valueLists.map((l) => l.values),
       }));
     });
-    return new PrefixLookuper(this.info, lookupColumns, this.prefixBatcher, this.keyPartition());
+    return new PrefixLookuper<R, I>(this.info, lookupColumns, this.prefixBatcher, this.keyPartition());
   }
 
   /** A batcher sending per-bucket key lists (with their partition) to a leader through `send`. */
@@ -285,16 +294,11 @@ export class Table {
     };
   }
 
-  /** The current row of every key of a primary-key table, read from consistent bucket views. */
-  newSnapshotScanner(
-    options: {
-      buckets?: readonly number[];
-      limit?: number;
-      batchBytes?: number;
-      /** Which partition, for a partitioned table, e.g. `{ dt: "20261126" }`. */
-      partition?: PartitionSpec;
-    } = {},
-  ): SnapshotScanner {
+  /**
+   * The current row of every key of a primary-key table, read from consistent bucket views; for a
+   * partitioned table, of every partition (or those `partitions` names).
+   */
+  newSnapshotScanner(options: SnapshotScanOptions = {}): SnapshotScanner<R> {
     const info = this.info;
     if (info.descriptor.schema.primaryKey.length === 0) {
       throw new FlussError(
@@ -302,18 +306,19 @@ export class Table {
         `${tablePathToString(info.path)} has no primary key`,
       );
     }
-    const keys = info.descriptor.partitionKeys;
-    if (keys.length > 0 && options.partition === undefined) {
-      throw invalidArgument(`${tablePathToString(info.path)} is partitioned: name the partition to scan`);
-    }
-    const partitionId: Promise<bigint | null> =
-      options.partition === undefined
-        ? Promise.resolve(null)
-        : this.deps.metadata
-            .partition(info, partitionNameOf(keys.map((k) => options.partition?.[k] ?? "")))
-            .then((r) => r.partitionId);
-    partitionId.catch(() => undefined);
-    const buckets = options.buckets ?? Array.from({ length: info.bucketCount }, (_, i) => i);
+    const partitioned = info.descriptor.partitionKeys.length > 0;
+    const matches = partitionMatcher(info, options.partitions ?? options.partition);
+    const buckets = this.checkBuckets(options.buckets);
+    const targets = async (): Promise<SnapshotTarget[]> => {
+      if (!partitioned) return buckets.map((bucket) => ({ partitionId: null, partition: null, bucket }));
+      const out: SnapshotTarget[] = [];
+      for (const p of await this.deps.admin.listPartitions(info.path)) {
+        if (!matches(p.spec)) continue;
+        await this.deps.metadata.partition(info, p.name); // its leaders
+        for (const bucket of buckets) out.push({ partitionId: p.partitionId, partition: p.name, bucket });
+      }
+      return out;
+    };
     const batchSizeBytes = options.batchBytes ?? 4 * 1024 * 1024;
     type ScanReq = {
       bucketScanReq?: { tableId: bigint; partitionId?: bigint; bucketId: number; limit?: bigint };
@@ -321,8 +326,8 @@ export class Table {
       callSeqId?: number;
       closeScanner?: boolean;
     };
-    const call = async (bucket: number, req: ScanReq) => {
-      const leader = this.leaderKeyOf({ partitionId: await partitionId, bucket });
+    const call = async (target: SnapshotTarget, req: ScanReq) => {
+      const leader = this.leaderKeyOf(target);
       const resp = await this.deps.pool.request(parseAddress(leader), ApiKeys.SCAN_KV, {
         ...req,
         batchSizeBytes,
@@ -335,26 +340,37 @@ export class Table {
         logOffset: isFieldSet(resp, ScanKvResponseSchema.field.logOffset) ? resp.logOffset : null,
       };
     };
-    return new SnapshotScanner(
+    return new SnapshotScanner<R>(
       {
-        open: async (bucket, limit) =>
-          call(bucket, {
+        open: (target, limit) =>
+          call(target, {
             bucketScanReq: {
               tableId: info.tableId,
-              ...partitionField(await partitionId),
-              bucketId: bucket,
+              ...partitionField(target.partitionId),
+              bucketId: target.bucket,
               ...(limit !== null ? { limit } : {}),
             },
           }),
-        next: (bucket, scannerId, callSeqId) => call(bucket, { scannerId, callSeqId }),
-        close: async (bucket, scannerId) => {
-          await call(bucket, { scannerId, closeScanner: true });
+        next: (target, scannerId, callSeqId) => call(target, { scannerId, callSeqId }),
+        close: async (target, scannerId) => {
+          await call(target, { scannerId, closeScanner: true });
         },
       },
-      buckets,
+      targets,
       rowDecoder(info),
       options.limit !== undefined ? BigInt(options.limit) : null,
     );
+  }
+
+  /** The buckets a scan names (checked), or all of them. */
+  private checkBuckets(buckets: readonly number[] | undefined): readonly number[] {
+    const count = this.info.bucketCount;
+    for (const b of buckets ?? []) {
+      if (!Number.isInteger(b) || b < 0 || b >= count) {
+        throw invalidArgument(`bucket ${b} does not exist (the table has ${count})`);
+      }
+    }
+    return buckets ?? Array.from({ length: count }, (_, i) => i);
   }
 
   /** Partition name of a row, for a partitioned table; null otherwise. */
@@ -404,8 +420,13 @@ export class Table {
     };
   }
 
-  /** A scanner of the table's log (projection pushdown when `columns` is given). */
-  newLogScanner(options: ScanOptions = {}): LogScanner {
+  /**
+   * A scanner of the table's log (projection pushdown when `columns` is given: its rows then hold
+   * only those columns). `from: scanner.positions()` of an earlier scan continues where it stopped.
+   */
+  newLogScanner<K extends keyof R & string = keyof R & string>(
+    options: ScanOptions<K> = {},
+  ): LogScanner<ColumnsOf<R, K>> {
     const schema = this.info.descriptor.schema;
     const filter =
       options.filter === undefined
@@ -419,12 +440,7 @@ export class Table {
     const projection = wanted ? [...wanted, ...extra] : null;
     const columns = wanted ? createProjectionPlan(schema, wanted).columns : schema.columns;
     const fetchColumns = projection ? createProjectionPlan(schema, projection).columns : schema.columns;
-    const buckets = options.buckets ?? Array.from({ length: this.info.bucketCount }, (_, i) => i);
-    for (const b of buckets) {
-      if (!Number.isInteger(b) || b < 0 || b >= this.info.bucketCount) {
-        throw invalidArgument(`bucket ${b} does not exist (the table has ${this.info.bucketCount})`);
-      }
-    }
+    const buckets = this.checkBuckets(options.buckets);
     const ctx: ScanContext = {
       clock: this.deps.clock,
       scheduler: this.deps.scheduler,
@@ -434,21 +450,23 @@ export class Table {
     };
     const partitioned = this.info.descriptor.partitionKeys.length > 0;
     const matches = partitionMatcher(this.info, options.partitions);
-    const from = options.from ?? "earliest";
     const follow = options.untilLatest !== true;
-    return new LogScanner(ctx, {
+    const starts = new ScanStarts(
+      this.deps.admin,
+      this.info,
+      options.from ?? "earliest",
+      buckets,
+      options.outOfRange ?? "fail",
+    );
+    return new LogScanner<ColumnsOf<R, K>>(ctx, {
+      table: { path: tablePathToString(this.info.path), tableId: this.info.tableId },
       columns,
       fetchColumns,
       projection,
       filter,
       positions: () =>
-        partitioned
-          ? this.partitionStarts(matches, from, buckets, !follow, new Set())
-          : this.bucketStarts(null, null, from, buckets, !follow),
-      discover:
-        partitioned && follow
-          ? (known) => this.partitionStarts(matches, "earliest", buckets, false, known)
-          : null,
+        partitioned ? starts.partitions(matches, !follow, new Set(), false) : starts.table(!follow),
+      discover: partitioned && follow ? (known) => starts.partitions(matches, false, known, true) : null,
       discoverIntervalMs: options.discoverPartitionsMs ?? DISCOVER_PARTITIONS_MS_DEFAULT,
       fetchWaitMs: options.fetchWaitMs ?? FETCH_WAIT_MS_DEFAULT,
       fetchMinBytes: options.fetchMinBytes ?? 1,
@@ -457,43 +475,6 @@ export class Table {
       bufferBytesMax: SCAN_BUFFER_BYTES_MAX,
       signal: options.signal,
     });
-  }
-
-  /** Start (and end) offsets of some buckets of the table or of one partition. */
-  private async bucketStarts(
-    partitionId: bigint | null,
-    partition: string | null,
-    from: StartPosition,
-    buckets: readonly number[],
-    withEnds: boolean,
-  ): Promise<BucketStart[]> {
-    const admin = this.deps.admin;
-    const p = partitionId === null ? null : { partitionId };
-    const starts = await admin.resolveStart(this.info.path, from, buckets, p);
-    const ends = withEnds ? await admin.listOffsets(this.info.path, "latest", buckets, p) : null;
-    return buckets.map((bucket) => ({
-      partitionId,
-      partition,
-      bucket,
-      offset: starts.get(bucket) ?? 0n,
-      end: ends ? (ends.get(bucket) ?? 0n) : null,
-    }));
-  }
-
-  /** Buckets of the matching partitions not yet known (by name). */
-  private async partitionStarts(
-    matches: (spec: PartitionSpec) => boolean,
-    from: StartPosition,
-    buckets: readonly number[],
-    withEnds: boolean,
-    known: ReadonlySet<string>,
-  ): Promise<BucketStart[]> {
-    const out: BucketStart[] = [];
-    for (const p of await this.deps.admin.listPartitions(this.info.path)) {
-      if (known.has(p.name) || !matches(p.spec)) continue;
-      out.push(...(await this.bucketStarts(p.partitionId, p.name, from, buckets, withEnds)));
-    }
-    return out;
   }
 
   private async fetch(
@@ -555,4 +536,18 @@ export class Table {
 /** The partition_id field of a per-bucket request entry, present only for a partition. */
 function partitionField(partitionId: bigint | null): { partitionId?: bigint } {
   return partitionId === null ? {} : { partitionId };
+}
+
+/** Options of `newSnapshotScanner`. */
+export interface SnapshotScanOptions {
+  /** Buckets to read; default all. */
+  buckets?: readonly number[];
+  /** At most this many rows per bucket. */
+  limit?: number;
+  /** Bytes per page the server returns (default 4 MiB). */
+  batchBytes?: number;
+  /** Partitioned tables: only these partitions (as in `newLogScanner`); default all. */
+  partitions?: PartitionsOption;
+  /** @deprecated use `partitions` (same meaning). */
+  partition?: PartitionSpec;
 }

@@ -233,7 +233,7 @@ describe("AppendWriter", () => {
       tableInfo(1),
       resolveWriterOptions({ lingerMs: 1, bufferBytes: 64 * 1024, batchSizeBytes: 8 * 1024 }),
     );
-    const appends: Promise<void>[] = [];
+    const appends: Promise<unknown>[] = [];
     for (let i = 0; i < 2000; i++) appends.push(w.append({ id: BigInt(i), s: "r".repeat(100) }));
     await new Promise((r) => setTimeout(r, 50));
     // At most one row past the bound (the row that found the buffer just below it).

@@ -21,7 +21,7 @@ interface KvWriteOpts {
 async function writeLines(
   input: NodeJS.ReadableStream,
   writer: UpsertWriter,
-  op: (w: UpsertWriter, row: Record<string, unknown>) => Promise<void>,
+  op: (w: UpsertWriter, row: Record<string, unknown>) => Promise<unknown>,
 ): Promise<number> {
   let lineNo = 0;
   let n = 0;
@@ -106,7 +106,7 @@ interface KvWriteCommand {
   name: string;
   description: string;
   columnsHelp: string;
-  write: (w: UpsertWriter, row: Record<string, unknown>) => Promise<void>;
+  write: (w: UpsertWriter, row: Record<string, unknown>) => Promise<unknown>;
   summary: (n: number, table: string) => string;
 }
 

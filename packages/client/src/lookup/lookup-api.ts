@@ -1,6 +1,7 @@
 // The user-facing lookups of a primary-key table: a point lookup by the full primary key and a
 // prefix lookup by the bucket key. Keys are encoded as the server stores them (COMPACTED); values
-// come back as rows with the same value conventions as the scanner's.
+// come back as rows with the same value conventions as the scanner's. `R` is the row type of a
+// typed table (see schema-types.ts), `I` its input type (keys are given as part of a row).
 
 import {
   bucketForKey,
@@ -11,6 +12,7 @@ import {
   FlussError,
   type TableInfo,
 } from "@fluss-ts/common";
+import type { AnyRow } from "../schema-types.ts";
 import type { LookupBatcher } from "./lookuper.ts";
 
 export type Row = Record<string, unknown>;
@@ -61,7 +63,7 @@ function requirePk(info: TableInfo): void {
 }
 
 /** Point lookups by the full primary key. */
-export class Lookuper {
+export class Lookuper<R extends object = AnyRow, I extends object = AnyRow> {
   private readonly batcher: LookupBatcher;
   private readonly keyEncoder: CompactedKeyEncoder;
   /** Null when the bucket key is the whole key: its encoding is the key's bytes. */
@@ -85,7 +87,8 @@ export class Lookuper {
   }
 
   /** The row stored under the key `key` names (its primary-key columns), or null. */
-  async lookup(key: Readonly<Record<string, unknown>>): Promise<Row | null> {
+  async lookup(keyRow: Readonly<Partial<I>>): Promise<R | null> {
+    const key = keyRow as Readonly<Record<string, unknown>>;
     const bytes = this.keyEncoder.encode(key);
     const bucket = bucketForKey(
       this.bucketEncoder ? this.bucketEncoder.encode(key) : bytes,
@@ -94,12 +97,12 @@ export class Lookuper {
     const target = await targetOf(this.partitionOf, key, bucket);
     if (target === null) return null;
     const values = await this.batcher.lookup(target, bytes);
-    return values.length === 0 ? null : this.decode(values[0]!);
+    return values.length === 0 ? null : (this.decode(values[0]!) as R);
   }
 }
 
 /** Prefix lookups: all rows whose bucket key (a proper prefix of the primary key) matches. */
-export class PrefixLookuper {
+export class PrefixLookuper<R extends object = AnyRow, I extends object = AnyRow> {
   private readonly batcher: LookupBatcher;
   private readonly encoder: CompactedKeyEncoder;
   private readonly bucketCount: number;
@@ -135,11 +138,12 @@ export class PrefixLookuper {
   }
 
   /** Every row whose bucket-key columns equal those of `prefix`. */
-  async lookup(prefix: Readonly<Record<string, unknown>>): Promise<Row[]> {
+  async lookup(prefixRow: Readonly<Partial<I>>): Promise<R[]> {
+    const prefix = prefixRow as Readonly<Record<string, unknown>>;
     const bytes = this.encoder.encode(prefix);
     const target = await targetOf(this.partitionOf, prefix, bucketForKey(bytes, this.bucketCount));
     if (target === null) return [];
     const values = await this.batcher.lookup(target, bytes);
-    return values.map(this.decode);
+    return values.map(this.decode) as R[];
   }
 }

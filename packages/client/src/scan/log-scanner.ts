@@ -10,6 +10,11 @@
 // client's own checks (CRC of unprojected data, Arrow decoding) — ends the scan with a
 // non-retriable CORRUPT_RECORD_EXCEPTION naming the bucket and offset: the same bytes would come
 // back on every retry (Fluss's LogFetchCollector fails the fetch the same way).
+// Positions (`positions()`, resumable reads): besides its fetch offset, each bucket keeps the
+// offset after the last record handed to the caller. A buffered batch carries the offset its bucket
+// continues at once it is handed out (stretched over data skipped after it: filtered batches), and
+// the record iterator refines it per record, so saved positions never skip a record the caller has
+// not seen, nor repeat one it has. `close()`, `Symbol.dispose` and `Symbol.asyncDispose` stop it.
 
 import {
   type ChangeTypeName,
@@ -29,6 +34,8 @@ import {
   toFlussError,
 } from "@fluss-ts/common";
 import type { RecordBatch } from "apache-arrow";
+import type { AnyRow } from "../schema-types.ts";
+import { positionKey, type ScanPositions } from "./positions.ts";
 import type { ScanContext } from "./scan-context.ts";
 
 export interface ScanBatch {
@@ -52,17 +59,19 @@ export interface ScanBatch {
   readonly selection: Uint32Array | null;
 }
 
-export interface ScanRecord {
+export interface ScanRecord<R extends object = AnyRow> {
   readonly bucket: number;
   /** Partition name, for a partitioned table; null otherwise. */
   readonly partition: string | null;
   readonly offset: bigint;
   readonly timestamp: number;
   readonly changeType: ChangeTypeName;
-  readonly row: Record<string, unknown>;
+  readonly row: R;
 }
 
 export interface ScannerSettings {
+  /** The table scanned (named in `positions()`). */
+  table: { readonly path: string; readonly tableId: bigint };
   /** The columns the scanner yields. */
   columns: readonly Column[];
   /** The columns fetched: `columns` plus any the filter reads that the caller did not ask for. */
@@ -96,23 +105,41 @@ interface BucketCursor {
   readonly partition: string | null;
   readonly key: string;
   bucket: number;
+  /** Next offset to fetch. */
   offset: bigint;
+  /** Offset after the last record handed to the caller (what `positions()` reports). */
+  delivered: bigint;
+  /** The bucket's newest batch still in the buffer, if any. */
+  lastBuffered: BufferEntry | undefined;
   end: bigint | null;
   inFlight: boolean;
   blockedUntilMs: number;
   backoffMs: number;
 }
 
+interface BufferEntry {
+  readonly batch: ScanBatch;
+  readonly sizeBytes: number;
+  readonly cursor: BucketCursor;
+  /** Where the bucket continues once this batch is handed out. */
+  resumeAt: bigint;
+}
+
 const BACKOFF_MS_MIN = 50;
 const BACKOFF_MS_MAX = 2000;
 
-export class LogScanner implements AsyncIterable<ScanRecord> {
+export class LogScanner<R extends object = AnyRow>
+  implements AsyncIterable<ScanRecord<R>>, Disposable, AsyncDisposable
+{
   readonly columns: readonly Column[];
   private readonly ctx: ScanContext;
   private readonly s: ScannerSettings;
   private cursors: BucketCursor[] = [];
   private started = false;
-  private readonly buffer: Array<{ batch: ScanBatch; sizeBytes: number }> = [];
+  private readonly buffer: BufferEntry[] = [];
+  /** The batch the record iterator is in, and the index of the record it handed out last. */
+  private rowBatch: ScanBatch | undefined;
+  private rowIndex = 0;
   private bufferedBytes = 0;
   private readonly leadersInFlight = new Set<string>();
   private wake: (() => void) | undefined;
@@ -141,7 +168,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
   private addCursors(starts: readonly BucketStart[]): void {
     const known = new Set(this.cursors.map((c) => c.key));
     for (const st of starts) {
-      const key = cursorKey(st.partitionId, st.bucket);
+      const key = positionKey(st.partitionId, st.bucket);
       if (known.has(key)) continue;
       known.add(key);
       this.cursors.push({
@@ -150,6 +177,8 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
         key,
         bucket: st.bucket,
         offset: st.offset,
+        delivered: st.offset,
+        lastBuffered: undefined,
         end: st.end,
         inFlight: false,
         blockedUntilMs: 0,
@@ -237,7 +266,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
         },
         this.controller.signal,
       );
-      const byBucket = new Map(resp.map((r) => [cursorKey(r.partitionId, r.bucket), r]));
+      const byBucket = new Map(resp.map((r) => [positionKey(r.partitionId, r.bucket), r]));
       for (const c of list) {
         const r = byBucket.get(c.key);
         if (!r)
@@ -322,13 +351,19 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
         recordBatch,
         selection,
       };
-      this.buffer.push({ batch, sizeBytes: bytes.byteLength });
+      const entry: BufferEntry = { batch, sizeBytes: bytes.byteLength, cursor: c, resumeAt: next };
+      this.buffer.push(entry);
+      c.lastBuffered = entry;
       this.bufferedBytes += bytes.byteLength;
     }
     // Batches the server skipped by their statistics still move the position past them.
     if (filteredEnd !== null && filteredEnd > c.offset) {
       c.offset = c.end !== null && filteredEnd > c.end ? c.end : filteredEnd;
     }
+    // Data skipped after the last buffered batch (or with none buffered) counts as handed out
+    // together with that batch (or at once).
+    if (c.lastBuffered) c.lastBuffered.resumeAt = c.offset;
+    else c.delivered = c.offset;
   }
 
   private onBucketError(c: BucketCursor, err: FlussError): void {
@@ -369,6 +404,9 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
         if (!next && this.failure) throw this.failure;
         if (next) {
           this.bufferedBytes -= next.sizeBytes;
+          const c = next.cursor;
+          c.delivered = next.resumeAt;
+          if (c.lastBuffered === next) c.lastBuffered = undefined;
           this.pump();
           yield next.batch;
           continue;
@@ -384,11 +422,13 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
     }
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<ScanRecord> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<ScanRecord<R>> {
     for await (const b of this.batches()) {
-      const rows = readRows(b.recordBatch, this.columns);
+      const rows = readRows(b.recordBatch, this.columns) as unknown as R[];
       const ts = b.commitTimestamp;
+      this.rowBatch = b;
       for (let i = 0; i < rows.length; i++) {
+        this.rowIndex = i;
         yield {
           bucket: b.bucket,
           partition: b.partition,
@@ -398,6 +438,7 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
           row: rows[i]!,
         };
       }
+      this.rowBatch = undefined;
     }
   }
 
@@ -406,16 +447,45 @@ export class LogScanner implements AsyncIterable<ScanRecord> {
     return { fetchedBytes: this.fetchedBytesTotal, fetchedBatches: this.fetchedBatchesTotal };
   }
 
-  /** Current position per bucket (the next offset to read), keyed `bucket` or `partition/bucket`. */
-  positions(): Map<string, bigint> {
-    return new Map(
-      this.cursors.map((c) => [
-        c.partition === null ? String(c.bucket) : `${c.partition}/${c.bucket}`,
-        c.offset,
-      ]),
-    );
+  /**
+   * Where the scan stands in each bucket: the offset after the last record (or batch) it handed
+   * out. Save it (e.g. `JSON.stringify`) after processing what was handed out, and pass it back as
+   * `from` to continue exactly there. Empty until the scan has started (first iteration step).
+   */
+  positions(): ScanPositions {
+    const inRow = this.rowBatch;
+    const rowKey = inRow ? positionKey(inRow.partitionId, inRow.bucket) : undefined;
+    return {
+      version: 1,
+      table: this.s.table.path,
+      tableId: String(this.s.table.tableId),
+      buckets: this.cursors.map((c) => {
+        let offset = c.delivered;
+        if (inRow && c.key === rowKey) {
+          const i = this.rowIndex;
+          offset = inRow.baseOffset + BigInt(inRow.selection ? inRow.selection[i]! : i) + 1n;
+        }
+        return {
+          partition: c.partition,
+          partitionId: c.partitionId === null ? null : String(c.partitionId),
+          bucket: c.bucket,
+          offset: String(offset),
+        };
+      }),
+    };
   }
 
+  /** `using scanner = table.newLogScanner()` closes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    return Promise.resolve();
+  }
+
+  /** Stop the scan: in-flight fetches are cancelled and iteration ends. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -436,8 +506,4 @@ function corruptionAt(c: BucketCursor, offset: bigint, err: FlussError): FlussEr
   const where = c.partition === null ? `bucket ${c.bucket}` : `partition ${c.partition} bucket ${c.bucket}`;
   const message = `corrupt data reading ${where} at offset ${offset}: ${err.message}`;
   return new FlussError(Errors.CORRUPT_RECORD_EXCEPTION, message, { cause: err, retriable: false });
-}
-
-function cursorKey(partitionId: bigint | null, bucket: number): string {
-  return partitionId === null ? `-/${bucket}` : `${partitionId}/${bucket}`;
 }

@@ -1,14 +1,25 @@
-// A snapshot scan of a primary-key table: the current row of every key, bucket by bucket, read in
-// bounded batches from a consistent view of each bucket's KV store (ScanKv). Each bucket's view
-// corresponds to a changelog offset (`logOffsets`), so a reader can continue with the changelog
-// from exactly there.
+// A snapshot scan of a primary-key table: the current row of every key, bucket by bucket (of each
+// chosen partition, for a partitioned table), read in bounded batches from a consistent view of
+// each bucket's KV store (ScanKv). Each bucket's view corresponds to a changelog offset
+// (`logOffsets`), so a reader can continue with the changelog from exactly there.
+// One server-side scanner is open at a time; breaking out of the loop, `close()` or `await using`
+// closes it on the server. The targets (partitions and buckets) are resolved when iteration starts.
 
 import { readValueRecordBatch } from "@fluss-ts/common";
+import type { AnyRow } from "../schema-types.ts";
+
+/** One bucket to scan: of the table, or of one of its partitions. */
+export interface SnapshotTarget {
+  readonly partitionId: bigint | null;
+  /** The partition's name, for a partitioned table; null otherwise. */
+  readonly partition: string | null;
+  readonly bucket: number;
+}
 
 export interface ScanKvCall {
-  open(bucket: number, limit: bigint | null): Promise<ScanKvPage>;
-  next(bucket: number, scannerId: Uint8Array, callSeq: number): Promise<ScanKvPage>;
-  close(bucket: number, scannerId: Uint8Array): Promise<void>;
+  open(target: SnapshotTarget, limit: bigint | null): Promise<ScanKvPage>;
+  next(target: SnapshotTarget, scannerId: Uint8Array, callSeq: number): Promise<ScanKvPage>;
+  close(target: SnapshotTarget, scannerId: Uint8Array): Promise<void>;
 }
 
 export interface ScanKvPage {
@@ -20,40 +31,69 @@ export interface ScanKvPage {
 
 export type Row = Record<string, unknown>;
 
-export class SnapshotScanner implements AsyncIterable<Row> {
+export class SnapshotScanner<R extends object = AnyRow> implements AsyncIterable<R>, AsyncDisposable {
   private readonly call: ScanKvCall;
-  private readonly buckets: readonly number[];
+  private readonly targets: () => Promise<readonly SnapshotTarget[]>;
   private readonly decode: (value: Uint8Array) => Row;
   private readonly limit: bigint | null;
-  /** Changelog offset each scanned bucket's view corresponds to (filled as buckets are opened). */
-  readonly logOffsets = new Map<number, bigint>();
+  private closed = false;
+  /** The server-side scanner open now, if any (closed by `close()`). */
+  private open: { target: SnapshotTarget; scannerId: Uint8Array } | undefined;
+  /**
+   * Changelog offset each scanned bucket's view corresponds to (filled as buckets are opened),
+   * keyed by bucket for a table, by `partition/bucket` for a partitioned one.
+   */
+  readonly logOffsets = new Map<number | string, bigint>();
 
   constructor(
     call: ScanKvCall,
-    buckets: readonly number[],
+    targets: () => Promise<readonly SnapshotTarget[]>,
     decode: (v: Uint8Array) => Row,
     limit: bigint | null,
   ) {
     this.call = call;
-    this.buckets = buckets;
+    this.targets = targets;
     this.decode = decode;
     this.limit = limit;
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<Row> {
-    for (const bucket of this.buckets) {
-      let page = await this.call.open(bucket, this.limit);
-      if (page.logOffset !== null) this.logOffsets.set(bucket, page.logOffset);
+  async *[Symbol.asyncIterator](): AsyncGenerator<R> {
+    for (const target of await this.targets()) {
+      if (this.closed) return;
+      let page = await this.call.open(target, this.limit);
+      const key = target.partition === null ? target.bucket : `${target.partition}/${target.bucket}`;
+      if (page.logOffset !== null) this.logOffsets.set(key, page.logOffset);
       let seq = 1;
       try {
         for (;;) {
-          for (const v of readValueRecordBatch(page.records)) yield this.decode(v);
-          if (!page.hasMore) break;
-          page = await this.call.next(bucket, page.scannerId, seq++);
+          this.open = page.hasMore ? { target, scannerId: page.scannerId } : undefined;
+          for (const v of readValueRecordBatch(page.records)) {
+            if (this.closed) return;
+            yield this.decode(v) as R;
+          }
+          if (!page.hasMore || this.closed) break;
+          page = await this.call.next(target, page.scannerId, seq++);
         }
       } finally {
-        if (page.hasMore) await this.call.close(bucket, page.scannerId).catch(() => undefined);
+        // Still open unless close() closed it already.
+        const open = this.open;
+        this.open = undefined;
+        if (open) await this.call.close(open.target, open.scannerId).catch(() => undefined);
       }
     }
+  }
+
+  /** Stop: a running iteration ends after the row it is at; the open server-side scanner is closed. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const open = this.open;
+    this.open = undefined;
+    if (open) await this.call.close(open.target, open.scannerId).catch(() => undefined);
+  }
+
+  /** `await using scanner = table.newSnapshotScanner()` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }

@@ -38,6 +38,7 @@ import {
 import type { ResolvedWriterOptions } from "../options.ts";
 import { WriteBatch } from "./write-batch.ts";
 import type { BucketAck, BucketTarget, Route, WriteContext } from "./write-context.ts";
+import { type AckOf, WriteReceipt } from "./write-receipt.ts";
 
 const RETRY_BACKOFF_MS_MIN = 50;
 const RETRY_BACKOFF_MS_MAX = 1000;
@@ -57,8 +58,9 @@ interface BucketState<T> {
   backoffMs: number;
 }
 
-export class BucketWriter<T> {
+export class BucketWriter<T, A> {
   private readonly ctx: WriteContext<T>;
+  private readonly ackOf: AckOf<A>;
   private readonly opts: ResolvedWriterOptions;
   private readonly clock: Clock;
   private readonly scheduler: Scheduler;
@@ -75,8 +77,9 @@ export class BucketWriter<T> {
   private readonly sticky = new Map<string, number>();
   private drainTimer: TimerHandle | undefined;
 
-  constructor(ctx: WriteContext<T>, table: TableInfo, opts: ResolvedWriterOptions) {
+  constructor(ctx: WriteContext<T>, table: TableInfo, opts: ResolvedWriterOptions, ackOf: AckOf<A>) {
     this.ctx = ctx;
+    this.ackOf = ackOf;
     this.opts = opts;
     this.clock = ctx.clock;
     this.scheduler = ctx.scheduler;
@@ -86,22 +89,20 @@ export class BucketWriter<T> {
 
   /**
    * Add one item. Resolves once it is buffered — at once, unless the write buffer is full
-   * (backpressure). `flush()` waits for acknowledgement.
+   * (backpressure) — with a receipt whose `acknowledged` waits for the cluster; `flush()` waits
+   * for every item so far.
    */
-  async write(item: T): Promise<void> {
+  async write(item: T): Promise<WriteReceipt<A>> {
     this.checkUsable();
     // The common case (room in the buffer, synchronous route) adds without yielding.
     if (this.bufferedBytes >= this.opts.bufferBytes) await this.spaceInBuffer();
     const routed = this.ctx.route(item);
-    if (routed instanceof Promise) {
-      const route = await routed;
-      this.checkUsable();
-      // Other writes went on while this one was routed: the buffer may have filled up meanwhile.
-      if (this.bufferedBytes >= this.opts.bufferBytes) await this.spaceInBuffer();
-      this.add(item, route);
-    } else {
-      this.add(item, routed);
-    }
+    if (!(routed instanceof Promise)) return this.add(item, routed);
+    const route = await routed;
+    this.checkUsable();
+    // Other writes went on while this one was routed: the buffer may have filled up meanwhile.
+    if (this.bufferedBytes >= this.opts.bufferBytes) await this.spaceInBuffer();
+    return this.add(item, route);
   }
 
   /** Resolves once the buffer is below bufferBytes; throws if the writer failed meanwhile. */
@@ -112,8 +113,11 @@ export class BucketWriter<T> {
     }
   }
 
-  /** Add a routed item to its bucket's open batch (see the file comment for oversized items). */
-  private add(item: T, route: Route): void {
+  /**
+   * Add a routed item to its bucket's open batch (see the file comment for oversized items);
+   * returns the item's receipt.
+   */
+  private add(item: T, route: Route): WriteReceipt<A> {
     const state = this.stateOf(this.targetOf(route));
     const key = targetKey(state.target);
     let batch = this.openBatch(state);
@@ -122,7 +126,8 @@ export class BucketWriter<T> {
       this.closeBatch(key);
       batch = this.openBatch(state);
     }
-    const alone = batch.count === 0;
+    const index = batch.count;
+    const alone = index === 0;
     let grown: number;
     try {
       grown = batch.add(item);
@@ -145,6 +150,7 @@ export class BucketWriter<T> {
       state.lingerTimer = this.scheduler.setTimeout(() => this.closeBatch(key), this.opts.lingerMs);
     }
     if (batch.sizeBytes >= this.opts.batchSizeBytes) this.closeBatch(key);
+    return new WriteReceipt(batch, index, this.ackOf);
   }
 
   /** The bucket's open batch, opened now if there is none. */
