@@ -46,7 +46,7 @@ describe("bit rot in a primary-key bucket", () => {
       const value = (k: number, round: number): string => `${round}:NEEDLE:${k}`;
       for (let k = 0; k < 200; k++) await w.upsert({ k, v: value(k, 0) });
       await w.flush();
-      expect(await tc.cluster.tabletServers[0]!.replicas.snapshotKvTablets()).toBe(1);
+      expect(await tc.cluster.tabletServers[0]!.tasks.snapshotKvTablets()).toBe(1);
       for (let k = 150; k < 250; k++) await w.upsert({ k, v: value(k, 1) }); // only in the changelog
       await w.close();
       const expected = (k: number): { k: number; v: string } => ({ k, v: value(k, k >= 150 ? 1 : 0) });

@@ -56,8 +56,8 @@ describe("offsets and retention", () => {
     await writeRound("fluss.ttl", 0, 100);
     clock.advance(3 * HOUR);
     await writeRound("fluss.ttl", 100, 20);
-    const replicas = tc.cluster.tabletServers[0]!.replicas;
-    expect(await replicas.enforceRetention()).toBeGreaterThan(0);
+    const tasks = tc.cluster.tabletServers[0]!.tasks;
+    expect(await tasks.enforceRetention()).toBeGreaterThan(0);
     const earliest = (await tc.conn.admin.listOffsets("fluss.ttl", "earliest")).get(0)!;
     expect(earliest).toBeGreaterThan(0n);
     expect(earliest).toBeLessThanOrEqual(100n);

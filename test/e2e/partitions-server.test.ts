@@ -327,7 +327,7 @@ describe("partitions over RPC", () => {
       bucketsReq: [{ partitionId: p!.partitionId, bucketId: 0, records }],
     });
     expect(put.bucketsResp[0]!.errorCode ?? 0).toBe(0);
-    for (const ts of tc.cluster.tabletServers) await ts.replicas.snapshotKvTablets();
+    for (const ts of tc.cluster.tabletServers) await ts.tasks.snapshotKvTablets();
     const remoteBucket = join(tc.dataDir, "remote", String(usersId), "20240101", "0");
     expect((await readdir(remoteBucket)).some((n) => n.startsWith("snapshot-"))).toBe(true);
 

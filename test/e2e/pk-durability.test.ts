@@ -67,7 +67,7 @@ describe("primary-key durability", () => {
     const w = t.newUpsertWriter();
     for (let k = 0; k < 300; k++) await w.upsert({ k, v: BigInt(k) });
     await w.flush();
-    expect(await a.cluster.tabletServers[0]!.replicas.snapshotKvTablets()).toBe(2);
+    expect(await a.cluster.tabletServers[0]!.tasks.snapshotKvTablets()).toBe(2);
     for (let k = 0; k < 300; k += 3) await w.upsert({ k, v: BigInt(k) * 10n });
     for (let k = 1; k < 300; k += 7) await w.delete({ k });
     await w.close();

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyServerOptions, defaultServerConfig } from "../src/config.ts";
 import { LocalCluster } from "../src/local-cluster.ts";
 import { silentLogger } from "../src/logging.ts";
-import type { ReplicaManager } from "../src/tablet/replica-manager.ts";
+import type { TabletServer } from "../src/tablet/tablet-server.ts";
 
 const HW = 1; // ListOffsets type "latest": the high watermark
 
@@ -79,7 +79,9 @@ async function until(condition: () => Promise<boolean>): Promise<void> {
 describe("required acks", () => {
   let dir: string;
   let cluster: LocalCluster;
-  let replicas: ReplicaManager;
+  let replicas: Pick<TabletServer["writes"], "produce" | "putKv"> &
+    Pick<TabletServer["offsets"], "listOffset"> &
+    Pick<TabletServer["replicas"], "kv">;
   let logTable: bigint;
   let kvTable: bigint;
 
@@ -101,7 +103,13 @@ describe("required acks", () => {
     );
     logTable = (await coord.getTableInfo({ database: "fluss", table: "logs" })).tableId;
     kvTable = (await coord.getTableInfo({ database: "fluss", table: "users" })).tableId;
-    replicas = cluster.tabletServers[0]!.replicas;
+    const ts = cluster.tabletServers[0]!;
+    replicas = {
+      produce: (...a) => ts.writes.produce(...a),
+      putKv: (...a) => ts.writes.putKv(...a),
+      listOffset: (...a) => ts.offsets.listOffset(...a),
+      kv: (id) => ts.replicas.kv(id),
+    };
   });
   afterAll(async () => {
     await cluster?.stop();

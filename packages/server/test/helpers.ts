@@ -30,8 +30,14 @@ export class FakeTabletServer implements TabletServerGateway {
     this.node = { id, host: "127.0.0.1", port: 10_000 + id };
   }
 
-  async notifyLeaderAndIsr(assignments: readonly ReplicaAssignment[]): Promise<void> {
+  async notifyLeaderAndIsr(
+    assignments: readonly ReplicaAssignment[],
+  ): Promise<Array<{ ref: ReplicaRef; error: Error | null }>> {
     for (const a of assignments) this.hosted.set(refKey({ ...a, tableId: a.table.tableId }), a);
+    return assignments.map((a) => ({
+      ref: { tableId: a.table.tableId, partitionId: a.partitionId, bucket: a.bucket },
+      error: null,
+    }));
   }
 
   async stopReplicas(replicas: readonly ReplicaRef[], deleteData: boolean): Promise<void> {

@@ -140,11 +140,11 @@ class BudgetedServer extends FakeTabletServer {
     this.budget = budget;
   }
 
-  override async notifyLeaderAndIsr(assignments: readonly ReplicaAssignment[]): Promise<void> {
+  override async notifyLeaderAndIsr(assignments: readonly ReplicaAssignment[]) {
     for (const a of assignments)
       if (a.table.descriptor.schema.primaryKey.length > 0 && a.leader === this.node.id)
         this.budget.reserveKvBucket();
-    await super.notifyLeaderAndIsr(assignments);
+    return super.notifyLeaderAndIsr(assignments);
   }
 
   override async stopReplicas(replicas: readonly ReplicaRef[], deleteData: boolean): Promise<void> {

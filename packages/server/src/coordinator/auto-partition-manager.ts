@@ -20,7 +20,10 @@ import {
   isFlussError,
   partitionNamesToPrecreate,
   retentionCutoff,
+  type Scheduler,
+  systemScheduler,
   type TableInfo,
+  type TimerHandle,
 } from "@fluss-ts/common";
 import type { Logger } from "../logging.ts";
 import { backgroundFailure } from "../util/background.ts";
@@ -43,6 +46,8 @@ export interface AutoPartitionHost {
 export interface AutoPartitionManagerOptions {
   host: AutoPartitionHost;
   clock: Clock;
+  /** Times the periodic runs (default: the process's timers). */
+  scheduler?: Scheduler;
   logger: Logger;
   /** Fluss auto-partition.check.interval (10 min). */
   checkIntervalMs: number;
@@ -70,12 +75,14 @@ function label(info: TableInfo): string {
 
 export class AutoPartitionManager {
   private readonly opts: AutoPartitionManagerOptions;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
+  private readonly scheduler: Scheduler;
   private last: Promise<unknown> = Promise.resolve();
   private stopped = false;
 
   constructor(opts: AutoPartitionManagerOptions) {
     this.opts = opts;
+    this.scheduler = opts.scheduler ?? systemScheduler;
   }
 
   /** Run once now, then every check interval. */
@@ -85,14 +92,14 @@ export class AutoPartitionManager {
       this.runOnce().catch(backgroundFailure(this.opts.logger, "auto partitioning"));
     };
     tick();
-    this.timer = setInterval(tick, this.opts.checkIntervalMs);
+    this.timer = this.scheduler.setInterval(tick, this.opts.checkIntervalMs);
     this.timer.unref();
   }
 
   /** Stop the periodic runs and wait for a running one. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    this.scheduler.clearInterval(this.timer);
     this.timer = undefined;
     await this.last.catch(() => undefined);
   }

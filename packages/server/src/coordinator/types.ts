@@ -41,7 +41,10 @@ export interface KvBucketCapacity {
 /** The coordinator's handle on one tablet server (in-process call or RPC). */
 export interface TabletServerGateway {
   readonly node: ServerNode;
-  notifyLeaderAndIsr(assignments: readonly ReplicaAssignment[]): Promise<void>;
+  /** Host these replicas with this leadership; one answer per bucket (null error: done). */
+  notifyLeaderAndIsr(
+    assignments: readonly ReplicaAssignment[],
+  ): Promise<ReadonlyArray<{ readonly ref: ReplicaRef; readonly error: Error | null }>>;
   stopReplicas(replicas: readonly ReplicaRef[], deleteData: boolean): Promise<void>;
 }
 

@@ -3,7 +3,7 @@
 // client cannot pin store views forever. Calls of one scanner must come in sequence order.
 
 import { randomBytes } from "node:crypto";
-import { type Clock, Errors, FlussError } from "@fluss-ts/common";
+import { type Clock, Errors, FlussError, type Scheduler, type TimerHandle } from "@fluss-ts/common";
 import type { KvTablet } from "@fluss-ts/storage";
 
 export const SCANNERS_MAX = 1024;
@@ -30,16 +30,18 @@ export interface ScanBatchResult {
 
 export class KvScanners {
   private readonly clock: Clock;
+  private readonly scheduler: Scheduler;
   private readonly scanners = new Map<string, Scanner>();
   private readonly expired = new Set<string>();
-  private sweeper: NodeJS.Timeout | undefined;
+  private sweeper: TimerHandle | undefined;
 
-  constructor(clock: Clock) {
+  constructor(clock: Clock, scheduler: Scheduler) {
     this.clock = clock;
+    this.scheduler = scheduler;
   }
 
   startExpiry(intervalMs = 30_000): void {
-    this.sweeper = setInterval(() => this.expireIdle(), intervalMs);
+    this.sweeper = this.scheduler.setInterval(() => this.expireIdle(), intervalMs);
     this.sweeper.unref();
   }
 
@@ -132,7 +134,7 @@ export class KvScanners {
   }
 
   closeAll(): void {
-    if (this.sweeper) clearInterval(this.sweeper);
+    this.scheduler.clearInterval(this.sweeper);
     for (const s of [...this.scanners.values()]) this.drop(s);
   }
 

@@ -84,6 +84,13 @@ export class Replica {
     this.advanceHighWatermark(this.log.flushedOffset);
   }
 
+  /** Follow `leaderEpoch`'s leader: writes and reads are refused until this replica leads again. */
+  becomeFollower(leaderEpoch: number, table: TableInfo): void {
+    this.leader = false;
+    this.leaderEpoch = leaderEpoch;
+    this.table = table;
+  }
+
   private checkLeader(): void {
     if (!this.leader) {
       throw new FlussError(
