@@ -148,6 +148,24 @@ const defs: TableOptionDef[] = [
     description:
       "Columns whose min/max/null counts each log batch carries (magic v1 batches), for filter pushdown: '*' (every supported column), 'a,b', or 'none'. Unset (Fluss's default): no statistics, magic v0 batches. The TypeScript SDK and the CLI set '*' on the log tables they create; readers older than Fluss 1.0 (Java client 0.9) cannot read v1 batches.",
   },
+  // Lake tiering (Fluss's names and defaults); read by @fluss-ts/lake's tiering service.
+  {
+    key: "table.datalake.enabled",
+    type: { kind: "bool" },
+    defaultValue: "false",
+    description: "Tier the table into the lake (needs the tiering service: datalake.format on the server or `fluss tiering`).",
+  },
+  {
+    key: "table.datalake.format",
+    type: { kind: "enum", values: ["ICEBERG"] },
+    description: "Lake format of the table (only iceberg here); default: the server's datalake.format.",
+  },
+  {
+    key: "table.datalake.freshness",
+    type: { kind: "duration" },
+    defaultValue: "3 min",
+    description: "How far the lake may lag behind the table: the tiering service runs a round at least this often.",
+  },
   // Automatic partitions; cross-option rules (time key, format per unit, zone) are checked by
   // partition/auto-partition.ts's checkAutoPartitionOptions at CREATE TABLE.
   {

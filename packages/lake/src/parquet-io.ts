@@ -1,0 +1,96 @@
+// Parquet files of the lake, through maintained libraries only: parquet-wasm (Rust's arrow-rs
+// Parquet writer and reader compiled to WebAssembly) encodes lake Arrow batches and decodes them
+// with column projection and row-group selection; hyparquet parses the footer (row groups,
+// per-column statistics and field ids) so the writer can record Iceberg column metrics and the
+// reader can prune row groups by their min/max without decoding data.
+// Files are ZSTD-compressed, with chunk statistics and row groups of at most ROW_GROUP_ROWS_MAX
+// rows (each a unit of pruning).
+
+import { type RecordBatch, Table, tableFromIPC, tableToIPC } from "apache-arrow";
+import { parquetMetadata } from "hyparquet";
+import * as pw from "parquet-wasm/node";
+
+/** Rows per row group: the unit of statistics pruning. */
+export const ROW_GROUP_ROWS_MAX = 64 * 1024;
+
+/** Statistics of one column over a file or a row group (values as hyparquet decodes them). */
+export interface ColumnStats {
+  readonly fieldId: number | undefined;
+  readonly name: string;
+  readonly nullCount: number;
+  readonly valueCount: number;
+  readonly min: unknown;
+  readonly max: unknown;
+  readonly compressedBytes: number;
+}
+
+export interface RowGroupInfo {
+  readonly rows: number;
+  readonly columns: ReadonlyMap<string, ColumnStats>;
+}
+
+export interface ParquetFooter {
+  readonly rows: number;
+  readonly rowGroups: readonly RowGroupInfo[];
+}
+
+/** Encode lake batches (one schema) as one Parquet file. */
+export function writeParquet(batches: readonly RecordBatch[]): Uint8Array {
+  const ipc = tableToIPC(new Table(batches as RecordBatch[]), "stream");
+  const table = pw.Table.fromIPCStream(ipc);
+  const props = new pw.WriterPropertiesBuilder()
+    .setCompression(pw.Compression.ZSTD)
+    .setDictionaryEnabled(true)
+    .setStatisticsEnabled(pw.EnabledStatistics.Chunk)
+    .setMaxRowGroupSize(ROW_GROUP_ROWS_MAX)
+    .setCreatedBy("fluss-ts lake tiering")
+    .build();
+  return pw.writeParquet(table, props);
+}
+
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+    ? (bytes.buffer as ArrayBuffer)
+    : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+}
+
+/** Row groups and column statistics of a Parquet file (its footer only). */
+export function readFooter(bytes: Uint8Array): ParquetFooter {
+  const md = parquetMetadata(toArrayBuffer(bytes));
+  const ids = new Map<string, number | undefined>();
+  for (const el of md.schema.slice(1)) ids.set(el.name, el.field_id ?? undefined);
+  const rowGroups = md.row_groups.map((rg) => {
+    const columns = new Map<string, ColumnStats>();
+    for (const c of rg.columns) {
+      const m = c.meta_data;
+      if (!m) continue;
+      const name = m.path_in_schema.join(".");
+      const s = m.statistics;
+      columns.set(name, {
+        fieldId: ids.get(name),
+        name,
+        nullCount: Number(s?.null_count ?? 0n),
+        valueCount: Number(m.num_values),
+        min: s?.min_value ?? s?.min,
+        max: s?.max_value ?? s?.max,
+        compressedBytes: Number(m.total_compressed_size),
+      });
+    }
+    return { rows: Number(rg.num_rows), columns };
+  });
+  return { rows: Number(md.num_rows), rowGroups };
+}
+
+/** Decode some columns of some row groups (all when omitted) into Arrow batches. */
+export function readParquet(
+  bytes: Uint8Array,
+  options: { columns?: readonly string[]; rowGroups?: readonly number[] } = {},
+): RecordBatch[] {
+  if (options.rowGroups && options.rowGroups.length === 0) return [];
+  const table = pw.readParquet(bytes, {
+    ...(options.columns ? { columns: [...options.columns] } : {}),
+    ...(options.rowGroups ? { rowGroups: [...options.rowGroups] } : {}),
+    batchSize: ROW_GROUP_ROWS_MAX,
+  });
+  return tableFromIPC(table.intoIPCStream()).batches;
+}
