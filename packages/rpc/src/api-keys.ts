@@ -2,6 +2,8 @@
 // the supported version range, the visibility, and the protobuf request/response schemas that
 // encode each API's body. Only the APIs fluss-ts serves are listed; numbers and version ranges
 // match Fluss `ApiKeys` so a Fluss client and a fluss-ts server agree on every frame header.
+// Private APIs travel only between the servers of a cluster (coordinator <-> tablet servers); the
+// two fluss-ts-only ones sit at 9000+, far from Fluss's block.
 // Invariants: keys are unique; minVersion <= maxVersion; a key not in the table is unknown
 // (`apiByKey` returns undefined) and is never dispatched.
 
@@ -144,6 +146,15 @@ export const ApiKeys = {
     pb.GetTableSchemaResponseSchema,
   ),
   GET_METADATA: api(1012, "GET_METADATA", V0, "public", pb.MetadataRequestSchema, pb.MetadataResponseSchema),
+  // Coordinator -> tablet servers: the cluster's servers and the routes of changed tables.
+  UPDATE_METADATA: api(
+    1013,
+    "UPDATE_METADATA",
+    V0,
+    "private",
+    pb.UpdateMetadataRequestSchema,
+    pb.UpdateMetadataResponseSchema,
+  ),
   PRODUCE_LOG: api(
     1014,
     "PRODUCE_LOG",
@@ -158,6 +169,26 @@ export const ApiKeys = {
   PUT_KV: api(1016, "PUT_KV", [0, 2], "public", pb.PutKvRequestSchema, pb.PutKvResponseSchema),
   // v1: compacted key encoding when the bucket key differs from the primary key.
   LOOKUP: api(1017, "LOOKUP", [0, 1], "public", pb.LookupRequestSchema, pb.LookupResponseSchema),
+  // Coordinator -> tablet servers: host replicas with this leadership (coordinator epoch fenced).
+  NOTIFY_LEADER_AND_ISR: api(
+    1018,
+    "NOTIFY_LEADER_AND_ISR",
+    V0,
+    "private",
+    pb.NotifyLeaderAndIsrRequestSchema,
+    pb.NotifyLeaderAndIsrResponseSchema,
+  ),
+  // Coordinator -> tablet servers: stop (and delete) replicas.
+  STOP_REPLICA: api(
+    1019,
+    "STOP_REPLICA",
+    V0,
+    "private",
+    pb.StopReplicaRequestSchema,
+    pb.StopReplicaResponseSchema,
+  ),
+  // Tablet server (a leader) -> coordinator: record a changed ISR.
+  ADJUST_ISR: api(1020, "ADJUST_ISR", V0, "private", pb.AdjustIsrRequestSchema, pb.AdjustIsrResponseSchema),
   LIST_OFFSETS: api(
     1021,
     "LIST_OFFSETS",
@@ -218,7 +249,35 @@ export const ApiKeys = {
     pb.DropPartitionRequestSchema,
     pb.DropPartitionResponseSchema,
   ),
+  // Tablet server -> coordinator before it stops: move leadership away first.
+  CONTROLLED_SHUTDOWN: api(
+    1043,
+    "CONTROLLED_SHUTDOWN",
+    V0,
+    "private",
+    pb.ControlledShutdownRequestSchema,
+    pb.ControlledShutdownResponseSchema,
+  ),
   SCAN_KV: api(1061, "SCAN_KV", V0, "public", pb.ScanKvRequestSchema, pb.ScanKvResponseSchema),
+  // fluss-ts only, in a block of its own above Fluss's numbers (whose tablet servers use ZooKeeper
+  // for these): tablet server -> coordinator registration and heartbeat in a cluster without
+  // ZooKeeper, and auto-increment id ranges.
+  REGISTER_TABLET_SERVER: api(
+    9000,
+    "REGISTER_TABLET_SERVER",
+    V0,
+    "private",
+    pb.RegisterTabletServerRequestSchema,
+    pb.RegisterTabletServerResponseSchema,
+  ),
+  ALLOCATE_ID_RANGE: api(
+    9001,
+    "ALLOCATE_ID_RANGE",
+    V0,
+    "private",
+    pb.AllocateIdRangeRequestSchema,
+    pb.AllocateIdRangeResponseSchema,
+  ),
 } as const;
 
 export type ApiName = keyof typeof ApiKeys;

@@ -21,10 +21,14 @@ describe("ApiKeys", () => {
       TABLE_EXISTS: 1010,
       GET_TABLE_SCHEMA: 1011,
       GET_METADATA: 1012,
+      UPDATE_METADATA: 1013,
       PRODUCE_LOG: 1014,
       FETCH_LOG: 1015,
       PUT_KV: 1016,
       LOOKUP: 1017,
+      NOTIFY_LEADER_AND_ISR: 1018,
+      STOP_REPLICA: 1019,
+      ADJUST_ISR: 1020,
       LIST_OFFSETS: 1021,
       GET_FILESYSTEM_SECURITY_TOKEN: 1025,
       INIT_WRITER: 1026,
@@ -33,7 +37,10 @@ describe("ApiKeys", () => {
       GET_DATABASE_INFO: 1035,
       CREATE_PARTITION: 1036,
       DROP_PARTITION: 1037,
+      CONTROLLED_SHUTDOWN: 1043,
       SCAN_KV: 1061,
+      REGISTER_TABLET_SERVER: 9000,
+      ALLOCATE_ID_RANGE: 9001,
     };
     const actual = Object.fromEntries(Object.entries(ApiKeys).map(([name, def]) => [name, def.key]));
     expect(actual).toEqual(expected);
@@ -47,7 +54,18 @@ describe("ApiKeys", () => {
     expect(ApiKeys.PRODUCE_LOG.maxVersion).toBe(0);
     expect(supportsVersion(ApiKeys.PUT_KV, 2)).toBe(true);
     expect(supportsVersion(ApiKeys.PUT_KV, 3)).toBe(false);
-    expect(allApis().every((a) => a.visibility === "public")).toBe(true);
+    const privateApis = allApis()
+      .filter((a) => a.visibility === "private")
+      .map((a) => a.name);
+    expect(privateApis).toEqual([
+      "UPDATE_METADATA",
+      "NOTIFY_LEADER_AND_ISR",
+      "STOP_REPLICA",
+      "ADJUST_ISR",
+      "CONTROLLED_SHUTDOWN",
+      "REGISTER_TABLET_SERVER",
+      "ALLOCATE_ID_RANGE",
+    ]);
   });
 
   it("pairs each API with its request and response schemas by name", () => {
@@ -60,7 +78,8 @@ describe("ApiKeys", () => {
 
   it("looks keys up and returns undefined for unknown ones", () => {
     expect(apiByKey(1014)).toBe(ApiKeys.PRODUCE_LOG);
-    expect(apiByKey(1013)).toBeUndefined();
+    expect(apiByKey(1013)).toBe(ApiKeys.UPDATE_METADATA);
+    expect(apiByKey(1022)).toBeUndefined();
     expect(apiByKey(0)).toBeUndefined();
     expect(apiByKey(99999)).toBeUndefined();
   });

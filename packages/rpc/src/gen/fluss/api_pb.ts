@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fluss/api.proto.
  */
 export const file_fluss_api: GenFile = /*@__PURE__*/
-  fileDesc("Cg9mbHVzcy9hcGkucHJvdG8SBWZsdXNzIjoKDUVycm9yUmVzcG9uc2USEgoKZXJyb3JfY29kZRgBIAIoBRIVCg1lcnJvcl9tZXNzYWdlGAIgASgJIlMKEkFwaVZlcnNpb25zUmVxdWVzdBIcChRjbGllbnRfc29mdHdhcmVfbmFtZRgBIAIoCRIfChdjbGllbnRfc29mdHdhcmVfdmVyc2lvbhgCIAIoCSJVChNBcGlWZXJzaW9uc1Jlc3BvbnNlEikKDGFwaV92ZXJzaW9ucxgBIAMoCzITLmZsdXNzLlBiQXBpVmVyc2lvbhITCgtzZXJ2ZXJfdHlwZRgCIAEoBSJfChVDcmVhdGVEYXRhYmFzZVJlcXVlc3QSFQoNZGF0YWJhc2VfbmFtZRgBIAIoCRIYChBpZ25vcmVfaWZfZXhpc3RzGAIgAigIEhUKDWRhdGFiYXNlX2pzb24YAyABKAwiGAoWQ3JlYXRlRGF0YWJhc2VSZXNwb25zZSIvChZHZXREYXRhYmFzZUluZm9SZXF1ZXN0EhUKDWRhdGFiYXNlX25hbWUYASACKAkiXQoXR2V0RGF0YWJhc2VJbmZvUmVzcG9uc2USFQoNZGF0YWJhc2VfanNvbhgDIAIoDBIUCgxjcmVhdGVkX3RpbWUYBCACKAMSFQoNbW9kaWZpZWRfdGltZRgFIAIoAyJbChNEcm9wRGF0YWJhc2VSZXF1ZXN0EhUKDWRhdGFiYXNlX25hbWUYASACKAkSHAoUaWdub3JlX2lmX25vdF9leGlzdHMYAiACKAgSDwoHY2FzY2FkZRgDIAIoCCIWChREcm9wRGF0YWJhc2VSZXNwb25zZSIuChVEYXRhYmFzZUV4aXN0c1JlcXVlc3QSFQoNZGF0YWJhc2VfbmFtZRgBIAIoCSIoChZEYXRhYmFzZUV4aXN0c1Jlc3BvbnNlEg4KBmV4aXN0cxgBIAIoCCIvChRMaXN0RGF0YWJhc2VzUmVxdWVzdBIXCg9pbmNsdWRlX3N1bW1hcnkYASABKAgiYgoVTGlzdERhdGFiYXNlc1Jlc3BvbnNlEhUKDWRhdGFiYXNlX25hbWUYASADKAkSMgoQZGF0YWJhc2Vfc3VtbWFyeRgCIAMoCzIYLmZsdXNzLlBiRGF0YWJhc2VTdW1tYXJ5ImoKEkNyZWF0ZVRhYmxlUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSEgoKdGFibGVfanNvbhgCIAIoDBIYChBpZ25vcmVfaWZfZXhpc3RzGAMgAigIIhUKE0NyZWF0ZVRhYmxlUmVzcG9uc2UiPQoTR2V0VGFibGVJbmZvUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgilQEKFEdldFRhYmxlSW5mb1Jlc3BvbnNlEhAKCHRhYmxlX2lkGAEgAigDEhEKCXNjaGVtYV9pZBgCIAIoBRISCgp0YWJsZV9qc29uGAMgAigMEhQKDGNyZWF0ZWRfdGltZRgEIAIoAxIVCg1tb2RpZmllZF90aW1lGAUgAigDEhcKD3JlbW90ZV9kYXRhX2RpchgGIAEoCSIqChFMaXN0VGFibGVzUmVxdWVzdBIVCg1kYXRhYmFzZV9uYW1lGAEgAigJIigKEkxpc3RUYWJsZXNSZXNwb25zZRISCgp0YWJsZV9uYW1lGAEgAygJIlgKEERyb3BUYWJsZVJlcXVlc3QSJgoKdGFibGVfcGF0aBgBIAIoCzISLmZsdXNzLlBiVGFibGVQYXRoEhwKFGlnbm9yZV9pZl9ub3RfZXhpc3RzGAIgAigIIhMKEURyb3BUYWJsZVJlc3BvbnNlIjwKElRhYmxlRXhpc3RzUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgiJQoTVGFibGVFeGlzdHNSZXNwb25zZRIOCgZleGlzdHMYASACKAgiUgoVR2V0VGFibGVTY2hlbWFSZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBIRCglzY2hlbWFfaWQYAiABKAUiQAoWR2V0VGFibGVTY2hlbWFSZXNwb25zZRIRCglzY2hlbWFfaWQYASACKAUSEwoLc2NoZW1hX2pzb24YAiACKAwiiQEKD01ldGFkYXRhUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAygLMhIuZmx1c3MuUGJUYWJsZVBhdGgSMwoPcGFydGl0aW9uc19wYXRoGAIgAygLMhouZmx1c3MuUGJQaHlzaWNhbFRhYmxlUGF0aBIZCg1wYXJ0aXRpb25zX2lkGAMgAygDQgIQASLYAQoQTWV0YWRhdGFSZXNwb25zZRIvChJjb29yZGluYXRvcl9zZXJ2ZXIYASABKAsyEy5mbHVzcy5QYlNlcnZlck5vZGUSKwoOdGFibGV0X3NlcnZlcnMYAiADKAsyEy5mbHVzcy5QYlNlcnZlck5vZGUSLgoOdGFibGVfbWV0YWRhdGEYAyADKAsyFi5mbHVzcy5QYlRhYmxlTWV0YWRhdGESNgoScGFydGl0aW9uX21ldGFkYXRhGAQgAygLMhouZmx1c3MuUGJQYXJ0aXRpb25NZXRhZGF0YSJ7ChlMaXN0UGFydGl0aW9uSW5mb3NSZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBI2ChZwYXJ0aWFsX3BhcnRpdGlvbl9zcGVjGAIgASgLMhYuZmx1c3MuUGJQYXJ0aXRpb25TcGVjIk0KGkxpc3RQYXJ0aXRpb25JbmZvc1Jlc3BvbnNlEi8KD3BhcnRpdGlvbnNfaW5mbxgBIAMoCzIWLmZsdXNzLlBiUGFydGl0aW9uSW5mbyKOAQoWQ3JlYXRlUGFydGl0aW9uUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSLgoOcGFydGl0aW9uX3NwZWMYAiACKAsyFi5mbHVzcy5QYlBhcnRpdGlvblNwZWMSHAoUaWdub3JlX2lmX25vdF9leGlzdHMYAyACKAgiGQoXQ3JlYXRlUGFydGl0aW9uUmVzcG9uc2UijAEKFERyb3BQYXJ0aXRpb25SZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBIuCg5wYXJ0aXRpb25fc3BlYxgCIAIoCzIWLmZsdXNzLlBiUGFydGl0aW9uU3BlYxIcChRpZ25vcmVfaWZfbm90X2V4aXN0cxgDIAIoCCIXChVEcm9wUGFydGl0aW9uUmVzcG9uc2UiIwohR2V0RmlsZVN5c3RlbVNlY3VyaXR5VG9rZW5SZXF1ZXN0IoYBCiJHZXRGaWxlU3lzdGVtU2VjdXJpdHlUb2tlblJlc3BvbnNlEg4KBnNjaGVtYRgBIAIoCRINCgV0b2tlbhgCIAIoDBIXCg9leHBpcmF0aW9uX3RpbWUYAyABKAMSKAoNYWRkaXRpb25faW5mbxgEIAMoCzIRLmZsdXNzLlBiS2V5VmFsdWUiOwoRSW5pdFdyaXRlclJlcXVlc3QSJgoKdGFibGVfcGF0aBgBIAMoCzISLmZsdXNzLlBiVGFibGVQYXRoIicKEkluaXRXcml0ZXJSZXNwb25zZRIRCgl3cml0ZXJfaWQYASACKAMifQoRUHJvZHVjZUxvZ1JlcXVlc3QSDAoEYWNrcxgBIAIoBRIQCgh0YWJsZV9pZBgCIAIoAxISCgp0aW1lb3V0X21zGAMgAigFEjQKC2J1Y2tldHNfcmVxGAQgAygLMh8uZmx1c3MuUGJQcm9kdWNlTG9nUmVxRm9yQnVja2V0IkwKElByb2R1Y2VMb2dSZXNwb25zZRI2CgxidWNrZXRzX3Jlc3AYASADKAsyIC5mbHVzcy5QYlByb2R1Y2VMb2dSZXNwRm9yQnVja2V0IrMBCg9GZXRjaExvZ1JlcXVlc3QSGgoSZm9sbG93ZXJfc2VydmVyX2lkGAEgAigFEhEKCW1heF9ieXRlcxgCIAIoBRIwCgp0YWJsZXNfcmVxGAMgAygLMhwuZmx1c3MuUGJGZXRjaExvZ1JlcUZvclRhYmxlEhMKC21heF93YWl0X21zGAQgASgFEhEKCW1pbl9ieXRlcxgFIAEoBRIXCg9yZWFkX3ByZWZlcmVuY2UYBiABKAUiRgoQRmV0Y2hMb2dSZXNwb25zZRIyCgt0YWJsZXNfcmVzcBgBIAMoCzIdLmZsdXNzLlBiRmV0Y2hMb2dSZXNwRm9yVGFibGUinAEKEkxpc3RPZmZzZXRzUmVxdWVzdBIaChJmb2xsb3dlcl9zZXJ2ZXJfaWQYASACKAUSEwoLb2Zmc2V0X3R5cGUYAiACKAUSEAoIdGFibGVfaWQYAyACKAMSFAoMcGFydGl0aW9uX2lkGAQgASgDEhUKCWJ1Y2tldF9pZBgFIAMoBUICEAESFgoOc3RhcnRUaW1lc3RhbXAYBiABKAMiTgoTTGlzdE9mZnNldHNSZXNwb25zZRI3CgxidWNrZXRzX3Jlc3AYASADKAsyIS5mbHVzcy5QYkxpc3RPZmZzZXRzUmVzcEZvckJ1Y2tldCKhAQoMUHV0S3ZSZXF1ZXN0EgwKBGFja3MYASACKAUSEAoIdGFibGVfaWQYAiACKAMSEgoKdGltZW91dF9tcxgDIAIoBRIaCg50YXJnZXRfY29sdW1ucxgEIAMoBUICEAESLwoLYnVja2V0c19yZXEYBSADKAsyGi5mbHVzcy5QYlB1dEt2UmVxRm9yQnVja2V0EhAKCGFnZ19tb2RlGAYgASgFIkIKDVB1dEt2UmVzcG9uc2USMQoMYnVja2V0c19yZXNwGAEgAygLMhsuZmx1c3MuUGJQdXRLdlJlc3BGb3JCdWNrZXQikwEKDUxvb2t1cFJlcXVlc3QSEAoIdGFibGVfaWQYASACKAMSMAoLYnVja2V0c19yZXEYAiADKAsyGy5mbHVzcy5QYkxvb2t1cFJlcUZvckJ1Y2tldBIcChRpbnNlcnRfaWZfbm90X2V4aXN0cxgDIAEoCBIMCgRhY2tzGAQgASgFEhIKCnRpbWVvdXRfbXMYBSABKAUiRAoOTG9va3VwUmVzcG9uc2USMgoMYnVja2V0c19yZXNwGAEgAygLMhwuZmx1c3MuUGJMb29rdXBSZXNwRm9yQnVja2V0Il8KE1ByZWZpeExvb2t1cFJlcXVlc3QSEAoIdGFibGVfaWQYASACKAMSNgoLYnVja2V0c19yZXEYAiADKAsyIS5mbHVzcy5QYlByZWZpeExvb2t1cFJlcUZvckJ1Y2tldCJQChRQcmVmaXhMb29rdXBSZXNwb25zZRI4CgxidWNrZXRzX3Jlc3AYASADKAsyIi5mbHVzcy5QYlByZWZpeExvb2t1cFJlc3BGb3JCdWNrZXQiXAoQTGltaXRTY2FuUmVxdWVzdBIQCgh0YWJsZV9pZBgCIAIoAxIUCgxwYXJ0aXRpb25faWQYAyABKAMSEQoJYnVja2V0X2lkGAQgAigFEg0KBWxpbWl0GAUgAigFImUKEUxpbWl0U2NhblJlc3BvbnNlEhIKCmVycm9yX2NvZGUYASABKAUSFQoNZXJyb3JfbWVzc2FnZRgCIAEoCRIUCgxpc19sb2dfdGFibGUYAyABKAgSDwoHcmVjb3JkcxgEIAEoDCKdAQoNU2Nhbkt2UmVxdWVzdBISCgpzY2FubmVyX2lkGAEgASgMEjIKD2J1Y2tldF9zY2FuX3JlcRgCIAEoCzIZLmZsdXNzLlBiU2NhblJlcUZvckJ1Y2tldBITCgtjYWxsX3NlcV9pZBgDIAEoBRIYChBiYXRjaF9zaXplX2J5dGVzGAQgASgFEhUKDWNsb3NlX3NjYW5uZXIYBSABKAgijgEKDlNjYW5LdlJlc3BvbnNlEhIKCmVycm9yX2NvZGUYASABKAUSFQoNZXJyb3JfbWVzc2FnZRgCIAEoCRISCgpzY2FubmVyX2lkGAMgASgMEhgKEGhhc19tb3JlX3Jlc3VsdHMYBCABKAgSDwoHcmVjb3JkcxgFIAEoDBISCgpsb2dfb2Zmc2V0GAYgASgDIl4KElBiU2NhblJlcUZvckJ1Y2tldBIQCgh0YWJsZV9pZBgBIAIoAxIUCgxwYXJ0aXRpb25faWQYAiABKAMSEQoJYnVja2V0X2lkGAMgAigFEg0KBWxpbWl0GAQgASgDIkkKDFBiQXBpVmVyc2lvbhIPCgdhcGlfa2V5GAEgAigFEhMKC21pbl92ZXJzaW9uGAIgAigFEhMKC21heF92ZXJzaW9uGAMgAigFIlUKEVBiRGF0YWJhc2VTdW1tYXJ5EhUKDWRhdGFiYXNlX25hbWUYASACKAkSFAoMY3JlYXRlZF90aW1lGAIgAigDEhMKC3RhYmxlX2NvdW50GAMgAigFIjgKC1BiVGFibGVQYXRoEhUKDWRhdGFiYXNlX25hbWUYASACKAkSEgoKdGFibGVfbmFtZRgCIAIoCSJYChNQYlBoeXNpY2FsVGFibGVQYXRoEhUKDWRhdGFiYXNlX25hbWUYASACKAkSEgoKdGFibGVfbmFtZRgCIAIoCRIWCg5wYXJ0aXRpb25fbmFtZRgDIAEoCSJcCgxQYlNlcnZlck5vZGUSDwoHbm9kZV9pZBgBIAIoBRIMCgRob3N0GAIgAigJEgwKBHBvcnQYAyACKAUSEQoJbGlzdGVuZXJzGAQgASgJEgwKBHJhY2sYBSABKAki6gEKD1BiVGFibGVNZXRhZGF0YRImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSEAoIdGFibGVfaWQYAiACKAMSEQoJc2NoZW1hX2lkGAMgAigFEhIKCnRhYmxlX2pzb24YBCACKAwSMAoPYnVja2V0X21ldGFkYXRhGAUgAygLMhcuZmx1c3MuUGJCdWNrZXRNZXRhZGF0YRIUCgxjcmVhdGVkX3RpbWUYBiACKAMSFQoNbW9kaWZpZWRfdGltZRgHIAIoAxIXCg9yZW1vdGVfZGF0YV9kaXIYCCABKAkihwEKE1BiUGFydGl0aW9uTWV0YWRhdGESEAoIdGFibGVfaWQYASACKAMSFgoOcGFydGl0aW9uX25hbWUYAiACKAkSFAoMcGFydGl0aW9uX2lkGAMgAigDEjAKD2J1Y2tldF9tZXRhZGF0YRgEIAMoCzIXLmZsdXNzLlBiQnVja2V0TWV0YWRhdGEiZgoQUGJCdWNrZXRNZXRhZGF0YRIRCglidWNrZXRfaWQYASACKAUSEQoJbGVhZGVyX2lkGAIgASgFEhYKCnJlcGxpY2FfaWQYAyADKAVCAhABEhQKDGxlYWRlcl9lcG9jaBgEIAEoBSJUChhQYlByb2R1Y2VMb2dSZXFGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRIPCgdyZWNvcmRzGAMgAigMIoQBChlQYlByb2R1Y2VMb2dSZXNwRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSEgoKZXJyb3JfY29kZRgDIAEoBRIVCg1lcnJvcl9tZXNzYWdlGAQgASgJEhMKC2Jhc2Vfb2Zmc2V0GAUgASgDIugBChVQYkZldGNoTG9nUmVxRm9yVGFibGUSEAoIdGFibGVfaWQYASACKAMSIwobcHJvamVjdGlvbl9wdXNoZG93bl9lbmFibGVkGAIgAigIEhwKEHByb2plY3RlZF9maWVsZHMYAyADKAVCAhABEjIKC2J1Y2tldHNfcmVxGAQgAygLMh0uZmx1c3MuUGJGZXRjaExvZ1JlcUZvckJ1Y2tldBIsChBmaWx0ZXJfcHJlZGljYXRlGAUgASgLMhIuZmx1c3MuUGJQcmVkaWNhdGUSGAoQZmlsdGVyX3NjaGVtYV9pZBgGIAEoBSJwChZQYkZldGNoTG9nUmVxRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSFAoMZmV0Y2hfb2Zmc2V0GAMgAigDEhcKD21heF9mZXRjaF9ieXRlcxgEIAIoBSJgChZQYkZldGNoTG9nUmVzcEZvclRhYmxlEhAKCHRhYmxlX2lkGAEgAigDEjQKDGJ1Y2tldHNfcmVzcBgCIAMoCzIeLmZsdXNzLlBiRmV0Y2hMb2dSZXNwRm9yQnVja2V0Is0BChdQYkZldGNoTG9nUmVzcEZvckJ1Y2tldBIUCgxwYXJ0aXRpb25faWQYASABKAMSEQoJYnVja2V0X2lkGAIgAigFEhIKCmVycm9yX2NvZGUYAyABKAUSFQoNZXJyb3JfbWVzc2FnZRgEIAEoCRIWCg5oaWdoX3dhdGVybWFyaxgFIAEoAxIYChBsb2dfc3RhcnRfb2Zmc2V0GAYgASgDEg8KB3JlY29yZHMYCCABKAwSGwoTZmlsdGVyZWRfZW5kX29mZnNldBgJIAEoAyJqChpQYkxpc3RPZmZzZXRzUmVzcEZvckJ1Y2tldBIRCglidWNrZXRfaWQYASACKAUSEgoKZXJyb3JfY29kZRgCIAEoBRIVCg1lcnJvcl9tZXNzYWdlGAMgASgJEg4KBm9mZnNldBgEIAEoAyJPChNQYlB1dEt2UmVxRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSDwoHcmVjb3JkcxgDIAIoDCKCAQoUUGJQdXRLdlJlc3BGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRISCgplcnJvcl9jb2RlGAMgASgFEhUKDWVycm9yX21lc3NhZ2UYBCABKAkSFgoObG9nX2VuZF9vZmZzZXQYBSABKAMiTQoUUGJMb29rdXBSZXFGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRIMCgRrZXlzGAMgAygMIosBChVQYkxvb2t1cFJlc3BGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRISCgplcnJvcl9jb2RlGAMgASgFEhUKDWVycm9yX21lc3NhZ2UYBCABKAkSHgoGdmFsdWVzGAUgAygLMg4uZmx1c3MuUGJWYWx1ZSIZCgdQYlZhbHVlEg4KBnZhbHVlcxgBIAEoDCIdCgtQYlZhbHVlTGlzdBIOCgZ2YWx1ZXMYASADKAwiUwoaUGJQcmVmaXhMb29rdXBSZXFGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRIMCgRrZXlzGAMgAygMIpoBChtQYlByZWZpeExvb2t1cFJlc3BGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRISCgplcnJvcl9jb2RlGAMgASgFEhUKDWVycm9yX21lc3NhZ2UYBCABKAkSJwoLdmFsdWVfbGlzdHMYBSADKAsyEi5mbHVzcy5QYlZhbHVlTGlzdCIoCgpQYktleVZhbHVlEgsKA2tleRgBIAIoCRINCgV2YWx1ZRgCIAIoCSJCCg9QYlBhcnRpdGlvblNwZWMSLwoUcGFydGl0aW9uX2tleV92YWx1ZXMYASADKAsyES5mbHVzcy5QYktleVZhbHVlIm8KC1BiUHJlZGljYXRlEgwKBHR5cGUYASACKAUSJAoEbGVhZhgCIAEoCzIWLmZsdXNzLlBiTGVhZlByZWRpY2F0ZRIsCghjb21wb3VuZBgDIAEoCzIaLmZsdXNzLlBiQ29tcG91bmRQcmVkaWNhdGUiXgoPUGJMZWFmUHJlZGljYXRlEhAKCGZ1bmN0aW9uGAEgAigFEhAKCGZpZWxkX2lkGAIgAigFEicKCGxpdGVyYWxzGAMgAygLMhUuZmx1c3MuUGJMaXRlcmFsVmFsdWUiTQoTUGJDb21wb3VuZFByZWRpY2F0ZRIQCghmdW5jdGlvbhgBIAIoBRIkCghjaGlsZHJlbhgCIAMoCzISLmZsdXNzLlBiUHJlZGljYXRlIsQCCg5QYkxpdGVyYWxWYWx1ZRIUCgxsaXRlcmFsX3R5cGUYASACKAUSDwoHaXNfbnVsbBgCIAIoCBIVCg1ib29sZWFuX3ZhbHVlGAMgASgIEhEKCWludF92YWx1ZRgEIAEoBRIUCgxiaWdpbnRfdmFsdWUYBSABKAMSEwoLZmxvYXRfdmFsdWUYBiABKAISFAoMZG91YmxlX3ZhbHVlGAcgASgBEhQKDHN0cmluZ192YWx1ZRgIIAEoCRIUCgxiaW5hcnlfdmFsdWUYCSABKAwSFQoNZGVjaW1hbF92YWx1ZRgKIAEoAxIeChZ0aW1lc3RhbXBfbWlsbGlzX3ZhbHVlGAsgASgDEiYKHnRpbWVzdGFtcF9uYW5vX29mX21pbGxpc192YWx1ZRgMIAEoBRIVCg1kZWNpbWFsX2J5dGVzGA0gASgMInAKD1BiUGFydGl0aW9uSW5mbxIUCgxwYXJ0aXRpb25faWQYASACKAMSLgoOcGFydGl0aW9uX3NwZWMYAiACKAsyFi5mbHVzcy5QYlBhcnRpdGlvblNwZWMSFwoPcmVtb3RlX2RhdGFfZGlyGAMgASgJ");
+  fileDesc("Cg9mbHVzcy9hcGkucHJvdG8SBWZsdXNzIjoKDUVycm9yUmVzcG9uc2USEgoKZXJyb3JfY29kZRgBIAIoBRIVCg1lcnJvcl9tZXNzYWdlGAIgASgJIlMKEkFwaVZlcnNpb25zUmVxdWVzdBIcChRjbGllbnRfc29mdHdhcmVfbmFtZRgBIAIoCRIfChdjbGllbnRfc29mdHdhcmVfdmVyc2lvbhgCIAIoCSJVChNBcGlWZXJzaW9uc1Jlc3BvbnNlEikKDGFwaV92ZXJzaW9ucxgBIAMoCzITLmZsdXNzLlBiQXBpVmVyc2lvbhITCgtzZXJ2ZXJfdHlwZRgCIAEoBSJfChVDcmVhdGVEYXRhYmFzZVJlcXVlc3QSFQoNZGF0YWJhc2VfbmFtZRgBIAIoCRIYChBpZ25vcmVfaWZfZXhpc3RzGAIgAigIEhUKDWRhdGFiYXNlX2pzb24YAyABKAwiGAoWQ3JlYXRlRGF0YWJhc2VSZXNwb25zZSIvChZHZXREYXRhYmFzZUluZm9SZXF1ZXN0EhUKDWRhdGFiYXNlX25hbWUYASACKAkiXQoXR2V0RGF0YWJhc2VJbmZvUmVzcG9uc2USFQoNZGF0YWJhc2VfanNvbhgDIAIoDBIUCgxjcmVhdGVkX3RpbWUYBCACKAMSFQoNbW9kaWZpZWRfdGltZRgFIAIoAyJbChNEcm9wRGF0YWJhc2VSZXF1ZXN0EhUKDWRhdGFiYXNlX25hbWUYASACKAkSHAoUaWdub3JlX2lmX25vdF9leGlzdHMYAiACKAgSDwoHY2FzY2FkZRgDIAIoCCIWChREcm9wRGF0YWJhc2VSZXNwb25zZSIuChVEYXRhYmFzZUV4aXN0c1JlcXVlc3QSFQoNZGF0YWJhc2VfbmFtZRgBIAIoCSIoChZEYXRhYmFzZUV4aXN0c1Jlc3BvbnNlEg4KBmV4aXN0cxgBIAIoCCIvChRMaXN0RGF0YWJhc2VzUmVxdWVzdBIXCg9pbmNsdWRlX3N1bW1hcnkYASABKAgiYgoVTGlzdERhdGFiYXNlc1Jlc3BvbnNlEhUKDWRhdGFiYXNlX25hbWUYASADKAkSMgoQZGF0YWJhc2Vfc3VtbWFyeRgCIAMoCzIYLmZsdXNzLlBiRGF0YWJhc2VTdW1tYXJ5ImoKEkNyZWF0ZVRhYmxlUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSEgoKdGFibGVfanNvbhgCIAIoDBIYChBpZ25vcmVfaWZfZXhpc3RzGAMgAigIIhUKE0NyZWF0ZVRhYmxlUmVzcG9uc2UiPQoTR2V0VGFibGVJbmZvUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgilQEKFEdldFRhYmxlSW5mb1Jlc3BvbnNlEhAKCHRhYmxlX2lkGAEgAigDEhEKCXNjaGVtYV9pZBgCIAIoBRISCgp0YWJsZV9qc29uGAMgAigMEhQKDGNyZWF0ZWRfdGltZRgEIAIoAxIVCg1tb2RpZmllZF90aW1lGAUgAigDEhcKD3JlbW90ZV9kYXRhX2RpchgGIAEoCSIqChFMaXN0VGFibGVzUmVxdWVzdBIVCg1kYXRhYmFzZV9uYW1lGAEgAigJIigKEkxpc3RUYWJsZXNSZXNwb25zZRISCgp0YWJsZV9uYW1lGAEgAygJIlgKEERyb3BUYWJsZVJlcXVlc3QSJgoKdGFibGVfcGF0aBgBIAIoCzISLmZsdXNzLlBiVGFibGVQYXRoEhwKFGlnbm9yZV9pZl9ub3RfZXhpc3RzGAIgAigIIhMKEURyb3BUYWJsZVJlc3BvbnNlIjwKElRhYmxlRXhpc3RzUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgiJQoTVGFibGVFeGlzdHNSZXNwb25zZRIOCgZleGlzdHMYASACKAgiUgoVR2V0VGFibGVTY2hlbWFSZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBIRCglzY2hlbWFfaWQYAiABKAUiQAoWR2V0VGFibGVTY2hlbWFSZXNwb25zZRIRCglzY2hlbWFfaWQYASACKAUSEwoLc2NoZW1hX2pzb24YAiACKAwiiQEKD01ldGFkYXRhUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAygLMhIuZmx1c3MuUGJUYWJsZVBhdGgSMwoPcGFydGl0aW9uc19wYXRoGAIgAygLMhouZmx1c3MuUGJQaHlzaWNhbFRhYmxlUGF0aBIZCg1wYXJ0aXRpb25zX2lkGAMgAygDQgIQASLYAQoQTWV0YWRhdGFSZXNwb25zZRIvChJjb29yZGluYXRvcl9zZXJ2ZXIYASABKAsyEy5mbHVzcy5QYlNlcnZlck5vZGUSKwoOdGFibGV0X3NlcnZlcnMYAiADKAsyEy5mbHVzcy5QYlNlcnZlck5vZGUSLgoOdGFibGVfbWV0YWRhdGEYAyADKAsyFi5mbHVzcy5QYlRhYmxlTWV0YWRhdGESNgoScGFydGl0aW9uX21ldGFkYXRhGAQgAygLMhouZmx1c3MuUGJQYXJ0aXRpb25NZXRhZGF0YSJ7ChlMaXN0UGFydGl0aW9uSW5mb3NSZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBI2ChZwYXJ0aWFsX3BhcnRpdGlvbl9zcGVjGAIgASgLMhYuZmx1c3MuUGJQYXJ0aXRpb25TcGVjIk0KGkxpc3RQYXJ0aXRpb25JbmZvc1Jlc3BvbnNlEi8KD3BhcnRpdGlvbnNfaW5mbxgBIAMoCzIWLmZsdXNzLlBiUGFydGl0aW9uSW5mbyKOAQoWQ3JlYXRlUGFydGl0aW9uUmVxdWVzdBImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSLgoOcGFydGl0aW9uX3NwZWMYAiACKAsyFi5mbHVzcy5QYlBhcnRpdGlvblNwZWMSHAoUaWdub3JlX2lmX25vdF9leGlzdHMYAyACKAgiGQoXQ3JlYXRlUGFydGl0aW9uUmVzcG9uc2UijAEKFERyb3BQYXJ0aXRpb25SZXF1ZXN0EiYKCnRhYmxlX3BhdGgYASACKAsyEi5mbHVzcy5QYlRhYmxlUGF0aBIuCg5wYXJ0aXRpb25fc3BlYxgCIAIoCzIWLmZsdXNzLlBiUGFydGl0aW9uU3BlYxIcChRpZ25vcmVfaWZfbm90X2V4aXN0cxgDIAIoCCIXChVEcm9wUGFydGl0aW9uUmVzcG9uc2UiIwohR2V0RmlsZVN5c3RlbVNlY3VyaXR5VG9rZW5SZXF1ZXN0IoYBCiJHZXRGaWxlU3lzdGVtU2VjdXJpdHlUb2tlblJlc3BvbnNlEg4KBnNjaGVtYRgBIAIoCRINCgV0b2tlbhgCIAIoDBIXCg9leHBpcmF0aW9uX3RpbWUYAyABKAMSKAoNYWRkaXRpb25faW5mbxgEIAMoCzIRLmZsdXNzLlBiS2V5VmFsdWUiOwoRSW5pdFdyaXRlclJlcXVlc3QSJgoKdGFibGVfcGF0aBgBIAMoCzISLmZsdXNzLlBiVGFibGVQYXRoIicKEkluaXRXcml0ZXJSZXNwb25zZRIRCgl3cml0ZXJfaWQYASACKAMifQoRUHJvZHVjZUxvZ1JlcXVlc3QSDAoEYWNrcxgBIAIoBRIQCgh0YWJsZV9pZBgCIAIoAxISCgp0aW1lb3V0X21zGAMgAigFEjQKC2J1Y2tldHNfcmVxGAQgAygLMh8uZmx1c3MuUGJQcm9kdWNlTG9nUmVxRm9yQnVja2V0IkwKElByb2R1Y2VMb2dSZXNwb25zZRI2CgxidWNrZXRzX3Jlc3AYASADKAsyIC5mbHVzcy5QYlByb2R1Y2VMb2dSZXNwRm9yQnVja2V0IrMBCg9GZXRjaExvZ1JlcXVlc3QSGgoSZm9sbG93ZXJfc2VydmVyX2lkGAEgAigFEhEKCW1heF9ieXRlcxgCIAIoBRIwCgp0YWJsZXNfcmVxGAMgAygLMhwuZmx1c3MuUGJGZXRjaExvZ1JlcUZvclRhYmxlEhMKC21heF93YWl0X21zGAQgASgFEhEKCW1pbl9ieXRlcxgFIAEoBRIXCg9yZWFkX3ByZWZlcmVuY2UYBiABKAUiRgoQRmV0Y2hMb2dSZXNwb25zZRIyCgt0YWJsZXNfcmVzcBgBIAMoCzIdLmZsdXNzLlBiRmV0Y2hMb2dSZXNwRm9yVGFibGUinAEKEkxpc3RPZmZzZXRzUmVxdWVzdBIaChJmb2xsb3dlcl9zZXJ2ZXJfaWQYASACKAUSEwoLb2Zmc2V0X3R5cGUYAiACKAUSEAoIdGFibGVfaWQYAyACKAMSFAoMcGFydGl0aW9uX2lkGAQgASgDEhUKCWJ1Y2tldF9pZBgFIAMoBUICEAESFgoOc3RhcnRUaW1lc3RhbXAYBiABKAMiTgoTTGlzdE9mZnNldHNSZXNwb25zZRI3CgxidWNrZXRzX3Jlc3AYASADKAsyIS5mbHVzcy5QYkxpc3RPZmZzZXRzUmVzcEZvckJ1Y2tldCKhAQoMUHV0S3ZSZXF1ZXN0EgwKBGFja3MYASACKAUSEAoIdGFibGVfaWQYAiACKAMSEgoKdGltZW91dF9tcxgDIAIoBRIaCg50YXJnZXRfY29sdW1ucxgEIAMoBUICEAESLwoLYnVja2V0c19yZXEYBSADKAsyGi5mbHVzcy5QYlB1dEt2UmVxRm9yQnVja2V0EhAKCGFnZ19tb2RlGAYgASgFIkIKDVB1dEt2UmVzcG9uc2USMQoMYnVja2V0c19yZXNwGAEgAygLMhsuZmx1c3MuUGJQdXRLdlJlc3BGb3JCdWNrZXQikwEKDUxvb2t1cFJlcXVlc3QSEAoIdGFibGVfaWQYASACKAMSMAoLYnVja2V0c19yZXEYAiADKAsyGy5mbHVzcy5QYkxvb2t1cFJlcUZvckJ1Y2tldBIcChRpbnNlcnRfaWZfbm90X2V4aXN0cxgDIAEoCBIMCgRhY2tzGAQgASgFEhIKCnRpbWVvdXRfbXMYBSABKAUiRAoOTG9va3VwUmVzcG9uc2USMgoMYnVja2V0c19yZXNwGAEgAygLMhwuZmx1c3MuUGJMb29rdXBSZXNwRm9yQnVja2V0Il8KE1ByZWZpeExvb2t1cFJlcXVlc3QSEAoIdGFibGVfaWQYASACKAMSNgoLYnVja2V0c19yZXEYAiADKAsyIS5mbHVzcy5QYlByZWZpeExvb2t1cFJlcUZvckJ1Y2tldCJQChRQcmVmaXhMb29rdXBSZXNwb25zZRI4CgxidWNrZXRzX3Jlc3AYASADKAsyIi5mbHVzcy5QYlByZWZpeExvb2t1cFJlc3BGb3JCdWNrZXQiXAoQTGltaXRTY2FuUmVxdWVzdBIQCgh0YWJsZV9pZBgCIAIoAxIUCgxwYXJ0aXRpb25faWQYAyABKAMSEQoJYnVja2V0X2lkGAQgAigFEg0KBWxpbWl0GAUgAigFImUKEUxpbWl0U2NhblJlc3BvbnNlEhIKCmVycm9yX2NvZGUYASABKAUSFQoNZXJyb3JfbWVzc2FnZRgCIAEoCRIUCgxpc19sb2dfdGFibGUYAyABKAgSDwoHcmVjb3JkcxgEIAEoDCKdAQoNU2Nhbkt2UmVxdWVzdBISCgpzY2FubmVyX2lkGAEgASgMEjIKD2J1Y2tldF9zY2FuX3JlcRgCIAEoCzIZLmZsdXNzLlBiU2NhblJlcUZvckJ1Y2tldBITCgtjYWxsX3NlcV9pZBgDIAEoBRIYChBiYXRjaF9zaXplX2J5dGVzGAQgASgFEhUKDWNsb3NlX3NjYW5uZXIYBSABKAgijgEKDlNjYW5LdlJlc3BvbnNlEhIKCmVycm9yX2NvZGUYASABKAUSFQoNZXJyb3JfbWVzc2FnZRgCIAEoCRISCgpzY2FubmVyX2lkGAMgASgMEhgKEGhhc19tb3JlX3Jlc3VsdHMYBCABKAgSDwoHcmVjb3JkcxgFIAEoDBISCgpsb2dfb2Zmc2V0GAYgASgDIvgBChVVcGRhdGVNZXRhZGF0YVJlcXVlc3QSLwoSY29vcmRpbmF0b3Jfc2VydmVyGAEgASgLMhMuZmx1c3MuUGJTZXJ2ZXJOb2RlEisKDnRhYmxldF9zZXJ2ZXJzGAIgAygLMhMuZmx1c3MuUGJTZXJ2ZXJOb2RlEi4KDnRhYmxlX21ldGFkYXRhGAMgAygLMhYuZmx1c3MuUGJUYWJsZU1ldGFkYXRhEjYKEnBhcnRpdGlvbl9tZXRhZGF0YRgEIAMoCzIaLmZsdXNzLlBiUGFydGl0aW9uTWV0YWRhdGESGQoRY29vcmRpbmF0b3JfZXBvY2gYBSABKAUiGAoWVXBkYXRlTWV0YWRhdGFSZXNwb25zZSKCAQoZTm90aWZ5TGVhZGVyQW5kSXNyUmVxdWVzdBIZChFjb29yZGluYXRvcl9lcG9jaBgBIAIoBRJKChlub3RpZnlfYnVja2V0c19sZWFkZXJfcmVxGAIgAygLMicuZmx1c3MuUGJOb3RpZnlMZWFkZXJBbmRJc3JSZXFGb3JCdWNrZXQiagoaTm90aWZ5TGVhZGVyQW5kSXNyUmVzcG9uc2USTAoabm90aWZ5X2J1Y2tldHNfbGVhZGVyX3Jlc3AYASADKAsyKC5mbHVzcy5QYk5vdGlmeUxlYWRlckFuZElzclJlc3BGb3JCdWNrZXQibAoSU3RvcFJlcGxpY2FSZXF1ZXN0EhkKEWNvb3JkaW5hdG9yX2Vwb2NoGAEgAigFEjsKEXN0b3BfcmVwbGljYXNfcmVxGAIgAygLMiAuZmx1c3MuUGJTdG9wUmVwbGljYVJlcUZvckJ1Y2tldCJUChNTdG9wUmVwbGljYVJlc3BvbnNlEj0KEnN0b3BfcmVwbGljYXNfcmVzcBgBIAMoCzIhLmZsdXNzLlBiU3RvcFJlcGxpY2FSZXNwRm9yQnVja2V0IlcKEEFkanVzdElzclJlcXVlc3QSEAoIc2VydmVySWQYASACKAUSMQoKdGFibGVzX3JlcRgCIAMoCzIdLmZsdXNzLlBiQWRqdXN0SXNyUmVxRm9yVGFibGUiSAoRQWRqdXN0SXNyUmVzcG9uc2USMwoLdGFibGVzX3Jlc3AYASADKAsyHi5mbHVzcy5QYkFkanVzdElzclJlc3BGb3JUYWJsZSJSChlDb250cm9sbGVkU2h1dGRvd25SZXF1ZXN0EhgKEHRhYmxldF9zZXJ2ZXJfaWQYASACKAUSGwoTdGFibGV0X3NlcnZlcl9lcG9jaBgCIAIoBSJUChpDb250cm9sbGVkU2h1dGRvd25SZXNwb25zZRI2ChhyZW1haW5pbmdfbGVhZGVyX2J1Y2tldHMYASADKAsyFC5mbHVzcy5QYlRhYmxlQnVja2V0Il4KG1JlZ2lzdGVyVGFibGV0U2VydmVyUmVxdWVzdBIqCg10YWJsZXRfc2VydmVyGAEgAigLMhMuZmx1c3MuUGJTZXJ2ZXJOb2RlEhMKC2luY2FybmF0aW9uGAIgAigDInQKHFJlZ2lzdGVyVGFibGV0U2VydmVyUmVzcG9uc2USGQoRY29vcmRpbmF0b3JfZXBvY2gYASACKAUSHQoVaGVhcnRiZWF0X2ludGVydmFsX21zGAIgAigFEhoKEnNlc3Npb25fdGltZW91dF9tcxgDIAIoBSJOChZBbGxvY2F0ZUlkUmFuZ2VSZXF1ZXN0EhAKCHRhYmxlX2lkGAEgAigDEhMKC2NvbHVtbl9uYW1lGAIgAigJEg0KBWNvdW50GAMgAigFIisKF0FsbG9jYXRlSWRSYW5nZVJlc3BvbnNlEhAKCGZpcnN0X2lkGAEgAigDIl4KElBiU2NhblJlcUZvckJ1Y2tldBIQCgh0YWJsZV9pZBgBIAIoAxIUCgxwYXJ0aXRpb25faWQYAiABKAMSEQoJYnVja2V0X2lkGAMgAigFEg0KBWxpbWl0GAQgASgDIkkKDFBiQXBpVmVyc2lvbhIPCgdhcGlfa2V5GAEgAigFEhMKC21pbl92ZXJzaW9uGAIgAigFEhMKC21heF92ZXJzaW9uGAMgAigFIlUKEVBiRGF0YWJhc2VTdW1tYXJ5EhUKDWRhdGFiYXNlX25hbWUYASACKAkSFAoMY3JlYXRlZF90aW1lGAIgAigDEhMKC3RhYmxlX2NvdW50GAMgAigFIjgKC1BiVGFibGVQYXRoEhUKDWRhdGFiYXNlX25hbWUYASACKAkSEgoKdGFibGVfbmFtZRgCIAIoCSJYChNQYlBoeXNpY2FsVGFibGVQYXRoEhUKDWRhdGFiYXNlX25hbWUYASACKAkSEgoKdGFibGVfbmFtZRgCIAIoCRIWCg5wYXJ0aXRpb25fbmFtZRgDIAEoCSJcCgxQYlNlcnZlck5vZGUSDwoHbm9kZV9pZBgBIAIoBRIMCgRob3N0GAIgAigJEgwKBHBvcnQYAyACKAUSEQoJbGlzdGVuZXJzGAQgASgJEgwKBHJhY2sYBSABKAki6gEKD1BiVGFibGVNZXRhZGF0YRImCgp0YWJsZV9wYXRoGAEgAigLMhIuZmx1c3MuUGJUYWJsZVBhdGgSEAoIdGFibGVfaWQYAiACKAMSEQoJc2NoZW1hX2lkGAMgAigFEhIKCnRhYmxlX2pzb24YBCACKAwSMAoPYnVja2V0X21ldGFkYXRhGAUgAygLMhcuZmx1c3MuUGJCdWNrZXRNZXRhZGF0YRIUCgxjcmVhdGVkX3RpbWUYBiACKAMSFQoNbW9kaWZpZWRfdGltZRgHIAIoAxIXCg9yZW1vdGVfZGF0YV9kaXIYCCABKAkihwEKE1BiUGFydGl0aW9uTWV0YWRhdGESEAoIdGFibGVfaWQYASACKAMSFgoOcGFydGl0aW9uX25hbWUYAiACKAkSFAoMcGFydGl0aW9uX2lkGAMgAigDEjAKD2J1Y2tldF9tZXRhZGF0YRgEIAMoCzIXLmZsdXNzLlBiQnVja2V0TWV0YWRhdGEiZgoQUGJCdWNrZXRNZXRhZGF0YRIRCglidWNrZXRfaWQYASACKAUSEQoJbGVhZGVyX2lkGAIgASgFEhYKCnJlcGxpY2FfaWQYAyADKAVCAhABEhQKDGxlYWRlcl9lcG9jaBgEIAEoBSJUChhQYlByb2R1Y2VMb2dSZXFGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRIPCgdyZWNvcmRzGAMgAigMIoQBChlQYlByb2R1Y2VMb2dSZXNwRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSEgoKZXJyb3JfY29kZRgDIAEoBRIVCg1lcnJvcl9tZXNzYWdlGAQgASgJEhMKC2Jhc2Vfb2Zmc2V0GAUgASgDIugBChVQYkZldGNoTG9nUmVxRm9yVGFibGUSEAoIdGFibGVfaWQYASACKAMSIwobcHJvamVjdGlvbl9wdXNoZG93bl9lbmFibGVkGAIgAigIEhwKEHByb2plY3RlZF9maWVsZHMYAyADKAVCAhABEjIKC2J1Y2tldHNfcmVxGAQgAygLMh0uZmx1c3MuUGJGZXRjaExvZ1JlcUZvckJ1Y2tldBIsChBmaWx0ZXJfcHJlZGljYXRlGAUgASgLMhIuZmx1c3MuUGJQcmVkaWNhdGUSGAoQZmlsdGVyX3NjaGVtYV9pZBgGIAEoBSJwChZQYkZldGNoTG9nUmVxRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSFAoMZmV0Y2hfb2Zmc2V0GAMgAigDEhcKD21heF9mZXRjaF9ieXRlcxgEIAIoBSJgChZQYkZldGNoTG9nUmVzcEZvclRhYmxlEhAKCHRhYmxlX2lkGAEgAigDEjQKDGJ1Y2tldHNfcmVzcBgCIAMoCzIeLmZsdXNzLlBiRmV0Y2hMb2dSZXNwRm9yQnVja2V0Is0BChdQYkZldGNoTG9nUmVzcEZvckJ1Y2tldBIUCgxwYXJ0aXRpb25faWQYASABKAMSEQoJYnVja2V0X2lkGAIgAigFEhIKCmVycm9yX2NvZGUYAyABKAUSFQoNZXJyb3JfbWVzc2FnZRgEIAEoCRIWCg5oaWdoX3dhdGVybWFyaxgFIAEoAxIYChBsb2dfc3RhcnRfb2Zmc2V0GAYgASgDEg8KB3JlY29yZHMYCCABKAwSGwoTZmlsdGVyZWRfZW5kX29mZnNldBgJIAEoAyJqChpQYkxpc3RPZmZzZXRzUmVzcEZvckJ1Y2tldBIRCglidWNrZXRfaWQYASACKAUSEgoKZXJyb3JfY29kZRgCIAEoBRIVCg1lcnJvcl9tZXNzYWdlGAMgASgJEg4KBm9mZnNldBgEIAEoAyJPChNQYlB1dEt2UmVxRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSDwoHcmVjb3JkcxgDIAIoDCKCAQoUUGJQdXRLdlJlc3BGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRISCgplcnJvcl9jb2RlGAMgASgFEhUKDWVycm9yX21lc3NhZ2UYBCABKAkSFgoObG9nX2VuZF9vZmZzZXQYBSABKAMiTQoUUGJMb29rdXBSZXFGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRIMCgRrZXlzGAMgAygMIosBChVQYkxvb2t1cFJlc3BGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRISCgplcnJvcl9jb2RlGAMgASgFEhUKDWVycm9yX21lc3NhZ2UYBCABKAkSHgoGdmFsdWVzGAUgAygLMg4uZmx1c3MuUGJWYWx1ZSIZCgdQYlZhbHVlEg4KBnZhbHVlcxgBIAEoDCIdCgtQYlZhbHVlTGlzdBIOCgZ2YWx1ZXMYASADKAwiUwoaUGJQcmVmaXhMb29rdXBSZXFGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRIMCgRrZXlzGAMgAygMIpoBChtQYlByZWZpeExvb2t1cFJlc3BGb3JCdWNrZXQSFAoMcGFydGl0aW9uX2lkGAEgASgDEhEKCWJ1Y2tldF9pZBgCIAIoBRISCgplcnJvcl9jb2RlGAMgASgFEhUKDWVycm9yX21lc3NhZ2UYBCABKAkSJwoLdmFsdWVfbGlzdHMYBSADKAsyEi5mbHVzcy5QYlZhbHVlTGlzdCIoCgpQYktleVZhbHVlEgsKA2tleRgBIAIoCRINCgV2YWx1ZRgCIAIoCSJCCg9QYlBhcnRpdGlvblNwZWMSLwoUcGFydGl0aW9uX2tleV92YWx1ZXMYASADKAsyES5mbHVzcy5QYktleVZhbHVlIm8KC1BiUHJlZGljYXRlEgwKBHR5cGUYASACKAUSJAoEbGVhZhgCIAEoCzIWLmZsdXNzLlBiTGVhZlByZWRpY2F0ZRIsCghjb21wb3VuZBgDIAEoCzIaLmZsdXNzLlBiQ29tcG91bmRQcmVkaWNhdGUiXgoPUGJMZWFmUHJlZGljYXRlEhAKCGZ1bmN0aW9uGAEgAigFEhAKCGZpZWxkX2lkGAIgAigFEicKCGxpdGVyYWxzGAMgAygLMhUuZmx1c3MuUGJMaXRlcmFsVmFsdWUiTQoTUGJDb21wb3VuZFByZWRpY2F0ZRIQCghmdW5jdGlvbhgBIAIoBRIkCghjaGlsZHJlbhgCIAMoCzISLmZsdXNzLlBiUHJlZGljYXRlIsQCCg5QYkxpdGVyYWxWYWx1ZRIUCgxsaXRlcmFsX3R5cGUYASACKAUSDwoHaXNfbnVsbBgCIAIoCBIVCg1ib29sZWFuX3ZhbHVlGAMgASgIEhEKCWludF92YWx1ZRgEIAEoBRIUCgxiaWdpbnRfdmFsdWUYBSABKAMSEwoLZmxvYXRfdmFsdWUYBiABKAISFAoMZG91YmxlX3ZhbHVlGAcgASgBEhQKDHN0cmluZ192YWx1ZRgIIAEoCRIUCgxiaW5hcnlfdmFsdWUYCSABKAwSFQoNZGVjaW1hbF92YWx1ZRgKIAEoAxIeChZ0aW1lc3RhbXBfbWlsbGlzX3ZhbHVlGAsgASgDEiYKHnRpbWVzdGFtcF9uYW5vX29mX21pbGxpc192YWx1ZRgMIAEoBRIVCg1kZWNpbWFsX2J5dGVzGA0gASgMInAKD1BiUGFydGl0aW9uSW5mbxIUCgxwYXJ0aXRpb25faWQYASACKAMSLgoOcGFydGl0aW9uX3NwZWMYAiACKAsyFi5mbHVzcy5QYlBhcnRpdGlvblNwZWMSFwoPcmVtb3RlX2RhdGFfZGlyGAMgASgJIkoKDVBiVGFibGVCdWNrZXQSEAoIdGFibGVfaWQYASACKAMSFAoMcGFydGl0aW9uX2lkGAIgASgDEhEKCWJ1Y2tldF9pZBgDIAIoBSKIAgogUGJOb3RpZnlMZWFkZXJBbmRJc3JSZXFGb3JCdWNrZXQSNwoTcGh5c2ljYWxfdGFibGVfcGF0aBgBIAIoCzIaLmZsdXNzLlBiUGh5c2ljYWxUYWJsZVBhdGgSKgoMdGFibGVfYnVja2V0GAIgAigLMhQuZmx1c3MuUGJUYWJsZUJ1Y2tldBIOCgZsZWFkZXIYAyACKAUSFAoMbGVhZGVyX2Vwb2NoGAQgAigFEhQKCHJlcGxpY2FzGAUgAygFQgIQARIPCgNpc3IYBiADKAVCAhABEhQKDGJ1Y2tldF9lcG9jaBgHIAIoBRIcChBzdGFuZGJ5X3JlcGxpY2FzGAggAygFQgIQASJ6CiFQYk5vdGlmeUxlYWRlckFuZElzclJlc3BGb3JCdWNrZXQSKgoMdGFibGVfYnVja2V0GAEgAigLMhQuZmx1c3MuUGJUYWJsZUJ1Y2tldBISCgplcnJvcl9jb2RlGAIgASgFEhUKDWVycm9yX21lc3NhZ2UYAyABKAkigwEKGVBiU3RvcFJlcGxpY2FSZXFGb3JCdWNrZXQSKgoMdGFibGVfYnVja2V0GAEgAigLMhQuZmx1c3MuUGJUYWJsZUJ1Y2tldBIUCgxsZWFkZXJfZXBvY2gYAiACKAUSDgoGZGVsZXRlGAMgAigIEhQKDGRlbGV0ZVJlbW90ZRgEIAEoCCJzChpQYlN0b3BSZXBsaWNhUmVzcEZvckJ1Y2tldBIqCgx0YWJsZV9idWNrZXQYASACKAsyFC5mbHVzcy5QYlRhYmxlQnVja2V0EhIKCmVycm9yX2NvZGUYAiABKAUSFQoNZXJyb3JfbWVzc2FnZRgDIAEoCSJfChZQYkFkanVzdElzclJlcUZvclRhYmxlEhAKCHRhYmxlX2lkGAEgAigDEjMKC2J1Y2tldHNfcmVxGAIgAygLMh4uZmx1c3MuUGJBZGp1c3RJc3JSZXFGb3JCdWNrZXQivAEKF1BiQWRqdXN0SXNyUmVxRm9yQnVja2V0EhQKDHBhcnRpdGlvbl9pZBgBIAEoAxIRCglidWNrZXRfaWQYAiACKAUSFAoMbGVhZGVyX2Vwb2NoGAMgAigFEhMKB25ld19pc3IYBCADKAVCAhABEhkKEWNvb3JkaW5hdG9yX2Vwb2NoGAUgAigFEhQKDGJ1Y2tldF9lcG9jaBgGIAIoBRIcChBzdGFuZGJ5X3JlcGxpY2FzGAcgAygFQgIQASJiChdQYkFkanVzdElzclJlc3BGb3JUYWJsZRIQCgh0YWJsZV9pZBgBIAIoAxI1CgxidWNrZXRzX3Jlc3AYAiADKAsyHy5mbHVzcy5QYkFkanVzdElzclJlc3BGb3JCdWNrZXQi9wEKGFBiQWRqdXN0SXNyUmVzcEZvckJ1Y2tldBIUCgxwYXJ0aXRpb25faWQYASABKAMSEQoJYnVja2V0X2lkGAIgAigFEhIKCmVycm9yX2NvZGUYAyABKAUSFQoNZXJyb3JfbWVzc2FnZRgEIAEoCRIRCglsZWFkZXJfaWQYBSABKAUSFAoMbGVhZGVyX2Vwb2NoGAYgASgFEg8KA2lzchgHIAMoBUICEAESFAoMYnVja2V0X2Vwb2NoGAggASgFEhkKEWNvb3JkaW5hdG9yX2Vwb2NoGAkgASgFEhwKEHN0YW5kYnlfcmVwbGljYXMYCiADKAVCAhAB");
 
 /**
  * ---- envelope ------------------------------------------------------------------------------
@@ -1270,6 +1270,319 @@ export const ScanKvResponseSchema: GenMessage<ScanKvResponse> = /*@__PURE__*/
   messageDesc(file_fluss_api, 52);
 
 /**
+ * ---- between servers (private) -------------------------------------------------------------
+ * Sent only by the coordinator to tablet servers, or by tablet servers to the coordinator, in
+ * Fluss's shapes (FlussApi.proto). A table or partition being deleted travels in UpdateMetadata
+ * as Fluss encodes it: table_id -2 (or path __UNKNOWN__.__delete__), partition_id -2 (or
+ * partition name __delete__).
+ *
+ * @generated from message fluss.UpdateMetadataRequest
+ */
+export type UpdateMetadataRequest = Message<"fluss.UpdateMetadataRequest"> & {
+  /**
+   * @generated from field: optional fluss.PbServerNode coordinator_server = 1;
+   */
+  coordinatorServer?: PbServerNode | undefined;
+
+  /**
+   * @generated from field: repeated fluss.PbServerNode tablet_servers = 2;
+   */
+  tabletServers: PbServerNode[];
+
+  /**
+   * @generated from field: repeated fluss.PbTableMetadata table_metadata = 3;
+   */
+  tableMetadata: PbTableMetadata[];
+
+  /**
+   * @generated from field: repeated fluss.PbPartitionMetadata partition_metadata = 4;
+   */
+  partitionMetadata: PbPartitionMetadata[];
+
+  /**
+   * @generated from field: optional int32 coordinator_epoch = 5;
+   */
+  coordinatorEpoch: number;
+};
+
+/**
+ * Describes the message fluss.UpdateMetadataRequest.
+ * Use `create(UpdateMetadataRequestSchema)` to create a new message.
+ */
+export const UpdateMetadataRequestSchema: GenMessage<UpdateMetadataRequest> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 53);
+
+/**
+ * @generated from message fluss.UpdateMetadataResponse
+ */
+export type UpdateMetadataResponse = Message<"fluss.UpdateMetadataResponse"> & {
+};
+
+/**
+ * Describes the message fluss.UpdateMetadataResponse.
+ * Use `create(UpdateMetadataResponseSchema)` to create a new message.
+ */
+export const UpdateMetadataResponseSchema: GenMessage<UpdateMetadataResponse> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 54);
+
+/**
+ * @generated from message fluss.NotifyLeaderAndIsrRequest
+ */
+export type NotifyLeaderAndIsrRequest = Message<"fluss.NotifyLeaderAndIsrRequest"> & {
+  /**
+   * @generated from field: required int32 coordinator_epoch = 1;
+   */
+  coordinatorEpoch: number;
+
+  /**
+   * @generated from field: repeated fluss.PbNotifyLeaderAndIsrReqForBucket notify_buckets_leader_req = 2;
+   */
+  notifyBucketsLeaderReq: PbNotifyLeaderAndIsrReqForBucket[];
+};
+
+/**
+ * Describes the message fluss.NotifyLeaderAndIsrRequest.
+ * Use `create(NotifyLeaderAndIsrRequestSchema)` to create a new message.
+ */
+export const NotifyLeaderAndIsrRequestSchema: GenMessage<NotifyLeaderAndIsrRequest> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 55);
+
+/**
+ * @generated from message fluss.NotifyLeaderAndIsrResponse
+ */
+export type NotifyLeaderAndIsrResponse = Message<"fluss.NotifyLeaderAndIsrResponse"> & {
+  /**
+   * @generated from field: repeated fluss.PbNotifyLeaderAndIsrRespForBucket notify_buckets_leader_resp = 1;
+   */
+  notifyBucketsLeaderResp: PbNotifyLeaderAndIsrRespForBucket[];
+};
+
+/**
+ * Describes the message fluss.NotifyLeaderAndIsrResponse.
+ * Use `create(NotifyLeaderAndIsrResponseSchema)` to create a new message.
+ */
+export const NotifyLeaderAndIsrResponseSchema: GenMessage<NotifyLeaderAndIsrResponse> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 56);
+
+/**
+ * @generated from message fluss.StopReplicaRequest
+ */
+export type StopReplicaRequest = Message<"fluss.StopReplicaRequest"> & {
+  /**
+   * @generated from field: required int32 coordinator_epoch = 1;
+   */
+  coordinatorEpoch: number;
+
+  /**
+   * @generated from field: repeated fluss.PbStopReplicaReqForBucket stop_replicas_req = 2;
+   */
+  stopReplicasReq: PbStopReplicaReqForBucket[];
+};
+
+/**
+ * Describes the message fluss.StopReplicaRequest.
+ * Use `create(StopReplicaRequestSchema)` to create a new message.
+ */
+export const StopReplicaRequestSchema: GenMessage<StopReplicaRequest> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 57);
+
+/**
+ * @generated from message fluss.StopReplicaResponse
+ */
+export type StopReplicaResponse = Message<"fluss.StopReplicaResponse"> & {
+  /**
+   * @generated from field: repeated fluss.PbStopReplicaRespForBucket stop_replicas_resp = 1;
+   */
+  stopReplicasResp: PbStopReplicaRespForBucket[];
+};
+
+/**
+ * Describes the message fluss.StopReplicaResponse.
+ * Use `create(StopReplicaResponseSchema)` to create a new message.
+ */
+export const StopReplicaResponseSchema: GenMessage<StopReplicaResponse> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 58);
+
+/**
+ * @generated from message fluss.AdjustIsrRequest
+ */
+export type AdjustIsrRequest = Message<"fluss.AdjustIsrRequest"> & {
+  /**
+   * @generated from field: required int32 serverId = 1;
+   */
+  serverId: number;
+
+  /**
+   * @generated from field: repeated fluss.PbAdjustIsrReqForTable tables_req = 2;
+   */
+  tablesReq: PbAdjustIsrReqForTable[];
+};
+
+/**
+ * Describes the message fluss.AdjustIsrRequest.
+ * Use `create(AdjustIsrRequestSchema)` to create a new message.
+ */
+export const AdjustIsrRequestSchema: GenMessage<AdjustIsrRequest> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 59);
+
+/**
+ * @generated from message fluss.AdjustIsrResponse
+ */
+export type AdjustIsrResponse = Message<"fluss.AdjustIsrResponse"> & {
+  /**
+   * @generated from field: repeated fluss.PbAdjustIsrRespForTable tables_resp = 1;
+   */
+  tablesResp: PbAdjustIsrRespForTable[];
+};
+
+/**
+ * Describes the message fluss.AdjustIsrResponse.
+ * Use `create(AdjustIsrResponseSchema)` to create a new message.
+ */
+export const AdjustIsrResponseSchema: GenMessage<AdjustIsrResponse> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 60);
+
+/**
+ * @generated from message fluss.ControlledShutdownRequest
+ */
+export type ControlledShutdownRequest = Message<"fluss.ControlledShutdownRequest"> & {
+  /**
+   * @generated from field: required int32 tablet_server_id = 1;
+   */
+  tabletServerId: number;
+
+  /**
+   * @generated from field: required int32 tablet_server_epoch = 2;
+   */
+  tabletServerEpoch: number;
+};
+
+/**
+ * Describes the message fluss.ControlledShutdownRequest.
+ * Use `create(ControlledShutdownRequestSchema)` to create a new message.
+ */
+export const ControlledShutdownRequestSchema: GenMessage<ControlledShutdownRequest> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 61);
+
+/**
+ * @generated from message fluss.ControlledShutdownResponse
+ */
+export type ControlledShutdownResponse = Message<"fluss.ControlledShutdownResponse"> & {
+  /**
+   * @generated from field: repeated fluss.PbTableBucket remaining_leader_buckets = 1;
+   */
+  remainingLeaderBuckets: PbTableBucket[];
+};
+
+/**
+ * Describes the message fluss.ControlledShutdownResponse.
+ * Use `create(ControlledShutdownResponseSchema)` to create a new message.
+ */
+export const ControlledShutdownResponseSchema: GenMessage<ControlledShutdownResponse> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 62);
+
+/**
+ * fluss-ts only (not in Fluss, whose tablet servers use ZooKeeper for both): a tablet server
+ * announces itself to the coordinator, and repeats it as a heartbeat, when the cluster runs
+ * without ZooKeeper; and reserves auto-increment id ranges through the coordinator.
+ *
+ * @generated from message fluss.RegisterTabletServerRequest
+ */
+export type RegisterTabletServerRequest = Message<"fluss.RegisterTabletServerRequest"> & {
+  /**
+   * @generated from field: required fluss.PbServerNode tablet_server = 1;
+   */
+  tabletServer?: PbServerNode | undefined;
+
+  /**
+   * Differs between two runs of the same server id: a new incarnation is a restart.
+   *
+   * @generated from field: required int64 incarnation = 2;
+   */
+  incarnation: bigint;
+};
+
+/**
+ * Describes the message fluss.RegisterTabletServerRequest.
+ * Use `create(RegisterTabletServerRequestSchema)` to create a new message.
+ */
+export const RegisterTabletServerRequestSchema: GenMessage<RegisterTabletServerRequest> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 63);
+
+/**
+ * @generated from message fluss.RegisterTabletServerResponse
+ */
+export type RegisterTabletServerResponse = Message<"fluss.RegisterTabletServerResponse"> & {
+  /**
+   * @generated from field: required int32 coordinator_epoch = 1;
+   */
+  coordinatorEpoch: number;
+
+  /**
+   * Send the next heartbeat within this; the coordinator forgets a server silent for session_timeout_ms.
+   *
+   * @generated from field: required int32 heartbeat_interval_ms = 2;
+   */
+  heartbeatIntervalMs: number;
+
+  /**
+   * @generated from field: required int32 session_timeout_ms = 3;
+   */
+  sessionTimeoutMs: number;
+};
+
+/**
+ * Describes the message fluss.RegisterTabletServerResponse.
+ * Use `create(RegisterTabletServerResponseSchema)` to create a new message.
+ */
+export const RegisterTabletServerResponseSchema: GenMessage<RegisterTabletServerResponse> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 64);
+
+/**
+ * @generated from message fluss.AllocateIdRangeRequest
+ */
+export type AllocateIdRangeRequest = Message<"fluss.AllocateIdRangeRequest"> & {
+  /**
+   * @generated from field: required int64 table_id = 1;
+   */
+  tableId: bigint;
+
+  /**
+   * @generated from field: required string column_name = 2;
+   */
+  columnName: string;
+
+  /**
+   * @generated from field: required int32 count = 3;
+   */
+  count: number;
+};
+
+/**
+ * Describes the message fluss.AllocateIdRangeRequest.
+ * Use `create(AllocateIdRangeRequestSchema)` to create a new message.
+ */
+export const AllocateIdRangeRequestSchema: GenMessage<AllocateIdRangeRequest> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 65);
+
+/**
+ * @generated from message fluss.AllocateIdRangeResponse
+ */
+export type AllocateIdRangeResponse = Message<"fluss.AllocateIdRangeResponse"> & {
+  /**
+   * @generated from field: required int64 first_id = 1;
+   */
+  firstId: bigint;
+};
+
+/**
+ * Describes the message fluss.AllocateIdRangeResponse.
+ * Use `create(AllocateIdRangeResponseSchema)` to create a new message.
+ */
+export const AllocateIdRangeResponseSchema: GenMessage<AllocateIdRangeResponse> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 66);
+
+/**
  * ---- inner messages ------------------------------------------------------------------------
  *
  * @generated from message fluss.PbScanReqForBucket
@@ -1301,7 +1614,7 @@ export type PbScanReqForBucket = Message<"fluss.PbScanReqForBucket"> & {
  * Use `create(PbScanReqForBucketSchema)` to create a new message.
  */
 export const PbScanReqForBucketSchema: GenMessage<PbScanReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 53);
+  messageDesc(file_fluss_api, 67);
 
 /**
  * @generated from message fluss.PbApiVersion
@@ -1328,7 +1641,7 @@ export type PbApiVersion = Message<"fluss.PbApiVersion"> & {
  * Use `create(PbApiVersionSchema)` to create a new message.
  */
 export const PbApiVersionSchema: GenMessage<PbApiVersion> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 54);
+  messageDesc(file_fluss_api, 68);
 
 /**
  * @generated from message fluss.PbDatabaseSummary
@@ -1355,7 +1668,7 @@ export type PbDatabaseSummary = Message<"fluss.PbDatabaseSummary"> & {
  * Use `create(PbDatabaseSummarySchema)` to create a new message.
  */
 export const PbDatabaseSummarySchema: GenMessage<PbDatabaseSummary> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 55);
+  messageDesc(file_fluss_api, 69);
 
 /**
  * @generated from message fluss.PbTablePath
@@ -1377,7 +1690,7 @@ export type PbTablePath = Message<"fluss.PbTablePath"> & {
  * Use `create(PbTablePathSchema)` to create a new message.
  */
 export const PbTablePathSchema: GenMessage<PbTablePath> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 56);
+  messageDesc(file_fluss_api, 70);
 
 /**
  * @generated from message fluss.PbPhysicalTablePath
@@ -1404,7 +1717,7 @@ export type PbPhysicalTablePath = Message<"fluss.PbPhysicalTablePath"> & {
  * Use `create(PbPhysicalTablePathSchema)` to create a new message.
  */
 export const PbPhysicalTablePathSchema: GenMessage<PbPhysicalTablePath> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 57);
+  messageDesc(file_fluss_api, 71);
 
 /**
  * @generated from message fluss.PbServerNode
@@ -1441,7 +1754,7 @@ export type PbServerNode = Message<"fluss.PbServerNode"> & {
  * Use `create(PbServerNodeSchema)` to create a new message.
  */
 export const PbServerNodeSchema: GenMessage<PbServerNode> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 58);
+  messageDesc(file_fluss_api, 72);
 
 /**
  * @generated from message fluss.PbTableMetadata
@@ -1493,7 +1806,7 @@ export type PbTableMetadata = Message<"fluss.PbTableMetadata"> & {
  * Use `create(PbTableMetadataSchema)` to create a new message.
  */
 export const PbTableMetadataSchema: GenMessage<PbTableMetadata> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 59);
+  messageDesc(file_fluss_api, 73);
 
 /**
  * @generated from message fluss.PbPartitionMetadata
@@ -1525,7 +1838,7 @@ export type PbPartitionMetadata = Message<"fluss.PbPartitionMetadata"> & {
  * Use `create(PbPartitionMetadataSchema)` to create a new message.
  */
 export const PbPartitionMetadataSchema: GenMessage<PbPartitionMetadata> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 60);
+  messageDesc(file_fluss_api, 74);
 
 /**
  * @generated from message fluss.PbBucketMetadata
@@ -1557,7 +1870,7 @@ export type PbBucketMetadata = Message<"fluss.PbBucketMetadata"> & {
  * Use `create(PbBucketMetadataSchema)` to create a new message.
  */
 export const PbBucketMetadataSchema: GenMessage<PbBucketMetadata> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 61);
+  messageDesc(file_fluss_api, 75);
 
 /**
  * @generated from message fluss.PbProduceLogReqForBucket
@@ -1584,7 +1897,7 @@ export type PbProduceLogReqForBucket = Message<"fluss.PbProduceLogReqForBucket">
  * Use `create(PbProduceLogReqForBucketSchema)` to create a new message.
  */
 export const PbProduceLogReqForBucketSchema: GenMessage<PbProduceLogReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 62);
+  messageDesc(file_fluss_api, 76);
 
 /**
  * @generated from message fluss.PbProduceLogRespForBucket
@@ -1621,7 +1934,7 @@ export type PbProduceLogRespForBucket = Message<"fluss.PbProduceLogRespForBucket
  * Use `create(PbProduceLogRespForBucketSchema)` to create a new message.
  */
 export const PbProduceLogRespForBucketSchema: GenMessage<PbProduceLogRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 63);
+  messageDesc(file_fluss_api, 77);
 
 /**
  * @generated from message fluss.PbFetchLogReqForTable
@@ -1665,7 +1978,7 @@ export type PbFetchLogReqForTable = Message<"fluss.PbFetchLogReqForTable"> & {
  * Use `create(PbFetchLogReqForTableSchema)` to create a new message.
  */
 export const PbFetchLogReqForTableSchema: GenMessage<PbFetchLogReqForTable> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 64);
+  messageDesc(file_fluss_api, 78);
 
 /**
  * @generated from message fluss.PbFetchLogReqForBucket
@@ -1697,7 +2010,7 @@ export type PbFetchLogReqForBucket = Message<"fluss.PbFetchLogReqForBucket"> & {
  * Use `create(PbFetchLogReqForBucketSchema)` to create a new message.
  */
 export const PbFetchLogReqForBucketSchema: GenMessage<PbFetchLogReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 65);
+  messageDesc(file_fluss_api, 79);
 
 /**
  * @generated from message fluss.PbFetchLogRespForTable
@@ -1719,7 +2032,7 @@ export type PbFetchLogRespForTable = Message<"fluss.PbFetchLogRespForTable"> & {
  * Use `create(PbFetchLogRespForTableSchema)` to create a new message.
  */
 export const PbFetchLogRespForTableSchema: GenMessage<PbFetchLogRespForTable> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 66);
+  messageDesc(file_fluss_api, 80);
 
 /**
  * @generated from message fluss.PbFetchLogRespForBucket
@@ -1771,7 +2084,7 @@ export type PbFetchLogRespForBucket = Message<"fluss.PbFetchLogRespForBucket"> &
  * Use `create(PbFetchLogRespForBucketSchema)` to create a new message.
  */
 export const PbFetchLogRespForBucketSchema: GenMessage<PbFetchLogRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 67);
+  messageDesc(file_fluss_api, 81);
 
 /**
  * @generated from message fluss.PbListOffsetsRespForBucket
@@ -1803,7 +2116,7 @@ export type PbListOffsetsRespForBucket = Message<"fluss.PbListOffsetsRespForBuck
  * Use `create(PbListOffsetsRespForBucketSchema)` to create a new message.
  */
 export const PbListOffsetsRespForBucketSchema: GenMessage<PbListOffsetsRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 68);
+  messageDesc(file_fluss_api, 82);
 
 /**
  * @generated from message fluss.PbPutKvReqForBucket
@@ -1830,7 +2143,7 @@ export type PbPutKvReqForBucket = Message<"fluss.PbPutKvReqForBucket"> & {
  * Use `create(PbPutKvReqForBucketSchema)` to create a new message.
  */
 export const PbPutKvReqForBucketSchema: GenMessage<PbPutKvReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 69);
+  messageDesc(file_fluss_api, 83);
 
 /**
  * @generated from message fluss.PbPutKvRespForBucket
@@ -1867,7 +2180,7 @@ export type PbPutKvRespForBucket = Message<"fluss.PbPutKvRespForBucket"> & {
  * Use `create(PbPutKvRespForBucketSchema)` to create a new message.
  */
 export const PbPutKvRespForBucketSchema: GenMessage<PbPutKvRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 70);
+  messageDesc(file_fluss_api, 84);
 
 /**
  * @generated from message fluss.PbLookupReqForBucket
@@ -1894,7 +2207,7 @@ export type PbLookupReqForBucket = Message<"fluss.PbLookupReqForBucket"> & {
  * Use `create(PbLookupReqForBucketSchema)` to create a new message.
  */
 export const PbLookupReqForBucketSchema: GenMessage<PbLookupReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 71);
+  messageDesc(file_fluss_api, 85);
 
 /**
  * @generated from message fluss.PbLookupRespForBucket
@@ -1931,7 +2244,7 @@ export type PbLookupRespForBucket = Message<"fluss.PbLookupRespForBucket"> & {
  * Use `create(PbLookupRespForBucketSchema)` to create a new message.
  */
 export const PbLookupRespForBucketSchema: GenMessage<PbLookupRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 72);
+  messageDesc(file_fluss_api, 86);
 
 /**
  * @generated from message fluss.PbValue
@@ -1950,7 +2263,7 @@ export type PbValue = Message<"fluss.PbValue"> & {
  * Use `create(PbValueSchema)` to create a new message.
  */
 export const PbValueSchema: GenMessage<PbValue> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 73);
+  messageDesc(file_fluss_api, 87);
 
 /**
  * @generated from message fluss.PbValueList
@@ -1967,7 +2280,7 @@ export type PbValueList = Message<"fluss.PbValueList"> & {
  * Use `create(PbValueListSchema)` to create a new message.
  */
 export const PbValueListSchema: GenMessage<PbValueList> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 74);
+  messageDesc(file_fluss_api, 88);
 
 /**
  * @generated from message fluss.PbPrefixLookupReqForBucket
@@ -1994,7 +2307,7 @@ export type PbPrefixLookupReqForBucket = Message<"fluss.PbPrefixLookupReqForBuck
  * Use `create(PbPrefixLookupReqForBucketSchema)` to create a new message.
  */
 export const PbPrefixLookupReqForBucketSchema: GenMessage<PbPrefixLookupReqForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 75);
+  messageDesc(file_fluss_api, 89);
 
 /**
  * @generated from message fluss.PbPrefixLookupRespForBucket
@@ -2031,7 +2344,7 @@ export type PbPrefixLookupRespForBucket = Message<"fluss.PbPrefixLookupRespForBu
  * Use `create(PbPrefixLookupRespForBucketSchema)` to create a new message.
  */
 export const PbPrefixLookupRespForBucketSchema: GenMessage<PbPrefixLookupRespForBucket> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 76);
+  messageDesc(file_fluss_api, 90);
 
 /**
  * @generated from message fluss.PbKeyValue
@@ -2053,7 +2366,7 @@ export type PbKeyValue = Message<"fluss.PbKeyValue"> & {
  * Use `create(PbKeyValueSchema)` to create a new message.
  */
 export const PbKeyValueSchema: GenMessage<PbKeyValue> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 77);
+  messageDesc(file_fluss_api, 91);
 
 /**
  * @generated from message fluss.PbPartitionSpec
@@ -2070,7 +2383,7 @@ export type PbPartitionSpec = Message<"fluss.PbPartitionSpec"> & {
  * Use `create(PbPartitionSpecSchema)` to create a new message.
  */
 export const PbPartitionSpecSchema: GenMessage<PbPartitionSpec> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 78);
+  messageDesc(file_fluss_api, 92);
 
 /**
  * type: LEAF = 0, COMPOUND = 1
@@ -2099,7 +2412,7 @@ export type PbPredicate = Message<"fluss.PbPredicate"> & {
  * Use `create(PbPredicateSchema)` to create a new message.
  */
 export const PbPredicateSchema: GenMessage<PbPredicate> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 79);
+  messageDesc(file_fluss_api, 93);
 
 /**
  * function: EQUAL=0, NOT_EQUAL=1, LESS_THAN=2, LESS_OR_EQUAL=3, GREATER_THAN=4,
@@ -2130,7 +2443,7 @@ export type PbLeafPredicate = Message<"fluss.PbLeafPredicate"> & {
  * Use `create(PbLeafPredicateSchema)` to create a new message.
  */
 export const PbLeafPredicateSchema: GenMessage<PbLeafPredicate> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 80);
+  messageDesc(file_fluss_api, 94);
 
 /**
  * function: AND=0, OR=1
@@ -2154,7 +2467,7 @@ export type PbCompoundPredicate = Message<"fluss.PbCompoundPredicate"> & {
  * Use `create(PbCompoundPredicateSchema)` to create a new message.
  */
 export const PbCompoundPredicateSchema: GenMessage<PbCompoundPredicate> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 81);
+  messageDesc(file_fluss_api, 95);
 
 /**
  * literal_type: BOOLEAN=0, TINYINT=1, SMALLINT=2, INT=3, BIGINT=4, FLOAT=5, DOUBLE=6, CHAR=7,
@@ -2235,7 +2548,7 @@ export type PbLiteralValue = Message<"fluss.PbLiteralValue"> & {
  * Use `create(PbLiteralValueSchema)` to create a new message.
  */
 export const PbLiteralValueSchema: GenMessage<PbLiteralValue> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 82);
+  messageDesc(file_fluss_api, 96);
 
 /**
  * @generated from message fluss.PbPartitionInfo
@@ -2262,5 +2575,327 @@ export type PbPartitionInfo = Message<"fluss.PbPartitionInfo"> & {
  * Use `create(PbPartitionInfoSchema)` to create a new message.
  */
 export const PbPartitionInfoSchema: GenMessage<PbPartitionInfo> = /*@__PURE__*/
-  messageDesc(file_fluss_api, 83);
+  messageDesc(file_fluss_api, 97);
+
+/**
+ * @generated from message fluss.PbTableBucket
+ */
+export type PbTableBucket = Message<"fluss.PbTableBucket"> & {
+  /**
+   * @generated from field: required int64 table_id = 1;
+   */
+  tableId: bigint;
+
+  /**
+   * @generated from field: optional int64 partition_id = 2;
+   */
+  partitionId: bigint;
+
+  /**
+   * @generated from field: required int32 bucket_id = 3;
+   */
+  bucketId: number;
+};
+
+/**
+ * Describes the message fluss.PbTableBucket.
+ * Use `create(PbTableBucketSchema)` to create a new message.
+ */
+export const PbTableBucketSchema: GenMessage<PbTableBucket> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 98);
+
+/**
+ * @generated from message fluss.PbNotifyLeaderAndIsrReqForBucket
+ */
+export type PbNotifyLeaderAndIsrReqForBucket = Message<"fluss.PbNotifyLeaderAndIsrReqForBucket"> & {
+  /**
+   * The table path names the data directory of a new replica.
+   *
+   * @generated from field: required fluss.PbPhysicalTablePath physical_table_path = 1;
+   */
+  physicalTablePath?: PbPhysicalTablePath | undefined;
+
+  /**
+   * @generated from field: required fluss.PbTableBucket table_bucket = 2;
+   */
+  tableBucket?: PbTableBucket | undefined;
+
+  /**
+   * @generated from field: required int32 leader = 3;
+   */
+  leader: number;
+
+  /**
+   * @generated from field: required int32 leader_epoch = 4;
+   */
+  leaderEpoch: number;
+
+  /**
+   * @generated from field: repeated int32 replicas = 5 [packed = true];
+   */
+  replicas: number[];
+
+  /**
+   * @generated from field: repeated int32 isr = 6 [packed = true];
+   */
+  isr: number[];
+
+  /**
+   * @generated from field: required int32 bucket_epoch = 7;
+   */
+  bucketEpoch: number;
+
+  /**
+   * @generated from field: repeated int32 standby_replicas = 8 [packed = true];
+   */
+  standbyReplicas: number[];
+};
+
+/**
+ * Describes the message fluss.PbNotifyLeaderAndIsrReqForBucket.
+ * Use `create(PbNotifyLeaderAndIsrReqForBucketSchema)` to create a new message.
+ */
+export const PbNotifyLeaderAndIsrReqForBucketSchema: GenMessage<PbNotifyLeaderAndIsrReqForBucket> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 99);
+
+/**
+ * @generated from message fluss.PbNotifyLeaderAndIsrRespForBucket
+ */
+export type PbNotifyLeaderAndIsrRespForBucket = Message<"fluss.PbNotifyLeaderAndIsrRespForBucket"> & {
+  /**
+   * @generated from field: required fluss.PbTableBucket table_bucket = 1;
+   */
+  tableBucket?: PbTableBucket | undefined;
+
+  /**
+   * @generated from field: optional int32 error_code = 2;
+   */
+  errorCode: number;
+
+  /**
+   * @generated from field: optional string error_message = 3;
+   */
+  errorMessage: string;
+};
+
+/**
+ * Describes the message fluss.PbNotifyLeaderAndIsrRespForBucket.
+ * Use `create(PbNotifyLeaderAndIsrRespForBucketSchema)` to create a new message.
+ */
+export const PbNotifyLeaderAndIsrRespForBucketSchema: GenMessage<PbNotifyLeaderAndIsrRespForBucket> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 100);
+
+/**
+ * @generated from message fluss.PbStopReplicaReqForBucket
+ */
+export type PbStopReplicaReqForBucket = Message<"fluss.PbStopReplicaReqForBucket"> & {
+  /**
+   * @generated from field: required fluss.PbTableBucket table_bucket = 1;
+   */
+  tableBucket?: PbTableBucket | undefined;
+
+  /**
+   * @generated from field: required int32 leader_epoch = 2;
+   */
+  leaderEpoch: number;
+
+  /**
+   * delete: remove the local replica's data; deleteRemote: its remote data (absent: as delete).
+   *
+   * @generated from field: required bool delete = 3;
+   */
+  delete: boolean;
+
+  /**
+   * @generated from field: optional bool deleteRemote = 4;
+   */
+  deleteRemote: boolean;
+};
+
+/**
+ * Describes the message fluss.PbStopReplicaReqForBucket.
+ * Use `create(PbStopReplicaReqForBucketSchema)` to create a new message.
+ */
+export const PbStopReplicaReqForBucketSchema: GenMessage<PbStopReplicaReqForBucket> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 101);
+
+/**
+ * @generated from message fluss.PbStopReplicaRespForBucket
+ */
+export type PbStopReplicaRespForBucket = Message<"fluss.PbStopReplicaRespForBucket"> & {
+  /**
+   * @generated from field: required fluss.PbTableBucket table_bucket = 1;
+   */
+  tableBucket?: PbTableBucket | undefined;
+
+  /**
+   * @generated from field: optional int32 error_code = 2;
+   */
+  errorCode: number;
+
+  /**
+   * @generated from field: optional string error_message = 3;
+   */
+  errorMessage: string;
+};
+
+/**
+ * Describes the message fluss.PbStopReplicaRespForBucket.
+ * Use `create(PbStopReplicaRespForBucketSchema)` to create a new message.
+ */
+export const PbStopReplicaRespForBucketSchema: GenMessage<PbStopReplicaRespForBucket> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 102);
+
+/**
+ * @generated from message fluss.PbAdjustIsrReqForTable
+ */
+export type PbAdjustIsrReqForTable = Message<"fluss.PbAdjustIsrReqForTable"> & {
+  /**
+   * @generated from field: required int64 table_id = 1;
+   */
+  tableId: bigint;
+
+  /**
+   * @generated from field: repeated fluss.PbAdjustIsrReqForBucket buckets_req = 2;
+   */
+  bucketsReq: PbAdjustIsrReqForBucket[];
+};
+
+/**
+ * Describes the message fluss.PbAdjustIsrReqForTable.
+ * Use `create(PbAdjustIsrReqForTableSchema)` to create a new message.
+ */
+export const PbAdjustIsrReqForTableSchema: GenMessage<PbAdjustIsrReqForTable> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 103);
+
+/**
+ * @generated from message fluss.PbAdjustIsrReqForBucket
+ */
+export type PbAdjustIsrReqForBucket = Message<"fluss.PbAdjustIsrReqForBucket"> & {
+  /**
+   * @generated from field: optional int64 partition_id = 1;
+   */
+  partitionId: bigint;
+
+  /**
+   * @generated from field: required int32 bucket_id = 2;
+   */
+  bucketId: number;
+
+  /**
+   * @generated from field: required int32 leader_epoch = 3;
+   */
+  leaderEpoch: number;
+
+  /**
+   * @generated from field: repeated int32 new_isr = 4 [packed = true];
+   */
+  newIsr: number[];
+
+  /**
+   * @generated from field: required int32 coordinator_epoch = 5;
+   */
+  coordinatorEpoch: number;
+
+  /**
+   * @generated from field: required int32 bucket_epoch = 6;
+   */
+  bucketEpoch: number;
+
+  /**
+   * @generated from field: repeated int32 standby_replicas = 7 [packed = true];
+   */
+  standbyReplicas: number[];
+};
+
+/**
+ * Describes the message fluss.PbAdjustIsrReqForBucket.
+ * Use `create(PbAdjustIsrReqForBucketSchema)` to create a new message.
+ */
+export const PbAdjustIsrReqForBucketSchema: GenMessage<PbAdjustIsrReqForBucket> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 104);
+
+/**
+ * @generated from message fluss.PbAdjustIsrRespForTable
+ */
+export type PbAdjustIsrRespForTable = Message<"fluss.PbAdjustIsrRespForTable"> & {
+  /**
+   * @generated from field: required int64 table_id = 1;
+   */
+  tableId: bigint;
+
+  /**
+   * @generated from field: repeated fluss.PbAdjustIsrRespForBucket buckets_resp = 2;
+   */
+  bucketsResp: PbAdjustIsrRespForBucket[];
+};
+
+/**
+ * Describes the message fluss.PbAdjustIsrRespForTable.
+ * Use `create(PbAdjustIsrRespForTableSchema)` to create a new message.
+ */
+export const PbAdjustIsrRespForTableSchema: GenMessage<PbAdjustIsrRespForTable> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 105);
+
+/**
+ * @generated from message fluss.PbAdjustIsrRespForBucket
+ */
+export type PbAdjustIsrRespForBucket = Message<"fluss.PbAdjustIsrRespForBucket"> & {
+  /**
+   * @generated from field: optional int64 partition_id = 1;
+   */
+  partitionId: bigint;
+
+  /**
+   * @generated from field: required int32 bucket_id = 2;
+   */
+  bucketId: number;
+
+  /**
+   * @generated from field: optional int32 error_code = 3;
+   */
+  errorCode: number;
+
+  /**
+   * @generated from field: optional string error_message = 4;
+   */
+  errorMessage: string;
+
+  /**
+   * @generated from field: optional int32 leader_id = 5;
+   */
+  leaderId: number;
+
+  /**
+   * @generated from field: optional int32 leader_epoch = 6;
+   */
+  leaderEpoch: number;
+
+  /**
+   * @generated from field: repeated int32 isr = 7 [packed = true];
+   */
+  isr: number[];
+
+  /**
+   * @generated from field: optional int32 bucket_epoch = 8;
+   */
+  bucketEpoch: number;
+
+  /**
+   * @generated from field: optional int32 coordinator_epoch = 9;
+   */
+  coordinatorEpoch: number;
+
+  /**
+   * @generated from field: repeated int32 standby_replicas = 10 [packed = true];
+   */
+  standbyReplicas: number[];
+};
+
+/**
+ * Describes the message fluss.PbAdjustIsrRespForBucket.
+ * Use `create(PbAdjustIsrRespForBucketSchema)` to create a new message.
+ */
+export const PbAdjustIsrRespForBucketSchema: GenMessage<PbAdjustIsrRespForBucket> = /*@__PURE__*/
+  messageDesc(file_fluss_api, 106);
 
