@@ -264,33 +264,29 @@ describe("LogTablet reads verify what they return", () => {
 
   it("a visited read fails when its visitor keeps the bad batch, whole or in parts", async () => {
     const { t, file, victim } = await closedLogWithFlip();
-    const whole = (() => {
-      try {
-        t.readVisited(0n, 64 << 20, t.highWatermark, () => "whole", {
-          examineBytesMax: 1 << 30,
-          prefixBytes: 0,
-        });
-        return null;
-      } catch (e) {
-        return e;
-      }
-    })();
+    const whole = await t
+      .readVisited(0n, 64 << 20, t.highWatermark, () => "whole", {
+        examineBytesMax: 1 << 30,
+        prefixBytes: 0,
+      })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expectCorrupt(whole, file, victim);
     // A projection-like visitor reading just a few bytes of each batch is verified too.
-    const parts = (() => {
-      try {
-        t.readVisited(0n, 64 << 20, t.highWatermark, (b) => [b.read(0, 48)], {
-          examineBytesMax: 1 << 30,
-          prefixBytes: 0,
-        });
-        return null;
-      } catch (e) {
-        return e;
-      }
-    })();
+    const parts = await t
+      .readVisited(0n, 64 << 20, t.highWatermark, (b) => [b.read(0, 48)], {
+        examineBytesMax: 1 << 30,
+        prefixBytes: 0,
+      })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expectCorrupt(parts, file, victim);
     // A filter that skips the bad batch unread does not fail: nothing corrupt is returned.
-    const skipped = t.readVisited(
+    const skipped = await t.readVisited(
       0n,
       64 << 20,
       t.highWatermark,
@@ -320,7 +316,7 @@ describe("LogTablet reads verify what they return", () => {
     await t.append(batch({ seed: 2 }));
     t.updateHighWatermark(t.logEndOffset);
     const seen: Array<{ offset: bigint; prefix: number }> = [];
-    const r = t.readVisited(
+    const r = await t.readVisited(
       0n,
       64 << 20,
       t.highWatermark,

@@ -175,7 +175,7 @@ describe("LogTablet recovery", () => {
     );
     expect(readBatchHeader(r.records).baseOffset).toBe(10n);
     expect(fs.statSync(index).size).toBe(size);
-    expect(tablet.offsetForTimestamp(0)).toBe(0n);
+    expect(await tablet.offsetForTimestamp(0)).toBe(0n);
     await tablet.close();
   });
 

@@ -191,11 +191,11 @@ describe("LogTablet append and read", () => {
     }
     expect(tablet.stats().segments).toBeGreaterThan(3);
     for (let i = 0; i < 40; i++) {
-      expect(tablet.offsetForTimestamp(1_000_000 + i * 100)).toBe(firstOffsets[i]);
-      expect(tablet.offsetForTimestamp(1_000_000 + i * 100 - 50)).toBe(firstOffsets[i]);
+      expect(await tablet.offsetForTimestamp(1_000_000 + i * 100)).toBe(firstOffsets[i]);
+      expect(await tablet.offsetForTimestamp(1_000_000 + i * 100 - 50)).toBe(firstOffsets[i]);
     }
-    expect(tablet.offsetForTimestamp(0)).toBe(0n);
-    expect(tablet.offsetForTimestamp(9_000_000)).toBe(tablet.logEndOffset);
+    expect(await tablet.offsetForTimestamp(0)).toBe(0n);
+    expect(await tablet.offsetForTimestamp(9_000_000)).toBe(tablet.logEndOffset);
     // A clock going backwards never makes commit timestamps decrease.
     clock.ms = 5;
     await tablet.append(batch({ seed: 99 }));
@@ -209,7 +209,7 @@ describe("LogTablet append and read", () => {
       config: { segmentBytesMax: 2048, indexIntervalBytes: 200 },
     });
     for (let i = 0; i < 40; i += 7)
-      expect(again.offsetForTimestamp(1_000_000 + i * 100)).toBe(firstOffsets[i]);
+      expect(await again.offsetForTimestamp(1_000_000 + i * 100)).toBe(firstOffsets[i]);
     await again.close();
   });
 

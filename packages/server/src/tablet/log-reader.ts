@@ -141,7 +141,7 @@ export class LogReader {
         b.fetchOffset === FETCH_FROM_EARLIEST_OFFSET ? replica.log.logStartOffset : b.fetchOffset;
       const read =
         plan || filter
-          ? this.readVisited(replica, offset, wanted, plan, filter, allocate)
+          ? await this.readVisited(replica, offset, wanted, plan, filter, allocate)
           : { ...(await replica.readCommitted(offset, wanted, allocate)), filteredEndOffset: null };
       return {
         ...base,
@@ -198,14 +198,14 @@ export class LogReader {
    * skipped unread, and a projection reads only its columns' buffers (plus each batch's header
    * and Arrow metadata). `wanted` counts bytes sent.
    */
-  private readVisited(
+  private async readVisited(
     replica: Replica,
     fetchOffset: bigint,
     wanted: number,
     plan: ProjectionPlan | null,
     filter: Predicate | null,
     allocate: ReadAllocator | undefined,
-  ): { records: Uint8Array; highWatermark: bigint; filteredEndOffset: bigint | null } {
+  ): Promise<{ records: Uint8Array; highWatermark: bigint; filteredEndOffset: bigint | null }> {
     const select = filter ? batchSelector(replica.table.descriptor.schema, filter) : null;
     const visit: BatchVisitor = (b) => {
       if (select && !select(b.prefix, b.header)) return "skip";
@@ -216,7 +216,7 @@ export class LogReader {
         ]
       );
     };
-    const r = replica.readCommittedVisited(
+    const r = await replica.readCommittedVisited(
       fetchOffset,
       wanted,
       visit,

@@ -206,19 +206,19 @@ export class Replica {
   }
 
   /** Committed batches through a visitor (projections and filters read only what they keep). */
-  readCommittedVisited(
+  async readCommittedVisited(
     fetchOffset: bigint,
     maxBytes: number,
     visit: BatchVisitor,
     limits: { examineBytesMax: number; prefixBytes: number },
     allocate?: ReadAllocator,
-  ): { parts: Uint8Array[]; bytes: number; examinedEnd: bigint; highWatermark: bigint } {
+  ): Promise<{ parts: Uint8Array[]; bytes: number; examinedEnd: bigint; highWatermark: bigint }> {
     this.checkLeader();
     const hw = this.log.highWatermark;
     if (fetchOffset >= hw && fetchOffset <= this.log.logEndOffset) {
       return { parts: [], bytes: 0, examinedEnd: fetchOffset, highWatermark: hw };
     }
-    const r = this.log.readVisited(fetchOffset, maxBytes, hw, visit, limits, allocate);
+    const r = await this.log.readVisited(fetchOffset, maxBytes, hw, visit, limits, allocate);
     return { ...r, highWatermark: hw };
   }
 

@@ -59,6 +59,8 @@ import {
   type ReadAllocator,
   type SegmentBatch,
 } from "./log-segment.ts";
+import { RemoteLog } from "./remote-log.ts";
+import { type TierOptions, type TierResult, tierOnce } from "./remote-tiering.ts";
 import {
   deleteWriterSnapshot,
   listWriterSnapshots,
@@ -110,6 +112,10 @@ export class LogTablet {
   private timer: { cancel(): void } | null = null;
   private readonly counters = { appends: 0, duplicates: 0, bytesAppended: 0, rolls: 0, appendsFailed: 0 };
   private readonly loadInfo: { truncatedBytes: number; cleanShutdown: boolean; tailCuts: readonly TailCut[] };
+  /** Segments copied to remote storage (remote-log.ts); null when tiering is off. */
+  private readonly remote: RemoteLog | null;
+  /** Remote mutations (tiering rounds) run one at a time, in this chain. */
+  private remoteChain: Promise<unknown> = Promise.resolve();
 
   private constructor(options: LogTabletOptions, config: LogConfig) {
     this.dir = options.dir;
@@ -118,6 +124,7 @@ export class LogTablet {
     this.files = options.files ?? sharedFileCache();
     const loaded = loadLog(this.dir, config, this.files);
     this.dirFile = this.files.file(this.dir, "r");
+    this.remote = options.remote ? RemoteLog.open(this.dir, options.remote) : null;
     this.segments = loaded.segments;
     this.leo = this.active.nextOffset;
     this.hw = loaded.highWatermark;
@@ -168,8 +175,27 @@ export class LogTablet {
     }
   }
 
+  /** The true start of the log: the remote log's start when it reaches the local segments. */
   get logStartOffset(): bigint {
+    return this.remoteReaches()
+      ? (this.remote?.startOffset ?? this.localLogStartOffset)
+      : this.localLogStartOffset;
+  }
+
+  /** First offset held in a local segment. */
+  get localLogStartOffset(): bigint {
     return this.segments[0].baseOffset;
+  }
+
+  /** True when remote segments exist and run up to the local ones (no gap between them). */
+  private remoteReaches(): boolean {
+    const end = this.remote?.endOffset ?? null;
+    return end !== null && end >= this.localLogStartOffset;
+  }
+
+  /** True when `offset` is served from remote storage (below every local segment). */
+  private isRemoteOffset(offset: bigint): boolean {
+    return offset < this.localLogStartOffset && this.remoteReaches();
   }
 
   get logEndOffset(): bigint {
@@ -470,6 +496,23 @@ export class LogTablet {
     const chunks: Uint8Array[] = [];
     let offset = fetchOffset;
     let budget = maxBytes;
+    if (this.isRemoteOffset(offset) && this.remote) {
+      const r = await this.remote.visit(
+        offset,
+        maxBytes,
+        end,
+        () => "whole",
+        {
+          examineBytesMax: Number.MAX_SAFE_INTEGER,
+          prefixBytes: 0,
+        },
+        allocate,
+      );
+      chunks.push(...r.parts);
+      budget -= r.bytes;
+      offset = r.examinedEnd;
+      if (!r.reachedEnd || budget <= 0) offset = end; // done: nothing more from local segments
+    }
     for (let i = 0; i < segmentsMax && offset < end; i++) {
       const index = floorSegmentIndex(this.segments, offset);
       if (index < 0) break;
@@ -493,14 +536,14 @@ export class LogTablet {
    * that should not read what they drop. At most `examineBytesMax` bytes of batches are examined;
    * `examinedEnd` says where the walk stopped, so a reader can continue past skipped batches.
    */
-  readVisited(
+  async readVisited(
     fetchOffset: bigint,
     maxBytes: number,
     maxOffset: bigint,
     visit: BatchVisitor,
     limits: { examineBytesMax: number; prefixBytes: number },
     allocate: ReadAllocator = (size) => Buffer.allocUnsafe(size),
-  ): { parts: Uint8Array[]; bytes: number; examinedEnd: bigint; highWatermark: bigint } {
+  ): Promise<{ parts: Uint8Array[]; bytes: number; examinedEnd: bigint; highWatermark: bigint }> {
     this.assertOpen();
     this.checkFetchOffset(fetchOffset);
     const end = this.readLimit(maxOffset);
@@ -508,6 +551,15 @@ export class LogTablet {
     let bytes = 0;
     let offset = fetchOffset;
     let examineBudget = limits.examineBytesMax;
+    if (this.isRemoteOffset(offset) && this.remote) {
+      const r = await this.remote.visit(offset, maxBytes, end, visit, limits, allocate);
+      parts.push(...r.parts);
+      bytes = r.bytes;
+      examineBudget -= r.examinedBytes;
+      offset = r.examinedEnd;
+      if (!r.reachedEnd || bytes >= maxBytes)
+        return { parts, bytes, examinedEnd: offset, highWatermark: this.hw };
+    }
     for (let i = 0; i < segmentsMax && offset < end && examineBudget > 0; i++) {
       const index = floorSegmentIndex(this.segments, offset);
       if (index < 0) break;
@@ -538,7 +590,7 @@ export class LogTablet {
     examineBytesMax: number,
     allocate: ReadAllocator = (size) => Buffer.allocUnsafe(size),
   ): Promise<ReadResult & { examinedEnd: bigint }> {
-    const r = this.readVisited(
+    const r = await this.readVisited(
       fetchOffset,
       maxBytes,
       maxOffset,
@@ -573,9 +625,13 @@ export class LogTablet {
   }
 
   /** First offset whose batch commit timestamp is >= `timestampMs`; the LEO when there is none. */
-  offsetForTimestamp(timestampMs: number): bigint {
+  async offsetForTimestamp(timestampMs: number): Promise<bigint> {
     this.assertOpen();
     const ts = BigInt(Math.trunc(timestampMs));
+    if (this.remoteReaches() && this.remote) {
+      const remote = await this.remote.offsetForTimestamp(ts);
+      if (remote !== null && remote < this.localLogStartOffset) return remote;
+    }
     for (const segment of this.segments) {
       if (segment.maxTimestamp() < ts) continue;
       const offset = segment.findOffsetByTimestamp(ts);
@@ -625,19 +681,77 @@ export class LogTablet {
     if (ttlMs <= 0) return 0;
     const now = BigInt(Math.trunc(this.clock.nowMs()));
     let deleted = 0;
+    // With tiering on, a local segment goes only once it is remote (Fluss bounds it the same way).
+    const bound = this.remote ? (this.remote.endOffset ?? this.localLogStartOffset) : this.hw;
     for (let i = 0; i < segmentsMax && this.segments.length > 1; i++) {
       const oldest = this.segments[0];
-      if (this.segments[1].baseOffset > this.hw) break;
+      if (this.segments[1].baseOffset > this.hw || this.segments[1].baseOffset > bound) break;
       if (now - oldest.maxTimestamp() <= BigInt(ttlMs)) break;
       this.segments.shift();
       oldest.delete();
       deleted++;
     }
-    if (deleted > 0) {
-      for (const o of listWriterSnapshots(this.dir))
-        if (o < this.logStartOffset) deleteWriterSnapshot(this.dir, o);
-    }
+    if (deleted > 0) this.deleteWriterSnapshotsBelowStart();
     return deleted;
+  }
+
+  private deleteWriterSnapshotsBelowStart(): void {
+    for (const o of listWriterSnapshots(this.dir))
+      if (o < this.localLogStartOffset) deleteWriterSnapshot(this.dir, o);
+  }
+
+  /**
+   * One remote tiering round (remote-tiering.ts): copy closed segments below the high watermark,
+   * expire remote segments past `ttlMs`, commit the manifest, then delete local segments already
+   * remote beyond `localSegmentsRetained`. Rounds run one at a time; a failed round changes
+   * nothing readers see and is retried by the next. Null when tiering is off for this tablet.
+   */
+  tierToRemote(options: TierOptions): Promise<TierResult | null> {
+    const remote = this.remote;
+    if (remote === null) return Promise.resolve(null);
+    const round = this.remoteChain.then(() => {
+      this.assertOpen();
+      return tierOnce(() => this.tieringView(), remote, options);
+    });
+    this.remoteChain = round.catch(() => undefined);
+    return round;
+  }
+
+  private tieringView() {
+    return {
+      segments: this.segments,
+      highWatermark: this.hw,
+      nowMs: BigInt(Math.trunc(this.clock.nowMs())),
+      deleteOldestLocal: (count: number): number => {
+        if (this.state !== "open") return 0;
+        let deleted = 0;
+        for (let i = 0; i < count && this.segments.length > 1; i++) {
+          this.segments.shift()?.delete();
+          deleted++;
+        }
+        if (deleted > 0) this.deleteWriterSnapshotsBelowStart();
+        return deleted;
+      },
+    };
+  }
+
+  /** The remote log's state (null when tiering is off): offsets, segments, bytes. */
+  remoteLogInfo(): {
+    startOffset: bigint | null;
+    endOffset: bigint | null;
+    segments: number;
+    sizeBytes: number;
+    version: number;
+  } | null {
+    const r = this.remote;
+    if (r === null) return null;
+    return {
+      startOffset: r.startOffset,
+      endOffset: r.endOffset,
+      segments: r.segments.length,
+      sizeBytes: r.sizeBytes,
+      version: r.version,
+    };
   }
 
   /** Forget idempotent writers silent for longer than the writer expiration. Returns how many. */
@@ -701,6 +815,8 @@ export class LogTablet {
    * work are skipped. Throws only when appended bytes could not be made durable (after closing).
    */
   async close(): Promise<void> {
+    if (this.state !== "open") return;
+    await this.remoteChain; // a tiering round in flight finishes first (a drop deletes its files next)
     if (this.state !== "open") return;
     this.state = "closing";
     this.timer?.cancel();

@@ -4,6 +4,7 @@ import type { Clock, Scheduler } from "@fluss-ts/common";
 import type { LogConfigInput } from "./config.ts";
 import type { FileCache } from "./file-cache.ts";
 import type { TailCut } from "./log-loader.ts";
+import type { RemoteLogOptions } from "./remote-log.ts";
 
 export interface LogTabletOptions {
   readonly dir: string;
@@ -13,6 +14,8 @@ export interface LogTabletOptions {
   readonly scheduler?: Scheduler;
   /** The server's bounded cache of open files, shared by its tablets (default: one per process). */
   readonly files?: FileCache;
+  /** Remote log tiering (remote-log.ts): where this bucket's closed segments are copied. */
+  readonly remote?: RemoteLogOptions;
 }
 
 export interface AppendOptions {
