@@ -92,8 +92,10 @@ async def test_append_100k_and_scan_from_earliest(connection, admin, name, descr
     for i, r in by_id.items():
         assert r["name"] == f"name-{i}" and r["score"] == i / 4
 
-    # Rows spread over every bucket (by key hash, or batch by batch without a key).
-    assert all(v > 0 for v in latest.values()), latest
+    # With a bucket key the ids spread over every bucket; without one the client's sticky bucket
+    # assigner may leave a bucket empty, which is correct.
+    if descriptor.get("bucket_keys"):
+        assert all(v > 0 for v in latest.values()), latest
 
 
 async def test_scan_from_latest_and_from_offset(connection, admin):

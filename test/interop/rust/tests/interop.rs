@@ -124,7 +124,11 @@ async fn append_and_scan(name: &str, buckets: i32, key: Option<&str>, compressio
         .await
         .unwrap();
     assert_eq!(latest.values().sum::<i64>(), ROWS);
-    assert!(latest.values().all(|v| *v > 0), "{latest:?}");
+    // With a bucket key the ids spread over every bucket; without one the client's sticky bucket
+    // assigner may leave a bucket empty, which is correct.
+    if key.is_some() {
+        assert!(latest.values().all(|v| *v > 0), "{latest:?}");
+    }
 
     let scanner = table.new_scan().create_log_scanner().unwrap();
     for b in 0..buckets {

@@ -119,7 +119,9 @@ class LogTableTest {
     for (int i = 0; i < buckets; i++) bucketIds.add(i);
     Map<Integer, Long> latest = admin.listOffsets(path, bucketIds, new OffsetSpec.LatestSpec()).all().get();
     assertEquals(ROWS, latest.values().stream().mapToLong(Long::longValue).sum());
-    for (long v : latest.values()) assertTrue(v > 0, latest.toString());
+    // With a bucket key the ids spread over every bucket; without one the client's sticky bucket
+    // assigner may leave a bucket empty, which is correct.
+    if (key != null) for (long v : latest.values()) assertTrue(v > 0, latest.toString());
 
     LogScanner scanner = table.newScan().createLogScanner();
     for (int i = 0; i < buckets; i++) scanner.subscribeFromBeginning(i);
