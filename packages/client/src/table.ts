@@ -47,6 +47,7 @@ import {
 import { PartitionResolver } from "./partition-resolver.ts";
 import { LogScanner } from "./scan/log-scanner.ts";
 import { partitionMatcher } from "./scan/partition-filter.ts";
+import { isScanPositions } from "./scan/positions.ts";
 import type { FetchBucketResponse, FetchRequestSpec, ScanContext } from "./scan/scan-context.ts";
 import { ScanStarts } from "./scan/scan-starts.ts";
 import { SnapshotScanner, type SnapshotTarget } from "./scan/snapshot-scanner.ts";
@@ -460,6 +461,7 @@ export class Table<R extends object = AnyRow, I extends object = AnyRow> {
     );
     return new LogScanner<ColumnsOf<R, K>>(ctx, {
       table: { path: tablePathToString(this.info.path), tableId: this.info.tableId },
+      resumeFrom: isScanPositions(options.from) ? options.from : null,
       columns,
       fetchColumns,
       projection,

@@ -72,6 +72,8 @@ export interface ScanRecord<R extends object = AnyRow> {
 export interface ScannerSettings {
   /** The table scanned (named in `positions()`). */
   table: { readonly path: string; readonly tableId: bigint };
+  /** The positions the scan resumes from, if any (what `positions()` reports until it has started). */
+  resumeFrom: ScanPositions | null;
   /** The columns the scanner yields. */
   columns: readonly Column[];
   /** The columns fetched: `columns` plus any the filter reads that the caller did not ask for. */
@@ -136,6 +138,8 @@ export class LogScanner<R extends object = AnyRow>
   private readonly s: ScannerSettings;
   private cursors: BucketCursor[] = [];
   private started = false;
+  /** True once the start positions are known (the cursors exist). */
+  private positioned = false;
   private readonly buffer: BufferEntry[] = [];
   /** The batch the record iterator is in, and the index of the record it handed out last. */
   private rowBatch: ScanBatch | undefined;
@@ -162,6 +166,7 @@ export class LogScanner<R extends object = AnyRow>
     if (this.started) return;
     this.started = true;
     this.addCursors(await this.s.positions());
+    this.positioned = true;
     if (this.s.discover) this.scheduleDiscovery();
   }
 
@@ -447,12 +452,26 @@ export class LogScanner<R extends object = AnyRow>
     return { fetchedBytes: this.fetchedBytesTotal, fetchedBatches: this.fetchedBatchesTotal };
   }
 
+  /** True once the scan knows where it starts in each bucket, so `positions()` can answer. */
+  get positionsKnown(): boolean {
+    return this.positioned || this.s.resumeFrom !== null;
+  }
+
   /**
    * Where the scan stands in each bucket: the offset after the last record (or batch) it handed
    * out. Save it (e.g. `JSON.stringify`) after processing what was handed out, and pass it back as
-   * `from` to continue exactly there. Empty until the scan has started (first iteration step).
+   * `from` to continue exactly there. Before the scan has resolved its start (on the first
+   * iteration step), a resumed scan reports the positions it resumes from; any other throws
+   * INVALID_ARGUMENT (see `positionsKnown`).
    */
   positions(): ScanPositions {
+    if (!this.positioned) {
+      if (this.s.resumeFrom !== null) return this.s.resumeFrom;
+      throw new FlussError(
+        Errors.INVALID_ARGUMENT,
+        "the scan has not started yet: its positions are known once its first record or batch was asked for",
+      );
+    }
     const inRow = this.rowBatch;
     const rowKey = inRow ? positionKey(inRow.partitionId, inRow.bucket) : undefined;
     return {
