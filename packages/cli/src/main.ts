@@ -9,6 +9,7 @@ import { registerLocal } from "./commands/local.ts";
 import { registerPartition } from "./commands/partition.ts";
 import { registerProduce } from "./commands/produce.ts";
 import { registerTable } from "./commands/table.ts";
+import { registerTiering } from "./commands/tiering.ts";
 import { EXIT_USAGE, reportError } from "./output.ts";
 
 export const DEFAULT_BOOTSTRAP = "localhost:9123";
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerConsume(program);
   registerKv(program);
   registerPartition(program);
+  registerTiering(program);
   return program;
 }
 

@@ -60,6 +60,10 @@ export interface ServerConfig {
   kvSnapshotsRetained: number;
   /** Prometheus metrics port; 0 disables the endpoint. */
   metricsPort: number;
+  /** Lake format tables are tiered to (Fluss datalake.format); null: no tiering service. */
+  datalakeFormat: "iceberg" | null;
+  /** Iceberg warehouse (datalake.iceberg.warehouse); null: `<dataDir>/iceberg`. */
+  lakeWarehouse: string | null;
   logLevel: string;
 }
 
@@ -98,6 +102,8 @@ export function defaultServerConfig(): ServerConfig {
     kvSnapshotIntervalMs: 10 * 60_000,
     kvSnapshotsRetained: 2,
     metricsPort: 0,
+    datalakeFormat: null,
+    lakeWarehouse: null,
     logLevel: "info",
   };
 }
@@ -229,6 +235,17 @@ const setters: Readonly<Record<string, Setter>> = {
   "kv.snapshot.num-retained": (c, v) => {
     c.kvSnapshotsRetained = int(1, 1000)(v);
   },
+  "datalake.format": (c, v) => {
+    if (v.trim().toLowerCase() !== "iceberg") throw invalidConfig(`only iceberg is supported, got '${v}'`);
+    c.datalakeFormat = "iceberg";
+  },
+  "datalake.iceberg.warehouse": (c, v) => {
+    c.lakeWarehouse = nonEmpty(v);
+  },
+  "datalake.iceberg.type": (_c, v) => {
+    // The warehouse is a Hadoop-catalog file layout (what `type: hadoop` means in Fluss).
+    if (v.trim().toLowerCase() !== "hadoop") throw invalidConfig(`only the hadoop catalog type is supported, got '${v}'`);
+  },
   "metrics.port": (c, v) => {
     c.metricsPort = int(0, 65535)(v);
   },
@@ -318,6 +335,10 @@ export function validateServerConfig(c: ServerConfig): void {
   if (c.bindHost.trim() === "") refuse("bind.host", "must not be empty");
   if (c.remoteDataDir !== null && c.remoteDataDir.trim() === "")
     refuse("remote.data.dir", "must not be empty");
+  if (c.lakeWarehouse !== null && c.lakeWarehouse.trim() === "")
+    refuse("datalake.iceberg.warehouse", "must not be empty");
+  if (c.lakeWarehouse !== null && c.datalakeFormat === null)
+    refuse("datalake.iceberg.warehouse", "is set but 'datalake.format' is not (set datalake.format=iceberg)");
   for (const [key, field, min, max, unit] of RANGES) {
     const v = c[field];
     if (!Number.isSafeInteger(v) || v < min || v > max) {

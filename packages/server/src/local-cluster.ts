@@ -13,6 +13,7 @@ import { type ServerConfig, validateServerConfig } from "./config.ts";
 import { CoordinatorServer } from "./coordinator/coordinator-server.ts";
 import { registerMetadataService } from "./coordinator/coordinator-service.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
+import { type LakeTieringHandle, startLakeTiering } from "./lake-tiering.ts";
 import type { Logger } from "./logging.ts";
 import { LocalMetadataStore } from "./metadata/local-metadata-store.ts";
 import { MetricsHttpServer } from "./metrics/metrics-http.ts";
@@ -31,6 +32,8 @@ export class LocalCluster {
   readonly tabletServers: readonly TabletServer[];
   private readonly lock: DataDirLock;
   private readonly metricsHttp: MetricsHttpServer | null;
+  /** The lake tiering service, when datalake.format is set. */
+  lake: LakeTieringHandle | null = null;
 
   private constructor(
     coordinator: CoordinatorServer,
@@ -103,7 +106,9 @@ export class LocalCluster {
       if (metrics)
         metricsHttp = await MetricsHttpServer.start(metrics.registry, c.bindHost, c.metricsPort, o.logger);
       coordinator.startAutoPartitioning();
-      return new LocalCluster(coordinator, started, lock, metricsHttp);
+      const cluster = new LocalCluster(coordinator, started, lock, metricsHttp);
+      if (c.datalakeFormat !== null) cluster.lake = await startLakeTiering(c, cluster.bootstrap, o.logger);
+      return cluster;
     } catch (err) {
       await metricsHttp?.close();
       for (const ts of started) await ts.stop().catch(() => undefined);
@@ -126,6 +131,7 @@ export class LocalCluster {
         failures.push(err);
       }
     };
+    await attempt(() => this.lake?.stop());
     await attempt(() => this.metricsHttp?.close());
     for (const ts of this.tabletServers) await attempt(() => ts.stop());
     await attempt(() => this.coordinator.stop());

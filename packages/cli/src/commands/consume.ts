@@ -17,6 +17,8 @@ interface ConsumeOpts {
   follow?: boolean;
   limit?: number;
   meta?: boolean;
+  union?: boolean;
+  warehouse?: string;
 }
 
 export function parseFrom(text: string): StartPosition {
@@ -55,6 +57,8 @@ export function registerConsume(program: Command): void {
       "-w, --where <filter>",
       "only rows matching, e.g. 'price > 100 AND region = \"EU\"' (the server skips batches that cannot match)",
     )
+    .option("-u, --union", "lake-enabled tables: the lake snapshot, then the log from where it ends")
+    .option("--warehouse <dir>", "with --union: the Iceberg warehouse (env FLUSS_LAKE_WAREHOUSE)")
     .option(
       "--meta",
       "wrap each row with bucket, offset, timestamp and change type (primary-key tables always show the change type)",
@@ -69,6 +73,22 @@ export function registerConsume(program: Command): void {
       try {
         await withConnection(cmd, async (conn) => {
           const table = await conn.getTable(path);
+          if (opts.union) {
+            const { consumeUnion, warehouseOf } = await import("../lake.ts");
+            const spec = opts.partition && looksLikeSpec(opts.partition) ? parseSpec(opts.partition) : undefined;
+            const n = await consumeUnion(conn, table, {
+              warehouse: warehouseOf(opts.warehouse),
+              ...(opts.columns ? { columns: opts.columns } : {}),
+              ...(opts.where ? { where: opts.where } : {}),
+              ...(spec ? { partition: spec } : {}),
+              follow: opts.follow === true,
+              ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
+              meta: opts.meta === true,
+              signal: controller.signal,
+            });
+            if (process.stderr.isTTY) process.stderr.write(`consumed ${n} records (lake + log)\n`);
+            return;
+          }
           const buckets = opts.buckets?.map((b) => intArg("--buckets", 0, table.info.bucketCount - 1)(b));
           const scanner = table.newLogScanner({
             ...(opts.columns ? { columns: opts.columns } : {}),

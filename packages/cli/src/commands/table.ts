@@ -67,7 +67,8 @@ export function registerTable(program: Command): void {
     .command("describe <table>")
     .description("show a table's schema, keys, buckets, options and offsets")
     .option("--json", "print JSON")
-    .action(async (name: string, opts: { json?: boolean }, cmd: Command) => {
+    .option("--warehouse <dir>", "lake-enabled tables: the Iceberg warehouse (env FLUSS_LAKE_WAREHOUSE)")
+    .action(async (name: string, opts: { json?: boolean; warehouse?: string }, cmd: Command) => {
       const path = tablePathArg(name);
       await withConnection(cmd, async (conn) => {
         const info = await conn.admin.getTableInfo(path);
@@ -76,11 +77,17 @@ export function registerTable(program: Command): void {
         const empty = new Map<number, bigint>();
         const earliest = partitioned ? empty : await conn.admin.listOffsets(path, "earliest");
         const latest = partitioned ? empty : await conn.admin.listOffsets(path, "latest");
+        const lakeEnabled = info.descriptor.properties["table.datalake.enabled"] === "true";
+        const { describeLakeOf, warehouseOf } = await import("../lake.ts");
+        const lake = lakeEnabled
+          ? await describeLakeOf(conn, await conn.getTable(path), warehouseOf(opts.warehouse))
+          : null;
         if (opts.json) {
           await writeLine(
             jsonStringify({
               ...(describeJson(info, earliest, latest) as object),
               partitions: partitions.map((p) => p.name),
+              ...(lake ? { lake: lake.json } : {}),
             }),
           );
         } else {
@@ -91,6 +98,7 @@ export function registerTable(program: Command): void {
             );
             for (const p of partitions) await writeLine(`  ${p.name}  (id ${p.partitionId})`);
           }
+          for (const line of lake?.lines ?? []) await writeLine(line);
         }
       });
     });

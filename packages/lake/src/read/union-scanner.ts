@@ -257,7 +257,10 @@ export class UnionScanner implements AsyncIterable<UnionRecord> {
       ...(pb.partitionSpec ? { partitions: pb.partitionSpec } : {}),
       ...(t.tiered ? { from: { offset: t.tiered.offset } } : { from: "earliest" }),
       untilLatest: !follow,
-      columns: this.fetchColumns.map((c) => c.name),
+      // All columns: no projection (the server reads whole batches; columns are picked by name).
+      ...(this.fetchColumns.length < this.table.info.descriptor.schema.columns.length
+        ? { columns: this.fetchColumns.map((c) => c.name) }
+        : {}),
       ...(filtered && this.filter ? { filter: this.filter } : {}),
       ...(this.o.signal ? { signal: this.o.signal } : {}),
       fetchBucketMaxBytes: 8 * 1024 * 1024,
@@ -269,8 +272,11 @@ export class UnionScanner implements AsyncIterable<UnionRecord> {
   async *batches(): AsyncGenerator<UnionBatch> {
     if (this.isPk) throw new Error("batches() reads log tables; iterate the scanner for a primary-key table");
     const tuples = await this.tuples();
+    const names = this.columns.map((c) => c.name);
     const project = (b: RecordBatch) =>
-      b.numCols === this.columns.length ? b : b.selectAt(this.columns.map((_, i) => i));
+      b.numCols === names.length && b.schema.fields.every((f, i) => f.name === names[i])
+        ? b
+        : b.select(names);
     for (const t of tuples) {
       for await (const l of this.lakeBatches(t)) {
         yield {
