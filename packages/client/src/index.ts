@@ -1,5 +1,13 @@
-// Public entry of @fluss-ts/client, the TypeScript SDK: connect, admin, writers, scanners.
+// Public entry of @fluss-ts/client, the TypeScript SDK: connect, admin, writers, scanners, and the
+// error catalogue (FlussError, Errors with Fluss's codes and names, isFlussError).
 
+export {
+  type ErrorKind,
+  type ErrorName,
+  Errors,
+  FlussError,
+  isFlussError,
+} from "@fluss-ts/common";
 export type { PartitionInfo } from "./admin.ts";
 export { Admin, type TableDefinition, type TablePathLike } from "./admin.ts";
 export { connect, FlussConnection } from "./connection.ts";

@@ -81,6 +81,12 @@ export const Errors = {
     "Appended, but too few replicas are in sync.",
   ),
   NOT_ENOUGH_REPLICAS_EXCEPTION: kind(29, "NOT_ENOUGH_REPLICAS_EXCEPTION", true, "Too few in-sync replicas."),
+  SECURITY_TOKEN_EXCEPTION: kind(
+    30,
+    "SECURITY_TOKEN_EXCEPTION",
+    false,
+    "Getting a file access security token failed.",
+  ),
   OUT_OF_ORDER_SEQUENCE_EXCEPTION: kind(
     31,
     "OUT_OF_ORDER_SEQUENCE_EXCEPTION",
@@ -105,6 +111,12 @@ export const Errors = {
   ),
   INVALID_TIMESTAMP_EXCEPTION: kind(38, "INVALID_TIMESTAMP_EXCEPTION", false, "The timestamp is invalid."),
   INVALID_CONFIG_EXCEPTION: kind(39, "INVALID_CONFIG_EXCEPTION", false, "The config is invalid."),
+  LAKE_STORAGE_NOT_CONFIGURED_EXCEPTION: kind(
+    40,
+    "LAKE_STORAGE_NOT_CONFIGURED_EXCEPTION",
+    false,
+    "The lake storage is not configured.",
+  ),
   KV_SNAPSHOT_NOT_EXIST: kind(41, "KV_SNAPSHOT_NOT_EXIST", false, "The kv snapshot does not exist."),
   PARTITION_ALREADY_EXISTS: kind(42, "PARTITION_ALREADY_EXISTS", false, "The partition already exists."),
   PARTITION_SPEC_INVALID_EXCEPTION: kind(43, "PARTITION_SPEC_INVALID_EXCEPTION", false, "Invalid partition."),
@@ -114,7 +126,68 @@ export const Errors = {
   SECURITY_DISABLED_EXCEPTION: kind(47, "SECURITY_DISABLED_EXCEPTION", false, "Security is disabled."),
   AUTHORIZATION_EXCEPTION: kind(48, "AUTHORIZATION_EXCEPTION", false, "Authorization failed."),
   BUCKET_MAX_NUM_EXCEPTION: kind(49, "BUCKET_MAX_NUM_EXCEPTION", false, "Too many buckets."),
+  FENCED_TIERING_EPOCH_EXCEPTION: kind(
+    50,
+    "FENCED_TIERING_EPOCH_EXCEPTION",
+    false,
+    "The tiering epoch is invalid.",
+  ),
+  // Fluss's client retries authentication on this one (RetriableAuthenticationException).
+  RETRIABLE_AUTHENTICATE_EXCEPTION: kind(
+    51,
+    "RETRIABLE_AUTHENTICATE_EXCEPTION",
+    true,
+    "Authentication failed; it may succeed if retried.",
+  ),
+  INVALID_SERVER_RACK_INFO_EXCEPTION: kind(
+    52,
+    "INVALID_SERVER_RACK_INFO_EXCEPTION",
+    false,
+    "The server rack info is invalid.",
+  ),
+  LAKE_SNAPSHOT_NOT_EXIST: kind(53, "LAKE_SNAPSHOT_NOT_EXIST", false, "The lake snapshot does not exist."),
+  LAKE_TABLE_ALREADY_EXIST: kind(54, "LAKE_TABLE_ALREADY_EXIST", false, "The lake table already exists."),
+  INELIGIBLE_REPLICA_EXCEPTION: kind(
+    55,
+    "INELIGIBLE_REPLICA_EXCEPTION",
+    false,
+    "The new ISR contains an ineligible replica.",
+  ),
+  INVALID_ALTER_TABLE_EXCEPTION: kind(
+    56,
+    "INVALID_ALTER_TABLE_EXCEPTION",
+    false,
+    "The alter table request is invalid.",
+  ),
   DELETION_DISABLED_EXCEPTION: kind(57, "DELETION_DISABLED_EXCEPTION", false, "Deletion is disabled."),
+  SERVER_NOT_EXIST_EXCEPTION: kind(58, "SERVER_NOT_EXIST_EXCEPTION", false, "The server does not exist."),
+  // Names as Fluss spells them.
+  SEVER_TAG_ALREADY_EXIST_EXCEPTION: kind(
+    59,
+    "SEVER_TAG_ALREADY_EXIST_EXCEPTION",
+    false,
+    "The server tag already exists.",
+  ),
+  SEVER_TAG_NOT_EXIST_EXCEPTION: kind(
+    60,
+    "SEVER_TAG_NOT_EXIST_EXCEPTION",
+    false,
+    "The server tag does not exist.",
+  ),
+  REBALANCE_FAILURE_EXCEPTION: kind(61, "REBALANCE_FAILURE_EXCEPTION", false, "The rebalance task failed."),
+  NO_REBALANCE_IN_PROGRESS_EXCEPTION: kind(
+    62,
+    "NO_REBALANCE_IN_PROGRESS_EXCEPTION",
+    false,
+    "No rebalance task is in progress.",
+  ),
+  INVALID_PRODUCER_ID_EXCEPTION: kind(
+    63,
+    "INVALID_PRODUCER_ID_EXCEPTION",
+    false,
+    "The producer id is invalid.",
+  ),
+  CONFIG_EXCEPTION: kind(64, "CONFIG_EXCEPTION", false, "A configuration error occurred."),
   NOT_COORDINATOR_LEADER_EXCEPTION: kind(
     65,
     "NOT_COORDINATOR_LEADER_EXCEPTION",
@@ -125,11 +198,29 @@ export const Errors = {
   UNKNOWN_SCANNER_ID: kind(67, "UNKNOWN_SCANNER_ID", false, "The KV scanner id is unknown."),
   INVALID_SCAN_REQUEST: kind(68, "INVALID_SCAN_REQUEST", false, "The scan request is invalid."),
   TOO_MANY_SCANNERS: kind(69, "TOO_MANY_SCANNERS", true, "Too many KV scanners are open."),
+  DISK_WRITE_LOCKED: kind(
+    70,
+    "DISK_WRITE_LOCKED",
+    true,
+    "The server refuses writes: its disk usage reached the write limit.",
+  ),
+  INSUFFICIENT_KV_LEADER_REPLICA_CAPACITY: kind(
+    71,
+    "INSUFFICIENT_KV_LEADER_REPLICA_CAPACITY",
+    false,
+    "Not enough KV leader replica capacity.",
+  ),
   STORAGE_BACKPRESSURE_EXCEPTION: kind(
     72,
     "STORAGE_BACKPRESSURE_EXCEPTION",
     true,
     "Storage is applying backpressure.",
+  ),
+  HISTORICAL_PARTITION_THROTTLED: kind(
+    73,
+    "HISTORICAL_PARTITION_THROTTLED",
+    true,
+    "Too many historical partition requests are in flight.",
   ),
   // fluss-ts client-side kinds (never on the wire).
   INVALID_ARGUMENT: kind(10001, "INVALID_ARGUMENT", false, "An argument is invalid."),
@@ -152,8 +243,12 @@ export class FlussError extends Error {
   readonly [BRAND] = true;
   readonly code: number;
   readonly kind: ErrorKind;
-  /** Set when this instance overrides its kind's flag (see the constructor). */
-  private readonly retriableOverride: boolean | undefined;
+  /**
+   * True when the same call may succeed if tried again (the SDK's writers, scanners and lookups
+   * already retry these within their timeouts); false when it is final (fatal for that call).
+   * An own property, so it shows when the error is logged.
+   */
+  readonly retriable: boolean;
 
   /**
    * `options.retriable` overrides the kind's flag for this instance: e.g. a corrupt batch read back
@@ -165,11 +260,7 @@ export class FlussError extends Error {
     this.kind = k;
     this.code = k.code;
     this.name = `FlussError(${k.name})`;
-    this.retriableOverride = options?.retriable;
-  }
-
-  get retriable(): boolean {
-    return this.retriableOverride ?? this.kind.retriable;
+    this.retriable = options?.retriable ?? k.retriable;
   }
 
   /** True when this error is of the given kind (e.g. `err.is(Errors.TABLE_NOT_EXIST)`). */
@@ -178,6 +269,10 @@ export class FlussError extends Error {
   }
 }
 
+/**
+ * True when `value` is a FlussError, recognised by brand so it also works across copies of this
+ * module. Then `err.is(Errors.TABLE_NOT_EXIST)` tells its kind and `err.retriable` whether to retry.
+ */
 export function isFlussError(value: unknown): value is FlussError {
   return typeof value === "object" && value !== null && (value as { [BRAND]?: boolean })[BRAND] === true;
 }
