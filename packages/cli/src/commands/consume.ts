@@ -99,8 +99,9 @@ export function registerConsume(program: Command): void {
               : {}),
             ...(opts.where ? { filter: opts.where } : {}),
             untilLatest: opts.follow !== true,
-            signal: controller.signal,
           });
+          // Ctrl-C closes the scan: a clean stop (an aborted `signal` would make it reject instead).
+          controller.signal.addEventListener("abort", () => scanner.close(), { once: true });
           const columns = scanner.columns;
           // A primary-key table's log is a changelog: every line says what changed.
           const isChangelog = table.info.descriptor.schema.primaryKey.length > 0;

@@ -14,7 +14,9 @@
 // offset after the last record handed to the caller. A buffered batch carries the offset its bucket
 // continues at once it is handed out (stretched over data skipped after it: filtered batches), and
 // the record iterator refines it per record, so saved positions never skip a record the caller has
-// not seen, nor repeat one it has. `close()`, `Symbol.dispose` and `Symbol.asyncDispose` stop it.
+// not seen, nor repeat one it has. `close()`, `Symbol.dispose` and `Symbol.asyncDispose` stop it;
+// the `signal` option's abort stops it too, and iteration then rejects with `signal.reason` (like
+// `signal.throwIfAborted()`, fetch and web streams), so an aborted scan is never taken for a finished one.
 
 import {
   type ChangeTypeName,
@@ -149,6 +151,9 @@ export class LogScanner<R extends object = AnyRow>
   private wake: (() => void) | undefined;
   private failure: FlussError | undefined;
   private closed = false;
+  /** Set when the caller's signal aborted the scan: iteration rejects with `reason` (as Node's APIs do). */
+  private aborted: { reason: unknown } | undefined;
+  private readonly onAbort: (() => void) | undefined;
   private retryTimer: TimerHandle | undefined;
   private discoverTimer: TimerHandle | undefined;
   private readonly controller = new AbortController();
@@ -159,7 +164,12 @@ export class LogScanner<R extends object = AnyRow>
     this.ctx = ctx;
     this.s = settings;
     this.columns = settings.columns;
-    settings.signal?.addEventListener("abort", () => this.close(), { once: true });
+    const signal = settings.signal;
+    if (signal?.aborted) this.abort(signal.reason);
+    else if (signal) {
+      this.onAbort = () => this.abort(signal.reason);
+      signal.addEventListener("abort", this.onAbort, { once: true });
+    }
   }
 
   private async start(): Promise<void> {
@@ -401,9 +411,11 @@ export class LogScanner<R extends object = AnyRow>
   /** Arrow batches with their bucket and offsets, in fetch order (per bucket: offset order). */
   async *batches(): AsyncGenerator<ScanBatch> {
     try {
+      this.throwIfAborted();
       await this.start();
       this.pump();
       for (;;) {
+        this.throwIfAborted();
         // Batches taken before a failure are still yielded (they passed their checks).
         const next = this.buffer.shift();
         if (!next && this.failure) throw this.failure;
@@ -504,10 +516,22 @@ export class LogScanner<R extends object = AnyRow>
     return Promise.resolve();
   }
 
-  /** Stop the scan: in-flight fetches are cancelled and iteration ends. */
+  private throwIfAborted(): void {
+    if (this.aborted) throw this.aborted.reason;
+  }
+
+  /** The caller's signal fired: stop, and make iteration reject with the signal's reason. */
+  private abort(reason: unknown): void {
+    if (this.closed) return;
+    this.aborted = { reason };
+    this.close();
+  }
+
+  /** Stop the scan: in-flight fetches are cancelled and iteration ends (without an error). */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.onAbort) this.s.signal?.removeEventListener("abort", this.onAbort);
     this.ctx.scheduler.clearTimeout(this.retryTimer);
     this.ctx.scheduler.clearTimeout(this.discoverTimer);
     this.controller.abort();
