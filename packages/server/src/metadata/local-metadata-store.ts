@@ -230,11 +230,12 @@ export class LocalMetadataStore implements MetadataStore {
     return this.read(() => db.get(k));
   }
 
-  private values(range: KeyRange): string[] {
+  private values(range: KeyRange & { limit?: number }): string[] {
     const db = this.opened();
     return this.read(() => {
       const out: string[] = [];
-      for (const { value } of db.getRange({ ...range, limit: SCAN_ENTRIES_MAX })) out.push(value);
+      for (const { value } of db.getRange({ ...range, limit: range.limit ?? SCAN_ENTRIES_MAX }))
+        out.push(value);
       return out;
     });
   }
@@ -296,10 +297,20 @@ export class LocalMetadataStore implements MetadataStore {
   }
 
   async putDatabase(db: DatabaseRegistration): Promise<void> {
+    if (this.get(key("d", db.name)) !== undefined) {
+      throw new FlussError(Errors.DATABASE_ALREADY_EXIST, `database '${db.name}' already exists`);
+    }
     this.write("put database", (tx) => tx.put(key("d", db.name), JSON.stringify(db)));
   }
 
   async deleteDatabase(name: string): Promise<void> {
+    const [table] = this.values({ ...under("t", name), limit: 1 });
+    if (table !== undefined) {
+      throw new FlussError(
+        Errors.DATABASE_NOT_EMPTY,
+        `database '${name}' still has table '${tableOf(table).table}'`,
+      );
+    }
     this.write("delete database", (tx) => tx.remove(key("d", name)));
   }
 
@@ -327,6 +338,15 @@ export class LocalMetadataStore implements MetadataStore {
     assignment: readonly BucketAssignment[],
     leaders: readonly BucketLeader[],
   ): Promise<void> {
+    if (this.get(key("d", reg.database)) === undefined) {
+      throw new FlussError(Errors.DATABASE_NOT_EXIST, `database '${reg.database}' does not exist`);
+    }
+    if (this.get(key("t", reg.database, reg.table)) !== undefined) {
+      throw new FlussError(Errors.TABLE_ALREADY_EXIST, `table '${reg.database}.${reg.table}' already exists`);
+    }
+    if (this.get(key("ti", id(reg.tableId))) !== undefined) {
+      throw new FlussError(Errors.TABLE_ALREADY_EXIST, `table id ${reg.tableId} is in use`);
+    }
     this.write("put table", (tx) => {
       const t = id(reg.tableId);
       tx.put(key("t", reg.database, reg.table), tableRecord(reg));
@@ -380,6 +400,10 @@ export class LocalMetadataStore implements MetadataStore {
   ): Promise<void> {
     if ((await this.getTableById(p.tableId)) === undefined)
       throw new FlussError(Errors.TABLE_NOT_EXIST, `table id ${p.tableId} does not exist`);
+    const taken =
+      this.get(key("pi", id(p.partitionId))) !== undefined ||
+      (await this.listPartitions(p.tableId)).some((x) => x.name === p.name);
+    if (taken) throw new FlussError(Errors.PARTITION_ALREADY_EXISTS, `partition '${p.name}' already exists`);
     this.write("put partition", (tx) => writePartition(tx, p, assignment, leaders));
   }
 
@@ -401,6 +425,15 @@ export class LocalMetadataStore implements MetadataStore {
   }
 
   async putLeaderAndIsr(entries: ReadonlyArray<readonly [BucketKey, LeaderAndIsr]>): Promise<void> {
+    for (const [k] of entries) {
+      if (this.get(key("ti", id(k.tableId))) === undefined) {
+        throw new FlussError(Errors.TABLE_NOT_EXIST, `table id ${k.tableId} does not exist`);
+      }
+      const owner = k.partitionId === null ? undefined : this.get(key("pi", id(k.partitionId)));
+      if (k.partitionId !== null && owner !== id(k.tableId)) {
+        throw new FlussError(Errors.PARTITION_NOT_EXISTS, `partition id ${k.partitionId} does not exist`);
+      }
+    }
     this.write("put leadership", (tx) => {
       for (const [k, lai] of entries) {
         tx.put(key("l", id(k.tableId), pid(k.partitionId), bucketPart(k.bucket)), JSON.stringify(lai));
@@ -410,6 +443,10 @@ export class LocalMetadataStore implements MetadataStore {
 
   async nextId(counter: string, count = 1): Promise<bigint> {
     assert(Number.isSafeInteger(count) && count >= 1, "an id reservation takes at least one id");
+    const autoIncrement = /^auto-increment\/(\d+)\//.exec(counter);
+    if (autoIncrement !== null && this.get(key("ti", id(BigInt(autoIncrement[1]!)))) === undefined) {
+      throw new FlussError(Errors.TABLE_NOT_EXIST, `table id ${autoIncrement[1]} does not exist`);
+    }
     let first = 0n;
     this.write("next id", (tx) => {
       const current = this.get(key("c", counter));

@@ -1,0 +1,597 @@
+// One ZooKeeper session per server process, on node-zookeeper-client (pure JS). Paths given to it
+// are relative to `zookeeper.path.root` (Fluss's default "/fluss"), which it creates at connect.
+// Session life, as a server must see it:
+//  - "disconnected": the connection is lost; the session (its ephemeral nodes, watches) may still
+//    live; requests queue until the connection comes back ("reconnected").
+//  - "expired": the session is gone: its ephemeral nodes are deleted, its watches lost. Reported when
+//    the server says so at a reconnect, or locally once the connection has been lost for the whole
+//    negotiated session timeout (the server expires it by then; this is how a process cut off from
+//    ZooKeeper learns it, as Curator's LOST). Requests not yet sent on that session are dropped,
+//    never sent later. The client then opens a new session on its own ("session") until closed;
+//    owners of ephemeral nodes and watches re-create them on "session".
+// Requests: at most `inFlightRequestsMax` at once (Fluss's zookeeper.client.max-inflight-requests);
+// each waits at most `requestTimeoutMs` for its answer. A failure is a ZooKeeperError with the
+// ZooKeeper code; `ambiguous` marks a write whose outcome is unknown (sent, then the connection was
+// lost or the answer did not come in time): the caller learns the outcome by reading after it (reads
+// on a session are ordered after its earlier writes) or from the next session.
+// Invariants: events of an abandoned client never reach listeners (generation check); a request is
+// answered exactly once; after close() nothing is sent and no timer stays armed.
+
+import {
+  assert,
+  type Clock,
+  Errors,
+  FlussError,
+  type Scheduler,
+  systemClock,
+  systemScheduler,
+  type TimerHandle,
+} from "@fluss-ts/common";
+import type { Client, Stat, Transaction, Event as ZkEvent } from "node-zookeeper-client";
+import zookeeper from "node-zookeeper-client";
+import type { Logger } from "../../logging.ts";
+import { silentLogger } from "../../logging.ts";
+
+export interface ZooKeeperClientOptions {
+  /** `host:port[,host:port...]` (zookeeper.address). */
+  readonly address: string;
+  /** Root of every path (zookeeper.path.root, default "/fluss"). */
+  readonly rootPath?: string;
+  /** Requested session timeout (zookeeper.client.session-timeout, default 60 s); the server may clamp it. */
+  readonly sessionTimeoutMs?: number;
+  /** Time to establish a session (zookeeper.client.connection-timeout, default 15 s). */
+  readonly connectionTimeoutMs?: number;
+  /** Time one request waits for its answer (default: the connection timeout). */
+  readonly requestTimeoutMs?: number;
+  /** Requests outstanding at once (zookeeper.client.max-inflight-requests, default 100). */
+  readonly inFlightRequestsMax?: number;
+  readonly clock?: Clock;
+  readonly scheduler?: Scheduler;
+  readonly logger?: Logger;
+}
+
+export const ZK_ROOT_DEFAULT = "/fluss";
+export const ZK_SESSION_TIMEOUT_MS_DEFAULT = 60_000;
+export const ZK_CONNECTION_TIMEOUT_MS_DEFAULT = 15_000;
+export const ZK_IN_FLIGHT_REQUESTS_MAX_DEFAULT = 100;
+/** Pause before the next attempt at a new session (doubles up to the max). */
+const RESESSION_BACKOFF_MS_MIN = 100;
+const RESESSION_BACKOFF_MS_MAX = 5_000;
+/** The library's pause between rounds over the servers of the ensemble. */
+const SPIN_DELAY_MS = 200;
+
+export type ZkSessionEvent =
+  | { readonly kind: "disconnected"; readonly sessionId: string }
+  | { readonly kind: "reconnected"; readonly sessionId: string }
+  | { readonly kind: "expired"; readonly sessionId: string; readonly why: "server" | "timeout" }
+  | { readonly kind: "session"; readonly sessionId: string };
+
+export type ZkWatchEvent = {
+  readonly type: "created" | "deleted" | "dataChanged" | "childrenChanged";
+  readonly path: string;
+};
+export type ZkWatcher = (event: ZkWatchEvent) => void;
+
+export interface NodeStat {
+  readonly version: number;
+  readonly cversion: number;
+  /** Transaction that created the node: grows with every re-creation. */
+  readonly czxid: bigint;
+  /** Session owning an ephemeral node (0n for a persistent one). */
+  readonly ephemeralOwner: bigint;
+  readonly numChildren: number;
+  readonly dataLength: number;
+}
+
+/** One operation of a multi-op transaction; version -1 matches any. */
+export type ZkOp =
+  | { readonly kind: "create"; readonly path: string; readonly data: Buffer; readonly ephemeral?: boolean }
+  | { readonly kind: "set"; readonly path: string; readonly data: Buffer; readonly version: number }
+  | { readonly kind: "check"; readonly path: string; readonly version: number }
+  | { readonly kind: "remove"; readonly path: string; readonly version: number };
+
+/** ZooKeeper's result codes this code distinguishes. */
+export const ZkCode = {
+  CONNECTION_LOSS: -4,
+  OPERATION_TIMEOUT: -7,
+  NO_NODE: -101,
+  BAD_VERSION: -103,
+  NODE_EXISTS: -110,
+  NOT_EMPTY: -111,
+  SESSION_EXPIRED: -112,
+} as const;
+
+/** A failed ZooKeeper request. `ambiguous`: a write that may or may not have been applied. */
+export class ZooKeeperError extends Error {
+  readonly code: number;
+  readonly ambiguous: boolean;
+
+  constructor(code: number, message: string, ambiguous: boolean) {
+    super(message);
+    this.name = "ZooKeeperError";
+    this.code = code;
+    this.ambiguous = ambiguous;
+  }
+}
+
+export function isZooKeeperError(err: unknown, code?: number): err is ZooKeeperError {
+  return err instanceof ZooKeeperError && (code === undefined || err.code === code);
+}
+
+function toBigInt(b: Buffer): bigint {
+  return b.readBigInt64BE(0);
+}
+
+function statOf(s: Stat): NodeStat {
+  return {
+    version: s.version,
+    cversion: s.cversion,
+    czxid: toBigInt(s.czxid),
+    ephemeralOwner: toBigInt(s.ephemeralOwner),
+    numChildren: s.numChildren,
+    dataLength: s.dataLength,
+  };
+}
+
+const WATCH_TYPES: Record<number, ZkWatchEvent["type"]> = {
+  [zookeeper.Event.NODE_CREATED]: "created",
+  [zookeeper.Event.NODE_DELETED]: "deleted",
+  [zookeeper.Event.NODE_DATA_CHANGED]: "dataChanged",
+  [zookeeper.Event.NODE_CHILDREN_CHANGED]: "childrenChanged",
+};
+
+/** The library's connection internals this file touches (see `abandon` and `exactVersion`). */
+interface ClientInternals {
+  connectionManager?: {
+    packetQueue?: { shift(): { callback?: (err: unknown) => void } | undefined };
+    socket?: { destroy(): void };
+  };
+}
+
+/**
+ * Stop an abandoned client for good: requests it has not sent yet are failed, not sent on a later
+ * reconnect (which could revive a session we already gave up), and its socket is closed.
+ */
+function abandon(client: Client): void {
+  const cm = (client as unknown as ClientInternals).connectionManager;
+  const queue = cm?.packetQueue;
+  for (let p = queue?.shift(); p !== undefined; p = queue?.shift()) {
+    p.callback?.(
+      Object.assign(new Error("SESSION_EXPIRED (session abandoned)"), { code: ZkCode.SESSION_EXPIRED }),
+    );
+  }
+  client.close();
+  cm?.socket?.destroy();
+}
+
+/**
+ * node-zookeeper-client turns version 0 into -1 ("any") in transactions (`version || -1`, its issue
+ * #67): set the exact version on the op just added.
+ */
+function exactVersion(tx: Transaction, version: number): void {
+  const ops = (tx as unknown as { ops?: Array<{ version?: number }> }).ops;
+  assert(Array.isArray(ops) && ops.length > 0, "node-zookeeper-client keeps transaction ops in `ops`");
+  ops[ops.length - 1]!.version = version;
+}
+
+function hex(b: Buffer): string {
+  return `0x${b.toString("hex")}`;
+}
+
+interface Waiter {
+  resolve(): void;
+}
+
+export class ZooKeeperClient {
+  readonly address: string;
+  readonly rootPath: string;
+  readonly sessionTimeoutMs: number;
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  private readonly inFlightMax: number;
+  private readonly clock: Clock;
+  private readonly scheduler: Scheduler;
+  private readonly logger: Logger;
+  private client: Client | null = null;
+  private generation = 0;
+  private connected = false;
+  private closed = false;
+  private expiryTimer: TimerHandle | undefined;
+  private resessionTimer: TimerHandle | undefined;
+  private readonly listeners = new Set<(e: ZkSessionEvent) => void>();
+  private inFlight = 0;
+  private readonly slotWaiters: Waiter[] = [];
+  private readonly sessionWaiters = new Set<Waiter>();
+
+  private constructor(o: ZooKeeperClientOptions) {
+    this.address = o.address;
+    this.rootPath = o.rootPath ?? ZK_ROOT_DEFAULT;
+    this.sessionTimeoutMs = o.sessionTimeoutMs ?? ZK_SESSION_TIMEOUT_MS_DEFAULT;
+    this.connectionTimeoutMs = o.connectionTimeoutMs ?? ZK_CONNECTION_TIMEOUT_MS_DEFAULT;
+    this.requestTimeoutMs = o.requestTimeoutMs ?? this.connectionTimeoutMs;
+    this.inFlightMax = o.inFlightRequestsMax ?? ZK_IN_FLIGHT_REQUESTS_MAX_DEFAULT;
+    this.clock = o.clock ?? systemClock;
+    this.scheduler = o.scheduler ?? systemScheduler;
+    this.logger = o.logger ?? silentLogger;
+    assert(this.address.trim() !== "", "a ZooKeeper address is given");
+    assert(/^(\/[^/]+)+$/.test(this.rootPath), "the ZooKeeper root is an absolute path without a trailing /");
+    for (const ms of [this.sessionTimeoutMs, this.connectionTimeoutMs, this.requestTimeoutMs]) {
+      assert(Number.isSafeInteger(ms) && ms > 0, "ZooKeeper timeouts are positive");
+    }
+    assert(Number.isSafeInteger(this.inFlightMax) && this.inFlightMax >= 1, "in-flight bound >= 1");
+  }
+
+  /** Open a session (within the connection timeout) and create the root path. */
+  static async connect(o: ZooKeeperClientOptions): Promise<ZooKeeperClient> {
+    const zk = new ZooKeeperClient(o);
+    const client = await zk.openSession();
+    if (client === null) {
+      throw new FlussError(
+        Errors.NETWORK_EXCEPTION,
+        `could not connect to ZooKeeper at ${zk.address} within ${zk.connectionTimeoutMs} ms (zookeeper.client.connection-timeout)`,
+      );
+    }
+    zk.adopt(client);
+    try {
+      await zk.mkdirs("/");
+    } catch (err) {
+      await zk.close();
+      throw err;
+    }
+    return zk;
+  }
+
+  /** Listen to session events; returns the unsubscribe function. */
+  onSessionEvent(listener: (e: ZkSessionEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** The current session's id (hex), or null between sessions. */
+  get sessionId(): string | null {
+    return this.client === null ? null : hex(this.client.getSessionId());
+  }
+
+  /** The current session's id as ZooKeeper reports it in ephemeral owners. */
+  get sessionIdBigInt(): bigint | null {
+    return this.client === null ? null : toBigInt(this.client.getSessionId());
+  }
+
+  /** Id and password of the current session (tests expire it on the server with these). */
+  sessionCredentials(): { id: Buffer; password: Buffer } | null {
+    if (this.client === null) return null;
+    return { id: this.client.getSessionId(), password: this.client.getSessionPassword() };
+  }
+
+  /** The session timeout the server granted (the requested one before the first connect). */
+  get negotiatedSessionTimeoutMs(): number {
+    return this.client?.getSessionTimeout() ?? this.sessionTimeoutMs;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.scheduler.clearTimeout(this.expiryTimer);
+    this.scheduler.clearTimeout(this.resessionTimer);
+    const client = this.client;
+    this.client = null;
+    this.connected = false;
+    this.generation++;
+    for (const w of this.sessionWaiters) w.resolve();
+    this.sessionWaiters.clear();
+    if (client !== null) abandon(client);
+  }
+
+  // ---- sessions ------------------------------------------------------------------------------
+
+  /** A connected client on a new session, or null when none came within the connection timeout. */
+  private openSession(): Promise<Client | null> {
+    const client = zookeeper.createClient(this.address, {
+      sessionTimeout: this.sessionTimeoutMs,
+      spinDelay: SPIN_DELAY_MS,
+      retries: 0,
+    });
+    return new Promise((resolve) => {
+      const timer = this.scheduler.setTimeout(() => {
+        abandon(client);
+        resolve(null);
+      }, this.connectionTimeoutMs);
+      client.once("connected", () => {
+        this.scheduler.clearTimeout(timer);
+        resolve(client);
+      });
+      client.connect();
+    });
+  }
+
+  private adopt(client: Client): void {
+    this.client = client;
+    this.connected = true;
+    const generation = ++this.generation;
+    client.on("state", (state) => this.onState(generation, state.code));
+    for (const w of this.sessionWaiters) w.resolve();
+    this.sessionWaiters.clear();
+    this.logger.info(
+      { zookeeper: this.address, session: this.sessionId, sessionTimeoutMs: client.getSessionTimeout() },
+      "ZooKeeper session started",
+    );
+  }
+
+  private emit(e: ZkSessionEvent): void {
+    for (const l of [...this.listeners]) l(e);
+  }
+
+  private onState(generation: number, code: number): void {
+    if (generation !== this.generation || this.closed) return;
+    const sessionId = this.sessionId ?? "";
+    if (code === zookeeper.State.SYNC_CONNECTED.code && !this.connected) {
+      this.connected = true;
+      this.scheduler.clearTimeout(this.expiryTimer);
+      this.logger.info({ session: sessionId }, "ZooKeeper connection back");
+      for (const w of this.sessionWaiters) w.resolve();
+      this.sessionWaiters.clear();
+      this.emit({ kind: "reconnected", sessionId });
+    } else if (code === zookeeper.State.DISCONNECTED.code && this.connected) {
+      this.connected = false;
+      const timeoutMs = this.negotiatedSessionTimeoutMs;
+      this.expiryTimer = this.scheduler.setTimeout(() => this.sessionLost(generation, "timeout"), timeoutMs);
+      this.logger.warn({ session: sessionId, timeoutMs }, "ZooKeeper connection lost");
+      this.emit({ kind: "disconnected", sessionId });
+    } else if (code === zookeeper.State.EXPIRED.code) {
+      this.sessionLost(generation, "server");
+    }
+  }
+
+  /** The session is over: drop its client, tell listeners, and start opening a new one. */
+  private sessionLost(generation: number, why: "server" | "timeout"): void {
+    if (generation !== this.generation || this.closed) return;
+    const sessionId = this.sessionId ?? "";
+    const client = this.client;
+    this.client = null;
+    this.connected = false;
+    this.generation++;
+    this.scheduler.clearTimeout(this.expiryTimer);
+    if (client !== null) abandon(client);
+    this.logger.warn({ session: sessionId, why }, "ZooKeeper session expired");
+    this.emit({ kind: "expired", sessionId, why });
+    this.resession(RESESSION_BACKOFF_MS_MIN);
+  }
+
+  private resession(backoffMs: number): void {
+    if (this.closed) return;
+    void this.openSession().then((client) => {
+      if (this.closed) {
+        if (client !== null) abandon(client);
+        return;
+      }
+      if (client !== null) {
+        this.adopt(client);
+        this.emit({ kind: "session", sessionId: this.sessionId ?? "" });
+        return;
+      }
+      const next = Math.min(backoffMs * 2, RESESSION_BACKOFF_MS_MAX);
+      this.resessionTimer = this.scheduler.setTimeout(() => this.resession(next), backoffMs);
+    });
+  }
+
+  // ---- requests ------------------------------------------------------------------------------
+
+  /** Absolute path of a root-relative path ("/" is the root itself). */
+  full(path: string): string {
+    assert(path.startsWith("/"), "ZooKeeper paths are absolute");
+    return path === "/" ? this.rootPath : this.rootPath + path;
+  }
+
+  private relative(abs: string): string {
+    return abs === this.rootPath
+      ? "/"
+      : abs.startsWith(`${this.rootPath}/`)
+        ? abs.slice(this.rootPath.length)
+        : abs;
+  }
+
+  private async acquire(deadlineMs: number): Promise<void> {
+    while (this.inFlight >= this.inFlightMax) await this.waitFor(this.slotWaiters, deadlineMs);
+    this.inFlight++;
+  }
+
+  private release(): void {
+    this.inFlight--;
+    this.slotWaiters.shift()?.resolve();
+  }
+
+  /** Wait in `list` until woken or the deadline passes (then throws an unambiguous timeout). */
+  private waitFor(list: Waiter[] | Set<Waiter>, deadlineMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const w: Waiter = {
+        resolve: () => {
+          this.scheduler.clearTimeout(timer);
+          resolve();
+        },
+      };
+      const timer = this.scheduler.setTimeout(
+        () => {
+          if (Array.isArray(list)) list.splice(list.indexOf(w), 1);
+          else list.delete(w);
+          reject(
+            new ZooKeeperError(ZkCode.CONNECTION_LOSS, `no ZooKeeper session at ${this.address}`, false),
+          );
+        },
+        Math.max(0, deadlineMs - this.clock.nowMs()),
+      );
+      if (Array.isArray(list)) list.push(w);
+      else list.add(w);
+    });
+  }
+
+  /**
+   * Run one request on the current session. `write` marks requests whose outcome is unknown when
+   * they fail after being handed to the client.
+   */
+  private async request<T>(
+    what: string,
+    write: boolean,
+    send: (client: Client, done: (err: unknown, value?: T) => void) => void,
+  ): Promise<T> {
+    const deadlineMs = this.clock.nowMs() + this.requestTimeoutMs;
+    await this.acquire(deadlineMs);
+    try {
+      while (this.client === null) {
+        if (this.closed) throw new ZooKeeperError(ZkCode.CONNECTION_LOSS, "ZooKeeper client closed", false);
+        await this.waitFor(this.sessionWaiters, deadlineMs);
+      }
+      const client = this.client;
+      return await new Promise<T>((resolve, reject) => {
+        let answered = false;
+        const timer = this.scheduler.setTimeout(
+          () => {
+            if (answered) return;
+            answered = true;
+            reject(
+              new ZooKeeperError(
+                ZkCode.OPERATION_TIMEOUT,
+                `${what}: no answer in ${this.requestTimeoutMs} ms`,
+                write,
+              ),
+            );
+          },
+          Math.max(1, deadlineMs - this.clock.nowMs()),
+        );
+        send(client, (err, value) => {
+          if (answered) return;
+          answered = true;
+          this.scheduler.clearTimeout(timer);
+          if (err === null || err === undefined) resolve(value as T);
+          else reject(this.zkError(what, err, write));
+        });
+      });
+    } finally {
+      this.release();
+    }
+  }
+
+  private zkError(what: string, err: unknown, write: boolean): ZooKeeperError {
+    const code = typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : -1;
+    const lost =
+      code === ZkCode.CONNECTION_LOSS || code === ZkCode.SESSION_EXPIRED || code === ZkCode.OPERATION_TIMEOUT;
+    return new ZooKeeperError(code, `${what}: ${String(err)}`, write && lost);
+  }
+
+  private wrapWatcher(watcher: ZkWatcher | undefined): ((e: ZkEvent) => void) | undefined {
+    if (watcher === undefined) return undefined;
+    return (e) => {
+      const type = WATCH_TYPES[e.getType()];
+      if (type !== undefined) watcher({ type, path: this.relative(e.getPath()) });
+    };
+  }
+
+  /** A node's data and stat, or undefined when it does not exist. */
+  async getData(path: string, watcher?: ZkWatcher): Promise<{ data: Buffer; stat: NodeStat } | undefined> {
+    const w = this.wrapWatcher(watcher);
+    try {
+      return await this.request<{ data: Buffer; stat: NodeStat }>(`get ${path}`, false, (c, done) => {
+        const cb = (err: unknown, data: Buffer, stat: Stat): void =>
+          done(err, err ? undefined : { data: data ?? Buffer.alloc(0), stat: statOf(stat) });
+        if (w) c.getData(this.full(path), w, cb);
+        else c.getData(this.full(path), cb);
+      });
+    } catch (err) {
+      if (isZooKeeperError(err, ZkCode.NO_NODE)) return undefined;
+      throw err;
+    }
+  }
+
+  /** A node's children (names), or undefined when it does not exist. */
+  async getChildren(path: string, watcher?: ZkWatcher): Promise<string[] | undefined> {
+    const w = this.wrapWatcher(watcher);
+    try {
+      return await this.request<string[]>(`children of ${path}`, false, (c, done) => {
+        const cb = (err: unknown, children: string[]): void => done(err, children);
+        if (w) c.getChildren(this.full(path), w, cb);
+        else c.getChildren(this.full(path), cb);
+      });
+    } catch (err) {
+      if (isZooKeeperError(err, ZkCode.NO_NODE)) return undefined;
+      throw err;
+    }
+  }
+
+  /** A node's stat, or undefined; a watcher is set either way (it fires on create too). */
+  exists(path: string, watcher?: ZkWatcher): Promise<NodeStat | undefined> {
+    const w = this.wrapWatcher(watcher);
+    return this.request<NodeStat | undefined>(`exists ${path}`, false, (c, done) => {
+      const cb = (err: unknown, stat: Stat): void => done(err, err || !stat ? undefined : statOf(stat));
+      if (w) c.exists(this.full(path), w, cb);
+      else c.exists(this.full(path), cb);
+    });
+  }
+
+  /** Create one node (its parent must exist). */
+  create(path: string, data: Buffer, ephemeral = false): Promise<void> {
+    const mode = ephemeral ? zookeeper.CreateMode.EPHEMERAL : zookeeper.CreateMode.PERSISTENT;
+    return this.request<void>(`create ${path}`, true, (c, done) => {
+      c.create(this.full(path), data, mode, (err) => done(err));
+    });
+  }
+
+  /** Create `path` and its missing ancestors as empty persistent nodes (existing ones are kept). */
+  async mkdirs(path: string): Promise<void> {
+    const full = this.full(path);
+    await this.request<void>(`mkdirs ${path}`, true, (c, done) => {
+      c.mkdirp(full, (err) => done(err));
+    });
+  }
+
+  /** Run `ops` as one atomic multi-op transaction. */
+  multi(ops: readonly ZkOp[]): Promise<void> {
+    assert(ops.length > 0, "a transaction has operations");
+    return this.request<void>(`transaction of ${ops.length} ops on ${ops[0]!.path}`, true, (c, done) => {
+      const tx = c.transaction();
+      for (const op of ops) {
+        const p = this.full(op.path);
+        if (op.kind === "create") {
+          tx.create(
+            p,
+            op.data,
+            op.ephemeral ? zookeeper.CreateMode.EPHEMERAL : zookeeper.CreateMode.PERSISTENT,
+          );
+        } else if (op.kind === "set") {
+          tx.setData(p, op.data, op.version);
+          exactVersion(tx, op.version);
+        } else if (op.kind === "check") {
+          tx.check(p, op.version);
+          exactVersion(tx, op.version);
+        } else {
+          tx.remove(p, op.version);
+          exactVersion(tx, op.version);
+        }
+      }
+      tx.commit((err) => done(err));
+    });
+  }
+
+  /** Time now on this client's clock (for deadlines of callers). */
+  nowMs(): number {
+    return this.clock.nowMs();
+  }
+
+  /**
+   * Wait until the client has a connected session (the same or a new one), or the deadline passes.
+   * Resolves true when connected.
+   */
+  async whenConnected(deadlineMs: number): Promise<boolean> {
+    while (!this.connected || this.client === null) {
+      if (this.closed || this.clock.nowMs() >= deadlineMs) return false;
+      try {
+        await this.waitFor(this.sessionWaiters, deadlineMs);
+      } catch {
+        return false;
+      }
+    }
+    return true;
+  }
+}
