@@ -46,22 +46,27 @@ export async function consumeUnion(
   });
   let n = 0;
   if (o.limit === 0) return 0;
-  for await (const r of scanner) {
-    const row = rowToJson(r.row as never, scanner.columns);
-    const out = o.meta
-      ? {
-          source: r.source,
-          ...(r.partition !== null ? { partition: r.partition } : {}),
-          bucket: r.bucket,
-          offset: r.offset,
-          timestamp: r.timestamp,
-          row,
-        }
-      : row;
-    await writeLine(jsonStringify(out));
-    n++;
-    if (o.limit !== undefined && n >= o.limit) break;
-    if (o.signal.aborted) break;
+  // Ctrl-C aborts the signal: the scan then rejects with its reason, a clean stop here.
+  try {
+    for await (const r of scanner) {
+      const row = rowToJson(r.row as never, scanner.columns);
+      const out = o.meta
+        ? {
+            source: r.source,
+            ...(r.partition !== null ? { partition: r.partition } : {}),
+            bucket: r.bucket,
+            offset: r.offset,
+            timestamp: r.timestamp,
+            row,
+          }
+        : row;
+      await writeLine(jsonStringify(out));
+      n++;
+      if (o.limit !== undefined && n >= o.limit) break;
+      if (o.signal.aborted) break;
+    }
+  } catch (err) {
+    if (!o.signal.aborted || err !== o.signal.reason) throw err;
   }
   return n;
 }
