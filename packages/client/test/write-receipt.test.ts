@@ -106,6 +106,7 @@ describe("write receipts", () => {
     // Many batches were involved (offsets are not just indexes into one batch).
     expect(new Set(acks.map((a) => a.offset)).size).toBe(200);
     await w.close();
+    expect(w.acknowledgedCount).toBe(600);
   });
 
   it("resolve only once the batch is acknowledged, and reject with its error", async () => {
@@ -127,6 +128,7 @@ describe("write receipts", () => {
     expect(settled).toBe(false); // still lingering in its batch
     await expect(acked).rejects.toMatchObject({ code: Errors.INVALID_TABLE_EXCEPTION.code });
     await expect(w.flush()).rejects.toMatchObject({ code: Errors.INVALID_TABLE_EXCEPTION.code });
+    expect(w.acknowledgedCount).toBe(0);
   });
 
   it("report offset -1 when the writer does not wait for answers (acks 0)", async () => {
@@ -144,6 +146,12 @@ describe("write receipts", () => {
     const a = await w.append({ id: 1n, s: "a" });
     await expect(w.append({ id: "not a number", s: "b" })).rejects.toMatchObject({
       code: Errors.SCHEMA_MISMATCH.code,
+      // Named by its column; the row's index inside an internal batch would only confuse.
+      message:
+        "column 'id' (BIGINT NOT NULL): expected an integer (bigint, number or string), got \"not a number\"",
+    });
+    await expect(w.append({ id: 2n, nope: 1 })).rejects.toMatchObject({
+      message: "unknown column 'nope' (columns: id, s)",
     });
     const c = await w.append({ id: 3n, s: "c" });
     expect((await a.acknowledged).offset).toBe(0n);

@@ -50,4 +50,9 @@ export class AppendWriter<I extends object = AnyRow> implements AsyncDisposable 
   get bufferedBytesNow(): number {
     return this.core.bufferedBytesNow;
   }
+
+  /** Rows acknowledged so far (with acks 0: sent so far). */
+  get acknowledgedCount(): number {
+    return this.core.acknowledgedCount;
+  }
 }

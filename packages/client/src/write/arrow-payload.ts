@@ -7,7 +7,15 @@
 // CHAR (3 per UTF-16 unit for short strings, the exact UTF-8 length for long ones) and BYTES
 // (the array's length, or the base64 text's length, more than it decodes to).
 
-import { ArrowBatchBuilder, buildArrowLogBatch, type IpcCompression, type Schema } from "@fluss-ts/common";
+import {
+  ArrowBatchBuilder,
+  buildArrowLogBatch,
+  Errors,
+  FlussError,
+  type IpcCompression,
+  isFlussError,
+  type Schema,
+} from "@fluss-ts/common";
 import type { BatchPayload } from "./write-batch.ts";
 
 export type Row = Readonly<Record<string, unknown>>;
@@ -51,7 +59,11 @@ export class ArrowPayload implements BatchPayload<Row> {
 
   add(row: Row): number {
     const before = this.builder.sizeBytes;
-    this.builder.append(row);
+    try {
+      this.builder.append(row);
+    } catch (err) {
+      throw withoutRowIndex(err);
+    }
     return this.builder.sizeBytes - before;
   }
 
@@ -90,4 +102,17 @@ export class ArrowPayload implements BatchPayload<Row> {
       batchSequence: sequence,
     });
   }
+}
+
+/**
+ * The batch builder names a bad row by its index in the batch ("column 'c' (T) row 17: ...",
+ * "row 17: unknown column ..."); in a writer that index means nothing to the caller (whose row it
+ * is, is clear from the call that failed), so it is dropped.
+ */
+function withoutRowIndex(err: unknown): unknown {
+  if (!isFlussError(err) || !err.is(Errors.SCHEMA_MISMATCH)) return err;
+  const message = err.message
+    .replace(/^(column '(?:[^']|'')*' \((?:[^()]|\([^()]*\))*\)) row \d+:/, "$1:")
+    .replace(/^row \d+: /, "");
+  return message === err.message ? err : new FlussError(Errors.SCHEMA_MISMATCH, message);
 }

@@ -68,6 +68,7 @@ export class BucketWriter<T, A> {
   private readonly bucketCount: number;
   private readonly unsettled = new Set<WriteBatch<T>>();
   private bufferedBytes = 0;
+  private acknowledged = 0;
   private readonly spaceWaiters: Array<() => void> = [];
   private fatal: FlussError | undefined;
   private closed = false;
@@ -323,8 +324,7 @@ export class BucketWriter<T, A> {
     const answer = this.ctx.send(leader, this.opts.acks, batches);
     if (this.opts.acks === 0) {
       for (const b of batches) {
-        this.release(b);
-        b.succeed(-1n);
+        this.succeed(b, -1n);
       }
     }
     let acks: BucketAck[];
@@ -357,8 +357,7 @@ export class BucketWriter<T, A> {
     state.inFlight--;
     state.backoffMs = RETRY_BACKOFF_MS_MIN;
     if (this.opts.acks === 0) return; // settled when sent
-    this.release(b);
-    b.succeed(baseOffset);
+    this.succeed(b, baseOffset);
   }
 
   private onBatchError(b: WriteBatch<T>, err: FlussError): void {
@@ -372,8 +371,7 @@ export class BucketWriter<T, A> {
     }
     if (err.is(Errors.DUPLICATE_SEQUENCE_EXCEPTION)) {
       // Already stored by an earlier attempt whose answer was lost.
-      this.release(b);
-      b.succeed(-1n);
+      this.succeed(b, -1n);
       return;
     }
     // Out of order behind a failed earlier batch of the same bucket: resend after it.
@@ -404,6 +402,13 @@ export class BucketWriter<T, A> {
     state.backoffMs = Math.min(RETRY_BACKOFF_MS_MAX, state.backoffMs * 2);
     this.ctx.onRetriableError(err);
     this.scheduleDrain(state.backoffMs);
+  }
+
+  /** A batch is written (acknowledged, or sent with acks 0): free its memory and settle it. */
+  private succeed(b: WriteBatch<T>, baseOffset: bigint): void {
+    this.release(b);
+    this.acknowledged += b.items;
+    b.succeed(baseOffset);
   }
 
   private release(b: WriteBatch<T>): void {
@@ -454,6 +459,11 @@ export class BucketWriter<T, A> {
   /** Bytes of items held in memory until acknowledged. */
   get bufferedBytesNow(): number {
     return this.bufferedBytes;
+  }
+
+  /** Items acknowledged so far (with acks 0: sent so far). */
+  get acknowledgedCount(): number {
+    return this.acknowledged;
   }
 }
 

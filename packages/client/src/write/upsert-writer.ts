@@ -56,4 +56,9 @@ export class UpsertWriter<I extends object = AnyRow> implements AsyncDisposable 
   get bufferedBytesNow(): number {
     return this.core.bufferedBytesNow;
   }
+
+  /** Writes (upserts and deletes) acknowledged so far (with acks 0: sent so far). */
+  get acknowledgedCount(): number {
+    return this.core.acknowledgedCount;
+  }
 }

@@ -35,6 +35,8 @@ export class WriteBatch<T> {
   sequence = -1;
   bytes: Uint8Array | undefined;
   attempts = 0;
+  /** Items in the batch, fixed when it closes (the payload is dropped once encoded). */
+  items = 0;
   /** Offset of the batch's first record, once acknowledged. */
   baseOffset = -1n;
   private settled = false;
@@ -81,6 +83,7 @@ export class WriteBatch<T> {
 
   close(sequence: number): void {
     assert(this.state === "open", "a batch closes once");
+    this.items = this.count;
     this.sequence = sequence;
     this.state = "ready";
   }
