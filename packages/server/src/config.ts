@@ -12,6 +12,7 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { Errors, FlussError, parseDurationMs, parseInteger, parseSizeBytes } from "@fluss-ts/common";
+import { checkRemoteDataDir } from "@fluss-ts/storage";
 import { LOG_OPEN_FILES_MIN } from "./open-files.ts";
 
 export type FlushMode = "always" | "interval" | "never";
@@ -54,8 +55,19 @@ export interface ServerConfig {
   rpcRequestReadTimeoutMs: number;
   /** Connections idle this long are closed (Kafka connections.max.idle.ms). */
   connectionIdleMsMax: number;
-  /** Root of KV snapshots (and later tiered log segments); default `<dataDir>/remote`. */
+  /** Remote storage of KV snapshots and tiered log segments: a path, file:// or s3://bucket/prefix; default `<dataDir>/remote`. */
   remoteDataDir: string | null;
+  /** Remote log tiering period (Fluss remote.log.task-interval-duration, 1 min); 0 turns tiering off. */
+  remoteLogTaskIntervalMs: number;
+  /** Segments one bucket copies per tiering round at most (Fluss remote.log.task-max-upload-segments). */
+  remoteLogUploadSegmentsMax: number;
+  /** Largest ranged read of a remote segment (the memory a remote read holds besides its output). */
+  remoteLogReadChunkBytes: number;
+  /** S3-compatible endpoint for an s3:// remote.data.dir (Fluss s3.endpoint); null: AWS. */
+  s3Endpoint: string | null;
+  s3Region: string;
+  /** Path-style bucket addressing (s3.path.style.access); null: on with an endpoint, off without. */
+  s3PathStyleAccess: boolean | null;
   kvSnapshotIntervalMs: number;
   kvSnapshotsRetained: number;
   /** Prometheus metrics port; 0 disables the endpoint. */
@@ -99,6 +111,12 @@ export function defaultServerConfig(): ServerConfig {
     rpcRequestReadTimeoutMs: 30_000,
     connectionIdleMsMax: 600_000,
     remoteDataDir: null,
+    remoteLogTaskIntervalMs: 60_000,
+    remoteLogUploadSegmentsMax: 5,
+    remoteLogReadChunkBytes: 4 * 1024 * 1024,
+    s3Endpoint: null,
+    s3Region: "us-east-1",
+    s3PathStyleAccess: null,
     kvSnapshotIntervalMs: 10 * 60_000,
     kvSnapshotsRetained: 2,
     metricsPort: 0,
@@ -125,6 +143,9 @@ export const FETCH_BYTES_MIN = 1024;
 export const FETCH_FRAME_OVERHEAD_BYTES = 1024 * 1024;
 /** Upper end of the open-files options (Linux's default fs.nr_open). */
 const OPEN_FILES_MAX = 1 << 20;
+/** Bounds of remote.log.read-chunk-size: a few batches, up to a size worth one request. */
+export const REMOTE_READ_CHUNK_BYTES_MIN = 64 * 1024;
+export const REMOTE_READ_CHUNK_BYTES_MAX = 256 * 1024 * 1024;
 /** Replication is not implemented: every bucket has one copy (the cluster issue brings more). */
 export const REPLICATION_FACTOR_MAX = 1;
 
@@ -227,7 +248,28 @@ const setters: Readonly<Record<string, Setter>> = {
     c.connectionIdleMsMax = durationMs(1, TIMER_MS_MAX)(v);
   },
   "remote.data.dir": (c, v) => {
-    c.remoteDataDir = nonEmpty(v);
+    checkRemoteDataDir(v);
+    c.remoteDataDir = v;
+  },
+  "remote.log.task-interval-duration": (c, v) => {
+    c.remoteLogTaskIntervalMs = durationMs(0, TIMER_MS_MAX)(v);
+  },
+  "remote.log.task-max-upload-segments": (c, v) => {
+    c.remoteLogUploadSegmentsMax = int(1, 10_000)(v);
+  },
+  "remote.log.read-chunk-size": (c, v) => {
+    c.remoteLogReadChunkBytes = size(REMOTE_READ_CHUNK_BYTES_MIN, REMOTE_READ_CHUNK_BYTES_MAX)(v);
+  },
+  "s3.endpoint": (c, v) => {
+    if (!/^https?:\/\/[^\s/]+/.test(v)) throw invalidConfig("must be an http:// or https:// URL");
+    c.s3Endpoint = v;
+  },
+  "s3.region": (c, v) => {
+    c.s3Region = nonEmpty(v).trim();
+  },
+  "s3.path.style.access": (c, v) => {
+    if (v !== "true" && v !== "false") throw invalidConfig("must be true or false");
+    c.s3PathStyleAccess = v === "true";
   },
   "kv.snapshot.interval": (c, v) => {
     c.kvSnapshotIntervalMs = durationMs(1000, TIMER_MS_MAX)(v);
@@ -244,7 +286,8 @@ const setters: Readonly<Record<string, Setter>> = {
   },
   "datalake.iceberg.type": (_c, v) => {
     // The warehouse is a Hadoop-catalog file layout (what `type: hadoop` means in Fluss).
-    if (v.trim().toLowerCase() !== "hadoop") throw invalidConfig(`only the hadoop catalog type is supported, got '${v}'`);
+    if (v.trim().toLowerCase() !== "hadoop")
+      throw invalidConfig(`only the hadoop catalog type is supported, got '${v}'`);
   },
   "metrics.port": (c, v) => {
     c.metricsPort = int(0, 65535)(v);
@@ -318,6 +361,15 @@ const RANGES: ReadonlyArray<readonly [string, NumericField, number, number, stri
   ["log.fetch.wait-max-time", "fetchWaitMsMax", 0, TIMER_MS_MAX, "ms"],
   ["log.fetch.max-bytes", "fetchBytesMax", FETCH_BYTES_MIN, SEGMENT_BYTES_MAX, "bytes"],
   ["kv.snapshot.interval", "kvSnapshotIntervalMs", 1000, TIMER_MS_MAX, "ms"],
+  ["remote.log.task-interval-duration", "remoteLogTaskIntervalMs", 0, TIMER_MS_MAX, "ms"],
+  ["remote.log.task-max-upload-segments", "remoteLogUploadSegmentsMax", 1, 10_000, ""],
+  [
+    "remote.log.read-chunk-size",
+    "remoteLogReadChunkBytes",
+    REMOTE_READ_CHUNK_BYTES_MIN,
+    REMOTE_READ_CHUNK_BYTES_MAX,
+    "bytes",
+  ],
   ["kv.snapshot.num-retained", "kvSnapshotsRetained", 1, 1000, ""],
   ["metrics.port", "metricsPort", 0, 65535, ""],
   ["rpc.request.buffer-bytes-max", "rpcRequestBufferBytesMax", 1, REQUEST_BUFFER_BYTES_MAX, "bytes"],
@@ -333,8 +385,13 @@ const RANGES: ReadonlyArray<readonly [string, NumericField, number, number, stri
 export function validateServerConfig(c: ServerConfig): void {
   if (c.dataDir.trim() === "") refuse("data.dir", "must not be empty");
   if (c.bindHost.trim() === "") refuse("bind.host", "must not be empty");
-  if (c.remoteDataDir !== null && c.remoteDataDir.trim() === "")
-    refuse("remote.data.dir", "must not be empty");
+  if (c.remoteDataDir !== null) {
+    try {
+      checkRemoteDataDir(c.remoteDataDir);
+    } catch (err) {
+      refuse("remote.data.dir", (err as Error).message.replace(/^remote\.data\.dir: /, ""));
+    }
+  }
   if (c.lakeWarehouse !== null && c.lakeWarehouse.trim() === "")
     refuse("datalake.iceberg.warehouse", "must not be empty");
   if (c.lakeWarehouse !== null && c.datalakeFormat === null)

@@ -57,6 +57,19 @@ export type {
   VisitedRead,
 } from "./log/log-segment.ts";
 export { LogTablet } from "./log/log-tablet.ts";
+export {
+  REMOTE_MANIFEST_LOCAL_FILE,
+  type RemoteLogOptions,
+  remoteLogPrefix,
+  remoteLogTablePrefix,
+} from "./log/remote-log.ts";
+export type { RemoteLogManifest, RemoteLogSegment } from "./log/remote-log-manifest.ts";
+export {
+  REMOTE_READ_CHUNK_BYTES_DEFAULT,
+  type RemoteReadStats,
+  remoteReadStats,
+} from "./log/remote-segment-reader.ts";
+export type { TierOptions, TierResult } from "./log/remote-tiering.ts";
 export type {
   AppendInfo,
   AppendOptions,

@@ -32,6 +32,7 @@ import {
   type LogConfigInput,
   LogTablet,
   type RemoteSnapshotStore,
+  RemoteStorageSnapshotStore,
   resolveKvOptions,
   type SnapshotScope,
 } from "@fluss-ts/storage";
@@ -39,6 +40,7 @@ import type { ReplicaAssignment, ReplicaRef } from "../coordinator/types.ts";
 import type { Logger } from "../logging.ts";
 import type { OpenFilesBudget } from "../open-files.ts";
 import { type IdRangeSource, RangeIdAllocator } from "./id-allocator.ts";
+import type { RemoteLogManager } from "./remote-log-manager.ts";
 import { Replica, type ReplicaId, replicaKey } from "./replica.ts";
 import { bucketDir, removeEmptyDirs, removeReplicaDirs } from "./replica-files.ts";
 
@@ -58,6 +60,8 @@ export interface ReplicaManagerOptions {
   files?: FileCache;
   /** Descriptors for primary-key buckets' stores (no budget: unchecked). */
   openFiles?: OpenFilesBudget;
+  /** Remote storage (KV snapshots, tiered log segments) and log tiering; absent: snapshots in remoteDataDir, no tiering. */
+  remoteLog?: RemoteLogManager;
 }
 
 /** One bucket's answer to a NotifyLeaderAndIsr or StopReplica: null when it went through. */
@@ -99,7 +103,9 @@ export class ReplicaManager {
 
   constructor(opts: ReplicaManagerOptions) {
     this.opts = opts;
-    this.remote = new LocalRemoteSnapshotStore(opts.remoteDataDir);
+    this.remote = opts.remoteLog
+      ? new RemoteStorageSnapshotStore(opts.remoteLog.storage)
+      : new LocalRemoteSnapshotStore(opts.remoteDataDir);
   }
 
   get serverId(): number {
@@ -201,6 +207,7 @@ export class ReplicaManager {
         clock: this.opts.clock,
         scheduler: this.opts.scheduler,
         ...(this.opts.files ? { files: this.opts.files } : {}),
+        remote: this.opts.remoteLog?.tabletRemote(a.table.tableId, a.partitionName, a.bucket),
       });
     } catch (err) {
       throw this.takeOffline(key, a, dir, err);
@@ -355,6 +362,7 @@ export class ReplicaManager {
     partitionName: string | null,
   ): Promise<void> {
     await removeReplicaDirs(this.opts.dataDir, dir, table);
+    await this.opts.remoteLog?.deleteBucket(ref.tableId, partitionName, ref.bucket);
     if (table.descriptor.schema.primaryKey.length > 0) {
       await this.deleteRemoteSnapshots({
         tableId: ref.tableId,
@@ -366,6 +374,7 @@ export class ReplicaManager {
 
   /** Delete every remote KV snapshot of a bucket (its table or partition is being dropped). */
   private async deleteRemoteSnapshots(scope: SnapshotScope): Promise<void> {
+    if (this.remote instanceof RemoteStorageSnapshotStore) return this.remote.deleteAll(scope);
     for (const m of await this.remote.list(scope)) await this.remote.delete(scope, m.snapshotId);
     if (this.remote instanceof LocalRemoteSnapshotStore) {
       const dir = this.remote.bucketDir(scope);
@@ -374,14 +383,26 @@ export class ReplicaManager {
     }
   }
 
+  /** Start the periodic remote log tiering rounds over the replicas this server leads. */
+  startRemoteLogTiering(): void {
+    this.opts.remoteLog?.start(() => this.replicas.values());
+  }
+
+  /** The remote log manager (tests run its rounds directly); undefined without one. */
+  get remoteLog(): RemoteLogManager | undefined {
+    return this.opts.remoteLog;
+  }
+
   /** Close every replica (server shutdown); their files are flushed, nothing is deleted. */
   async close(): Promise<void> {
+    await this.opts.remoteLog?.stop(); // no tiering round starts or runs past this point
     const all = [...this.replicas.values()];
     this.replicas.clear();
     try {
       await Promise.all(all.map((r) => r.close()));
     } finally {
       for (const key of [...this.kvReserved]) this.releaseKv(key);
+      await this.opts.remoteLog?.storage.close();
     }
   }
 }

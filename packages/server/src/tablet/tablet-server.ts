@@ -21,6 +21,7 @@ import { KvScanners } from "./kv-scanners.ts";
 import { LogReader } from "./log-reader.ts";
 import { Offsets } from "./offsets.ts";
 import { ReadBufferPool } from "./read-buffers.ts";
+import { createRemoteLogManager } from "./remote-log-manager.ts";
 import { ReplicaManager, type ReplicaResult } from "./replica-manager.ts";
 import { ReplicaWrites } from "./replica-writes.ts";
 import { TabletTasks } from "./tablet-tasks.ts";
@@ -97,6 +98,7 @@ export class TabletServer implements TabletServerGateway {
       idRanges: o.idRanges,
       ...(o.files ? { files: o.files } : {}),
       ...(o.openFiles ? { openFiles: o.openFiles } : {}),
+      remoteLog: createRemoteLogManager(c, scheduler, logger),
     });
     const parts = {
       replicas,
@@ -133,6 +135,7 @@ export class TabletServer implements TabletServerGateway {
     parts.scanners.startExpiry();
     parts.tasks.startRetention(c.logRetentionCheckIntervalMs);
     parts.tasks.startKvSnapshots(c.kvSnapshotIntervalMs);
+    replicas.startRemoteLogTiering();
     logger.info({ address: `${addr.host}:${addr.port}` }, "tablet server listening");
     return new TabletServer({ id: o.id, host: addr.host, port: addr.port }, parts, rpc);
   }
