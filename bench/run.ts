@@ -16,6 +16,7 @@ import { cleanupAll, findBinary, installCleanupHooks } from "./proc.ts";
 import { type ResultRow, renderTable } from "./table.ts";
 import type { BenchOptions } from "./workload.ts";
 import { appendWorkload } from "./workloads/append.ts";
+import { lakeWorkload } from "./workloads/lake.ts";
 import { latencyWorkload } from "./workloads/latency.ts";
 import { lookupWorkload } from "./workloads/lookup.ts";
 import { memoryWorkload } from "./workloads/memory.ts";
@@ -23,7 +24,7 @@ import { pruneWorkload } from "./workloads/prune.ts";
 import { scanWorkload } from "./workloads/scan.ts";
 import { upsertWorkload } from "./workloads/upsert.ts";
 
-const WORKLOADS = ["append", "scan", "latency", "memory", "upsert", "lookup", "prune"] as const;
+const WORKLOADS = ["append", "scan", "latency", "memory", "upsert", "lookup", "prune", "lake"] as const;
 type WorkloadName = (typeof WORKLOADS)[number];
 
 const RUNNERS: Record<WorkloadName, (ctx: BenchContext) => Promise<ResultRow[]>> = {
@@ -34,6 +35,7 @@ const RUNNERS: Record<WorkloadName, (ctx: BenchContext) => Promise<ResultRow[]>>
   upsert: upsertWorkload,
   lookup: lookupWorkload,
   prune: pruneWorkload,
+  lake: lakeWorkload,
 };
 
 const USAGE = `usage: npm run bench -- [options]
@@ -115,7 +117,7 @@ async function main(): Promise<void> {
   const { opts, only, json } = parsed;
   installCleanupHooks();
   const missing = ["redis-server", "nats-server"].filter((b) => findBinary(b) === null);
-  if (missing.length > 0 && only.some((w) => w !== "scan" && w !== "memory" && w !== "prune")) {
+  if (missing.length > 0 && only.some((w) => w !== "scan" && w !== "memory" && w !== "prune" && w !== "lake")) {
     process.stderr.write(
       `[bench] ${missing.join(" and ")} not found: those peer rows will be "skipped". Install with:\n` +
         `        ${NATS_INSTALL_HINT}\n`,
