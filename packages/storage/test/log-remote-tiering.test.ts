@@ -186,14 +186,26 @@ describe("remote log tiering", () => {
     await t.close();
   });
 
-  it("with tiering on, local retention never deletes a segment that is not remote yet", async () => {
+  it("local retention deletes expired segments tiered or not; the remote log restarts past the gap", async () => {
     const f = await filled();
+    const t = f.tablet;
+    await t.tierToRemote({ ...tier, uploadSegmentsMax: 3 });
+    const remoteEnd = t.remoteLogInfo()!.endOffset!;
     f.clock.advance(10_000_000);
-    expect(f.tablet.deleteExpiredSegments(1000)).toBe(0);
-    await f.tablet.tierToRemote({ ...tier, uploadSegmentsMax: 3 });
-    expect(f.tablet.deleteExpiredSegments(1000)).toBeLessThanOrEqual(3);
-    expect(f.tablet.logStartOffset).toBe(0n);
-    await f.tablet.close();
+    for (let i = 0; i < 30; i++) await t.append(batch({ bodyBytes: 900, seed: 500 + i }));
+    t.updateHighWatermark(t.logEndOffset);
+    expect(t.deleteExpiredSegments(1_000_000)).toBeGreaterThan(3);
+    // The remote segments no longer reach the local ones: the log starts locally.
+    expect(t.localLogStartOffset).toBeGreaterThan(remoteEnd);
+    expect(t.logStartOffset).toBe(t.localLogStartOffset);
+    const start = t.logStartOffset;
+    const before = await scan(t, start, 64 << 20);
+    const r = await t.tierToRemote({ ...tier, ttlMs: 1_000_000 });
+    expect(r!.remoteStartOffset).toBe(start);
+    expect(t.logStartOffset).toBe(start);
+    expect(await scan(t, start, 64 << 20)).toEqual(before);
+    expect((await f.storage.list(prefix)).length).toBe(1 + 3 * t.remoteLogInfo()!.segments);
+    await t.close();
   });
 
   it("a failed upload loses nothing: local segments stay, the manifest is unchanged, the next round succeeds", async () => {

@@ -681,11 +681,11 @@ export class LogTablet {
     if (ttlMs <= 0) return 0;
     const now = BigInt(Math.trunc(this.clock.nowMs()));
     let deleted = 0;
-    // With tiering on, a local segment goes only once it is remote (Fluss bounds it the same way).
-    const bound = this.remote ? (this.remote.endOffset ?? this.localLogStartOffset) : this.hw;
+    // Tiering on or off, an expired segment goes: remote segments are older still and expire in
+    // the next tiering round (the remote log restarts after the gap; see remote-log.ts).
     for (let i = 0; i < segmentsMax && this.segments.length > 1; i++) {
       const oldest = this.segments[0];
-      if (this.segments[1].baseOffset > this.hw || this.segments[1].baseOffset > bound) break;
+      if (this.segments[1].baseOffset > this.hw) break;
       if (now - oldest.maxTimestamp() <= BigInt(ttlMs)) break;
       this.segments.shift();
       oldest.delete();
