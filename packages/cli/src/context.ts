@@ -1,5 +1,5 @@
-// Shared plumbing of the client-side subcommands: connect with the global --bootstrap option, run,
-// always close. Also the small parsers for table paths and repeated `key=value` options.
+// Shared plumbing of the client-side subcommands: connect with the global --bootstrap and --timeout
+// options, run, always close. Also the small parsers for table paths and repeated `key=value` options.
 
 import { connect, type FlussConnection } from "@fluss-ts/client";
 import { parseTablePath, type TablePath } from "@fluss-ts/common";
@@ -11,8 +11,19 @@ export function bootstrapOf(cmd: Command): string {
   return root.bootstrap ?? "localhost:9123";
 }
 
+/** The global --timeout (ms): requests, and connecting (at most 10 s of it). */
+export function timeoutOf(cmd: Command): number {
+  const root = cmd.optsWithGlobals() as { timeout?: number };
+  return root.timeout ?? 30_000;
+}
+
 export async function withConnection<T>(cmd: Command, fn: (conn: FlussConnection) => Promise<T>): Promise<T> {
-  const conn = await connect({ bootstrap: bootstrapOf(cmd) });
+  const timeoutMs = timeoutOf(cmd);
+  const conn = await connect({
+    bootstrap: bootstrapOf(cmd),
+    requestTimeoutMs: timeoutMs,
+    connectTimeoutMs: Math.min(timeoutMs, 10_000),
+  });
   try {
     return await fn(conn);
   } finally {

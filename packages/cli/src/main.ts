@@ -1,7 +1,8 @@
 // The `fluss` command: parses the command line (commander), runs one subcommand, maps failures to
 // one-line messages and exit codes (see output.ts). Subcommands live one per file in commands/.
 
-import { Command, CommanderError } from "commander";
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
 import { registerConsume } from "./commands/consume.ts";
 import { registerDb } from "./commands/db.ts";
 import { registerKv } from "./commands/kv.ts";
@@ -10,18 +11,47 @@ import { registerPartition } from "./commands/partition.ts";
 import { registerProduce } from "./commands/produce.ts";
 import { registerTable } from "./commands/table.ts";
 import { registerTiering } from "./commands/tiering.ts";
+import { intArg } from "./context.ts";
 import { EXIT_USAGE, reportError } from "./output.ts";
 
 export const DEFAULT_BOOTSTRAP = "localhost:9123";
+export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/** The version of this package (package.json sits one level above src/ and dist/ alike). */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version?: string;
+  };
+  return pkg.version ?? "unknown";
+}
+
+const ENVIRONMENT_HELP = `
+Environment:
+  FLUSS_BOOTSTRAP        server to connect to, as --bootstrap (default localhost:9123)
+  FLUSS_TIMEOUT_MS       request timeout in ms, as --timeout (default 30000)
+  FLUSS_DATA_DIR         fluss local: data directory, as --data-dir (default ~/.fluss-ts/local)
+  FLUSS_LAKE_WAREHOUSE   Iceberg warehouse of lake-enabled tables, as --warehouse
+  FLUSS_DEBUG            set to 1 to print stack traces with errors
+
+Exit codes: 0 ok, 1 the cluster reported a failure (unknown table, network, timeout),
+2 bad input (bad option or value, bad line: its number is named), 3 lookup found no row.`;
 
 export function buildProgram(): Command {
   const program = new Command("fluss")
     .description("fluss-ts: streaming storage for real-time analytics (the Fluss design on Node.js)")
-    .option(
-      "-b, --bootstrap <host:port>",
-      "server to connect to (env FLUSS_BOOTSTRAP)",
-      process.env.FLUSS_BOOTSTRAP ?? DEFAULT_BOOTSTRAP,
+    .version(version(), "-V, --version", "print the version and exit")
+    .addOption(
+      new Option("-b, --bootstrap <host:port>", "server to connect to")
+        .env("FLUSS_BOOTSTRAP")
+        .default(DEFAULT_BOOTSTRAP),
     )
+    .addOption(
+      new Option("-t, --timeout <ms>", "fail a request the cluster does not answer within this time")
+        .env("FLUSS_TIMEOUT_MS")
+        .default(DEFAULT_TIMEOUT_MS)
+        .argParser(intArg("--timeout", 1, 2 ** 31 - 1)),
+    )
+    .addHelpText("after", ENVIRONMENT_HELP)
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   registerLocal(program);

@@ -1,73 +1,56 @@
-// `fluss produce <table>`: JSON lines (stdin or --file) appended through one batching, idempotent
-// writer. The first bad line stops the run with its line number; every line before it is flushed
-// and acknowledged first, so nothing that was accepted is lost and nothing after it is half-written.
+// `fluss produce <table>`: rows from JSON lines or CSV (stdin or --file) appended through one
+// batching, idempotent writer. The first bad line stops the run with its line number; every line
+// before it is flushed and acknowledged first, so nothing that was accepted is lost and nothing
+// after it is half-written; the command then says how many rows were committed (write-rows.ts).
 // A line whose row is too large for the writer (RECORD_TOO_LARGE_EXCEPTION, see the writer's
 // requestBytesMax) is bad input like a bad value: an error naming the line, exit code 2.
 
-import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
-import { Errors, isFlussError, tablePathToString } from "@fluss-ts/common";
-import type { Command } from "commander";
+import { tablePathToString } from "@fluss-ts/common";
+import { type Command, Option } from "commander";
 import { intArg, tablePathArg, withConnection } from "../context.ts";
-import { UsageError } from "../output.ts";
+import { type InputFormat, inputFormatArg } from "../input.ts";
+import { writeRowsOf } from "../write-rows.ts";
 
 interface ProduceOpts {
   file?: string;
-  lingerMs?: number;
+  format: InputFormat;
+  lingerMs: number;
   quiet?: boolean;
 }
+
+export const FORMAT_INPUT_HELP =
+  "input: json (one object per line, keys = column names) or csv (a header line of column names; an empty field is null)";
 
 export function registerProduce(program: Command): void {
   program
     .command("produce <table>")
-    .description("append JSON lines (one object per line, keys = column names) to a log table")
+    .description("append rows (JSON lines or CSV, stdin or --file) to a log table")
     .option("-f, --file <path>", "read this file instead of stdin")
+    .addOption(new Option("--format <format>", FORMAT_INPUT_HELP).default("json").argParser(inputFormatArg))
     .option(
       "--linger-ms <ms>",
       "send a batch after this long even if not full",
       intArg("--linger-ms", 0, 60_000),
+      100,
     )
     .option("-q, --quiet", "no progress or summary on stderr")
     .action(async (name: string, opts: ProduceOpts, cmd: Command) => {
       const path = tablePathArg(name);
-      const input = opts.file ? createReadStream(opts.file) : process.stdin;
       const progress = new Progress(!opts.quiet && process.stderr.isTTY === true);
       await withConnection(cmd, async (conn) => {
         const table = await conn.getTable(path);
-        const writer = table.newAppendWriter(opts.lingerMs !== undefined ? { lingerMs: opts.lingerMs } : {});
-        let lineNo = 0;
-        let rows = 0;
-        try {
-          for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
-            lineNo++;
-            if (line.trim().length === 0) continue;
-            let row: unknown;
-            try {
-              row = JSON.parse(line);
-            } catch (err) {
-              throw new UsageError(`line ${lineNo}: invalid JSON: ${(err as Error).message}`);
-            }
-            if (typeof row !== "object" || row === null || Array.isArray(row)) {
-              throw new UsageError(
-                `line ${lineNo}: expected a JSON object, got ${JSON.stringify(row).slice(0, 40)}`,
-              );
-            }
-            try {
-              await writer.append(row as Record<string, unknown>);
-            } catch (err) {
-              if (isFlussError(err) && (err.code >= 10000 || err.is(Errors.RECORD_TOO_LARGE_EXCEPTION)))
-                throw new UsageError(`line ${lineNo}: ${err.message}`);
-              throw err;
-            }
-            rows++;
-            progress.tick(rows);
-          }
-        } finally {
-          // Lines accepted before a failure are still delivered and acknowledged.
-          await writer
-            .close()
-            .finally(() => progress.done(rows, tablePathToString(path), opts.quiet === true));
-        }
+        const writer = table.newAppendWriter({ lingerMs: opts.lingerMs });
+        await writeRowsOf({
+          file: opts.file,
+          format: opts.format,
+          columns: table.info.descriptor.schema.columns,
+          writer,
+          write: (row) => writer.append(row),
+          summary: (n) => `produced ${n === 1 ? "1 row" : `${n} rows`} to ${tablePathToString(path)}`,
+          quiet: opts.quiet === true,
+          progress: (n) => progress.tick(n),
+          beforeReport: () => progress.clear(),
+        });
       });
     });
 }
@@ -90,8 +73,7 @@ class Progress {
     process.stderr.write(`\rproduced ${rows} rows (${rate} rows/s)`);
   }
 
-  done(rows: number, table: string, quiet: boolean): void {
-    if (this.enabled) process.stderr.write("\r\x1b[K");
-    if (!quiet) process.stderr.write(`produced ${rows} rows to ${table}\n`);
+  clear(): void {
+    if (this.enabled && this.lastMs > 0) process.stderr.write("\r\x1b[K");
   }
 }
