@@ -1,8 +1,12 @@
 // `fluss local`: an embedded cluster (coordinator + tablet servers, local metadata, no ZooKeeper)
 // in this process. Prints where to connect and where the data lives; Ctrl-C stops it cleanly.
+// Logs (pino JSON lines) go to stderr at warn unless --log-level / --log-file say otherwise; the
+// lines logged while the cluster starts are held until the banner is printed, so the banner comes
+// first (see log-output.ts).
 
 import type { Command } from "commander";
 import { collectKeyValue, intArg } from "../context.ts";
+import { logDestination } from "../log-output.ts";
 import { UsageError } from "../output.ts";
 
 export interface LocalOpts {
@@ -12,35 +16,47 @@ export interface LocalOpts {
   tabletServers?: number;
   config: Record<string, string>;
   logLevel?: string;
+  logFile?: string;
 }
+
+/** `fluss local` logs at warn unless told otherwise (the server's own default is info). */
+export const LOCAL_LOG_LEVEL_DEFAULT = "warn";
 
 export function registerLocal(program: Command): void {
   program
     .command("local")
     .description("start an embedded single-process cluster (coordinator + tablet servers)")
-    .option("-d, --data-dir <dir>", "where data lives (default ~/.fluss-ts/local, env FLUSS_DATA_DIR)")
-    .option("--host <host>", "address to listen on (default 127.0.0.1)")
+    .option("-d, --data-dir <dir>", "where data lives (default: ~/.fluss-ts/local, env: FLUSS_DATA_DIR)")
+    .option("--host <host>", "address to listen on (default: 127.0.0.1)")
     .option(
       "-p, --port <port>",
-      "coordinator port (tablet servers use the next ports)",
+      "coordinator port; tablet servers use the next ports; 0: any free port (default: 9123)",
       intArg("--port", 0, 65535),
     )
-    .option("--tablet-servers <n>", "tablet servers to run", intArg("--tablet-servers", 1, 64))
+    .option("--tablet-servers <n>", "tablet servers to run (default: 1)", intArg("--tablet-servers", 1, 64))
     .option(
       "-c, --config <key=value>",
       "server option, repeatable (e.g. log.flush.mode=interval)",
       collectKeyValue,
       {},
     )
-    .option("--log-level <level>", "trace | debug | info | warn | error | silent (default info)")
+    .option(
+      "--log-level <level>",
+      `trace | debug | info | warn | error | silent; info adds start-up details (default: ${LOCAL_LOG_LEVEL_DEFAULT})`,
+    )
+    .option("--log-file <path>", "append the logs to this file instead of stderr")
     .action(async (opts: LocalOpts) => {
       // Loaded only here: client commands need not load the server and its storage engine.
       const { applyServerOptions, createLogger, defaultServerConfig, LocalCluster } = await import(
         "@fluss-ts/server"
       );
       const config = applyServerOptions(defaultServerConfig(), serverOverrides(opts));
-      const logger = createLogger(config.logLevel);
-      const cluster = await LocalCluster.start({ config, logger });
+      const logs = logDestination(opts.logFile);
+      const logger = createLogger(config.logLevel, logs.stream);
+      const cluster = await LocalCluster.start({ config, logger }).catch((err: unknown) => {
+        logs.release(); // what was logged on the way to the failure
+        throw err;
+      });
       process.stdout.write(
         [
           "fluss local is running",
@@ -48,10 +64,12 @@ export function registerLocal(program: Command): void {
           `  tablet servers: ${cluster.tabletServerAddresses.join(", ")}`,
           `  data directory: ${config.dataDir}`,
           ...(cluster.metricsAddress ? [`  metrics:        http://${cluster.metricsAddress}/metrics`] : []),
+          ...(opts.logFile ? [`  logs:           ${opts.logFile}`] : []),
           "Press Ctrl-C to stop.",
           "",
         ].join("\n"),
       );
+      logs.release();
       await new Promise<void>((resolve) => {
         let stopping = false;
         const stop = (signal: string): void => {
@@ -104,5 +122,6 @@ export function serverOverrides(opts: LocalOpts): Record<string, string> {
   }
   fromFlag("--tablet-servers", "tablet-server.count", opts.tabletServers?.toString());
   fromFlag("--log-level", "log.level", opts.logLevel);
+  if (overrides["log.level"] === undefined) overrides["log.level"] = LOCAL_LOG_LEVEL_DEFAULT;
   return overrides;
 }
