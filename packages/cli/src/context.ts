@@ -63,3 +63,9 @@ export function intArg(name: string, min: number, max: number): (text: string) =
     return n;
   };
 }
+
+/** One of two spellings of an option (the second kept for older command lines). */
+export function eitherOf<T>(a: T | undefined, b: T | undefined, names: string): T | undefined {
+  if (a !== undefined && b !== undefined) throw new UsageError(`give only one of ${names}`);
+  return a ?? b;
+}

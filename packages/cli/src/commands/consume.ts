@@ -10,7 +10,7 @@
 import type { LogScanner, ScanPositions, ScanRecord, StartPosition, Table } from "@fluss-ts/client";
 import { type Column, rowToJson, tablePathToString } from "@fluss-ts/common";
 import { type Command, Option } from "commander";
-import { intArg, listArg, tablePathArg, withConnection } from "../context.ts";
+import { eitherOf, intArg, listArg, tablePathArg, withConnection } from "../context.ts";
 import {
   type BigintStyle,
   bigintStyleArg,
@@ -58,12 +58,6 @@ export function parseFrom(text: string): StartPosition {
     return { timestamp: ms };
   }
   throw new UsageError(`--from must be earliest, latest, offset:N or timestamp:T, got '${text}'`);
-}
-
-/** One of two spellings of an option (the second kept for older command lines). */
-export function eitherOf<T>(a: T | undefined, b: T | undefined, names: string): T | undefined {
-  if (a !== undefined && b !== undefined) throw new UsageError(`give only one of ${names}`);
-  return a ?? b;
 }
 
 export function registerConsume(program: Command): void {

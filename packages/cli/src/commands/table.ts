@@ -1,12 +1,13 @@
 // `fluss table create|list|describe|drop`.
 
 import { type TableInfo, tablePathToString, typeToSql } from "@fluss-ts/common";
-import type { Command } from "commander";
-import { collectKeyValue, intArg, listArg, tablePathArg, withConnection } from "../context.ts";
+import { type Command, Option } from "commander";
+import { collectKeyValue, eitherOf, intArg, listArg, tablePathArg, withConnection } from "../context.ts";
 import { jsonStringify, writeLine } from "../output.ts";
 
 interface CreateOpts {
   schema: string;
+  partitionKey?: string[];
   partitionBy?: string[];
   primaryKey?: string[];
   buckets?: number;
@@ -26,9 +27,22 @@ export function registerTable(program: Command): void {
       "columns, e.g. 'id BIGINT NOT NULL, name STRING, PRIMARY KEY (id)'",
     )
     .option("-k, --primary-key <cols>", "primary key columns (or PRIMARY KEY (...) inside --schema)", listArg)
-    .option("--buckets <n>", "number of buckets", intArg("--buckets", 1, 1_000_000))
-    .option("--bucket-key <cols>", "columns whose hash picks the bucket, e.g. 'id'", listArg)
-    .option("--partition-by <cols>", "partition keys, e.g. 'dt' or 'dt,region'", listArg)
+    .option(
+      "--buckets <n>",
+      "number of buckets (default: the cluster's default.bucket.number)",
+      intArg("--buckets", 1, 1_000_000),
+    )
+    .option(
+      "--bucket-key <cols>",
+      "columns whose hash picks the bucket, e.g. 'id' (default: the primary key minus partition keys; none for a log table)",
+      listArg,
+    )
+    .option(
+      "--partition-key <cols>",
+      "partition keys, e.g. 'dt' or 'dt,region' (also --partition-by)",
+      listArg,
+    )
+    .addOption(new Option("--partition-by <cols>").hideHelp().argParser(listArg))
     .option(
       "-o, --option <key=value>",
       "table option, repeatable (e.g. table.log.ttl=3d)",
@@ -39,6 +53,11 @@ export function registerTable(program: Command): void {
     .option("--if-not-exists", "do nothing when it already exists")
     .action(async (name: string, opts: CreateOpts, cmd: Command) => {
       const path = tablePathArg(name);
+      const partitionKeys = eitherOf(
+        opts.partitionKey,
+        opts.partitionBy,
+        "--partition-key and --partition-by",
+      );
       await withConnection(cmd, (conn) =>
         conn.admin.createTable(
           path,
@@ -47,7 +66,7 @@ export function registerTable(program: Command): void {
             ...(opts.primaryKey ? { primaryKey: opts.primaryKey } : {}),
             ...(opts.buckets !== undefined ? { buckets: opts.buckets } : {}),
             ...(opts.bucketKey ? { bucketKeys: opts.bucketKey } : {}),
-            ...(opts.partitionBy ? { partitionKeys: opts.partitionBy } : {}),
+            ...(partitionKeys ? { partitionKeys } : {}),
             options: opts.option,
             ...(opts.comment !== undefined ? { comment: opts.comment } : {}),
           },
@@ -122,7 +141,7 @@ function describeJson(info: TableInfo, earliest: Map<number, bigint>, latest: Ma
     columns: d.schema.columns.map((c) => ({ name: c.name, type: typeToSql(c.type), comment: c.comment })),
     primaryKey: d.schema.primaryKey,
     mergeEngine: d.properties["table.merge-engine"] ?? null,
-    bucketKey: d.bucketKeys,
+    bucketKeys: d.bucketKeys,
     partitionKeys: d.partitionKeys,
     buckets: info.bucketCount,
     options: d.properties,
