@@ -3,8 +3,11 @@
 // with column projection and row-group selection; hyparquet parses the footer (row groups,
 // per-column statistics and field ids) so the writer can record Iceberg column metrics and the
 // reader can prune row groups by their min/max without decoding data.
-// Files are ZSTD-compressed, with chunk statistics and row groups of at most ROW_GROUP_ROWS_MAX
-// rows (each a unit of pruning).
+// Files are LZ4_RAW-compressed without dictionary pages (measured on 500k ~100 B rows: writes
+// 1.3-2x faster and reads 1.7x faster than ZSTD; dictionaries made writes 2-4x slower), with chunk statistics and row groups of at most ROW_GROUP_ROWS_MAX rows
+// (each a unit of pruning). Reads go through parquet-wasm's ParquetFile: its synchronous
+// readParquet ignores the `columns` and `rowGroups` options in 0.8 (measured), ParquetFile.read
+// honours both, so a 2-of-20-column read decodes only those column chunks.
 
 import { type RecordBatch, Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import { parquetMetadata } from "hyparquet";
@@ -39,8 +42,8 @@ export function writeParquet(batches: readonly RecordBatch[]): Uint8Array {
   const ipc = tableToIPC(new Table(batches as RecordBatch[]), "stream");
   const table = pw.Table.fromIPCStream(ipc);
   const props = new pw.WriterPropertiesBuilder()
-    .setCompression(pw.Compression.ZSTD)
-    .setDictionaryEnabled(true)
+    .setCompression(pw.Compression.LZ4_RAW)
+    .setDictionaryEnabled(false)
     .setStatisticsEnabled(pw.EnabledStatistics.Chunk)
     .setMaxRowGroupSize(ROW_GROUP_ROWS_MAX)
     .setCreatedBy("fluss-ts lake tiering")
@@ -82,15 +85,17 @@ export function readFooter(bytes: Uint8Array): ParquetFooter {
 }
 
 /** Decode some columns of some row groups (all when omitted) into Arrow batches. */
-export function readParquet(
+export async function readParquet(
   bytes: Uint8Array,
   options: { columns?: readonly string[]; rowGroups?: readonly number[] } = {},
-): RecordBatch[] {
+): Promise<RecordBatch[]> {
   if (options.rowGroups && options.rowGroups.length === 0) return [];
-  const table = pw.readParquet(bytes, {
+  const file = await pw.ParquetFile.fromFile(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+  const table = await file.read({
     ...(options.columns ? { columns: [...options.columns] } : {}),
     ...(options.rowGroups ? { rowGroups: [...options.rowGroups] } : {}),
     batchSize: ROW_GROUP_ROWS_MAX,
   });
+  file.free();
   return tableFromIPC(table.intoIPCStream()).batches;
 }

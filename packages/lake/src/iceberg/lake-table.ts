@@ -118,7 +118,6 @@ export class LakeTable {
         properties: {
           [TABLE_ID_PROPERTY]: info.tableId.toString(),
           "write.format.default": "parquet",
-          "write.parquet.compression-codec": "zstd",
           "format-version": "2",
           "write.delete.mode": "merge-on-read",
           "write.update.mode": "merge-on-read",

@@ -180,7 +180,7 @@ export async function readDataFile(
       stats.rowGroupsRead += rowGroups.length;
     }
   }
-  return readParquet(bytes, { columns, ...(rowGroups ? { rowGroups } : {}) });
+  return await readParquet(bytes, { columns, ...(rowGroups ? { rowGroups } : {}) });
 }
 
 export { OFFSET_COLUMN };

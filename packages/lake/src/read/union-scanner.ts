@@ -31,10 +31,11 @@ import {
 import type { RecordBatch } from "apache-arrow";
 import { type LakeLayout, lakeLayoutOf, OFFSET_COLUMN, TIMESTAMP_COLUMN } from "../iceberg/lake-schema.ts";
 import { LakeTable } from "../iceberg/lake-table.ts";
+import { type DataFile, decodeBound } from "../iceberg/manifest.ts";
 import { bucketKey, type TieredBucket } from "../iceberg/offsets-file.ts";
 import { toFlussBatch } from "../lake-batch.ts";
 import type { PhysicalBucket } from "../tiering/bucket-readers.ts";
-import { physicalBuckets } from "../tiering/tiering-round.ts";
+import { offsetsOf, physicalBuckets } from "../tiering/tiering-round.ts";
 import {
   type BucketFiles,
   type FileReadStats,
@@ -68,8 +69,9 @@ export interface UnionBatch {
   readonly bucket: number;
   readonly partition: string | null;
   readonly recordBatch: RecordBatch;
-  /** Offset of each row. */
-  readonly offsets: BigInt64Array;
+  /** Offset of row i: baseOffset + (selection ? selection[i] : i), as in the log scanner's ScanBatch. */
+  readonly baseOffset: bigint;
+  readonly selection: Uint32Array | null;
 }
 
 interface Tuple {
@@ -80,6 +82,14 @@ interface Tuple {
   readonly fluss: PhysicalBucket | null;
   readonly lake: BucketFiles | null;
   readonly tiered: TieredBucket | null;
+  /** The bucket's latest offset when the scan started (not known while following). */
+  readonly latest: bigint | null;
+}
+
+/** Does the bucket have log records past what the lake holds (or is it followed)? */
+function hasLogPart(t: Tuple): boolean {
+  if (t.fluss === null) return false;
+  return t.latest === null || t.tiered === null || t.tiered.offset < t.latest;
 }
 
 export class UnionScanner implements AsyncIterable<UnionRecord> {
@@ -134,8 +144,12 @@ export class UnionScanner implements AsyncIterable<UnionRecord> {
         ? await planFiles(lake.layout, state.snapshot, (v) => matches(v))
         : new Map<string, BucketFiles>();
     const out = new Map<string, Tuple>();
-    for (const pb of await physicalBuckets(this.admin, this.table)) {
-      if (!matches(pb.partitionValues)) continue;
+    const pbs = (await physicalBuckets(this.admin, this.table)).filter((pb) => matches(pb.partitionValues));
+    // Where each bucket's log ends now: a bucket the lake already covers needs no log read.
+    const latest = this.o.follow
+      ? new Map<string, bigint>()
+      : await offsetsOf(this.admin, this.table, pbs, "latest");
+    for (const pb of pbs) {
       const key = tupleKey(pb.partitionValues, pb.bucket);
       out.set(key, {
         key,
@@ -145,6 +159,7 @@ export class UnionScanner implements AsyncIterable<UnionRecord> {
         fluss: pb,
         lake: files.get(key) ?? null,
         tiered: state?.offsets.buckets.get(bucketKey(pb.partitionId, pb.bucket)) ?? null,
+        latest: latest.get(bucketKey(pb.partitionId, pb.bucket)) ?? null,
       });
     }
     for (const [key, f] of files) {
@@ -157,24 +172,34 @@ export class UnionScanner implements AsyncIterable<UnionRecord> {
         fluss: null,
         lake: f,
         tiered: null,
+        latest: null,
       });
     }
     return [...out.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
-  /** Lake rows of one bucket, as Fluss batches of `fetchColumns` with their offsets and timestamps. */
-  private async *lakeBatches(
-    t: Tuple,
-  ): AsyncGenerator<{ batch: RecordBatch; offsets: BigInt64Array; timestamps: BigInt64Array }> {
+  /**
+   * Lake rows of one bucket, as Fluss batches of `fetchColumns` with their offsets (row i at
+   * base + (rel ? rel[i] : i)) and, when asked, timestamps. A log table's data file holds one
+   * contiguous offset range (its bounds say so), so without a filter its `__offset` column is not
+   * even decoded.
+   */
+  private async *lakeBatches(t: Tuple, withTimestamps = true): AsyncGenerator<LakeRows> {
     if (!t.lake) return;
     const schemaColumns = this.table.info.descriptor.schema.columns;
     const arrowSchema = arrowSchemaOfColumns(this.fetchColumns);
-    const names = [...this.fetchColumns.map((c) => c.name), OFFSET_COLUMN, TIMESTAMP_COLUMN];
     const deleted = this.isPk ? await this.deletedKeys(t.lake) : null;
     const keyNames = this.table.info.descriptor.schema.primaryKey;
+    const filter = this.isPk ? null : this.filter;
     for (const f of t.lake.data) {
       if (!this.isPk && !fileMayMatch(this.lakeLayout(), f.file, this.filter)) continue;
-      const filter = this.isPk ? null : this.filter;
+      const range = this.isPk || filter ? null : contiguousRange(this.lakeLayout(), f.file);
+      const names = [
+        ...this.fetchColumns.map((c) => c.name),
+        ...(range ? [] : [OFFSET_COLUMN]),
+        ...(withTimestamps ? [TIMESTAMP_COLUMN] : []),
+      ];
+      let next = range ?? 0n;
       for (const lb of await readDataFile(
         f.file.file_path,
         names,
@@ -183,8 +208,15 @@ export class UnionScanner implements AsyncIterable<UnionRecord> {
         this.lakeReadStats,
       )) {
         const batch = toFlussBatch(lb, this.fetchColumns, arrowSchema);
-        const offsets = lb.getChild(OFFSET_COLUMN)!.data[0]!.values as BigInt64Array;
-        const ts = lb.getChild(TIMESTAMP_COLUMN)!.data[0]!.values as BigInt64Array;
+        let base = next;
+        let rel: Uint32Array | null = null;
+        if (range === null) {
+          const offsets = lb.getChild(OFFSET_COLUMN)!.data[0]!.values as BigInt64Array;
+          base = offsets[0] ?? 0n;
+          rel = Uint32Array.from(offsets.subarray(0, lb.numRows), (o) => Number(o - base));
+        }
+        next += BigInt(lb.numRows);
+        const ts = withTimestamps ? (lb.getChild(TIMESTAMP_COLUMN)!.data[0]!.values as BigInt64Array) : null;
         let keep: number[] | null = null;
         if (deleted) {
           keep = [];
@@ -194,18 +226,15 @@ export class UnionScanner implements AsyncIterable<UnionRecord> {
             if (seq === undefined || seq <= f.sequenceNumber) keep.push(r);
           }
         }
-        yield* this.select(batch, offsets, ts, keep, filter);
+        const out = this.select({ batch, base, rel, ts }, keep, filter);
+        if (out) yield out;
       }
     }
   }
 
-  private *select(
-    batch: RecordBatch,
-    offsets: BigInt64Array,
-    ts: BigInt64Array,
-    keep: number[] | null,
-    filter: Predicate | null,
-  ): Generator<{ batch: RecordBatch; offsets: BigInt64Array; timestamps: BigInt64Array }> {
+  /** The rows of `l` that `keep` (surviving deletes) and `filter` select. */
+  private select(l: LakeRows, keep: number[] | null, filter: Predicate | null): LakeRows | null {
+    const { batch } = l;
     let sel: Uint32Array | null = keep ? Uint32Array.from(keep) : null;
     if (filter) {
       const chosen = filterRecordBatch(batch, this.fetchColumns, filter).selection;
@@ -214,16 +243,15 @@ export class UnionScanner implements AsyncIterable<UnionRecord> {
         sel = chosen.filter((i) => allowed.has(i));
       } else sel = chosen;
     }
-    if (sel && sel.length === 0) return;
-    if (sel && sel.length !== batch.numRows) {
-      yield {
-        batch: takeRows(batch, sel),
-        offsets: BigInt64Array.from(sel, (i) => offsets[i]!),
-        timestamps: BigInt64Array.from(sel, (i) => ts[i]!),
-      };
-      return;
-    }
-    yield { batch, offsets: offsets.slice(0, batch.numRows), timestamps: ts.slice(0, batch.numRows) };
+    if (sel && sel.length === 0) return null;
+    if (!sel || sel.length === batch.numRows) return l;
+    const picked = sel;
+    return {
+      batch: takeRows(batch, picked),
+      base: l.base,
+      rel: Uint32Array.from(picked, (i) => (l.rel ? l.rel[i]! : i)),
+      ts: l.ts ? BigInt64Array.from(picked, (i) => l.ts![i]!) : null,
+    };
   }
 
   private layoutCache: LakeLayout | undefined;
@@ -278,26 +306,26 @@ export class UnionScanner implements AsyncIterable<UnionRecord> {
         ? b
         : b.select(names);
     for (const t of tuples) {
-      for await (const l of this.lakeBatches(t)) {
+      for await (const l of this.lakeBatches(t, false)) {
         yield {
+          baseOffset: l.base,
+          selection: l.rel,
           source: "lake",
           bucket: t.bucket,
           partition: t.partitionName,
           recordBatch: project(l.batch),
-          offsets: l.offsets,
         };
       }
-      if (!t.fluss || this.o.follow) continue;
+      if (!hasLogPart(t) || this.o.follow) continue;
       for await (const s of this.logScanner(t, false, true).batches()) {
         const n = s.recordBatch.numRows;
-        const offsets = new BigInt64Array(n);
-        for (let i = 0; i < n; i++) offsets[i] = s.baseOffset + BigInt(s.selection ? s.selection[i]! : i);
         yield {
           source: "log",
           bucket: t.bucket,
           partition: t.partitionName,
           recordBatch: project(s.recordBatch),
-          offsets,
+          baseOffset: s.baseOffset,
+          selection: s.selection,
         };
       }
     }
@@ -312,7 +340,7 @@ export class UnionScanner implements AsyncIterable<UnionRecord> {
     const tuples = await this.tuples();
     for (const t of tuples) {
       for await (const l of this.lakeBatches(t)) yield* this.lakeRecords(t, l);
-      if (!t.fluss || this.o.follow) continue;
+      if (!hasLogPart(t) || this.o.follow) continue;
       for await (const r of this.logScanner(t, false, true))
         yield { ...this.projectRecord(r), source: "log" };
     }
@@ -329,14 +357,10 @@ export class UnionScanner implements AsyncIterable<UnionRecord> {
     return { ...r, row };
   }
 
-  private *lakeRecords(
-    t: Tuple,
-    l: { batch: RecordBatch; offsets: BigInt64Array; timestamps: BigInt64Array },
-    changeType: ChangeTypeName = "+A",
-  ): Generator<UnionRecord> {
+  private *lakeRecords(t: Tuple, l: LakeRows, changeType: ChangeTypeName = "+A"): Generator<UnionRecord> {
     const rows = readRows(l.batch, this.fetchColumns);
     for (let i = 0; i < rows.length; i++) {
-      yield this.lakeRecord(t, rows[i]!, l.offsets[i]!, l.timestamps[i]!, changeType);
+      yield this.lakeRecord(t, rows[i]!, offsetAt(l, i), l.ts ? l.ts[i]! : 0n, changeType);
     }
   }
 
@@ -374,14 +398,14 @@ export class UnionScanner implements AsyncIterable<UnionRecord> {
             source: "lake",
             bucket: t.bucket,
             partition: t.partitionName,
-            offset: l.offsets[i]!,
-            timestamp: Number(l.timestamps[i]! / 1000n),
+            offset: offsetAt(l, i),
+            timestamp: Number((l.ts ? l.ts[i]! : 0n) / 1000n),
             changeType: "+I",
             row,
           });
         }
       }
-      if (t.fluss) {
+      if (hasLogPart(t)) {
         for await (const r of this.logScanner(t, false, false)) {
           const k = rowKey(r.row, keyNames);
           if (r.changeType === "-D") state.delete(k);
@@ -403,6 +427,29 @@ export class UnionScanner implements AsyncIterable<UnionRecord> {
       for (const r of chosen) yield { ...this.projectRecord(r), source: r.source };
     }
   }
+}
+
+/** Lake rows: a Fluss batch, row i at offset base + (rel ? rel[i] : i), timestamps in microseconds. */
+interface LakeRows {
+  readonly batch: RecordBatch;
+  readonly base: bigint;
+  readonly rel: Uint32Array | null;
+  readonly ts: BigInt64Array | null;
+}
+
+function offsetAt(l: LakeRows, i: number): bigint {
+  return l.base + BigInt(l.rel ? l.rel[i]! : i);
+}
+
+/** The first offset of a data file holding one contiguous offset range, else null. */
+function contiguousRange(layout: LakeLayout, f: DataFile): bigint | null {
+  const lo = f.lower_bounds?.find((b) => b.key === layout.offsetFieldId);
+  const hi = f.upper_bounds?.find((b) => b.key === layout.offsetFieldId);
+  if (!lo || !hi) return null;
+  const a = decodeBound("long", lo.value);
+  const b = decodeBound("long", hi.value);
+  if (typeof a !== "bigint" || typeof b !== "bigint") return null;
+  return b - a + 1n === BigInt(f.record_count) ? a : null;
 }
 
 /** A primary key's identity as text, from a row's values (equal keys, equal text). */

@@ -76,7 +76,7 @@ export async function physicalBuckets(admin: Admin, table: Table): Promise<Physi
 }
 
 /** Frozen end offsets (high watermarks now) and earliest offsets of every physical bucket. */
-async function offsetsOf(
+export async function offsetsOf(
   admin: Admin,
   table: Table,
   pbs: readonly PhysicalBucket[],
