@@ -77,7 +77,7 @@ async function visitedScan(
   from: bigint,
   maxBytes: number,
   visit: BatchVisitor,
-): Promise<string[]> {
+): Promise<string> {
   const out: string[] = [];
   let offset = from;
   for (let i = 0; i < 10_000 && offset < t.highWatermark; i++) {
