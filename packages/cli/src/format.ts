@@ -86,9 +86,12 @@ class CsvSink implements RowSink {
 }
 
 function csvLines(records: ReadonlyArray<readonly JsonValue[]>): string {
+  // null: an empty field; the empty string: "" (quoted), so the two read back apart.
   return stringify(records as JsonValue[][], {
-    quoted_empty: true,
-    cast: { boolean: (v: boolean) => (v ? "true" : "false") },
+    cast: {
+      boolean: (v: boolean) => (v ? "true" : "false"),
+      string: (v: string) => (v === "" ? { value: "", quoted_empty: true } : v),
+    },
   });
 }
 

@@ -9,7 +9,7 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Column } from "@fluss-ts/common";
 import { parse } from "csv-parse";
-import { UsageError } from "./output.ts";
+import { BadLineError, UsageError } from "./output.ts";
 
 export type InputFormat = "json" | "csv";
 
@@ -24,16 +24,16 @@ export interface InputRow {
   readonly row: Record<string, unknown>;
 }
 
-/** Parse one JSON-object line or throw a UsageError naming the line. */
+/** Parse one JSON-object line or throw a BadLineError naming the line. */
 export function parseJsonObjectLine(line: string, lineNo: number): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch (err) {
-    throw new UsageError(`line ${lineNo}: invalid JSON: ${(err as Error).message}`);
+    throw new BadLineError(lineNo, `invalid JSON: ${(err as Error).message}`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new UsageError(`line ${lineNo}: expected a JSON object, got ${JSON.stringify(value).slice(0, 40)}`);
+    throw new BadLineError(lineNo, `expected a JSON object, got ${JSON.stringify(value).slice(0, 40)}`);
   }
   return value as Record<string, unknown>;
 }
@@ -42,7 +42,7 @@ export function inputStream(file: string | undefined): NodeJS.ReadableStream {
   return file ? createReadStream(file) : process.stdin;
 }
 
-/** The rows of the input, in order; a malformed line throws a UsageError naming it. */
+/** The rows of the input, in order; a malformed line throws a BadLineError naming it. */
 export function readRows(
   input: NodeJS.ReadableStream,
   format: InputFormat,
@@ -78,8 +78,9 @@ async function* csvRows(input: NodeJS.ReadableStream, columns: readonly Column[]
         header = rec.record.map((name) => {
           const c = names.get(name ?? "");
           if (!c) {
-            throw new UsageError(
-              `line ${line}: the CSV header names '${name}', which is not a column (${columns.map((x) => x.name).join(", ")})`,
+            throw new BadLineError(
+              line,
+              `the CSV header names '${name}', which is not a column (${columns.map((x) => x.name).join(", ")})`,
             );
           }
           return c;
@@ -95,9 +96,9 @@ async function* csvRows(input: NodeJS.ReadableStream, columns: readonly Column[]
     const e = err as { code?: string; lines?: number; message: string };
     if (typeof e.code === "string" && e.code.startsWith("CSV_")) {
       // csv-parse's own message ends with its position; keep one line number.
-      throw new UsageError(
-        `line ${e.lines ?? "?"}: invalid CSV: ${e.message.replace(/\s*at line \d+.*$/, "")}`,
-      );
+      const why = e.message.replace(/\s*at line \d+.*$/, "");
+      if (typeof e.lines === "number") throw new BadLineError(e.lines, `invalid CSV: ${why}`);
+      throw new UsageError(`invalid CSV: ${why}`);
     }
     throw err;
   }
@@ -108,7 +109,5 @@ function csvValue(column: Column, text: string | null, line: number): unknown {
   const t = text.trim().toLowerCase();
   if (t === "true" || t === "1") return true;
   if (t === "false" || t === "0") return false;
-  throw new UsageError(
-    `line ${line}: column '${column.name}' (BOOLEAN): expected true or false, got '${text}'`,
-  );
+  throw new BadLineError(line, `column '${column.name}' (BOOLEAN): expected true or false, got '${text}'`);
 }

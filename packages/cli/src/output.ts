@@ -19,6 +19,16 @@ export class UsageError extends Error {
   }
 }
 
+/** Bad input on one line of the input: "line N: ...". */
+export class BadLineError extends UsageError {
+  readonly line: number;
+
+  constructor(line: number, message: string) {
+    super(`line ${line}: ${message}`);
+    this.line = line;
+  }
+}
+
 // Codes that blame the request: invalid table, database, replication factor, acks, projection,
 // target columns, config, partition spec, scan request (and the client-side kinds).
 const usageCodes = new Set([10001, 10002, 15, 16, 17, 18, 34, 35, 39, 43, 68]);

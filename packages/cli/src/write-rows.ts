@@ -8,7 +8,7 @@
 import type { Column } from "@fluss-ts/common";
 import { Errors, isFlussError } from "@fluss-ts/common";
 import { type InputFormat, inputStream, readRows } from "./input.ts";
-import { reportError, UsageError } from "./output.ts";
+import { BadLineError, reportError } from "./output.ts";
 
 export interface RowWriter {
   close(): Promise<void>;
@@ -44,18 +44,15 @@ function rows(n: number): string {
 /** Run the loop; on failure print the error and what was committed, and set the exit code. */
 export async function writeRowsOf(run: WriteRun): Promise<void> {
   let read = 0;
-  let failedLine: number | undefined;
   let failure: unknown;
   try {
     for await (const { line, row } of readRows(inputStream(run.file), run.format, run.columns)) {
-      failedLine = line;
       try {
         await run.write(row);
       } catch (err) {
-        if (isRowError(err)) throw new UsageError(`line ${line}: ${(err as Error).message}`);
+        if (isRowError(err)) throw new BadLineError(line, (err as Error).message);
         throw err;
       }
-      failedLine = undefined;
       read++;
       run.progress?.(read);
     }
@@ -76,9 +73,7 @@ export async function writeRowsOf(run: WriteRun): Promise<void> {
   }
   process.exitCode = reportError(failure);
   const lineNote =
-    failure instanceof UsageError && failedLine !== undefined
-      ? `; nothing from line ${failedLine} on was written`
-      : "";
+    failure instanceof BadLineError ? `; nothing from line ${failure.line} on was written` : "";
   process.stderr.write(
     committed === read
       ? `${rows(committed)} committed (every row before the failure)${lineNote}\n`
