@@ -108,7 +108,7 @@ export async function lakeWorkload(ctx: BenchContext): Promise<ResultRow[]> {
   const projRatio = ok ? rate(ok.proj) / rate(ok.full) : Number.NaN;
   ctx.note(
     `lake: ${rows} event rows (~${eventRowBytes().toFixed(0)} B), ${BUCKETS} buckets, tiered by tierRound (the tiering ` +
-      `service's round) from the log to one committed Iceberg snapshot (Parquet ZSTD, Avro manifests, fsynced); ` +
+      `service's round) from the log to one committed Iceberg snapshot (Parquet LZ4_RAW, Avro manifests, fsynced); ` +
       `union read = lake + a ${ok?.tail ?? "5%"}-row log tail vs a log-only scan of the same rows (Arrow batches, best of ${ROUNDS}); ` +
       `the wide table (${wideRows} rows x 20 columns) read through the lake with 2 vs 20 columns.`,
   );

@@ -9,6 +9,8 @@
 // readParquet ignores the `columns` and `rowGroups` options in 0.8 (measured), ParquetFile.read
 // honours both, so a 2-of-20-column read decodes only those column chunks.
 
+import { openAsBlob } from "node:fs";
+import { open } from "node:fs/promises";
 import { type RecordBatch, Table, tableFromIPC, tableToIPC } from "apache-arrow";
 import { parquetMetadata } from "hyparquet";
 import * as pw from "parquet-wasm/node";
@@ -57,6 +59,32 @@ function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
     : (bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
 }
 
+/**
+ * A Parquet file on disk as a Blob that reads lazily: parquet-wasm fetches only the footer and
+ * the column chunks it decodes, so a 2-of-20-column read touches about 2/20 of the file.
+ */
+export function openParquet(path: string): Promise<Blob> {
+  return openAsBlob(path);
+}
+
+/** The footer of a Parquet file on disk, read from its tail only. */
+export async function readFooterOf(path: string): Promise<ParquetFooter> {
+  const fh = await open(path, "r");
+  try {
+    const size = (await fh.stat()).size;
+    const tail = Buffer.alloc(Math.min(size, 8));
+    await fh.read(tail, 0, tail.length, size - tail.length);
+    const footerBytes = tail.readUInt32LE(0) + 8;
+    if (footerBytes > size)
+      throw new Error(`${path}: footer length ${footerBytes} past the file size ${size}`);
+    const bytes = Buffer.alloc(footerBytes);
+    await fh.read(bytes, 0, footerBytes, size - footerBytes);
+    return readFooter(bytes);
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Row groups and column statistics of a Parquet file (its footer only). */
 export function readFooter(bytes: Uint8Array): ParquetFooter {
   const md = parquetMetadata(toArrayBuffer(bytes));
@@ -86,11 +114,12 @@ export function readFooter(bytes: Uint8Array): ParquetFooter {
 
 /** Decode some columns of some row groups (all when omitted) into Arrow batches. */
 export async function readParquet(
-  bytes: Uint8Array,
+  source: Uint8Array | Blob,
   options: { columns?: readonly string[]; rowGroups?: readonly number[] } = {},
 ): Promise<RecordBatch[]> {
   if (options.rowGroups && options.rowGroups.length === 0) return [];
-  const file = await pw.ParquetFile.fromFile(new Blob([bytes as Uint8Array<ArrayBuffer>]));
+  const blob = source instanceof Blob ? source : new Blob([source as Uint8Array<ArrayBuffer>]);
+  const file = await pw.ParquetFile.fromFile(blob);
   const table = await file.read({
     ...(options.columns ? { columns: [...options.columns] } : {}),
     ...(options.rowGroups ? { rowGroups: [...options.rowGroups] } : {}),

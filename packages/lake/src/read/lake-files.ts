@@ -4,7 +4,6 @@
 // deletes remove (Iceberg's rule: a delete applies to data files of the same partition with a
 // smaller data sequence number).
 
-import { readFile } from "node:fs/promises";
 import {
   type BatchStatistics,
   type Column,
@@ -24,7 +23,7 @@ import {
   STATUS_DELETED,
 } from "../iceberg/manifest.ts";
 import type { Snapshot } from "../iceberg/metadata.ts";
-import { type RowGroupInfo, readFooter, readParquet } from "../parquet-io.ts";
+import { openParquet, type RowGroupInfo, readFooterOf, readParquet } from "../parquet-io.ts";
 
 export interface LiveFile {
   readonly file: DataFile;
@@ -167,10 +166,9 @@ export async function readDataFile(
   filter: Predicate | null,
   stats?: FileReadStats,
 ): Promise<RecordBatch[]> {
-  const bytes = await readFile(path);
   let rowGroups: number[] | undefined;
   if (filter !== null) {
-    const footer = readFooter(bytes);
+    const footer = await readFooterOf(path);
     rowGroups = [];
     footer.rowGroups.forEach((rg, i) => {
       if (rowGroupMayMatch(schemaColumns, rg, filter)) rowGroups!.push(i);
@@ -180,7 +178,7 @@ export async function readDataFile(
       stats.rowGroupsRead += rowGroups.length;
     }
   }
-  return await readParquet(bytes, { columns, ...(rowGroups ? { rowGroups } : {}) });
+  return await readParquet(await openParquet(path), { columns, ...(rowGroups ? { rowGroups } : {}) });
 }
 
 export { OFFSET_COLUMN };

@@ -37,6 +37,8 @@ export interface RoundResult {
 
 const ROUND_BYTES_MAX_DEFAULT = 256 * 1024 * 1024;
 const FILE_BYTES_MAX_DEFAULT = 128 * 1024 * 1024;
+/** Buckets read at once in a round. */
+const TIER_PARALLEL = 2;
 
 function batchBytes(b: RecordBatch): number {
   let n = 0;
@@ -124,13 +126,14 @@ export async function tierRound(
   const next = new Map<string, TieredBucket>(prev);
   let records = 0;
   let partial = false;
-  for (const pb of pbs) {
+  // Buckets are read TIER_PARALLEL at a time, so one bucket's fetches overlap another's encoding.
+  const tierBucket = async (pb: PhysicalBucket): Promise<void> => {
     const key = bucketKey(pb.partitionId, pb.bucket);
     const end = ends.get(key) ?? 0n;
     const before = prev.get(key)?.offset;
     if (budget.left <= 0) {
       partial = partial || before === undefined || before < end;
-      continue;
+      return;
     }
     let reached: bigint;
     if (isPk && before === undefined) {
@@ -142,7 +145,7 @@ export async function tierRound(
       const start = before ?? earliest.get(key) ?? 0n;
       if (start >= end) {
         if (before === undefined) next.set(key, tiered(pb, start));
-        continue;
+        return;
       }
       const r = isPk
         ? await tierChangelog(table, lake, pb, start, end, budget, files)
@@ -152,7 +155,12 @@ export async function tierRound(
       partial = partial || reached < end;
     }
     next.set(key, tiered(pb, reached));
-  }
+  };
+  let cursor = 0;
+  const worker = async (): Promise<void> => {
+    while (cursor < pbs.length) await tierBucket(pbs[cursor++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(TIER_PARALLEL, pbs.length) }, worker));
   const changed = [...next.entries()].some(([k, v]) => prev.get(k)?.offset !== v.offset);
   if (!changed && state !== null) {
     return {
