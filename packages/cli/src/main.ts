@@ -4,12 +4,14 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { registerConsume } from "./commands/consume.ts";
+import { registerCoordinator } from "./commands/coordinator.ts";
 import { registerDb } from "./commands/db.ts";
 import { registerKv } from "./commands/kv.ts";
 import { registerLocal } from "./commands/local.ts";
 import { registerPartition } from "./commands/partition.ts";
 import { registerProduce } from "./commands/produce.ts";
 import { registerTable } from "./commands/table.ts";
+import { registerTabletServer } from "./commands/tablet-server.ts";
 import { registerTiering } from "./commands/tiering.ts";
 import { intArg } from "./context.ts";
 import { EXIT_USAGE, reportError } from "./output.ts";
@@ -55,6 +57,8 @@ export function buildProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   registerLocal(program);
+  registerCoordinator(program);
+  registerTabletServer(program);
   registerDb(program);
   registerTable(program);
   registerProduce(program);

@@ -13,6 +13,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { Errors, FlussError, parseDurationMs, parseInteger, parseSizeBytes } from "@fluss-ts/common";
 import { checkRemoteDataDir } from "@fluss-ts/storage";
+import { DEFAULT_LISTENER_NAME, internalListener, parseHostPort, parseListeners } from "./listeners.ts";
 import { LOG_OPEN_FILES_MIN } from "./open-files.ts";
 
 export type FlushMode = "always" | "interval" | "never";
@@ -77,6 +78,18 @@ export interface ServerConfig {
   /** Iceberg warehouse (datalake.iceberg.warehouse); null: `<dataDir>/iceberg`. */
   lakeWarehouse: string | null;
   logLevel: string;
+  /** This tablet server's id (Fluss tablet-server.id; `fluss tablet-server`). */
+  tabletServerId: number;
+  /** Fluss bind.listeners (`NAME://host:port,...`) of a coordinator or tablet server process; null: bind.host and the role's port. */
+  bindListeners: string | null;
+  /** Fluss internal.listener.name: the listener servers talk to each other on. */
+  internalListenerName: string;
+  /** host:port of the coordinator, for tablet servers of a cluster without ZooKeeper. */
+  coordinatorAddress: string | null;
+  /** Without ZooKeeper: how often a tablet server heartbeats to the coordinator. */
+  tabletServerHeartbeatIntervalMs: number;
+  /** Without ZooKeeper: a tablet server silent this long is taken out of the cluster. */
+  tabletServerSessionTimeoutMs: number;
 }
 
 export function defaultDataDir(): string {
@@ -123,6 +136,12 @@ export function defaultServerConfig(): ServerConfig {
     datalakeFormat: null,
     lakeWarehouse: null,
     logLevel: "info",
+    tabletServerId: 0,
+    bindListeners: null,
+    internalListenerName: DEFAULT_LISTENER_NAME,
+    coordinatorAddress: null,
+    tabletServerHeartbeatIntervalMs: 3_000,
+    tabletServerSessionTimeoutMs: 30_000,
   };
 }
 
@@ -292,6 +311,26 @@ const setters: Readonly<Record<string, Setter>> = {
   "metrics.port": (c, v) => {
     c.metricsPort = int(0, 65535)(v);
   },
+  "tablet-server.id": (c, v) => {
+    c.tabletServerId = int(0, 2 ** 31 - 1)(v);
+  },
+  "bind.listeners": (c, v) => {
+    parseListeners(v);
+    c.bindListeners = v.trim();
+  },
+  "internal.listener.name": (c, v) => {
+    c.internalListenerName = nonEmpty(v).trim();
+  },
+  "coordinator.address": (c, v) => {
+    parseHostPort(v);
+    c.coordinatorAddress = v.trim();
+  },
+  "tablet-server.heartbeat-interval": (c, v) => {
+    c.tabletServerHeartbeatIntervalMs = durationMs(10, TIMER_MS_MAX)(v);
+  },
+  "tablet-server.session-timeout": (c, v) => {
+    c.tabletServerSessionTimeoutMs = durationMs(100, TIMER_MS_MAX)(v);
+  },
   "log.level": (c, v) => {
     const levels = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
     if (!levels.includes(v)) {
@@ -375,6 +414,9 @@ const RANGES: ReadonlyArray<readonly [string, NumericField, number, number, stri
   ["rpc.request.buffer-bytes-max", "rpcRequestBufferBytesMax", 1, REQUEST_BUFFER_BYTES_MAX, "bytes"],
   ["rpc.request.read-timeout", "rpcRequestReadTimeoutMs", 1, TIMER_MS_MAX, "ms"],
   ["connections.max.idle.ms", "connectionIdleMsMax", 1, TIMER_MS_MAX, "ms"],
+  ["tablet-server.id", "tabletServerId", 0, 2 ** 31 - 1, ""],
+  ["tablet-server.heartbeat-interval", "tabletServerHeartbeatIntervalMs", 10, TIMER_MS_MAX, "ms"],
+  ["tablet-server.session-timeout", "tabletServerSessionTimeoutMs", 100, TIMER_MS_MAX, "ms"],
 ];
 
 /**
@@ -438,6 +480,14 @@ export function validateServerConfig(c: ServerConfig): void {
       `${c.rpcRequestBufferBytesMax} bytes is smaller than 'rpc.frame.max-size' (${c.rpcFrameBytesMax} bytes): a largest request could never be read`,
     );
   }
+  if (c.tabletServerSessionTimeoutMs < 2 * c.tabletServerHeartbeatIntervalMs) {
+    refuse(
+      "tablet-server.session-timeout",
+      `${c.tabletServerSessionTimeoutMs} ms is shorter than two 'tablet-server.heartbeat-interval's (${c.tabletServerHeartbeatIntervalMs} ms): one late heartbeat would expire a live server`,
+    );
+  }
+  if (c.bindListeners !== null) internalListener(parseListeners(c.bindListeners), c.internalListenerName);
+  if (c.coordinatorAddress !== null) parseHostPort(c.coordinatorAddress);
   checkPorts(c);
 }
 

@@ -1,5 +1,7 @@
 // `fluss local`: a coordinator and N tablet servers in this process, metadata in a local file, no
-// ZooKeeper. The data directory is locked with an OS lock (data-dir-lock.ts: one cluster per
+// ZooKeeper. They talk over RPC on loopback exactly as separate processes do (one code path): each
+// tablet server registers with the coordinator's address and heartbeats; the coordinator reaches
+// each through an RPC gateway. The data directory is locked with an OS lock (data-dir-lock.ts: one cluster per
 // directory, released by the kernel if the process dies); stop() flushes and closes everything so
 // the next start needs no recovery scan. At start it reads the open files limit and splits it
 // (open-files.ts): one bounded file cache for every tablet server's logs, a budget of
@@ -7,11 +9,10 @@
 
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { type Clock, systemClock } from "@fluss-ts/common";
+import { type Clock, type Scheduler, systemClock, systemScheduler } from "@fluss-ts/common";
 import { FileCache } from "@fluss-ts/storage";
 import { type ServerConfig, validateServerConfig } from "./config.ts";
 import { CoordinatorServer } from "./coordinator/coordinator-server.ts";
-import { registerMetadataService } from "./coordinator/coordinator-service.ts";
 import { DataDirLock } from "./data-dir-lock.ts";
 import { type LakeTieringHandle, startLakeTiering } from "./lake-tiering.ts";
 import type { Logger } from "./logging.ts";
@@ -25,6 +26,8 @@ export interface LocalClusterOptions {
   config: ServerConfig;
   logger: Logger;
   clock?: Clock;
+  /** Every timer of the cluster (default: the process's). */
+  scheduler?: Scheduler;
 }
 
 export class LocalCluster {
@@ -68,6 +71,7 @@ export class LocalCluster {
     // Connections past the reserve would take the descriptors storage counts on.
     const c = { ...o.config, rpcConnectionsMax: openFiles.plan.connectionsPerServerMax };
     const clock = o.clock ?? systemClock;
+    const scheduler = o.scheduler ?? systemScheduler;
     await mkdir(c.dataDir, { recursive: true });
     const files = new FileCache({ openFilesMax: openFiles.plan.logOpenFilesMax });
     const lock = DataDirLock.acquire(c.dataDir);
@@ -82,26 +86,28 @@ export class LocalCluster {
         config: c,
         store,
         clock,
+        scheduler,
         logger: o.logger,
         kvBucketCapacity: openFiles,
         ...(metrics ? { metrics } : {}),
       });
-      const coord = coordinator.coordinator;
+      const coord = coordinator.coordinator.node;
       for (let i = 0; i < c.tabletServers; i++) {
+        // Resolves once registered: the coordinator has told it its replicas and they are open.
         const ts = await TabletServer.start({
           id: i,
           port: c.tabletServerPort === 0 ? 0 : c.tabletServerPort + i,
           config: c,
           clock,
+          scheduler,
           logger: o.logger,
-          extraServices: (rpc) => registerMetadataService(rpc, coord),
-          idRanges: coord,
+          coordinator: () => coord,
+          heartbeats: true,
           files,
           openFiles,
           ...(metrics ? { metrics } : {}),
         });
         started.push(ts);
-        await coord.registerTabletServer(ts);
       }
       if (metrics)
         metricsHttp = await MetricsHttpServer.start(metrics.registry, c.bindHost, c.metricsPort, o.logger);

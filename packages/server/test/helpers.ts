@@ -6,11 +6,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ManualClock, parseSchema, type TableDescriptor } from "@fluss-ts/common";
 import {
+  type BucketAnswer,
   Coordinator,
   type CoordinatorOptions,
+  type MetadataUpdate,
   type ReplicaAssignment,
   type ReplicaRef,
   type ServerNode,
+  type StopReplica,
   type TabletServerGateway,
 } from "../src/coordinator/coordinator.ts";
 import { silentLogger } from "../src/logging.ts";
@@ -20,19 +23,30 @@ function refKey(r: { tableId: bigint; partitionId: bigint | null; bucket: number
   return `${r.tableId}/${r.partitionId ?? "-"}/${r.bucket}`;
 }
 
-/** A tablet server that only remembers the replicas it hosts. */
+/** A tablet server that only remembers the replicas it hosts and the metadata it was sent. */
 export class FakeTabletServer implements TabletServerGateway {
   readonly node: ServerNode;
   readonly hosted = new Map<string, ReplicaAssignment>();
   readonly deleted: ReplicaRef[] = [];
+  readonly updates: MetadataUpdate[] = [];
+  /** Coordinator epochs of the requests received, in order. */
+  readonly epochs: number[] = [];
+  closed = false;
 
   constructor(id: number) {
     this.node = { id, host: "127.0.0.1", port: 10_000 + id };
   }
 
+  async updateMetadata(coordinatorEpoch: number, update: MetadataUpdate): Promise<void> {
+    this.epochs.push(coordinatorEpoch);
+    this.updates.push(update);
+  }
+
   async notifyLeaderAndIsr(
+    coordinatorEpoch: number,
     assignments: readonly ReplicaAssignment[],
-  ): Promise<Array<{ ref: ReplicaRef; error: Error | null }>> {
+  ): Promise<BucketAnswer[]> {
+    this.epochs.push(coordinatorEpoch);
     for (const a of assignments) this.hosted.set(refKey({ ...a, tableId: a.table.tableId }), a);
     return assignments.map((a) => ({
       ref: { tableId: a.table.tableId, partitionId: a.partitionId, bucket: a.bucket },
@@ -40,11 +54,21 @@ export class FakeTabletServer implements TabletServerGateway {
     }));
   }
 
-  async stopReplicas(replicas: readonly ReplicaRef[], deleteData: boolean): Promise<void> {
-    for (const r of replicas) {
-      this.hosted.delete(refKey(r));
-      if (deleteData) this.deleted.push(r);
+  async stopReplicas(coordinatorEpoch: number, stops: readonly StopReplica[]): Promise<BucketAnswer[]> {
+    this.epochs.push(coordinatorEpoch);
+    for (const r of stops) {
+      const ref = { tableId: r.tableId, partitionId: r.partitionId, bucket: r.bucket };
+      this.hosted.delete(refKey(ref));
+      if (r.delete) this.deleted.push(ref);
     }
+    return stops.map((r) => ({
+      ref: { tableId: r.tableId, partitionId: r.partitionId, bucket: r.bucket },
+      error: null,
+    }));
+  }
+
+  close(): void {
+    this.closed = true;
   }
 
   /** Partition names of a table this server hosts a replica of. */

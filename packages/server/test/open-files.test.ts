@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { type ErrorKind, Errors, isFlussError } from "@fluss-ts/common";
 import { afterEach, describe, expect, it } from "vitest";
 import { applyServerOptions, defaultServerConfig } from "../src/config.ts";
-import type { ReplicaAssignment, ReplicaRef } from "../src/coordinator/coordinator.ts";
+import type { ReplicaAssignment, StopReplica } from "../src/coordinator/coordinator.ts";
 import {
   KV_BUCKET_OPEN_FILES,
   OpenFilesBudget,
@@ -140,21 +140,21 @@ class BudgetedServer extends FakeTabletServer {
     this.budget = budget;
   }
 
-  override async notifyLeaderAndIsr(assignments: readonly ReplicaAssignment[]) {
+  override async notifyLeaderAndIsr(epoch: number, assignments: readonly ReplicaAssignment[]) {
     for (const a of assignments)
       if (a.table.descriptor.schema.primaryKey.length > 0 && a.leader === this.node.id)
         this.budget.reserveKvBucket();
-    return super.notifyLeaderAndIsr(assignments);
+    return super.notifyLeaderAndIsr(epoch, assignments);
   }
 
-  override async stopReplicas(replicas: readonly ReplicaRef[], deleteData: boolean): Promise<void> {
-    for (const r of replicas) {
+  override async stopReplicas(epoch: number, stops: readonly StopReplica[]) {
+    for (const r of stops) {
       const a = [...this.hosted.values()].find(
         (h) => h.table.tableId === r.tableId && h.partitionId === r.partitionId && h.bucket === r.bucket,
       );
       if (a && a.table.descriptor.schema.primaryKey.length > 0) this.budget.releaseKvBucket();
     }
-    await super.stopReplicas(replicas, deleteData);
+    return super.stopReplicas(epoch, stops);
   }
 }
 

@@ -5,9 +5,8 @@
 
 import { type ErrorKind, Errors, isFlussError } from "@fluss-ts/common";
 import { afterEach, describe, expect, it } from "vitest";
-import { announceNewBuckets, initialLeaders } from "../src/coordinator/leadership.ts";
+import { assignmentsByServer, initialLeaders } from "../src/coordinator/leadership.ts";
 import { assignBuckets, replicaAssignment } from "../src/coordinator/placement.ts";
-import { silentLogger } from "../src/logging.ts";
 import { type CoordinatorFixture, descriptor, FakeTabletServer, startCoordinator } from "./helpers.ts";
 
 const path = { database: "db", table: "t" };
@@ -110,16 +109,13 @@ describe("replication factor", () => {
     const info = await fx.coordinator.getTableInfo(path);
     const a = new FakeTabletServer(0);
     const b = new FakeTabletServer(1);
-    const gateways = new Map([
-      [0, a],
-      [1, b],
-    ]);
     const assignment = [{ bucket: 0, replicas: [1, 0] }];
     const leaders = initialLeaders(assignment);
     await fx.store.putLeaderAndIsr(
       leaders.map(([bucket, lai]) => [{ tableId: info.tableId, partitionId: null, bucket }, lai]),
     );
-    await announceNewBuckets(gateways, silentLogger, info, null, assignment, leaders);
+    for (const [server, list] of assignmentsByServer(info, null, assignment, leaders))
+      await (server === 0 ? a : b).notifyLeaderAndIsr(0, list);
     const told = [...a.hosted.values(), ...b.hosted.values()];
     expect(told).toHaveLength(2);
     for (const r of told) {

@@ -1,30 +1,37 @@
 // The coordinator: the metadata authority. It owns databases, tables, partitions, schemas, bucket
 // assignment and leadership, and tells tablet servers which replicas to host. All mutations run
 // through one SerialQueue (Fluss's coordinator event processor), so each check-then-write is
-// atomic with respect to other requests. Reads go straight to the store: the coordinator keeps no
-// view of its own, so nothing it answers can run ahead of what is durable, and a failed store write
-// (STORAGE_EXCEPTION, e.g. a full disk) leaves everything as it was. A table is recorded with its
-// buckets' leaders in one write before any tablet server hears of it, and forgotten before its data
-// is deleted — except on a disk so full that even the drop cannot be recorded: then the data goes
-// first (freeing space) and the drop is recorded after. Partition work lives in partitions.ts,
-// replica placement in placement.ts, new buckets' leadership in leadership.ts, automatic partitions
-// in auto-partition-manager.ts (driven from here: after CREATE TABLE and on its own timer).
-// Primary-key buckets hold open files while hosted: a table or partition whose buckets would not
-// fit the servers' budget is refused before anything is recorded (kvBucketCapacity, open-files.ts).
+// atomic with respect to other requests. Reads go straight to the store (metadata-reads.ts): the
+// coordinator keeps no view of its own, and a failed store write (STORAGE_EXCEPTION, e.g. a full
+// disk) leaves everything as it was.
+// Creating a table or partition: inside the queue it is validated, recorded with its buckets'
+// leaders in one write, and its replicas' creation is queued for the hosting tablet servers
+// (live-servers.ts); the queue then moves on, and the creation waits — outside the queue — for the
+// servers' answers (at most `notifyWaitMsMax`). Until then it is invisible to readers. If a server
+// answers that a replica could not be opened, the creation is rolled back (dropped, data deleted)
+// and fails with that error, so no half-created table or partition remains; a server that cannot
+// be reached only delays its replicas (it is told again when it registers). A tablet server that
+// calls back while opening replicas (auto-increment id ranges: allocateIdRange, not queued)
+// therefore never waits on a queue that waits on it. Dropping works the same way round: recorded in
+// the queue, data deletion awaited outside (except on a disk so full that the removal cannot be
+// recorded first: removal.ts).
+// Helpers: tables in tables.ts, partitions in partitions.ts, placement in placement.ts, new
+// buckets' leadership in leadership.ts, server joins/leaves in registration.ts, ISR changes in
+// isr.ts, automatic partitions in auto-partition-manager.ts (driven from here). Primary-key buckets
+// hold open files while hosted: a table or partition whose buckets would not fit the servers'
+// budget is refused before anything is recorded (kvBucketCapacity, open-files.ts).
 
 import {
   autoPartitionStrategyOf,
   type Clock,
-  descriptorToJson,
   Errors,
   FlussError,
   type PartitionSpec,
-  partitionMatches,
   partitionNameOf,
   partitionValuesOf,
+  type Scheduler,
   type Schema,
-  schemaFromJson,
-  schemaToJson,
+  systemScheduler,
   systemTimeZone,
   type TableDescriptor,
   type TableInfo,
@@ -34,53 +41,48 @@ import {
   validatePartitionSpec,
 } from "@fluss-ts/common";
 import type { Logger } from "../logging.ts";
-import type {
-  BucketAssignment,
-  DatabaseRegistration,
-  MetadataStore,
-  TableRegistration,
-} from "../metadata/metadata-store.ts";
+import type { DatabaseRegistration, MetadataStore, TableRegistration } from "../metadata/metadata-store.ts";
 import { SerialQueue } from "../util/serial-queue.ts";
+import { TIMED_OUT, within } from "../util/within.ts";
 import { type AutoPartitionHost, AutoPartitionManager } from "./auto-partition-manager.ts";
-import { announceNewBuckets, initialLeaders } from "./leadership.ts";
+import { type CoordinatorContext, Creating, partitionIdKey, tableKey } from "./context.ts";
+import { type AdjustIsrRequest, type AdjustIsrResult, adjustIsr } from "./isr.ts";
+import type { BucketOutcome } from "./live-servers.ts";
+import { LiveTabletServers } from "./live-servers.ts";
+import { MetadataReads, type PartitionSelector, tableNotExist } from "./metadata-reads.ts";
 import {
-  bucketLocations,
   createPartitionNow,
   dropPartitionNow,
   findPartition,
-  type PartitionContext,
   type PartitionInfo,
   type PartitionMetadata,
-  partitionInfoOf,
-  partitionMetadataOf,
   partitionNotExists,
   requirePartitioned,
 } from "./partitions.ts";
-import { assignBuckets, replicaAssignment, stopBuckets } from "./placement.ts";
-import { removeThenDeleteData } from "./removal.ts";
-import { resolveTable } from "./table-validation.ts";
+import { controlledShutdown, serverJoined, serverLeft } from "./registration.ts";
+import { createTableNow, dropTableNow } from "./tables.ts";
 import {
   type KvBucketCapacity,
-  type ReplicaAssignment,
+  type ReplicaRef,
   type ServerNode,
   type TableMetadata,
   type TabletServerGateway,
   tableInfoOf,
 } from "./types.ts";
 
+export type { PartitionSelector } from "./metadata-reads.ts";
 export type { PartitionInfo, PartitionMetadata } from "./partitions.ts";
 export * from "./types.ts";
-
-/** Which partitions getPartitionMetadata answers for: by table and name, or by id. */
-export type PartitionSelector =
-  | { readonly path: TablePath; readonly names: readonly string[] }
-  | { readonly ids: readonly bigint[] };
 
 export interface CoordinatorOptions {
   store: MetadataStore;
   clock: Clock;
+  /** Timers of waits and periodic work (default: the process's). */
+  scheduler?: Scheduler;
   logger: Logger;
   node: ServerNode;
+  /** This coordinator's epoch (Fluss's coordinator epoch): fences messages of older coordinators. */
+  coordinatorEpoch?: number;
   defaultBucketNumber: number;
   defaultReplicationFactor: number;
   bucketCountMax: number;
@@ -92,38 +94,53 @@ export interface CoordinatorOptions {
   defaultTimeZone?: string;
   /** Refuses primary-key buckets the servers' open files cannot hold (none: no check). */
   kvBucketCapacity?: KvBucketCapacity;
+  /** How long a create or drop waits for the hosting tablet servers' answers (default 30 s). */
+  notifyWaitMsMax?: number;
 }
 
 export const PARTITION_COUNT_MAX_DEFAULT = 1000;
 export const AUTO_PARTITION_CHECK_INTERVAL_MS_DEFAULT = 10 * 60_000;
+export const NOTIFY_WAIT_MS_MAX_DEFAULT = 30_000;
 
-function tableNotExist(path: TablePath): FlussError {
-  return new FlussError(Errors.TABLE_NOT_EXIST, `table '${path.database}.${path.table}' does not exist`);
+/** The first replica a server refused to open, among a creation's answers. */
+function firstRefusal(outcomes: readonly BucketOutcome[]): BucketOutcome | undefined {
+  return outcomes.find((o) => o.answer?.error);
 }
 
 export class Coordinator implements AutoPartitionHost {
   private readonly opts: CoordinatorOptions;
   private readonly queue = new SerialQueue();
-  private readonly gateways = new Map<number, TabletServerGateway>();
-  private readonly parts: PartitionContext;
+  private readonly scheduler: Scheduler;
+  private readonly ctx: CoordinatorContext;
+  readonly servers: LiveTabletServers;
+  private readonly reads: MetadataReads;
   /** Creates and expires time partitions; started by the server once tablet servers are known. */
   readonly autoPartitions: AutoPartitionManager;
 
   constructor(opts: CoordinatorOptions) {
     this.opts = opts;
+    this.scheduler = opts.scheduler ?? systemScheduler;
     const partitionCountMax = opts.partitionCountMax ?? PARTITION_COUNT_MAX_DEFAULT;
-    this.parts = {
+    this.servers = new LiveTabletServers({
+      logger: opts.logger,
+      coordinatorNode: () => this.opts.node,
+      coordinatorEpoch: opts.coordinatorEpoch ?? 0,
+    });
+    this.ctx = {
       store: opts.store,
       clock: opts.clock,
       logger: opts.logger,
-      gateways: this.gateways,
+      servers: this.servers,
       defaultReplicationFactor: opts.defaultReplicationFactor,
       partitionCountMax,
+      creating: new Creating(),
       ...(opts.kvBucketCapacity ? { kvBucketCapacity: opts.kvBucketCapacity } : {}),
     };
+    this.reads = new MetadataReads(this.ctx);
     this.autoPartitions = new AutoPartitionManager({
       host: this,
       clock: opts.clock,
+      scheduler: this.scheduler,
       logger: opts.logger,
       checkIntervalMs: opts.autoPartitionCheckIntervalMs ?? AUTO_PARTITION_CHECK_INTERVAL_MS_DEFAULT,
       defaultTimeZone: this.defaultTimeZone,
@@ -140,45 +157,61 @@ export class Coordinator implements AutoPartitionHost {
     return this.opts.node;
   }
 
+  get coordinatorEpoch(): number {
+    return this.servers.coordinatorEpoch;
+  }
+
   private get store(): MetadataStore {
     return this.opts.store;
   }
 
-  tabletServers(): ServerNode[] {
-    return [...this.gateways.values()].map((g) => g.node).sort((a, b) => a.id - b.id);
+  private get notifyWaitMs(): number {
+    return this.opts.notifyWaitMsMax ?? NOTIFY_WAIT_MS_MAX_DEFAULT;
   }
 
-  /** A tablet server joins: it is told about every replica it hosts (startup recovery). */
-  registerTabletServer(gateway: TabletServerGateway): Promise<void> {
-    return this.queue.run(async () => {
-      this.gateways.set(gateway.node.id, gateway);
-      const assignments: ReplicaAssignment[] = [];
-      for (const db of await this.store.listDatabases()) {
-        for (const reg of await this.store.listTables(db.name)) {
-          const info = tableInfoOf(reg);
-          const scopes: Array<{ id: bigint; name: string } | null> = [null];
-          for (const p of await this.store.listPartitions(reg.tableId))
-            scopes.push({ id: p.partitionId, name: p.name });
-          for (const partition of scopes) {
-            const partitionId = partition?.id ?? null;
-            for (const a of (await this.store.getAssignment(reg.tableId, partitionId)) ?? []) {
-              if (!a.replicas.includes(gateway.node.id)) continue;
-              const lai = await this.store.getLeaderAndIsr({
-                tableId: reg.tableId,
-                partitionId,
-                bucket: a.bucket,
-              });
-              if (lai) assignments.push(replicaAssignment(info, partition, a, lai));
-            }
-          }
-        }
-      }
-      if (assignments.length > 0) await gateway.notifyLeaderAndIsr(assignments);
-      this.opts.logger.info(
-        { server: gateway.node, replicas: assignments.length },
-        "tablet server registered",
-      );
-    });
+  /** Wait (bounded) for answers queued inside the serial queue; null when they did not come in time. */
+  private async answers(p: Promise<BucketOutcome[]>): Promise<BucketOutcome[] | null> {
+    const r = await within(p, this.notifyWaitMs, this.scheduler);
+    return r === TIMED_OUT ? null : r;
+  }
+
+  // ---- tablet servers ----------------------------------------------------------------------
+
+  tabletServers(): ServerNode[] {
+    return this.servers.nodes();
+  }
+
+  /**
+   * A tablet server joins (or rejoins): it is told the metadata and every replica it hosts.
+   * Resolves once it answered (bounded), so a local cluster is ready when it has started.
+   */
+  async registerTabletServer(gateway: TabletServerGateway): Promise<void> {
+    const joined = await this.queue.run(() => serverJoined(this.ctx, gateway));
+    const outcomes = await this.answers(joined.confirmed);
+    for (const o of outcomes ?? []) {
+      if (o.answer?.error)
+        this.opts.logger.error({ err: o.answer.error, server: o.serverId }, "a replica could not be opened");
+    }
+  }
+
+  /** A tablet server left (its session ended): nothing more is sent to it. */
+  unregisterTabletServer(id: number): Promise<void> {
+    return this.queue.run(async () => serverLeft(this.ctx, id));
+  }
+
+  /** A tablet server asks to stop: returns the buckets it still leads (see registration.ts). */
+  controlledShutdown(id: number): Promise<ReplicaRef[]> {
+    return this.queue.run(() => controlledShutdown(this.ctx, id));
+  }
+
+  /** A leader asks to record new ISRs (Fluss's AdjustIsr; see isr.ts). */
+  adjustIsr(requests: readonly AdjustIsrRequest[]): Promise<AdjustIsrResult[]> {
+    return this.queue.run(() => adjustIsr(this.ctx, requests));
+  }
+
+  /** Stop talking to tablet servers (the coordinator stops). */
+  close(): void {
+    this.servers.closeAll();
   }
 
   // ---- databases ---------------------------------------------------------------------------
@@ -195,10 +228,10 @@ export class Coordinator implements AutoPartitionHost {
     });
   }
 
-  dropDatabase(name: string, ignoreIfNotExists: boolean, cascade: boolean): Promise<void> {
-    return this.queue.run(async () => {
+  async dropDatabase(name: string, ignoreIfNotExists: boolean, cascade: boolean): Promise<void> {
+    const deletions = await this.queue.run(async () => {
       if (!(await this.store.getDatabase(name))) {
-        if (ignoreIfNotExists) return;
+        if (ignoreIfNotExists) return [];
         throw new FlussError(Errors.DATABASE_NOT_EXIST, `database '${name}' does not exist`);
       }
       const tables = await this.store.listTables(name);
@@ -208,185 +241,115 @@ export class Coordinator implements AutoPartitionHost {
           `database '${name}' has ${tables.length} table(s); drop them first or use cascade`,
         );
       }
-      for (const t of tables) await this.dropTableNow(t);
+      const out: Promise<BucketOutcome[]>[] = [];
+      for (const t of tables) out.push((await dropTableNow(this.ctx, t)).deleted);
       await this.store.deleteDatabase(name);
+      return out;
     });
+    await this.answers(Promise.all(deletions).then((l) => l.flat()));
   }
 
-  async listDatabases(): Promise<DatabaseRegistration[]> {
-    return (await this.store.listDatabases()).sort((a, b) => a.name.localeCompare(b.name));
+  listDatabases(): Promise<DatabaseRegistration[]> {
+    return this.reads.listDatabases();
   }
 
-  async getDatabase(name: string): Promise<DatabaseRegistration> {
-    const db = await this.store.getDatabase(name);
-    if (!db) throw new FlussError(Errors.DATABASE_NOT_EXIST, `database '${name}' does not exist`);
-    return db;
+  getDatabase(name: string): Promise<DatabaseRegistration> {
+    return this.reads.getDatabase(name);
   }
 
-  async databaseExists(name: string): Promise<boolean> {
-    return (await this.store.getDatabase(name)) !== undefined;
+  databaseExists(name: string): Promise<boolean> {
+    return this.reads.databaseExists(name);
   }
 
   // ---- tables ------------------------------------------------------------------------------
 
-  /** Create a table; an auto-partitioned one gets its first partitions before this resolves. */
+  /**
+   * Create a table; resolves once its replicas are open (an auto-partitioned one also has its first
+   * partitions). See the top for what a failure leaves behind (nothing).
+   */
   async createTable(path: TablePath, descriptor: TableDescriptor, ignoreIfExists: boolean): Promise<void> {
-    const tableId = await this.createTableNow(path, descriptor, ignoreIfExists);
-    if (tableId === null) return;
-    // Fluss schedules this right away too; a failure is logged and retried by the periodic run.
-    await this.autoPartitions.runTable(tableId);
-  }
-
-  private createTableNow(
-    path: TablePath,
-    descriptor: TableDescriptor,
-    ignoreIfExists: boolean,
-  ): Promise<bigint | null> {
-    return this.queue.run(async () => {
-      const liveTabletServers = this.gateways.size;
-      const resolved = resolveTable(path.database, path.table, descriptor, {
-        defaultBucketNumber: this.opts.defaultBucketNumber,
-        defaultReplicationFactor: this.opts.defaultReplicationFactor,
-        bucketCountMax: this.opts.bucketCountMax,
-        liveTabletServers,
-      });
-      if (!(await this.store.getDatabase(path.database))) {
-        throw new FlussError(Errors.DATABASE_NOT_EXIST, `database '${path.database}' does not exist`);
-      }
-      if (await this.store.getTable(path.database, path.table)) {
-        if (ignoreIfExists) return null;
-        throw new FlussError(
-          Errors.TABLE_ALREADY_EXIST,
-          `table '${path.database}.${path.table}' already exists`,
+    const limits = {
+      defaultBucketNumber: this.opts.defaultBucketNumber,
+      bucketCountMax: this.opts.bucketCountMax,
+    };
+    const created = await this.queue.run(() =>
+      createTableNow(this.ctx, limits, path, descriptor, ignoreIfExists),
+    );
+    if (created === null) {
+      // It exists, or is being created by another request: answer once that one settled.
+      await this.ctx.creating.settled(tableKey(path.database, path.table));
+      return;
+    }
+    try {
+      const refusal = firstRefusal((await this.answers(created.confirmed)) ?? []);
+      if (refusal?.answer?.error) {
+        await this.rollBack(`table ${path.database}.${path.table}`, refusal, () =>
+          dropTableNow(this.ctx, created.reg),
         );
       }
-      // A partitioned table's buckets belong to its partitions; the table itself has none.
-      const partitioned = resolved.descriptor.partitionKeys.length > 0;
-      if (resolved.descriptor.schema.primaryKey.length > 0) {
-        // A partitioned one is checked for one partition's buckets (each partition again later).
-        const name = `${partitioned ? "each partition of " : ""}table ${path.database}.${path.table}`;
-        this.opts.kvBucketCapacity?.checkNewKvBuckets(resolved.bucketCount, name);
-      }
-      const tableId = await this.store.nextId("table");
-      const now = this.opts.clock.nowMs();
-      const reg: TableRegistration = {
-        database: path.database,
-        table: path.table,
-        tableId,
-        schemaId: 1,
-        descriptorJson: JSON.stringify(descriptorToJson(resolved.descriptor)),
-        bucketCount: resolved.bucketCount,
-        createdTime: now,
-        modifiedTime: now,
-      };
-      const assignment = partitioned
-        ? []
-        : assignBuckets(
-            this.liveServerIds(),
-            resolved.bucketCount,
-            resolved.replicationFactor,
-            Number(tableId),
-          );
-      const leaders = initialLeaders(assignment);
-      const schemaJson = JSON.stringify(schemaToJson(resolved.descriptor.schema));
-      await this.store.putTable(reg, schemaJson, assignment, leaders);
-      await announceNewBuckets(this.gateways, this.opts.logger, tableInfoOf(reg), null, assignment, leaders);
-      this.opts.logger.info(
-        { table: `${path.database}.${path.table}`, tableId: String(tableId) },
-        "table created",
-      );
-      return tableId;
-    });
-  }
-
-  private liveServerIds(): number[] {
-    return this.tabletServers().map((s) => s.id);
-  }
-
-  dropTable(path: TablePath, ignoreIfNotExists: boolean): Promise<void> {
-    return this.queue.run(async () => {
-      const reg = await this.store.getTable(path.database, path.table);
-      if (!reg) {
-        if (ignoreIfNotExists) return;
-        throw new FlussError(Errors.TABLE_NOT_EXIST, `table '${path.database}.${path.table}' does not exist`);
-      }
-      await this.dropTableNow(reg);
-    });
-  }
-
-  /**
-   * Forget a table with its partitions, then stop every replica and delete its data. On a disk too
-   * full to record the drop, the data is deleted first and the drop recorded after (see the top).
-   */
-  private async dropTableNow(reg: TableRegistration): Promise<void> {
-    const scopes: Array<{ partitionId: bigint | null; assignment: readonly BucketAssignment[] }> = [
-      { partitionId: null, assignment: (await this.store.getAssignment(reg.tableId, null)) ?? [] },
-    ];
-    for (const p of await this.store.listPartitions(reg.tableId)) {
-      scopes.push({
-        partitionId: p.partitionId,
-        assignment: (await this.store.getAssignment(reg.tableId, p.partitionId)) ?? [],
-      });
+    } finally {
+      created.done();
     }
-    const deleteData = async (): Promise<void> => {
-      for (const sc of scopes)
-        await stopBuckets(this.gateways, reg.tableId, sc.partitionId, sc.assignment, true);
-    };
-    await removeThenDeleteData(
-      `${reg.database}.${reg.table}`,
-      this.opts.logger,
-      () => this.store.deleteTable(reg.database, reg.table),
-      deleteData,
-    );
     this.opts.logger.info(
-      { table: `${reg.database}.${reg.table}`, partitions: scopes.length - 1 },
-      "table dropped",
+      { table: `${path.database}.${path.table}`, tableId: String(created.reg.tableId) },
+      "table created",
+    );
+    // Fluss schedules this right away too; a failure is logged and retried by the periodic run.
+    await this.autoPartitions.runTable(created.reg.tableId);
+  }
+
+  /** Undo a creation a tablet server refused (drop it, wait for the deletion), then fail with why. */
+  private async rollBack(
+    what: string,
+    refusal: BucketOutcome,
+    drop: () => Promise<{ deleted: Promise<BucketOutcome[]> }>,
+  ): Promise<never> {
+    const error = refusal.answer!.error!;
+    this.opts.logger.warn(
+      { err: error, server: refusal.serverId },
+      `${what} was not created: a tablet server could not open a replica; rolling back`,
+    );
+    const dropped = await this.queue.run(drop);
+    await this.answers(dropped.deleted);
+    throw new FlussError(
+      error.kind,
+      `${what} was not created: tablet server ${refusal.serverId}: ${error.message}`,
+      {
+        cause: error,
+      },
     );
   }
 
-  async listTables(database: string): Promise<string[]> {
-    if (!(await this.store.getDatabase(database))) {
-      throw new FlussError(Errors.DATABASE_NOT_EXIST, `database '${database}' does not exist`);
-    }
-    return (await this.store.listTables(database)).map((t) => t.table).sort();
+  async dropTable(path: TablePath, ignoreIfNotExists: boolean): Promise<void> {
+    const dropped = await this.queue.run(async () => {
+      const reg = await this.reads.table(path);
+      if (!reg) {
+        if (ignoreIfNotExists) return null;
+        throw tableNotExist(path);
+      }
+      return dropTableNow(this.ctx, reg);
+    });
+    if (dropped) await this.answers(dropped.deleted);
   }
 
-  async getTableInfo(path: TablePath): Promise<TableInfo> {
-    const reg = await this.store.getTable(path.database, path.table);
-    if (!reg)
-      throw new FlussError(Errors.TABLE_NOT_EXIST, `table '${path.database}.${path.table}' does not exist`);
-    return tableInfoOf(reg);
+  listTables(database: string): Promise<string[]> {
+    return this.reads.listTables(database);
   }
 
-  async tableExists(path: TablePath): Promise<boolean> {
-    return (await this.store.getTable(path.database, path.table)) !== undefined;
+  getTableInfo(path: TablePath): Promise<TableInfo> {
+    return this.reads.getTableInfo(path);
   }
 
-  async getSchema(path: TablePath, schemaId?: number): Promise<{ schemaId: number; schema: Schema }> {
-    const reg = await this.store.getTable(path.database, path.table);
-    if (!reg)
-      throw new FlussError(Errors.TABLE_NOT_EXIST, `table '${path.database}.${path.table}' does not exist`);
-    const id = schemaId ?? reg.schemaId;
-    const json = await this.store.getSchema(reg.tableId, id);
-    if (json === undefined)
-      throw new FlussError(Errors.SCHEMA_NOT_EXIST, `schema ${id} of table does not exist`);
-    return { schemaId: id, schema: schemaFromJson(JSON.parse(json)) };
+  tableExists(path: TablePath): Promise<boolean> {
+    return this.reads.tableExists(path);
   }
 
-  /** Routes of a table; `withPartitions: false` leaves out the partitions' (GetMetadata asks for them apart). */
-  async getTableMetadata(path: TablePath, withPartitions = true): Promise<TableMetadata> {
-    const reg = await this.store.getTable(path.database, path.table);
-    if (!reg) throw tableNotExist(path);
-    const partitions: PartitionMetadata[] = [];
-    if (withPartitions)
-      for (const p of await this.store.listPartitions(reg.tableId))
-        partitions.push(await partitionMetadataOf(this.parts, p));
-    partitions.sort((a, b) => (a.partitionName < b.partitionName ? -1 : 1));
-    return {
-      info: tableInfoOf(reg),
-      buckets: await bucketLocations(this.parts, reg.tableId, null),
-      partitions,
-    };
+  getSchema(path: TablePath, schemaId?: number): Promise<{ schemaId: number; schema: Schema }> {
+    return this.reads.getSchema(path, schemaId);
+  }
+
+  getTableMetadata(path: TablePath, withPartitions = true): Promise<TableMetadata> {
+    return this.reads.getTableMetadata(path, withPartitions);
   }
 
   // ---- partitions --------------------------------------------------------------------------
@@ -396,72 +359,78 @@ export class Coordinator implements AutoPartitionHost {
    * valid value (no `__` prefix); an auto-partitioned table also checks the time value's format and
    * that it has not already expired. Returns the partition (the existing one with ignoreIfExists).
    */
-  createPartition(path: TablePath, spec: PartitionSpec, ignoreIfExists: boolean): Promise<PartitionInfo> {
-    return this.queue.run(async () => {
-      const reg = await this.store.getTable(path.database, path.table);
-      if (!reg) throw tableNotExist(path);
+  async createPartition(
+    path: TablePath,
+    spec: PartitionSpec,
+    ignoreIfExists: boolean,
+  ): Promise<PartitionInfo> {
+    const r = await this.queue.run(async () => {
+      const reg = await this.reads.requireTable(path);
       const info = tableInfoOf(reg);
       const keys = requirePartitioned(info);
       const values = validatePartitionSpec(`${path.database}.${path.table}`, keys, spec, true);
       const strategy = autoPartitionStrategyOf(info.descriptor.properties, this.defaultTimeZone);
       validateAutoPartitionTime(spec, keys, strategy, this.opts.clock.nowMs());
-      return (await createPartitionNow(this.parts, reg, info, values, ignoreIfExists)).partition;
+      return { reg, c: await createPartitionNow(this.ctx, reg, info, values, ignoreIfExists) };
     });
+    await this.confirmPartition(r.reg, r.c);
+    return r.c.partition;
+  }
+
+  /** Wait for a partition's replicas (rolling it back if one was refused), or for a creation in progress. */
+  private async confirmPartition(
+    reg: TableRegistration,
+    c: Awaited<ReturnType<typeof createPartitionNow>>,
+  ): Promise<void> {
+    const what = `partition '${c.partition.partitionName}' of table ${reg.database}.${reg.table}`;
+    if (!c.created) {
+      await this.ctx.creating.settled(partitionIdKey(c.partition.partitionId));
+      return;
+    }
+    try {
+      const refusal = firstRefusal((await this.answers(c.confirmed)) ?? []);
+      if (refusal?.answer?.error) {
+        const p = {
+          tableId: reg.tableId,
+          partitionId: c.partition.partitionId,
+          name: c.partition.partitionName,
+          createdTime: 0,
+        };
+        await this.rollBack(what, refusal, () => dropPartitionNow(this.ctx, reg, p));
+      }
+    } finally {
+      c.done();
+    }
+    this.opts.logger.info(
+      { partition: what, partitionId: String(c.partition.partitionId) },
+      "partition created",
+    );
   }
 
   /** Drop a partition: its replicas stop and their data (log, KV, KV snapshots) is deleted. */
-  dropPartition(path: TablePath, spec: PartitionSpec, ignoreIfNotExists: boolean): Promise<void> {
-    return this.queue.run(async () => {
-      const reg = await this.store.getTable(path.database, path.table);
-      if (!reg) throw tableNotExist(path);
+  async dropPartition(path: TablePath, spec: PartitionSpec, ignoreIfNotExists: boolean): Promise<void> {
+    const dropped = await this.queue.run(async () => {
+      const reg = await this.reads.requireTable(path);
       const info = tableInfoOf(reg);
       const keys = requirePartitioned(info);
       const values = validatePartitionSpec(`${path.database}.${path.table}`, keys, spec, false);
       const name = partitionNameOf(values);
-      const p = await findPartition(this.store, reg.tableId, name);
+      const p = (await this.reads.partitions(reg.tableId)).find((x) => x.name === name);
       if (!p) {
-        if (ignoreIfNotExists) return;
+        if (ignoreIfNotExists) return null;
         throw partitionNotExists(info, name);
       }
-      await dropPartitionNow(this.parts, reg, p);
+      return dropPartitionNow(this.ctx, reg, p);
     });
+    if (dropped) await this.answers(dropped.deleted);
   }
 
-  /** Partitions of a table, by name; a partial spec keeps those whose given keys match. */
-  async listPartitions(path: TablePath, partialSpec: PartitionSpec = {}): Promise<PartitionInfo[]> {
-    const reg = await this.store.getTable(path.database, path.table);
-    if (!reg) throw tableNotExist(path);
-    const keys = requirePartitioned(tableInfoOf(reg));
-    const out: PartitionInfo[] = [];
-    for (const p of await this.store.listPartitions(reg.tableId)) {
-      if (partitionMatches(keys, partitionValuesOf(keys, p.name), partialSpec))
-        out.push(partitionInfoOf(keys, p));
-    }
-    return out.sort((a, b) => (a.partitionName < b.partitionName ? -1 : 1));
+  listPartitions(path: TablePath, partialSpec: PartitionSpec = {}): Promise<PartitionInfo[]> {
+    return this.reads.listPartitions(path, partialSpec);
   }
 
-  /** Routes of the selected partitions; a missing one is PARTITION_NOT_EXISTS. */
-  async getPartitionMetadata(sel: PartitionSelector): Promise<PartitionMetadata[]> {
-    const out: PartitionMetadata[] = [];
-    if ("ids" in sel) {
-      for (const id of sel.ids) {
-        const p = await this.store.getPartition(id);
-        if (!p) throw new FlussError(Errors.PARTITION_NOT_EXISTS, `partition id ${id} does not exist`);
-        out.push(await partitionMetadataOf(this.parts, p));
-      }
-      return out;
-    }
-    const reg = await this.store.getTable(sel.path.database, sel.path.table);
-    if (!reg) throw tableNotExist(sel.path);
-    const info = tableInfoOf(reg);
-    requirePartitioned(info);
-    const all = await this.store.listPartitions(reg.tableId);
-    for (const name of sel.names) {
-      const p = all.find((x) => x.name === name);
-      if (!p) throw partitionNotExists(info, name);
-      out.push(await partitionMetadataOf(this.parts, p));
-    }
-    return out;
+  getPartitionMetadata(sel: PartitionSelector): Promise<PartitionMetadata[]> {
+    return this.reads.getPartitionMetadata(sel);
   }
 
   // ---- AutoPartitionHost (used by the AutoPartitionManager) ----------------------------------
@@ -469,7 +438,7 @@ export class Coordinator implements AutoPartitionHost {
   async autoPartitionedTables(tableId?: bigint): Promise<TableInfo[]> {
     const regs: TableRegistration[] = [];
     if (tableId !== undefined) {
-      const reg = await this.store.getTableById(tableId);
+      const reg = await this.reads.tableById(tableId);
       if (reg) regs.push(reg);
     } else {
       for (const db of await this.store.listDatabases()) regs.push(...(await this.store.listTables(db.name)));
@@ -488,34 +457,43 @@ export class Coordinator implements AutoPartitionHost {
     return (await this.store.listPartitions(tableId)).map((p) => p.name);
   }
 
-  createPartitionOf(tableId: bigint, name: string): Promise<"created" | "exists" | "gone"> {
-    return this.queue.run(async () => {
+  async createPartitionOf(tableId: bigint, name: string): Promise<"created" | "exists" | "gone"> {
+    const r = await this.queue.run(async () => {
       const reg = await this.store.getTableById(tableId);
-      if (!reg) return "gone";
+      if (!reg) return null;
       const info = tableInfoOf(reg);
       const values = partitionValuesOf(info.descriptor.partitionKeys, name);
-      const r = await createPartitionNow(this.parts, reg, info, values, true);
-      return r.created ? "created" : "exists";
+      return { reg, c: await createPartitionNow(this.ctx, reg, info, values, true) };
     });
+    if (r === null) return "gone";
+    await this.confirmPartition(r.reg, r.c);
+    return r.c.created ? "created" : "exists";
   }
 
-  dropPartitionOf(tableId: bigint, name: string): Promise<"dropped" | "missing" | "gone"> {
-    return this.queue.run(async () => {
+  async dropPartitionOf(tableId: bigint, name: string): Promise<"dropped" | "missing" | "gone"> {
+    const r = await this.queue.run(async () => {
       const reg = await this.store.getTableById(tableId);
-      if (!reg) return "gone";
+      if (!reg) return "gone" as const;
       const p = await findPartition(this.store, tableId, name);
-      if (!p) return "missing";
-      await dropPartitionNow(this.parts, reg, p);
-      return "dropped";
+      if (!p) return "missing" as const;
+      return dropPartitionNow(this.ctx, reg, p);
     });
+    if (typeof r === "string") return r;
+    await this.answers(r.deleted);
+    return "dropped";
   }
 
   /**
    * Reserve `count` auto-increment ids of a table column; returns the first. Never reused.
-   * Not queued: tablet servers call this while opening a replica, which createTable awaits from
-   * inside the queue; the store's counters are atomic on their own.
+   * Not queued: tablet servers call this while opening a replica; the store's counters are atomic
+   * on their own, and a creation never waits for its replicas inside the queue anyway.
    */
   allocateIdRange(tableId: bigint, column: string, count: number): Promise<bigint> {
+    if (!Number.isSafeInteger(count) || count <= 0 || count > 1_000_000_000) {
+      return Promise.reject(
+        new FlussError(Errors.INVALID_CONFIG_EXCEPTION, `an id range of ${count} ids is out of bounds`),
+      );
+    }
     return this.store.nextId(`auto-increment/${tableId}/${column}`, count);
   }
 

@@ -2,36 +2,45 @@
 // leads at epoch 0 with itself as the only in-sync replica (followers do not replicate yet). The
 // coordinator stores this together with the table or partition in one atomic write (so neither is
 // ever visible without its leaders), and only then tells the hosting tablet servers.
-// Invariant: tablet servers hear about buckets only after the store holds them durably; a server
-// that fails to act on the news does not undo the creation (it is retried when the server
-// registers again, as at every restart), it is logged.
+// Invariant: tablet servers hear about buckets only after the store holds them durably; what a
+// server misses while away it is told again when it registers (as at every restart).
 
 import type { TableInfo } from "@fluss-ts/common";
-import type { Logger } from "../logging.ts";
 import type { BucketAssignment, BucketLeader } from "../metadata/metadata-store.ts";
 import { type PartitionRef, replicaAssignment } from "./placement.ts";
-import type { ReplicaAssignment, TabletServerGateway } from "./types.ts";
+import type { ReplicaAssignment, StopReplica } from "./types.ts";
 
-/** The first leadership of every bucket of `assignment`. */
-export function initialLeaders(assignment: readonly BucketAssignment[]): BucketLeader[] {
+/** Fluss's first epochs of a bucket (LeaderAndIsr.INITIAL_LEADER_EPOCH / INITIAL_BUCKET_EPOCH). */
+export const INITIAL_LEADER_EPOCH = 0;
+export const INITIAL_BUCKET_EPOCH = 0;
+
+/** The first leadership of every bucket of `assignment`, recorded by coordinator `coordinatorEpoch`. */
+export function initialLeaders(
+  assignment: readonly BucketAssignment[],
+  coordinatorEpoch = 0,
+): BucketLeader[] {
   return assignment.map((a) => {
     const leader = a.replicas[0]!;
     return [
       a.bucket,
-      { leader, leaderEpoch: 0, isr: [leader], coordinatorEpoch: 0, bucketEpoch: 0 },
+      {
+        leader,
+        leaderEpoch: INITIAL_LEADER_EPOCH,
+        isr: [leader],
+        coordinatorEpoch,
+        bucketEpoch: INITIAL_BUCKET_EPOCH,
+      },
     ] as const;
   });
 }
 
-/** Tell every server hosting one of the new buckets about it (after the store recorded them). */
-export async function announceNewBuckets(
-  gateways: ReadonlyMap<number, TabletServerGateway>,
-  logger: Logger,
+/** What each hosting server is told about the buckets of `assignment`, by server id. */
+export function assignmentsByServer(
   info: TableInfo,
   partition: PartitionRef | null,
   assignment: readonly BucketAssignment[],
   leaders: readonly BucketLeader[],
-): Promise<void> {
+): Map<number, ReplicaAssignment[]> {
   const byBucket = new Map(leaders);
   const perServer = new Map<number, ReplicaAssignment[]>();
   for (const a of assignment) {
@@ -43,19 +52,29 @@ export async function announceNewBuckets(
       perServer.set(serverId, list);
     }
   }
-  for (const [serverId, list] of perServer) {
-    try {
-      await gateways.get(serverId)?.notifyLeaderAndIsr(list);
-    } catch (err) {
-      logger.error(
-        {
-          err,
-          server: serverId,
-          table: `${info.path.database}.${info.path.table}`,
-          partition: partition?.name,
-        },
-        "a tablet server failed to open new replicas; it is told again when it registers",
-      );
+  return perServer;
+}
+
+/** Stops (with data deletion) of every replica of the given buckets, by hosting server id. */
+export function deletionsByServer(
+  tableId: bigint,
+  partitionId: bigint | null,
+  assignment: readonly BucketAssignment[],
+  leaderEpochs: ReadonlyMap<number, number>,
+): Map<number, StopReplica[]> {
+  const perServer = new Map<number, StopReplica[]>();
+  for (const a of assignment) {
+    for (const s of a.replicas) {
+      const list = perServer.get(s) ?? [];
+      list.push({
+        tableId,
+        partitionId,
+        bucket: a.bucket,
+        leaderEpoch: leaderEpochs.get(a.bucket) ?? INITIAL_LEADER_EPOCH,
+        delete: true,
+      });
+      perServer.set(s, list);
     }
   }
+  return perServer;
 }

@@ -10,7 +10,6 @@
 // registration) and no orphan the store still lists. A failed store write changes nothing.
 
 import {
-  type Clock,
   Errors,
   FlussError,
   type PartitionSpec,
@@ -20,12 +19,13 @@ import {
   qualifiedPartitionName,
   type TableInfo,
 } from "@fluss-ts/common";
-import type { Logger } from "../logging.ts";
 import type { MetadataStore, PartitionRegistration, TableRegistration } from "../metadata/metadata-store.ts";
-import type { BucketLocation, KvBucketCapacity, TabletServerGateway } from "./coordinator.ts";
-import { announceNewBuckets, initialLeaders } from "./leadership.ts";
-import { assignBuckets, stopBuckets } from "./placement.ts";
+import { type CoordinatorContext, newLocations, partitionIdKey, scopeRoutes } from "./context.ts";
+import { assignmentsByServer, deletionsByServer, initialLeaders } from "./leadership.ts";
+import type { BucketOutcome } from "./live-servers.ts";
+import { assignBuckets } from "./placement.ts";
 import { removeThenDeleteData } from "./removal.ts";
+import type { BucketLocation } from "./types.ts";
 
 /** A partition as listed: id, name and spec. */
 export interface PartitionInfo {
@@ -42,17 +42,8 @@ export interface PartitionMetadata {
   readonly buckets: readonly BucketLocation[];
 }
 
-export interface PartitionContext {
-  readonly store: MetadataStore;
-  readonly clock: Clock;
-  readonly logger: Logger;
-  readonly gateways: ReadonlyMap<number, TabletServerGateway>;
-  readonly defaultReplicationFactor: number;
-  /** Partitions one table may have (Fluss max.partition.num). */
-  readonly partitionCountMax: number;
-  /** Refuses primary-key buckets the servers' open files cannot hold. */
-  readonly kvBucketCapacity?: KvBucketCapacity;
-}
+/** What the partition helpers work with (the coordinator's shared context). */
+export type PartitionContext = CoordinatorContext;
 
 function tableName(reg: TableRegistration): string {
   return `${reg.database}.${reg.table}`;
@@ -95,9 +86,21 @@ export function partitionNotExists(info: TableInfo, name: string): FlussError {
   );
 }
 
+/** A partition created now (with what its creation waits for), or one that already existed. */
+export type PartitionCreation =
+  | { readonly partition: PartitionInfo; readonly created: false }
+  | {
+      readonly partition: PartitionInfo;
+      readonly created: true;
+      /** Every hosting server's answer for every bucket. */
+      readonly confirmed: Promise<BucketOutcome[]>;
+      /** Ends the partition's "being created" state. */
+      readonly done: () => void;
+    };
+
 /**
- * Create the partition with `values` (already validated, in key order). Returns the partition and
- * whether it was created now (false: it existed and `ignoreIfExists` was set).
+ * Create the partition with `values` (already validated, in key order) and queue its replicas'
+ * creation; `created` false: it existed and `ignoreIfExists` was set.
  */
 export async function createPartitionNow(
   ctx: PartitionContext,
@@ -105,7 +108,7 @@ export async function createPartitionNow(
   info: TableInfo,
   values: readonly string[],
   ignoreIfExists: boolean,
-): Promise<{ partition: PartitionInfo; created: boolean }> {
+): Promise<PartitionCreation> {
   const keys = info.descriptor.partitionKeys;
   const name = partitionNameOf(values);
   const existing = await ctx.store.listPartitions(reg.tableId);
@@ -129,7 +132,7 @@ export async function createPartitionNow(
   }
   const rfText = info.descriptor.properties["table.replication.factor"];
   const replicationFactor = rfText === undefined ? ctx.defaultReplicationFactor : Number(rfText);
-  const servers = [...ctx.gateways.keys()].sort((a, b) => a - b);
+  const servers = ctx.servers.assignableIds();
   const partitionId = await ctx.store.nextId("partition");
   const assignment = assignBuckets(
     servers,
@@ -143,58 +146,68 @@ export async function createPartitionNow(
     name,
     createdTime: ctx.clock.nowMs(),
   };
-  const leaders = initialLeaders(assignment);
-  await ctx.store.putPartition(partition, assignment, leaders);
-  await announceNewBuckets(ctx.gateways, ctx.logger, info, { id: partitionId, name }, assignment, leaders);
-  ctx.logger.info(
-    { table: tableName(reg), partition: name, partitionId: String(partitionId), buckets: reg.bucketCount },
-    "partition created",
+  const leaders = initialLeaders(assignment, ctx.servers.coordinatorEpoch);
+  const done = ctx.creating.begin([partitionIdKey(partitionId)]);
+  try {
+    await ctx.store.putPartition(partition, assignment, leaders);
+  } catch (err) {
+    done();
+    throw err;
+  }
+  const buckets = newLocations(assignment, leaders);
+  ctx.servers.updateMetadata(
+    [],
+    [{ kind: "partition", tableId: reg.tableId, partitionId, partitionName: name, buckets }],
   );
-  return { partition: partitionInfoOf(keys, partition), created: true };
+  const confirmed = ctx.servers.notifyLeaderAndIsr(
+    assignmentsByServer(info, { id: partitionId, name }, assignment, leaders),
+  );
+  return { partition: partitionInfoOf(keys, partition), created: true, confirmed, done };
 }
 
-/** Forget a partition, then stop its replicas and delete their data (log, KV, KV snapshots). */
+/**
+ * Forget a partition, then stop its replicas and delete their data (log, KV, KV snapshots).
+ * Resolves once the removal is recorded; `deleted` settles when the hosting servers answered.
+ */
 export async function dropPartitionNow(
   ctx: PartitionContext,
   reg: TableRegistration,
   p: PartitionRegistration,
-): Promise<void> {
-  const assignment = (await ctx.store.getAssignment(reg.tableId, p.partitionId)) ?? [];
-  await removeThenDeleteData(
+): Promise<{ deleted: Promise<BucketOutcome[]> }> {
+  const routes = await scopeRoutes(ctx, reg.tableId, p.partitionId);
+  const epochs = new Map([...routes.leaders].map(([b, lai]) => [b, lai.leaderEpoch] as const));
+  const r = await removeThenDeleteData(
     `${tableName(reg)} partition ${p.name}`,
     ctx.logger,
     () => ctx.store.deletePartition(reg.tableId, p.partitionId),
-    () => stopBuckets(ctx.gateways, reg.tableId, p.partitionId, assignment, true),
+    () => {
+      ctx.servers.updateMetadata(
+        [],
+        [{ kind: "deleted", tableId: reg.tableId, partitionId: p.partitionId, partitionName: p.name }],
+      );
+      return ctx.servers.stopReplicas(
+        deletionsByServer(reg.tableId, p.partitionId, routes.assignment, epochs),
+      );
+    },
   );
   ctx.logger.info(
     { table: tableName(reg), partition: p.name, partitionId: String(p.partitionId) },
     "partition dropped",
   );
+  return r;
 }
 
 /** Where the buckets of a table (partitionId null) or of one partition are led. */
 export async function bucketLocations(
-  ctx: Pick<PartitionContext, "store" | "gateways">,
+  ctx: Pick<PartitionContext, "store" | "servers">,
   tableId: bigint,
   partitionId: bigint | null,
 ): Promise<BucketLocation[]> {
-  const assignment = (await ctx.store.getAssignment(tableId, partitionId)) ?? [];
-  const out: BucketLocation[] = [];
-  for (const a of assignment) {
-    const lai = await ctx.store.getLeaderAndIsr({ tableId, partitionId, bucket: a.bucket });
-    const leaderAlive = lai !== undefined && ctx.gateways.has(lai.leader);
-    out.push({
-      bucket: a.bucket,
-      leader: leaderAlive ? lai.leader : null,
-      leaderEpoch: lai?.leaderEpoch ?? 0,
-      replicas: a.replicas,
-    });
-  }
-  return out;
+  return (await scopeRoutes(ctx, tableId, partitionId)).locations;
 }
 
 export async function partitionMetadataOf(
-  ctx: Pick<PartitionContext, "store" | "gateways">,
+  ctx: Pick<PartitionContext, "store" | "servers">,
   p: PartitionRegistration,
 ): Promise<PartitionMetadata> {
   return {

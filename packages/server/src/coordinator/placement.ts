@@ -1,5 +1,5 @@
-// Where replicas live: bucket assignment over live tablet servers, leader election, and telling
-// tablet servers to host or stop replicas. Shared by tables and partitions (a partition is a set of
+// Where replicas live: bucket assignment over live tablet servers and what a hosting server is
+// told about each replica. Shared by tables and partitions (a partition is a set of
 // buckets of its table, keyed by partition id). Called only from inside the coordinator's serial
 // queue, so assignment, the durable record and the notifications of one change never interleave
 // with another change.
@@ -11,8 +11,8 @@
 
 import { Errors, FlussError, type TableInfo } from "@fluss-ts/common";
 import type { BucketAssignment, LeaderAndIsr } from "../metadata/metadata-store.ts";
-import type { ReplicaAssignment, ReplicaRef, TabletServerGateway } from "./coordinator.ts";
 import { checkReplicationFactor } from "./table-validation.ts";
+import type { ReplicaAssignment } from "./types.ts";
 
 /** The partition a set of buckets belongs to; null for a non-partitioned table. */
 export interface PartitionRef {
@@ -53,27 +53,9 @@ export function replicaAssignment(
     bucket: a.bucket,
     leader: lai.leader,
     leaderEpoch: lai.leaderEpoch,
+    bucketEpoch: lai.bucketEpoch,
     replicas: a.replicas,
     // Followers do not replicate yet: whatever older metadata recorded, only the leader is in sync.
     isr: lai.isr.filter((s) => s === lai.leader),
   };
-}
-
-/** Stop (and delete the data of) every replica of the given buckets on the servers hosting them. */
-export async function stopBuckets(
-  gateways: ReadonlyMap<number, TabletServerGateway>,
-  tableId: bigint,
-  partitionId: bigint | null,
-  assignment: readonly BucketAssignment[],
-  deleteData: boolean,
-): Promise<void> {
-  const perServer = new Map<number, ReplicaRef[]>();
-  for (const a of assignment) {
-    for (const s of a.replicas) {
-      const list = perServer.get(s) ?? [];
-      list.push({ tableId, partitionId, bucket: a.bucket });
-      perServer.set(s, list);
-    }
-  }
-  for (const [serverId, refs] of perServer) await gateways.get(serverId)?.stopReplicas(refs, deleteData);
 }

@@ -5,24 +5,27 @@
 // no space and frees plenty) and the removal recorded after. If that second attempt fails too, the
 // drop fails and the entry stays listed, with its data gone (a restart recreates its replicas
 // empty); a retried drop then records it.
+// `startDeletion` queues the deletions and returns their answers; on the normal path they are not
+// awaited here (the caller awaits `deleted` outside the coordinator's queue); on the full-disk path
+// they are, since the removal can only be recorded once space was freed.
 
 import { isDiskFull } from "@fluss-ts/storage";
 import type { Logger } from "../logging.ts";
 
-export async function removeThenDeleteData(
+export async function removeThenDeleteData<T>(
   what: string,
   logger: Logger,
   remove: () => Promise<void>,
-  deleteData: () => Promise<void>,
-): Promise<void> {
+  startDeletion: () => Promise<T>,
+): Promise<{ deleted: Promise<T> }> {
   try {
     await remove();
   } catch (err) {
     if (!isDiskFull(err)) throw err;
     logger.warn({ err, drop: what }, "the disk is full: deleting the data first to record the drop");
-    await deleteData();
+    const deleted = await startDeletion();
     await remove();
-    return;
+    return { deleted: Promise.resolve(deleted) };
   }
-  await deleteData();
+  return { deleted: startDeletion() };
 }

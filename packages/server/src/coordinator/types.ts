@@ -1,8 +1,13 @@
 // Shapes shared by the coordinator, its helpers and tablet servers: server nodes, what a tablet
-// server is told about a replica, the gateway the coordinator reaches a tablet server through, and
-// the routes metadata requests answer with.
+// server is told about a replica, the gateway the coordinator reaches a tablet server through (an
+// RPC client in every deployment, fakes in unit tests), the metadata it pushes to them, and the
+// routes metadata requests answer with.
+// Gateway contract: a call is queued for its server when it is made (so calls made in order inside
+// the coordinator's serial queue reach the server in that order) and resolves when the server
+// answered; a retriable failure is retried by the gateway, so a rejection means the server left
+// the cluster, fenced this coordinator, or refused the whole request.
 
-import { descriptorFromJson, type TableInfo } from "@fluss-ts/common";
+import { descriptorFromJson, type FlussError, type TableInfo } from "@fluss-ts/common";
 import type { TableRegistration } from "../metadata/metadata-store.ts";
 import type { PartitionMetadata } from "./partitions.ts";
 
@@ -20,6 +25,7 @@ export interface ReplicaAssignment {
   readonly bucket: number;
   readonly leader: number;
   readonly leaderEpoch: number;
+  readonly bucketEpoch: number;
   readonly replicas: readonly number[];
   readonly isr: readonly number[];
 }
@@ -30,6 +36,19 @@ export interface ReplicaRef {
   readonly bucket: number;
 }
 
+/** Stop one replica; `leaderEpoch` fences a stop older than the replica's leadership. */
+export interface StopReplica extends ReplicaRef {
+  readonly leaderEpoch: number;
+  /** Remove its local data (and its remote KV snapshots). */
+  readonly delete: boolean;
+}
+
+/** One bucket's answer to a NotifyLeaderAndIsr or a StopReplica: null when it went through. */
+export interface BucketAnswer {
+  readonly ref: ReplicaRef;
+  readonly error: FlussError | null;
+}
+
 /**
  * Room for primary-key buckets, whose stores hold open files while hosted (open-files.ts): throws
  * BUCKET_MAX_NUM_EXCEPTION when `count` more would not fit. Process-wide in the local cluster.
@@ -38,21 +57,49 @@ export interface KvBucketCapacity {
   checkNewKvBuckets(count: number, what: string): void;
 }
 
-/** The coordinator's handle on one tablet server (in-process call or RPC). */
-export interface TabletServerGateway {
-  readonly node: ServerNode;
-  /** Host these replicas with this leadership; one answer per bucket (null error: done). */
-  notifyLeaderAndIsr(
-    assignments: readonly ReplicaAssignment[],
-  ): Promise<ReadonlyArray<{ readonly ref: ReplicaRef; readonly error: Error | null }>>;
-  stopReplicas(replicas: readonly ReplicaRef[], deleteData: boolean): Promise<void>;
-}
-
 export interface BucketLocation {
   readonly bucket: number;
   readonly leader: number | null;
   readonly leaderEpoch: number;
   readonly replicas: readonly number[];
+}
+
+/** A table a tablet server keeps (with its buckets' routes), or one it must forget. */
+export type TableUpdate =
+  | { readonly kind: "table"; readonly info: TableInfo; readonly buckets: readonly BucketLocation[] }
+  | { readonly kind: "deleted"; readonly tableId: bigint; readonly path: TableInfo["path"] };
+
+/** A partition a tablet server keeps (with its buckets' routes), or one it must forget. */
+export type PartitionUpdate =
+  | ({ readonly kind: "partition" } & PartitionMetadata)
+  | {
+      readonly kind: "deleted";
+      readonly tableId: bigint;
+      readonly partitionId: bigint;
+      readonly partitionName: string;
+    };
+
+/** Fluss's UpdateMetadata: the live servers always in full, tables and partitions as changed. */
+export interface MetadataUpdate {
+  readonly coordinator: ServerNode;
+  readonly tabletServers: readonly ServerNode[];
+  readonly tables: readonly TableUpdate[];
+  readonly partitions: readonly PartitionUpdate[];
+}
+
+/** The coordinator's handle on one tablet server (see the contract at the top). */
+export interface TabletServerGateway {
+  readonly node: ServerNode;
+  updateMetadata(coordinatorEpoch: number, update: MetadataUpdate): Promise<void>;
+  /** Host these replicas with this leadership; one answer per bucket. */
+  notifyLeaderAndIsr(
+    coordinatorEpoch: number,
+    assignments: readonly ReplicaAssignment[],
+  ): Promise<readonly BucketAnswer[]>;
+  /** Stop (and maybe delete) these replicas; one answer per bucket. */
+  stopReplicas(coordinatorEpoch: number, replicas: readonly StopReplica[]): Promise<readonly BucketAnswer[]>;
+  /** The server left the cluster: fail what is queued for it and drop its connection. */
+  close(): void;
 }
 
 export interface TableMetadata {

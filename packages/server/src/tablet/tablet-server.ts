@@ -1,43 +1,54 @@
 // A tablet server: an RPC endpoint over its replicas. Lifecycle in ReplicaManager, writes in
 // ReplicaWrites, the fetch long poll in FetchEngine (a purgatory of delayed fetches), offsets in
 // Offsets, periodic work in TabletTasks; the handlers (handlers/, one file per API) translate
-// protobuf to these. Every timer runs on the injected Scheduler.
+// protobuf to these. It talks to the coordinator only over RPC — in `fluss local` too: the
+// coordinator's UpdateMetadata / NotifyLeaderAndIsr / StopReplica come in through its handlers
+// (fenced by coordinator epoch), and it reaches the active coordinator through a CoordinatorLink
+// (registration and heartbeats without ZooKeeper, id ranges, controlled shutdown, forwarded admin
+// reads). Every timer runs on the injected Scheduler.
+// Start order: listen, then register (the coordinator then tells it its replicas, so once `start`
+// resolves they are open); stop order: controlled shutdown, stop heartbeats, stop serving, close
+// replicas (flushing them).
 
 import { join } from "node:path";
 import { type Clock, type Scheduler, systemScheduler } from "@fluss-ts/common";
 import { RpcServer } from "@fluss-ts/rpc";
 import type { FileCache } from "@fluss-ts/storage";
 import type { ServerConfig } from "../config.ts";
-import type { ReplicaAssignment, ReplicaRef, ServerNode, TabletServerGateway } from "../coordinator/types.ts";
+import type { ServerNode } from "../coordinator/types.ts";
 import type { Logger } from "../logging.ts";
 import type { ServerMetrics } from "../metrics/server-metrics.ts";
 import type { OpenFilesBudget } from "../open-files.ts";
 import { listenOrExplain } from "../util/listen.ts";
+import { TIMED_OUT, within } from "../util/within.ts";
+import { CoordinatorFence } from "./coordinator-fence.ts";
+import { type CoordinatorAddress, CoordinatorLink } from "./coordinator-link.ts";
 import { DELAYED_FETCHES_MAX, FetchEngine } from "./delayed-fetch.ts";
 import { DelayedOperationManager } from "./delayed-operations.ts";
-import { registerTabletHandlers } from "./handlers/index.ts";
-import type { IdRangeSource } from "./id-allocator.ts";
+import { registerControlHandlers, registerTabletHandlers } from "./handlers/index.ts";
 import { KvScanners } from "./kv-scanners.ts";
 import { LogReader } from "./log-reader.ts";
+import { TabletMetadataCache } from "./metadata-cache.ts";
 import { Offsets } from "./offsets.ts";
 import { ReadBufferPool } from "./read-buffers.ts";
 import { createRemoteLogManager } from "./remote-log-manager.ts";
-import { ReplicaManager, type ReplicaResult } from "./replica-manager.ts";
+import { ReplicaManager } from "./replica-manager.ts";
 import { ReplicaWrites } from "./replica-writes.ts";
 import { TabletTasks } from "./tablet-tasks.ts";
 
 export interface TabletServerOptions {
   id: number;
+  /** Port to listen on (0: a free one). */
   port: number;
   config: ServerConfig;
   clock: Clock;
   /** Every timer of the server (default: the process's). */
   scheduler?: Scheduler;
   logger: Logger;
-  /** Extra handlers (e.g. metadata served in-process by the local cluster). */
-  extraServices?: (server: RpcServer) => void;
-  /** Reserves auto-increment id ranges (the coordinator). */
-  idRanges: IdRangeSource;
+  /** Where the active coordinator is (given in a cluster without ZooKeeper; else from ZooKeeper). */
+  coordinator: () => CoordinatorAddress | null;
+  /** Register and heartbeat over RPC (true without a ZooKeeper registry). */
+  heartbeats: boolean;
   /** Count this server's requests and read its buckets for /metrics (metrics.port set). */
   metrics?: ServerMetrics;
   /** The bounded cache of open files the log tablets share (shared by the process's tablet servers). */
@@ -46,7 +57,23 @@ export interface TabletServerOptions {
   openFiles?: OpenFilesBudget;
 }
 
-export class TabletServer implements TabletServerGateway {
+/** How long a stopping server waits for the coordinator's answer to its controlled shutdown. */
+const CONTROLLED_SHUTDOWN_WAIT_MS = 10_000;
+/** Time a request to the coordinator may take (registration waits for replicas to open). */
+const COORDINATOR_REQUEST_TIMEOUT_MS = 120_000;
+
+interface Parts {
+  replicas: ReplicaManager;
+  writes: ReplicaWrites;
+  fetches: FetchEngine;
+  offsets: Offsets;
+  scanners: KvScanners;
+  tasks: TabletTasks;
+  cache: TabletMetadataCache;
+  link: CoordinatorLink;
+}
+
+export class TabletServer {
   readonly node: ServerNode;
   readonly replicas: ReplicaManager;
   readonly writes: ReplicaWrites;
@@ -54,66 +81,31 @@ export class TabletServer implements TabletServerGateway {
   readonly offsets: Offsets;
   readonly scanners: KvScanners;
   readonly tasks: TabletTasks;
+  readonly cache: TabletMetadataCache;
+  readonly link: CoordinatorLink;
   private readonly rpc: RpcServer;
+  private readonly scheduler: Scheduler;
+  private readonly logger: Logger;
 
-  private constructor(
-    node: ServerNode,
-    parts: {
-      replicas: ReplicaManager;
-      writes: ReplicaWrites;
-      fetches: FetchEngine;
-      offsets: Offsets;
-      scanners: KvScanners;
-      tasks: TabletTasks;
-    },
-    rpc: RpcServer,
-  ) {
+  private constructor(node: ServerNode, p: Parts, rpc: RpcServer, scheduler: Scheduler, logger: Logger) {
     this.node = node;
-    this.replicas = parts.replicas;
-    this.writes = parts.writes;
-    this.fetches = parts.fetches;
-    this.offsets = parts.offsets;
-    this.scanners = parts.scanners;
-    this.tasks = parts.tasks;
+    this.replicas = p.replicas;
+    this.writes = p.writes;
+    this.fetches = p.fetches;
+    this.offsets = p.offsets;
+    this.scanners = p.scanners;
+    this.tasks = p.tasks;
+    this.cache = p.cache;
+    this.link = p.link;
     this.rpc = rpc;
+    this.scheduler = scheduler;
+    this.logger = logger;
   }
 
   static async start(o: TabletServerOptions): Promise<TabletServer> {
     const logger = o.logger.child({ server: `tablet-${o.id}` });
     const c = o.config;
     const scheduler = o.scheduler ?? systemScheduler;
-    const replicas = new ReplicaManager({
-      serverId: o.id,
-      dataDir: join(c.dataDir, `tablet-server-${o.id}`),
-      logConfig: {
-        segmentBytesMax: c.logSegmentBytesMax,
-        indexIntervalBytes: c.logIndexIntervalBytes,
-        flush: { mode: c.logFlushMode, intervalMs: c.logFlushIntervalMs },
-      },
-      clock: o.clock,
-      scheduler,
-      logger,
-      remoteDataDir: c.remoteDataDir ?? join(c.dataDir, "remote"),
-      kvSnapshotsRetained: c.kvSnapshotsRetained,
-      idRanges: o.idRanges,
-      ...(o.files ? { files: o.files } : {}),
-      ...(o.openFiles ? { openFiles: o.openFiles } : {}),
-      remoteLog: createRemoteLogManager(c, scheduler, logger),
-    });
-    const parts = {
-      replicas,
-      writes: new ReplicaWrites(replicas, logger),
-      fetches: new FetchEngine({
-        replicas,
-        reader: new LogReader(replicas, logger, c.fetchBytesMax),
-        clock: o.clock,
-        purgatory: new DelayedOperationManager(scheduler, DELAYED_FETCHES_MAX),
-        fetchWaitMsMax: c.fetchWaitMsMax,
-      }),
-      offsets: new Offsets(replicas),
-      scanners: new KvScanners(o.clock, scheduler),
-      tasks: new TabletTasks(replicas, scheduler, logger),
-    };
     const rpc = new RpcServer({
       host: c.bindHost,
       port: o.port,
@@ -128,27 +120,100 @@ export class TabletServer implements TabletServerGateway {
       timers: scheduler,
       clock: o.clock,
     });
-    o.metrics?.instrument(rpc, `tablet-${o.id}`, () => parts.offsets.bucketOffsets());
-    registerTabletHandlers(rpc, { ...parts, readBuffers: new ReadBufferPool() });
-    o.extraServices?.(rpc);
     const addr = await listenOrExplain(rpc, `tablet server ${o.id}`);
-    parts.scanners.startExpiry();
-    parts.tasks.startRetention(c.logRetentionCheckIntervalMs);
-    parts.tasks.startKvSnapshots(c.kvSnapshotIntervalMs);
-    replicas.startRemoteLogTiering();
+    const node = { id: o.id, host: addr.host, port: addr.port };
+    const p = TabletServer.parts(o, node, scheduler, logger);
+    o.metrics?.instrument(rpc, `tablet-${o.id}`, () => p.offsets.bucketOffsets());
+    registerTabletHandlers(rpc, { ...p, readBuffers: new ReadBufferPool() });
+    registerControlHandlers(rpc, { ...p, fence: new CoordinatorFence(logger) });
+    const ts = new TabletServer(node, p, rpc, scheduler, logger);
+    try {
+      await p.link.start();
+    } catch (err) {
+      await ts.close();
+      throw err;
+    }
+    p.scanners.startExpiry();
+    p.tasks.startRetention(c.logRetentionCheckIntervalMs);
+    p.tasks.startKvSnapshots(c.kvSnapshotIntervalMs);
+    p.replicas.startRemoteLogTiering();
     logger.info({ address: `${addr.host}:${addr.port}` }, "tablet server listening");
-    return new TabletServer({ id: o.id, host: addr.host, port: addr.port }, parts, rpc);
+    return ts;
   }
 
-  async notifyLeaderAndIsr(assignments: readonly ReplicaAssignment[]): Promise<ReplicaResult[]> {
-    return this.replicas.becomeLeaderOrFollower(assignments);
+  private static parts(
+    o: TabletServerOptions,
+    node: ServerNode,
+    scheduler: Scheduler,
+    logger: Logger,
+  ): Parts {
+    const c = o.config;
+    const link = new CoordinatorLink({
+      node,
+      coordinator: o.coordinator,
+      heartbeats: o.heartbeats,
+      incarnation: BigInt(o.clock.nowMs()) * 1000n + BigInt(Math.floor(Math.random() * 1000)),
+      scheduler,
+      logger,
+      requestTimeoutMs: COORDINATOR_REQUEST_TIMEOUT_MS,
+    });
+    const replicas = new ReplicaManager({
+      serverId: o.id,
+      dataDir: join(c.dataDir, `tablet-server-${o.id}`),
+      logConfig: {
+        segmentBytesMax: c.logSegmentBytesMax,
+        indexIntervalBytes: c.logIndexIntervalBytes,
+        flush: { mode: c.logFlushMode, intervalMs: c.logFlushIntervalMs },
+      },
+      clock: o.clock,
+      scheduler,
+      logger,
+      remoteDataDir: c.remoteDataDir ?? join(c.dataDir, "remote"),
+      kvSnapshotsRetained: c.kvSnapshotsRetained,
+      idRanges: link,
+      ...(o.files ? { files: o.files } : {}),
+      ...(o.openFiles ? { openFiles: o.openFiles } : {}),
+      remoteLog: createRemoteLogManager(c, scheduler, logger),
+    });
+    return {
+      replicas,
+      writes: new ReplicaWrites(replicas, logger),
+      fetches: new FetchEngine({
+        replicas,
+        reader: new LogReader(replicas, logger, c.fetchBytesMax),
+        clock: o.clock,
+        purgatory: new DelayedOperationManager(scheduler, DELAYED_FETCHES_MAX),
+        fetchWaitMsMax: c.fetchWaitMsMax,
+      }),
+      offsets: new Offsets(replicas),
+      scanners: new KvScanners(o.clock, scheduler),
+      tasks: new TabletTasks(replicas, scheduler, logger),
+      cache: new TabletMetadataCache(),
+      link,
+    };
   }
 
-  async stopReplicas(replicas: readonly ReplicaRef[], deleteData: boolean): Promise<void> {
-    await this.replicas.stopReplicas(replicas, deleteData);
-  }
-
+  /** Stop: move leadership away first (controlled shutdown), then stop serving and close replicas. */
   async stop(): Promise<void> {
+    try {
+      const remaining = await within(
+        this.link.controlledShutdown(),
+        CONTROLLED_SHUTDOWN_WAIT_MS,
+        this.scheduler,
+      );
+      if (remaining !== TIMED_OUT && remaining.length > 0)
+        this.logger.info(
+          { buckets: remaining.length },
+          "stopping while still leading buckets (no other replica)",
+        );
+    } catch (err) {
+      this.logger.warn({ err }, "controlled shutdown failed; stopping anyway");
+    }
+    await this.close();
+  }
+
+  private async close(): Promise<void> {
+    await this.link.stop();
     this.tasks.stop();
     this.fetches.close();
     await this.rpc.close();

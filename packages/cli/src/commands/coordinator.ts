@@ -1,0 +1,30 @@
+// `fluss coordinator`: the coordinator of a multi-process cluster, in this process. Options in
+// Fluss's names from a YAML config file, `--config` pairs and flags (server-role.ts). Prints where
+// tablet servers and clients reach it; Ctrl-C stops it cleanly.
+
+import type { Command } from "commander";
+import { type RoleOpts, roleOptions, roleOverrides, runUntilSignal } from "./server-role.ts";
+
+export function registerCoordinator(program: Command): void {
+  roleOptions(
+    program.command("coordinator").description("start the coordinator of a cluster (metadata, leadership)"),
+  ).action(async (opts: RoleOpts) => {
+    // Loaded only here: client commands need not load the server and its storage engine.
+    const server = await import("@fluss-ts/server");
+    const fromFile = opts.configFile ? await server.loadServerConfigFile(opts.configFile) : {};
+    const config = server.applyServerOptions(server.defaultServerConfig(), roleOverrides(opts, fromFile));
+    const logger = server.createLogger(config.logLevel);
+    const p = await server.startCoordinatorProcess({ config, logger });
+    process.stdout.write(
+      [
+        "fluss coordinator is running",
+        `  address:        ${p.address}`,
+        `  data directory: ${config.dataDir}`,
+        ...(p.metricsAddress ? [`  metrics:        http://${p.metricsAddress}/metrics`] : []),
+        "Press Ctrl-C to stop.",
+        "",
+      ].join("\n"),
+    );
+    await runUntilSignal("the coordinator", () => p.stop());
+  });
+}

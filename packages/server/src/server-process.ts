@@ -1,0 +1,161 @@
+// One server role per process: `fluss coordinator` and `fluss tablet-server`. Each locks its own
+// data directory (data-dir-lock.ts), measures its open-files budget, binds its internal listener
+// (`bind.listeners`, Fluss's syntax; else `bind.host` and the role's port), serves /metrics when
+// `metrics.port` is set, and stops cleanly. Without ZooKeeper the coordinator keeps its metadata
+// in `<data.dir>/coordinator` and tablet servers reach it at `coordinator.address`; the same RPC
+// code path as `fluss local` (which runs both roles in one process) is used throughout.
+// Invariants: a process stopped by `stop()` flushed and closed everything it opened and released
+// its lock; a failure while starting undoes what was started before rethrowing.
+
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  type Clock,
+  Errors,
+  FlussError,
+  type Scheduler,
+  systemClock,
+  systemScheduler,
+} from "@fluss-ts/common";
+import { FileCache } from "@fluss-ts/storage";
+import { type ServerConfig, validateServerConfig } from "./config.ts";
+import { CoordinatorServer } from "./coordinator/coordinator-server.ts";
+import { DataDirLock } from "./data-dir-lock.ts";
+import { internalListener, parseHostPort, parseListeners } from "./listeners.ts";
+import type { Logger } from "./logging.ts";
+import { LocalMetadataStore } from "./metadata/local-metadata-store.ts";
+import { MetricsHttpServer } from "./metrics/metrics-http.ts";
+import { ServerMetrics } from "./metrics/server-metrics.ts";
+import { OpenFilesBudget } from "./open-files.ts";
+import { TabletServer } from "./tablet/tablet-server.ts";
+
+export interface ServerProcessOptions {
+  config: ServerConfig;
+  logger: Logger;
+  clock?: Clock;
+  scheduler?: Scheduler;
+}
+
+/** A running server role. */
+export interface ServerProcess {
+  /** host:port of its RPC listener. */
+  readonly address: string;
+  readonly metricsAddress: string | undefined;
+  stop(): Promise<void>;
+}
+
+/** host and port a role binds: its internal listener, else bind.host and `port`. */
+export function bindAddressOf(c: ServerConfig, port: number): { host: string; port: number } {
+  if (c.bindListeners === null) return { host: c.bindHost, port };
+  const l = internalListener(parseListeners(c.bindListeners), c.internalListenerName);
+  return { host: l.host, port: l.port };
+}
+
+interface Common {
+  readonly c: ServerConfig;
+  readonly lock: DataDirLock;
+  readonly openFiles: OpenFilesBudget;
+  readonly metrics: ServerMetrics | undefined;
+}
+
+async function begin(o: ServerProcessOptions): Promise<Common> {
+  validateServerConfig(o.config);
+  const openFiles = OpenFilesBudget.measure({ ...o.config, servers: 1 });
+  o.logger.info({ ...openFiles.plan }, openFiles.describe());
+  const c = { ...o.config, rpcConnectionsMax: openFiles.plan.connectionsPerServerMax };
+  await mkdir(c.dataDir, { recursive: true });
+  const lock = DataDirLock.acquire(c.dataDir);
+  return { c, lock, openFiles, metrics: c.metricsPort === 0 ? undefined : new ServerMetrics() };
+}
+
+async function serveMetrics(common: Common, logger: Logger): Promise<MetricsHttpServer | null> {
+  if (!common.metrics) return null;
+  return MetricsHttpServer.start(common.metrics.registry, common.c.bindHost, common.c.metricsPort, logger);
+}
+
+/** `fluss coordinator`: the coordinator role alone (tablet servers register with it). */
+export async function startCoordinatorProcess(o: ServerProcessOptions): Promise<ServerProcess> {
+  const common = await begin(o);
+  const bind = bindAddressOf(common.c, common.c.coordinatorPort);
+  const c = { ...common.c, bindHost: bind.host, coordinatorPort: bind.port };
+  let server: CoordinatorServer | undefined;
+  let http: MetricsHttpServer | null = null;
+  try {
+    server = await CoordinatorServer.start({
+      config: c,
+      store: new LocalMetadataStore(join(c.dataDir, "coordinator")),
+      clock: o.clock ?? systemClock,
+      scheduler: o.scheduler ?? systemScheduler,
+      logger: o.logger,
+      ...(common.metrics ? { metrics: common.metrics } : {}),
+    });
+    server.startAutoPartitioning();
+    http = await serveMetrics(common, o.logger);
+  } catch (err) {
+    await server?.stop().catch(() => undefined);
+    common.lock.release();
+    throw err;
+  }
+  const started = server;
+  return {
+    address: started.address,
+    metricsAddress: http?.address,
+    async stop() {
+      try {
+        await http?.close();
+        await started.stop();
+      } finally {
+        common.lock.release();
+      }
+    },
+  };
+}
+
+/** `fluss tablet-server`: one tablet server, registering with the coordinator at `coordinator.address`. */
+export async function startTabletServerProcess(o: ServerProcessOptions): Promise<ServerProcess> {
+  if (o.config.coordinatorAddress === null) {
+    throw new FlussError(
+      Errors.INVALID_CONFIG_EXCEPTION,
+      "a tablet server needs 'coordinator.address' (host:port of the coordinator) to join a cluster",
+    );
+  }
+  const coordinator = parseHostPort(o.config.coordinatorAddress);
+  const common = await begin(o);
+  const bind = bindAddressOf(common.c, common.c.tabletServerPort);
+  const c = { ...common.c, bindHost: bind.host };
+  let ts: TabletServer | undefined;
+  let http: MetricsHttpServer | null = null;
+  try {
+    ts = await TabletServer.start({
+      id: c.tabletServerId,
+      port: bind.port,
+      config: c,
+      clock: o.clock ?? systemClock,
+      scheduler: o.scheduler ?? systemScheduler,
+      logger: o.logger,
+      coordinator: () => coordinator,
+      heartbeats: true,
+      files: new FileCache({ openFilesMax: common.openFiles.plan.logOpenFilesMax }),
+      openFiles: common.openFiles,
+      ...(common.metrics ? { metrics: common.metrics } : {}),
+    });
+    http = await serveMetrics(common, o.logger);
+  } catch (err) {
+    await ts?.stop().catch(() => undefined);
+    common.lock.release();
+    throw err;
+  }
+  const started = ts;
+  return {
+    address: `${started.node.host}:${started.node.port}`,
+    metricsAddress: http?.address,
+    async stop() {
+      try {
+        await http?.close();
+        await started.stop();
+      } finally {
+        common.lock.release();
+      }
+    },
+  };
+}
