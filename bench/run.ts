@@ -117,7 +117,10 @@ async function main(): Promise<void> {
   const { opts, only, json } = parsed;
   installCleanupHooks();
   const missing = ["redis-server", "nats-server"].filter((b) => findBinary(b) === null);
-  if (missing.length > 0 && only.some((w) => w !== "scan" && w !== "memory" && w !== "prune" && w !== "lake")) {
+  if (
+    missing.length > 0 &&
+    only.some((w) => w !== "scan" && w !== "memory" && w !== "prune" && w !== "lake")
+  ) {
     process.stderr.write(
       `[bench] ${missing.join(" and ")} not found: those peer rows will be "skipped". Install with:\n` +
         `        ${NATS_INSTALL_HINT}\n`,

@@ -318,7 +318,6 @@ export class UnionScanner implements AsyncIterable<UnionRecord> {
       }
       if (!hasLogPart(t) || this.o.follow) continue;
       for await (const s of this.logScanner(t, false, true).batches()) {
-        const n = s.recordBatch.numRows;
         yield {
           source: "log",
           bucket: t.bucket,
