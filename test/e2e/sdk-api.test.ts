@@ -11,6 +11,7 @@ import {
   defineSchema,
   type FlussConnection,
   int,
+  type LogScanner,
   string,
   timestampLtz,
 } from "@fluss-ts/client";
@@ -54,9 +55,7 @@ describe("SDK API", () => {
     // The type argument alone types the handle without a check.
     const unchecked = await tc.conn.getTable<typeof Orders>("fluss.orders");
     const rows = unchecked.newLogScanner({ untilLatest: true, columns: ["id", "paid"] });
-    expectTypeOf<
-      Awaited<ReturnType<ReturnType<(typeof rows)[typeof Symbol.asyncIterator]>["next"]>>["value"]
-    >().toMatchTypeOf<{ row: { id: bigint; paid: boolean } } | undefined | void>();
+    expectTypeOf(rows).toEqualTypeOf<LogScanner<{ id: bigint; paid: boolean }>>();
     rows.close();
   });
 
@@ -78,7 +77,7 @@ describe("SDK API", () => {
       where.set(rec.row.id, `${rec.bucket}/${rec.offset}`);
     }
     expect(where.size).toBe(300);
-    acks.forEach((a, i) => expect(`${a.bucket}/${a.offset}`).toBe(where.get(BigInt(i))));
+    for (const [i, a] of acks.entries()) expect(`${a.bucket}/${a.offset}`).toBe(where.get(BigInt(i)));
     expect(new Set(acks.map((a) => a.bucket)).size).toBe(3);
   });
 
