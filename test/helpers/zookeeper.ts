@@ -5,7 +5,10 @@
 // shorter than their timeout). `expireSession` ends a client's session on the server the way
 // Curator's test kit does: a second client attaches to the same session id and password (the
 // server drops the first client's connection) and closes it, so the server expires the session
-// and the first client learns it at its next reconnect.
+// and the first client learns it at its next reconnect. That races with the first client
+// reconnecting, so tests connect through a `ZooKeeperProxy` (a TCP proxy on loopback) whose
+// `expireSession` first cuts the client off, and which can also freeze traffic both ways (a
+// network partition: connections stay open, nothing gets through) and heal.
 // Where the package is missing, `zooKeeperSkipReason()` says why and tests skip; with
 // FLUSS_REQUIRE_ZOOKEEPER=1 (CI) a missing package fails instead.
 // Invariant: every server started here is stopped by `stop()` (tests call it in afterAll) and its
@@ -133,7 +136,7 @@ export class ZooKeeperServer {
         `clientPort=${this.port}`,
         "clientPortAddress=127.0.0.1",
         "admin.enableServer=false",
-        "4lw.commands.whitelist=ruok,srvr,stat,mntr,cons",
+        "4lw.commands.whitelist=ruok,srvr,stat,mntr,cons,dump",
         "minSessionTimeout=1000",
         "maxSessionTimeout=120000",
         "maxClientCnxns=0",
@@ -225,12 +228,40 @@ export class ZooKeeperServer {
   }
 }
 
-/** See ZooKeeperServer.expireSession; usable with any server address. */
+/** Whether ZooKeeper's session tracker (four-letter word `dump`) still holds a session. */
+export async function sessionAlive(port: number, sessionId: Buffer): Promise<boolean> {
+  const sid = `0x${sessionId.readBigUInt64BE(0).toString(16)}`;
+  const dump = await fourLetterWord(port, "dump");
+  const tracked = dump.slice(0, Math.max(0, dump.indexOf("ephemeral nodes dump")));
+  return tracked.split(/\s+/).includes(sid);
+}
+
+/**
+ * See ZooKeeperServer.expireSession; usable with any server address. The session's own client
+ * may reconnect and take the session back before our close reaches the server, so this repeats
+ * until the server's session tracker no longer holds it.
+ */
 export async function expireSession(
   address: string,
   sessionId: Buffer,
   sessionPassword: Buffer,
   timeoutMs = 10_000,
+): Promise<void> {
+  const port = Number(address.slice(address.lastIndexOf(":") + 1));
+  const deadline = Date.now() + timeoutMs;
+  while (await sessionAlive(port, sessionId)) {
+    if (Date.now() > deadline)
+      throw new Error(`session ${sessionId.toString("hex")} still alive after ${timeoutMs} ms`);
+    await attachAndClose(address, sessionId, sessionPassword, timeoutMs);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function attachAndClose(
+  address: string,
+  sessionId: Buffer,
+  sessionPassword: Buffer,
+  timeoutMs: number,
 ): Promise<void> {
   const client = zookeeper.createClient(address, {
     sessionTimeout: 30_000,
@@ -259,4 +290,108 @@ export async function expireSession(
     client.close();
     setTimeout(resolve, timeoutMs).unref();
   });
+}
+
+/**
+ * A TCP proxy in front of a ZooKeeper server, for faults between one set of clients and the
+ * server: `cut` closes every connection and refuses new ones, `freeze` holds all traffic (open
+ * connections, nothing delivered: a partition), `heal` lets everything through again.
+ */
+export class ZooKeeperProxy {
+  readonly port: number;
+  private readonly server: net.Server;
+  private readonly target: ZooKeeperServer;
+  private mode: "open" | "cut" | "frozen" = "open";
+  private readonly pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
+
+  private constructor(server: net.Server, port: number, target: ZooKeeperServer) {
+    this.server = server;
+    this.port = port;
+    this.target = target;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  static async start(target: ZooKeeperServer): Promise<ZooKeeperProxy> {
+    const server = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => resolve());
+    });
+    const proxy = new ZooKeeperProxy(server, (server.address() as net.AddressInfo).port, target);
+    server.on("connection", (client) => proxy.accept(client));
+    return proxy;
+  }
+
+  private accept(client: net.Socket): void {
+    if (this.mode === "cut") {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect({ host: "127.0.0.1", port: this.target.port });
+    const pair = { client, upstream };
+    this.pairs.add(pair);
+    const drop = (): void => {
+      this.pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", drop).on("close", drop);
+    upstream.on("error", drop).on("close", drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    if (this.mode === "frozen") this.hold(pair);
+  }
+
+  private hold(pair: { client: net.Socket; upstream: net.Socket }): void {
+    pair.client.unpipe(pair.upstream);
+    pair.upstream.unpipe(pair.client);
+    pair.client.pause();
+    pair.upstream.pause();
+  }
+
+  /** Close every connection and refuse new ones until `heal`. */
+  cut(): void {
+    this.mode = "cut";
+    for (const p of [...this.pairs]) {
+      p.client.destroy();
+      p.upstream.destroy();
+    }
+    this.pairs.clear();
+  }
+
+  /** Hold all traffic both ways (connections stay open) until `heal`. */
+  freeze(): void {
+    this.mode = "frozen";
+    for (const p of this.pairs) this.hold(p);
+  }
+
+  heal(): void {
+    const wasFrozen = this.mode === "frozen";
+    this.mode = "open";
+    if (!wasFrozen) return;
+    for (const p of this.pairs) {
+      p.client.pipe(p.upstream);
+      p.upstream.pipe(p.client);
+    }
+  }
+
+  /** Expire a session of a client connected through this proxy, without a race. */
+  async expireSession(sessionId: Buffer, sessionPassword: Buffer, timeoutMs = 10_000): Promise<void> {
+    const wasFrozen = this.mode === "frozen";
+    this.cut();
+    try {
+      await expireSession(this.target.address, sessionId, sessionPassword, timeoutMs);
+    } finally {
+      if (wasFrozen) this.freeze();
+      else this.heal();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
 }

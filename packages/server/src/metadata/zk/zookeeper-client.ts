@@ -27,10 +27,22 @@ import {
   systemScheduler,
   type TimerHandle,
 } from "@fluss-ts/common";
-import type { Client, Stat, Transaction, Event as ZkEvent } from "node-zookeeper-client";
+import type { Client, Stat, Event as ZkEvent } from "node-zookeeper-client";
 import zookeeper from "node-zookeeper-client";
 import type { Logger } from "../../logging.ts";
 import { silentLogger } from "../../logging.ts";
+import { abandon, exactVersion, hex, statOf, toBigInt, WATCH_TYPES } from "./zk-library.ts";
+import {
+  isZooKeeperError,
+  type NodeStat,
+  ZkCode,
+  type ZkOp,
+  type ZkSessionEvent,
+  type ZkWatcher,
+  ZooKeeperError,
+} from "./zk-types.ts";
+
+export * from "./zk-types.ts";
 
 export interface ZooKeeperClientOptions {
   /** `host:port[,host:port...]` (zookeeper.address). */
@@ -60,122 +72,16 @@ const RESESSION_BACKOFF_MS_MAX = 5_000;
 /** The library's pause between rounds over the servers of the ensemble. */
 const SPIN_DELAY_MS = 200;
 
-export type ZkSessionEvent =
-  | { readonly kind: "disconnected"; readonly sessionId: string }
-  | { readonly kind: "reconnected"; readonly sessionId: string }
-  | { readonly kind: "expired"; readonly sessionId: string; readonly why: "server" | "timeout" }
-  | { readonly kind: "session"; readonly sessionId: string };
-
-export type ZkWatchEvent = {
-  readonly type: "created" | "deleted" | "dataChanged" | "childrenChanged";
-  readonly path: string;
-};
-export type ZkWatcher = (event: ZkWatchEvent) => void;
-
-export interface NodeStat {
-  readonly version: number;
-  readonly cversion: number;
-  /** Transaction that created the node: grows with every re-creation. */
-  readonly czxid: bigint;
-  /** Session owning an ephemeral node (0n for a persistent one). */
-  readonly ephemeralOwner: bigint;
-  readonly numChildren: number;
-  readonly dataLength: number;
-}
-
-/** One operation of a multi-op transaction; version -1 matches any. */
-export type ZkOp =
-  | { readonly kind: "create"; readonly path: string; readonly data: Buffer; readonly ephemeral?: boolean }
-  | { readonly kind: "set"; readonly path: string; readonly data: Buffer; readonly version: number }
-  | { readonly kind: "check"; readonly path: string; readonly version: number }
-  | { readonly kind: "remove"; readonly path: string; readonly version: number };
-
-/** ZooKeeper's result codes this code distinguishes. */
-export const ZkCode = {
-  CONNECTION_LOSS: -4,
-  OPERATION_TIMEOUT: -7,
-  NO_NODE: -101,
-  BAD_VERSION: -103,
-  NODE_EXISTS: -110,
-  NOT_EMPTY: -111,
-  SESSION_EXPIRED: -112,
-} as const;
-
-/** A failed ZooKeeper request. `ambiguous`: a write that may or may not have been applied. */
-export class ZooKeeperError extends Error {
-  readonly code: number;
-  readonly ambiguous: boolean;
-
-  constructor(code: number, message: string, ambiguous: boolean) {
-    super(message);
-    this.name = "ZooKeeperError";
-    this.code = code;
-    this.ambiguous = ambiguous;
-  }
-}
-
-export function isZooKeeperError(err: unknown, code?: number): err is ZooKeeperError {
-  return err instanceof ZooKeeperError && (code === undefined || err.code === code);
-}
-
-function toBigInt(b: Buffer): bigint {
-  return b.readBigInt64BE(0);
-}
-
-function statOf(s: Stat): NodeStat {
-  return {
-    version: s.version,
-    cversion: s.cversion,
-    czxid: toBigInt(s.czxid),
-    ephemeralOwner: toBigInt(s.ephemeralOwner),
-    numChildren: s.numChildren,
-    dataLength: s.dataLength,
-  };
-}
-
-const WATCH_TYPES: Record<number, ZkWatchEvent["type"]> = {
-  [zookeeper.Event.NODE_CREATED]: "created",
-  [zookeeper.Event.NODE_DELETED]: "deleted",
-  [zookeeper.Event.NODE_DATA_CHANGED]: "dataChanged",
-  [zookeeper.Event.NODE_CHILDREN_CHANGED]: "childrenChanged",
-};
-
-/** The library's connection internals this file touches (see `abandon` and `exactVersion`). */
-interface ClientInternals {
-  connectionManager?: {
-    packetQueue?: { shift(): { callback?: (err: unknown) => void } | undefined };
-    socket?: { destroy(): void };
-  };
-}
-
-/**
- * Stop an abandoned client for good: requests it has not sent yet are failed, not sent on a later
- * reconnect (which could revive a session we already gave up), and its socket is closed.
- */
-function abandon(client: Client): void {
-  const cm = (client as unknown as ClientInternals).connectionManager;
-  const queue = cm?.packetQueue;
-  for (let p = queue?.shift(); p !== undefined; p = queue?.shift()) {
-    p.callback?.(
-      Object.assign(new Error("SESSION_EXPIRED (session abandoned)"), { code: ZkCode.SESSION_EXPIRED }),
-    );
-  }
-  client.close();
-  cm?.socket?.destroy();
-}
-
-/**
- * node-zookeeper-client turns version 0 into -1 ("any") in transactions (`version || -1`, its issue
- * #67): set the exact version on the op just added.
- */
-function exactVersion(tx: Transaction, version: number): void {
-  const ops = (tx as unknown as { ops?: Array<{ version?: number }> }).ops;
-  assert(Array.isArray(ops) && ops.length > 0, "node-zookeeper-client keeps transaction ops in `ops`");
-  ops[ops.length - 1]!.version = version;
-}
-
-function hex(b: Buffer): string {
-  return `0x${b.toString("hex")}`;
+/** True when the server answered (a result or an error of its own, not a lost connection). */
+function isServerAnswer(err: unknown): boolean {
+  if (err === null || err === undefined) return true;
+  const code = (err as { code?: unknown }).code;
+  return (
+    typeof code === "number" &&
+    code !== ZkCode.CONNECTION_LOSS &&
+    code !== ZkCode.SESSION_EXPIRED &&
+    code !== ZkCode.OPERATION_TIMEOUT
+  );
 }
 
 interface Waiter {
@@ -196,7 +102,11 @@ export class ZooKeeperClient {
   private generation = 0;
   private connected = false;
   private closed = false;
-  private expiryTimer: TimerHandle | undefined;
+  /** Checks that the server still answers (see `watchdog`). */
+  private watchdogTimer: TimerHandle | undefined;
+  /** Send time of the latest request the server answered: the server heard from us then. */
+  private lastAnsweredSendMs = 0;
+  private heartbeatInFlight = false;
   private resessionTimer: TimerHandle | undefined;
   private readonly listeners = new Set<(e: ZkSessionEvent) => void>();
   private inFlight = 0;
@@ -275,7 +185,7 @@ export class ZooKeeperClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.scheduler.clearTimeout(this.expiryTimer);
+    this.scheduler.clearInterval(this.watchdogTimer);
     this.scheduler.clearTimeout(this.resessionTimer);
     const client = this.client;
     this.client = null;
@@ -313,6 +223,13 @@ export class ZooKeeperClient {
     this.connected = true;
     const generation = ++this.generation;
     client.on("state", (state) => this.onState(generation, state.code));
+    this.lastAnsweredSendMs = this.clock.nowMs();
+    const timeoutMs = client.getSessionTimeout();
+    this.scheduler.clearInterval(this.watchdogTimer);
+    this.watchdogTimer = this.scheduler.setInterval(
+      () => this.watchdog(generation),
+      Math.max(1, Math.floor(timeoutMs / 6)),
+    );
     for (const w of this.sessionWaiters) w.resolve();
     this.sessionWaiters.clear();
     this.logger.info(
@@ -330,19 +247,46 @@ export class ZooKeeperClient {
     const sessionId = this.sessionId ?? "";
     if (code === zookeeper.State.SYNC_CONNECTED.code && !this.connected) {
       this.connected = true;
-      this.scheduler.clearTimeout(this.expiryTimer);
       this.logger.info({ session: sessionId }, "ZooKeeper connection back");
       for (const w of this.sessionWaiters) w.resolve();
       this.sessionWaiters.clear();
       this.emit({ kind: "reconnected", sessionId });
     } else if (code === zookeeper.State.DISCONNECTED.code && this.connected) {
       this.connected = false;
-      const timeoutMs = this.negotiatedSessionTimeoutMs;
-      this.expiryTimer = this.scheduler.setTimeout(() => this.sessionLost(generation, "timeout"), timeoutMs);
-      this.logger.warn({ session: sessionId, timeoutMs }, "ZooKeeper connection lost");
+      this.logger.warn(
+        { session: sessionId, timeoutMs: this.negotiatedSessionTimeoutMs },
+        "ZooKeeper connection lost",
+      );
       this.emit({ kind: "disconnected", sessionId });
     } else if (code === zookeeper.State.EXPIRED.code) {
       this.sessionLost(generation, "server");
+    }
+  }
+
+  /**
+   * The session is over for us once the server has not heard from us for a whole session timeout
+   * (counted from the send time of the last request it answered, so never later than the server
+   * may expire it): then it may have expired it and let another process take our place. The
+   * library notices a dead connection only when the socket fails (not when the server freezes or
+   * the network drops packets), so when idle for a third of the timeout we send a request of our
+   * own to learn whether the server still answers.
+   */
+  private watchdog(generation: number): void {
+    if (generation !== this.generation || this.closed) return;
+    const timeoutMs = this.negotiatedSessionTimeoutMs;
+    const silentMs = this.clock.nowMs() - this.lastAnsweredSendMs;
+    if (silentMs >= timeoutMs) {
+      this.sessionLost(generation, "timeout");
+    } else if (silentMs >= timeoutMs / 3 && !this.heartbeatInFlight) {
+      this.heartbeatInFlight = true;
+      void this.exists("/")
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => {
+          this.heartbeatInFlight = false;
+        });
     }
   }
 
@@ -354,7 +298,7 @@ export class ZooKeeperClient {
     this.client = null;
     this.connected = false;
     this.generation++;
-    this.scheduler.clearTimeout(this.expiryTimer);
+    this.scheduler.clearInterval(this.watchdogTimer);
     if (client !== null) abandon(client);
     this.logger.warn({ session: sessionId, why }, "ZooKeeper session expired");
     this.emit({ kind: "expired", sessionId, why });
@@ -445,6 +389,8 @@ export class ZooKeeperClient {
         await this.waitFor(this.sessionWaiters, deadlineMs);
       }
       const client = this.client;
+      const generation = this.generation;
+      const sentMs = this.clock.nowMs();
       return await new Promise<T>((resolve, reject) => {
         let answered = false;
         const timer = this.scheduler.setTimeout(
@@ -462,6 +408,9 @@ export class ZooKeeperClient {
           Math.max(1, deadlineMs - this.clock.nowMs()),
         );
         send(client, (err, value) => {
+          if (generation === this.generation && isServerAnswer(err)) {
+            this.lastAnsweredSendMs = Math.max(this.lastAnsweredSendMs, sentMs);
+          }
           if (answered) return;
           answered = true;
           this.scheduler.clearTimeout(timer);
@@ -535,6 +484,15 @@ export class ZooKeeperClient {
     const mode = ephemeral ? zookeeper.CreateMode.EPHEMERAL : zookeeper.CreateMode.PERSISTENT;
     return this.request<void>(`create ${path}`, true, (c, done) => {
       c.create(this.full(path), data, mode, (err) => done(err));
+    });
+  }
+
+  /** Create an ephemeral sequential node `<prefix><10-digit sequence>`; resolves with its name. */
+  createEphemeralSequential(prefix: string, data: Buffer): Promise<string> {
+    return this.request<string>(`create ${prefix}*`, true, (c, done) => {
+      c.create(this.full(prefix), data, zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, (err, created) =>
+        done(err, err ? undefined : created.slice(created.lastIndexOf("/") + 1)),
+      );
     });
   }
 
