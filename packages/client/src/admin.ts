@@ -3,11 +3,7 @@
 
 import {
   type ColumnSpec,
-  decodeJson,
-  descriptorToJson,
   Errors,
-  encodeJson,
-  errorFromCode,
   FlussError,
   invalidArgument,
   makeSchema,
@@ -16,13 +12,12 @@ import {
   parseTablePath,
   partitionNameOf,
   type Schema,
-  schemaFromJson,
   type TableDescriptor,
   type TableInfo,
   type TablePath,
 } from "@fluss-ts/common";
-import { ApiKeys } from "@fluss-ts/rpc";
-import { type MetadataCache, tableInfoFromPb } from "./metadata.ts";
+import * as api from "./api/index.ts";
+import type { MetadataCache } from "./metadata.ts";
 import type { StartPosition } from "./options.ts";
 import { type Address, addressKey, type ServerPool } from "./server-pool.ts";
 
@@ -45,14 +40,6 @@ export type TablePathLike = TablePath | string;
 
 export function toTablePath(p: TablePathLike): TablePath {
   return typeof p === "string" ? parseTablePath(p) : p;
-}
-
-function pbPath(p: TablePath): { databaseName: string; tableName: string } {
-  return { databaseName: p.database, tableName: p.table };
-}
-
-function pbSpec(spec: PartitionSpec): { partitionKeyValues: Array<{ key: string; value: string }> } {
-  return { partitionKeyValues: Object.entries(spec).map(([key, value]) => ({ key, value: String(value) })) };
 }
 
 export interface PartitionInfo {
@@ -102,8 +89,6 @@ function withSdkDefaults(
   return out;
 }
 
-const OFFSET_TYPE = { earliest: 0, latest: 1, timestamp: 2 } as const;
-
 export class Admin {
   private readonly pool: ServerPool;
   private readonly metadata: MetadataCache;
@@ -118,33 +103,25 @@ export class Admin {
   }
 
   async createDatabase(name: string, opts: { ignoreIfExists?: boolean | undefined } = {}): Promise<void> {
-    await this.pool.request(await this.coordinator(), ApiKeys.CREATE_DATABASE, {
-      databaseName: name,
-      ignoreIfExists: opts.ignoreIfExists === true,
-    });
+    await api.createDatabase(this.pool, await this.coordinator(), name, opts.ignoreIfExists === true);
   }
 
   async dropDatabase(
     name: string,
     opts: { ignoreIfNotExists?: boolean | undefined; cascade?: boolean | undefined } = {},
   ): Promise<void> {
-    await this.pool.request(await this.coordinator(), ApiKeys.DROP_DATABASE, {
-      databaseName: name,
+    await api.dropDatabase(this.pool, await this.coordinator(), name, {
       ignoreIfNotExists: opts.ignoreIfNotExists === true,
       cascade: opts.cascade === true,
     });
   }
 
   async listDatabases(): Promise<string[]> {
-    const resp = await this.pool.request(await this.coordinator(), ApiKeys.LIST_DATABASES, {});
-    return resp.databaseName;
+    return api.listDatabases(this.pool, await this.coordinator());
   }
 
   async databaseExists(name: string): Promise<boolean> {
-    const resp = await this.pool.request(await this.coordinator(), ApiKeys.DATABASE_EXISTS, {
-      databaseName: name,
-    });
-    return resp.exists;
+    return api.databaseExists(this.pool, await this.coordinator(), name);
   }
 
   async createTable(
@@ -154,11 +131,7 @@ export class Admin {
   ): Promise<void> {
     const p = toTablePath(path);
     const descriptor = toDescriptor(def);
-    await this.pool.request(await this.coordinator(), ApiKeys.CREATE_TABLE, {
-      tablePath: pbPath(p),
-      tableJson: encodeJson(descriptorToJson(descriptor)),
-      ignoreIfExists: opts.ignoreIfExists === true,
-    });
+    await api.createTable(this.pool, await this.coordinator(), p, descriptor, opts.ignoreIfExists === true);
   }
 
   async dropTable(
@@ -166,44 +139,27 @@ export class Admin {
     opts: { ignoreIfNotExists?: boolean | undefined } = {},
   ): Promise<void> {
     const p = toTablePath(path);
-    await this.pool.request(await this.coordinator(), ApiKeys.DROP_TABLE, {
-      tablePath: pbPath(p),
-      ignoreIfNotExists: opts.ignoreIfNotExists === true,
-    });
+    await api.dropTable(this.pool, await this.coordinator(), p, opts.ignoreIfNotExists === true);
     this.metadata.invalidate(p);
   }
 
   async listTables(database: string): Promise<string[]> {
-    const resp = await this.pool.request(await this.coordinator(), ApiKeys.LIST_TABLES, {
-      databaseName: database,
-    });
-    return resp.tableName;
+    return api.listTables(this.pool, await this.coordinator(), database);
   }
 
   async tableExists(path: TablePathLike): Promise<boolean> {
-    const resp = await this.pool.request(await this.coordinator(), ApiKeys.TABLE_EXISTS, {
-      tablePath: pbPath(toTablePath(path)),
-    });
-    return resp.exists;
+    return api.tableExists(this.pool, await this.coordinator(), toTablePath(path));
   }
 
   async getTableInfo(path: TablePathLike): Promise<TableInfo> {
-    const p = toTablePath(path);
-    const r = await this.pool.request(await this.coordinator(), ApiKeys.GET_TABLE_INFO, {
-      tablePath: pbPath(p),
-    });
-    return tableInfoFromPb(p, r.tableId, r.schemaId, r.tableJson, r.createdTime, r.modifiedTime);
+    return api.getTableInfo(this.pool, await this.coordinator(), toTablePath(path));
   }
 
   async getTableSchema(
     path: TablePathLike,
     schemaId?: number,
   ): Promise<{ schemaId: number; schema: Schema }> {
-    const r = await this.pool.request(await this.coordinator(), ApiKeys.GET_TABLE_SCHEMA, {
-      tablePath: pbPath(toTablePath(path)),
-      ...(schemaId !== undefined ? { schemaId } : {}),
-    });
-    return { schemaId: r.schemaId, schema: schemaFromJson(decodeJson(r.schemaJson)) };
+    return api.getTableSchema(this.pool, await this.coordinator(), toTablePath(path), schemaId);
   }
 
   // ---- partitions ----------------------------------------------------------------------------
@@ -214,11 +170,13 @@ export class Admin {
     spec: PartitionSpec,
     opts: { ignoreIfExists?: boolean | undefined } = {},
   ): Promise<void> {
-    await this.pool.request(await this.coordinator(), ApiKeys.CREATE_PARTITION, {
-      tablePath: pbPath(toTablePath(path)),
-      partitionSpec: pbSpec(spec),
-      ignoreIfNotExists: opts.ignoreIfExists === true,
-    });
+    await api.createPartition(
+      this.pool,
+      await this.coordinator(),
+      toTablePath(path),
+      spec,
+      opts.ignoreIfExists === true,
+    );
   }
 
   /** Drop a partition and delete its data. */
@@ -227,28 +185,27 @@ export class Admin {
     spec: PartitionSpec,
     opts: { ignoreIfNotExists?: boolean | undefined } = {},
   ): Promise<void> {
-    await this.pool.request(await this.coordinator(), ApiKeys.DROP_PARTITION, {
-      tablePath: pbPath(toTablePath(path)),
-      partitionSpec: pbSpec(spec),
-      ignoreIfNotExists: opts.ignoreIfNotExists === true,
-    });
+    await api.dropPartition(
+      this.pool,
+      await this.coordinator(),
+      toTablePath(path),
+      spec,
+      opts.ignoreIfNotExists === true,
+    );
   }
 
   /** The partitions of a table (those matching a partial spec, when given), sorted by name. */
   async listPartitions(path: TablePathLike, partialSpec?: PartitionSpec): Promise<PartitionInfo[]> {
     const p = toTablePath(path);
-    const resp = await this.pool.request(await this.coordinator(), ApiKeys.LIST_PARTITION_INFOS, {
-      tablePath: pbPath(p),
-      ...(partialSpec ? { partialPartitionSpec: pbSpec(partialSpec) } : {}),
-    });
+    const infos = await api.listPartitionInfos(this.pool, await this.coordinator(), p, partialSpec);
     const route = await this.metadata.table(p);
     const keys = route.info.descriptor.partitionKeys;
-    return resp.partitionsInfo
-      .map((pi) => {
-        const spec: Record<string, string> = {};
-        for (const kv of pi.partitionSpec?.partitionKeyValues ?? []) spec[kv.key] = kv.value;
-        return { partitionId: pi.partitionId, name: partitionNameOf(keys.map((k) => spec[k] ?? "")), spec };
-      })
+    return infos
+      .map(({ partitionId, spec }) => ({
+        partitionId,
+        name: partitionNameOf(keys.map((k) => spec[k] ?? "")),
+        spec,
+      }))
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -281,7 +238,7 @@ export class Admin {
       entry.buckets.push(b);
       byLeader.set(addressKey(addr), entry);
     }
-    const type = typeof at === "string" ? OFFSET_TYPE[at] : OFFSET_TYPE.timestamp;
+    const type = typeof at === "string" ? api.OFFSET_TYPE[at] : api.OFFSET_TYPE.timestamp;
     const ts =
       typeof at === "string"
         ? undefined
@@ -291,18 +248,14 @@ export class Admin {
     const out = new Map<number, bigint>();
     await Promise.all(
       [...byLeader.values()].map(async ({ addr, buckets: bs }) => {
-        const resp = await this.pool.request(addr, ApiKeys.LIST_OFFSETS, {
-          followerServerId: -1,
-          offsetType: type,
+        const offsets = await api.listOffsets(this.pool, addr, {
+          type,
           tableId: route.info.tableId,
-          ...(partitionId !== null ? { partitionId } : {}),
-          bucketId: bs,
-          ...(ts !== undefined ? { startTimestamp: BigInt(ts) } : {}),
+          partitionId,
+          buckets: bs,
+          ...(ts !== undefined ? { timestampMs: ts } : {}),
         });
-        for (const r of resp.bucketsResp) {
-          if (r.errorCode !== 0) throw errorFromCode(r.errorCode, r.errorMessage);
-          out.set(r.bucketId, r.offset);
-        }
+        for (const [bucket, offset] of offsets) out.set(bucket, offset);
       }),
     );
     return out;

@@ -2,17 +2,13 @@
 // table its info and the leader of every bucket. Filled by GetMetadata from any known server and
 // refreshed when a server answers "not leader" / "unknown bucket" or a connection breaks.
 
-import {
-  decodeJson,
-  descriptorFromJson,
-  Errors,
-  FlussError,
-  type TableInfo,
-  type TablePath,
-  tablePathToString,
-} from "@fluss-ts/common";
-import { ApiKeys, isFieldSet, PbBucketMetadataSchema, type RespOf } from "@fluss-ts/rpc";
+import { Errors, FlussError, type TableInfo, type TablePath, tablePathToString } from "@fluss-ts/common";
+import { isFieldSet, PbBucketMetadataSchema } from "@fluss-ts/rpc";
+import { getMetadata, type MetadataResponse } from "./api/get-metadata.ts";
+import { tableInfoFromPb } from "./api/get-table-info.ts";
 import type { Address, ServerPool } from "./server-pool.ts";
+
+export { tableInfoFromPb };
 
 export interface BucketRoute {
   readonly bucket: number;
@@ -32,7 +28,6 @@ export interface PartitionRoute {
   readonly buckets: readonly BucketRoute[];
 }
 
-type MetadataResponse = RespOf<typeof ApiKeys.GET_METADATA>;
 type TableMetadataPb = MetadataResponse["tableMetadata"][number];
 type BucketMetadataPb = TableMetadataPb["bucketMetadata"][number];
 
@@ -44,26 +39,6 @@ function bucketRoutes(list: readonly BucketMetadataPb[]): BucketRoute[] {
       leaderEpoch: b.leaderEpoch,
     }))
     .sort((a, b) => a.bucket - b.bucket);
-}
-
-export function tableInfoFromPb(
-  path: TablePath,
-  tableId: bigint,
-  schemaId: number,
-  tableJson: Uint8Array,
-  createdTime: bigint,
-  modifiedTime: bigint,
-): TableInfo {
-  const descriptor = descriptorFromJson(decodeJson(tableJson));
-  return {
-    path,
-    tableId,
-    schemaId,
-    descriptor,
-    bucketCount: descriptor.bucketCount ?? 1,
-    createdTime: Number(createdTime),
-    modifiedTime: Number(modifiedTime),
-  };
 }
 
 function routeFromPb(t: TableMetadataPb): TableRoute {
@@ -103,15 +78,7 @@ export class MetadataCache {
     let lastError: unknown;
     for (const addr of candidates) {
       try {
-        const resp = await this.pool.request(addr, ApiKeys.GET_METADATA, {
-          tablePath: paths.map((p) => ({ databaseName: p.database, tableName: p.table })),
-          partitionsPath: (partitions.paths ?? []).map((p) => ({
-            databaseName: p.database,
-            tableName: p.table,
-            partitionName: p.partition,
-          })),
-          partitionsId: [...(partitions.ids ?? [])],
-        });
+        const resp = await getMetadata(this.pool, addr, paths, partitions);
         this.absorb(resp);
         return resp;
       } catch (err) {

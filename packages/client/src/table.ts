@@ -8,7 +8,6 @@ import {
   columnIndex,
   createProjectionPlan,
   Errors,
-  errorFromCode,
   FlussError,
   invalidArgument,
   isFlussError,
@@ -16,27 +15,14 @@ import {
   type PartitionSpec,
   parsePredicate,
   predicateColumns,
-  predicateToPb,
   type Scheduler,
   type TableInfo,
   tablePathToString,
 } from "@fluss-ts/common";
-import {
-  ApiKeys,
-  create,
-  FetchLogRequestSchema,
-  isFieldSet,
-  PbFetchLogRespForBucketSchema,
-  PbLookupRespForBucketSchema,
-  PbPrefixLookupRespForBucketSchema,
-  PbProduceLogRespForBucketSchema,
-  PbPutKvRespForBucketSchema,
-  PbValueSchema,
-  ScanKvResponseSchema,
-} from "@fluss-ts/rpc";
 import type { Admin } from "./admin.ts";
+import * as api from "./api/index.ts";
 import { Lookuper, type PartitionOfKey, PrefixLookuper, rowDecoder } from "./lookup/lookup-api.ts";
-import { LookupBatcher, type LookupBucketResult } from "./lookup/lookuper.ts";
+import { LookupBatcher, type LookupBucketResult, type LookupRequestSpec } from "./lookup/lookuper.ts";
 import type { MetadataCache, TableRoute } from "./metadata.ts";
 import {
   type PartitionsOption,
@@ -166,27 +152,13 @@ export class Table<R extends object = AnyRow, I extends object = AnyRow> {
           { type: compression, zstdLevel },
           statisticsColumns,
         ),
-      send: async (leader, acks, batches) => {
-        const resp = await this.deps.pool.request(parseAddress(leader), ApiKeys.PRODUCE_LOG, {
+      send: (leader, acks, batches) =>
+        api.produceLog(this.deps.pool, parseAddress(leader), {
           acks,
           tableId: info.tableId,
           timeoutMs: WRITE_TIMEOUT_MS,
-          bucketsReq: batches.map((b) => ({
-            ...partitionField(b.partitionId),
-            bucketId: b.bucket,
-            records: b.bytes!,
-          })),
-        });
-        return resp.bucketsResp.map((r) => ({
-          partitionId: isFieldSet(r, PbProduceLogRespForBucketSchema.field.partitionId)
-            ? r.partitionId
-            : null,
-          bucketId: r.bucketId,
-          errorCode: r.errorCode,
-          errorMessage: r.errorMessage,
-          baseOffset: r.baseOffset,
-        }));
-      },
+          batches: batches.map((b) => ({ partitionId: b.partitionId, bucket: b.bucket, records: b.bytes! })),
+        }),
     };
     return new AppendWriter(ctx, info, resolveWriterOptions(options));
   }
@@ -210,89 +182,44 @@ export class Table<R extends object = AnyRow, I extends object = AnyRow> {
         this.resolverFor(options),
       ),
       newPayload: () => new KvPayload(info.schemaId),
-      send: async (leader, acks, batches) => {
-        const resp = await this.deps.pool.request(parseAddress(leader), ApiKeys.PUT_KV, {
+      send: (leader, acks, batches) =>
+        api.putKv(this.deps.pool, parseAddress(leader), {
           acks,
           tableId: info.tableId,
           timeoutMs: WRITE_TIMEOUT_MS,
           targetColumns,
-          bucketsReq: batches.map((b) => ({
-            ...partitionField(b.partitionId),
-            bucketId: b.bucket,
-            records: b.bytes!,
-          })),
-        });
-        return resp.bucketsResp.map((r) => ({
-          partitionId: isFieldSet(r, PbPutKvRespForBucketSchema.field.partitionId) ? r.partitionId : null,
-          bucketId: r.bucketId,
-          errorCode: r.errorCode,
-          errorMessage: r.errorMessage,
-          baseOffset: r.logEndOffset,
-        }));
-      },
+          batches: batches.map((b) => ({ partitionId: b.partitionId, bucket: b.bucket, records: b.bytes! })),
+        }),
     };
     return new UpsertWriter(ctx, info, codec, resolveWriterOptions(options));
   }
 
   /** Point lookups by primary key; concurrent calls share requests. */
   newLookuper(): Lookuper<R, I> {
-    this.pointBatcher ??= this.lookupBatcher(async (leader, buckets) => {
-      const resp = await this.deps.pool.request(leader, ApiKeys.LOOKUP, {
-        tableId: this.info.tableId,
-        bucketsReq: buckets,
-      });
-      return resp.bucketsResp.map((r) => ({
-        ...this.bucketResult(r, isFieldSet(r, PbLookupRespForBucketSchema.field.partitionId)),
-        values: r.values.map((v) => (isFieldSet(v, PbValueSchema.field.values) ? [v.values] : [])),
-      }));
-    });
+    this.pointBatcher ??= this.lookupBatcher((leader, spec) =>
+      api.lookup(this.deps.pool, leader, this.info.tableId, spec),
+    );
     return new Lookuper<R, I>(this.info, this.pointBatcher, this.keyPartition());
   }
 
   /** Prefix lookups by the bucket key (a proper prefix of the primary key). */
   newPrefixLookuper(lookupColumns: readonly (keyof I & string)[]): PrefixLookuper<R, I> {
-    this.prefixBatcher ??= this.lookupBatcher(async (leader, buckets) => {
-      const resp = await this.deps.pool.request(leader, ApiKeys.PREFIX_LOOKUP, {
-        tableId: this.info.tableId,
-        bucketsReq: buckets,
-      });
-      return resp.bucketsResp.map((r) => ({
-        ...this.bucketResult(r, isFieldSet(r, PbPrefixLookupRespForBucketSchema.field.partitionId)),
-        values: r.valueLists.map((l) => l.values),
-      }));
-    });
+    this.prefixBatcher ??= this.lookupBatcher((leader, spec) =>
+      api.prefixLookup(this.deps.pool, leader, this.info.tableId, spec),
+    );
     return new PrefixLookuper<R, I>(this.info, lookupColumns, this.prefixBatcher, this.keyPartition());
   }
 
   /** A batcher sending per-bucket key lists (with their partition) to a leader through `send`. */
   private lookupBatcher(
-    send: (
-      leader: Address,
-      buckets: Array<{ partitionId?: bigint; bucketId: number; keys: Uint8Array[] }>,
-    ) => Promise<LookupBucketResult[]>,
+    send: (leader: Address, spec: LookupRequestSpec) => Promise<LookupBucketResult[]>,
   ): LookupBatcher {
     return new LookupBatcher({
       scheduler: this.deps.scheduler,
       leaderKey: (target) => this.leaderKeyOf(target),
       onRetriableError: () => this.refreshRoute(),
-      send: (leader, spec) =>
-        send(
-          parseAddress(leader),
-          spec.buckets.map((b) => ({ ...partitionField(b.partitionId), bucketId: b.bucket, keys: b.keys })),
-        ),
+      send: (leader, spec) => send(parseAddress(leader), spec),
     });
-  }
-
-  private bucketResult(
-    r: { partitionId: bigint; bucketId: number; errorCode: number; errorMessage: string },
-    hasPartition: boolean,
-  ): Omit<LookupBucketResult, "values"> {
-    return {
-      partitionId: hasPartition ? r.partitionId : null,
-      bucket: r.bucketId,
-      errorCode: r.errorCode,
-      errorMessage: r.errorMessage,
-    };
   }
 
   /**
@@ -321,33 +248,15 @@ export class Table<R extends object = AnyRow, I extends object = AnyRow> {
       return out;
     };
     const batchSizeBytes = options.batchBytes ?? 4 * 1024 * 1024;
-    type ScanReq = {
-      bucketScanReq?: { tableId: bigint; partitionId?: bigint; bucketId: number; limit?: bigint };
-      scannerId?: Uint8Array;
-      callSeqId?: number;
-      closeScanner?: boolean;
-    };
-    const call = async (target: SnapshotTarget, req: ScanReq) => {
-      const leader = this.leaderKeyOf(target);
-      const resp = await this.deps.pool.request(parseAddress(leader), ApiKeys.SCAN_KV, {
-        ...req,
-        batchSizeBytes,
-      });
-      if (resp.errorCode !== 0) throw errorFromCode(resp.errorCode, resp.errorMessage);
-      return {
-        scannerId: resp.scannerId,
-        records: resp.records,
-        hasMore: resp.hasMoreResults,
-        logOffset: isFieldSet(resp, ScanKvResponseSchema.field.logOffset) ? resp.logOffset : null,
-      };
-    };
+    const call = (target: SnapshotTarget, req: api.ScanKvCall) =>
+      api.scanKv(this.deps.pool, parseAddress(this.leaderKeyOf(target)), req, batchSizeBytes);
     return new SnapshotScanner<R>(
       {
         open: (target, limit) =>
           call(target, {
             bucketScanReq: {
               tableId: info.tableId,
-              ...partitionField(target.partitionId),
+              ...api.partitionField(target.partitionId),
               bucketId: target.bucket,
               ...(limit !== null ? { limit } : {}),
             },
@@ -410,13 +319,8 @@ export class Table<R extends object = AnyRow, I extends object = AnyRow> {
       clock: this.deps.clock,
       scheduler: this.deps.scheduler,
       leaderKey: (target) => this.leaderKeyOf(target),
-      initWriter: async () => {
-        const coord: Address = await this.deps.metadata.coordinator();
-        const resp = await this.deps.pool.request(coord, ApiKeys.INIT_WRITER, {
-          tablePath: [{ databaseName: this.info.path.database, tableName: this.info.path.table }],
-        });
-        return resp.writerId;
-      },
+      initWriter: async () =>
+        api.initWriter(this.deps.pool, await this.deps.metadata.coordinator(), this.info.path),
       onRetriableError: (_err: FlussError) => this.refreshRoute(),
     };
   }
@@ -479,65 +383,9 @@ export class Table<R extends object = AnyRow, I extends object = AnyRow> {
     });
   }
 
-  private async fetch(
-    addr: Address,
-    spec: FetchRequestSpec,
-    signal: AbortSignal,
-  ): Promise<FetchBucketResponse[]> {
-    const req = create(FetchLogRequestSchema, {
-      followerServerId: -1,
-      maxBytes: spec.maxBytes,
-      maxWaitMs: spec.maxWaitMs,
-      minBytes: spec.minBytes,
-      tablesReq: [
-        {
-          tableId: this.info.tableId,
-          projectionPushdownEnabled: spec.projection !== null,
-          projectedFields: spec.projection ? [...spec.projection] : [],
-          ...(spec.filter
-            ? {
-                filterPredicate: predicateToPb(spec.filter, this.info.descriptor.schema, {
-                  relaxUnsupported: true,
-                }),
-                filterSchemaId: this.info.schemaId,
-              }
-            : {}),
-          bucketsReq: spec.buckets.map((b) => ({
-            ...partitionField(b.partitionId),
-            bucketId: b.bucket,
-            fetchOffset: b.offset,
-            maxFetchBytes: spec.bucketMaxBytes,
-          })),
-        },
-      ],
-    });
-    const resp = await this.deps.pool.request(addr, ApiKeys.FETCH_LOG, req, {
-      signal,
-      timeoutMs: spec.maxWaitMs + 30_000,
-    });
-    const out: FetchBucketResponse[] = [];
-    for (const t of resp.tablesResp) {
-      for (const b of t.bucketsResp) {
-        out.push({
-          partitionId: isFieldSet(b, PbFetchLogRespForBucketSchema.field.partitionId) ? b.partitionId : null,
-          bucket: b.bucketId,
-          errorCode: b.errorCode,
-          errorMessage: b.errorMessage,
-          highWatermark: b.highWatermark,
-          records: b.records,
-          filteredEndOffset: isFieldSet(b, PbFetchLogRespForBucketSchema.field.filteredEndOffset)
-            ? b.filteredEndOffset
-            : null,
-        });
-      }
-    }
-    return out;
+  private fetch(addr: Address, spec: FetchRequestSpec, signal: AbortSignal): Promise<FetchBucketResponse[]> {
+    return api.fetchLog(this.deps.pool, addr, this.info, spec, signal);
   }
-}
-
-/** The partition_id field of a per-bucket request entry, present only for a partition. */
-function partitionField(partitionId: bigint | null): { partitionId?: bigint } {
-  return partitionId === null ? {} : { partitionId };
 }
 
 /** Options of `newSnapshotScanner`. */
