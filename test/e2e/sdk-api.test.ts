@@ -95,6 +95,35 @@ describe("SDK API", () => {
     expect(await users.newLookuper().lookup({ id: 1 })).toBeNull();
   });
 
+  it("continues a snapshot with the changes made after it", async () => {
+    await tc.conn.admin.createTable("fluss.kv", {
+      schema: defineSchema({ k: int(), v: string(), dt: string().notNull() }, { primaryKey: ["k", "dt"] }),
+      partitionKeys: ["dt"],
+      buckets: 2,
+    });
+    const kv = await tc.conn.getTable("fluss.kv");
+    {
+      await using w = kv.newUpsertWriter();
+      for (let k = 0; k < 10; k++) for (const dt of ["a", "b"]) await w.upsert({ k, v: "old", dt });
+    }
+    const snap = kv.newSnapshotScanner();
+    let rows = 0;
+    for await (const _ of snap) rows++;
+    expect(rows).toBe(20);
+    const positions = snap.positions();
+    expect(positions.buckets.length).toBe(4); // 2 partitions x 2 buckets
+    {
+      await using w = kv.newUpsertWriter();
+      await w.upsert({ k: 1, v: "new", dt: "a" });
+      await w.delete({ k: 2, dt: "b" });
+    }
+    const changes: string[] = [];
+    for await (const r of kv.newLogScanner({ from: positions, untilLatest: true })) {
+      changes.push(`${r.changeType} ${r.row.k}${r.row.dt}`);
+    }
+    expect(changes.sort()).toEqual(["+U 1a", "-D 2b", "-U 1a"]);
+  });
+
   it("closes connections and scanners at the end of their scope", async () => {
     let conn: FlussConnection | undefined;
     {

@@ -251,6 +251,7 @@ export class Table<R extends object = AnyRow, I extends object = AnyRow> {
     const call = (target: SnapshotTarget, req: api.ScanKvCall) =>
       api.scanKv(this.deps.pool, parseAddress(this.leaderKeyOf(target)), req, batchSizeBytes);
     return new SnapshotScanner<R>(
+      { path: tablePathToString(info.path), tableId: info.tableId },
       {
         open: (target, limit) =>
           call(target, {
