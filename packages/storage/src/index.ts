@@ -47,6 +47,14 @@ export {
   type LogConfigInput,
   resolveLogConfig,
 } from "./log/config.ts";
+export {
+  type EpochEndOffset,
+  EpochEntries,
+  type EpochEntry,
+  isWellFormed as isWellFormedEpochList,
+  UNDEFINED_EPOCH,
+  UNDEFINED_EPOCH_OFFSET,
+} from "./log/epoch-entries.ts";
 export { FileCache, type FileCacheStats } from "./log/file-cache.ts";
 export { isDiskFull } from "./log/file-io.ts";
 export type {
@@ -78,6 +86,7 @@ export type {
   LogTabletOptions,
   LogTabletStats,
   ReadResult,
+  TruncateInfo,
 } from "./log/types.ts";
 // Remote storage (KV snapshots, tiered log segments): a local directory or S3.
 export { LocalFileStorage } from "./remote/local-file-storage.ts";

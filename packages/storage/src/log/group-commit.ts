@@ -2,8 +2,8 @@
 // fdatasync'ed". At most one flush runs at a time; it covers everything appended before it
 // started, so all appends that arrive while it runs share the next single flush. The first flush
 // of a burst starts on a microtask, so appends issued in the same tick share it too.
-// Invariants: `flushedOffset` only grows, except `truncate` lowers it; a flush that was running
-// across a truncation does not advance it (its target may name bytes that no longer exist).
+// Invariants: `flushedOffset` only grows, except `truncate` lowers it and `restartAt` (a log replaced
+// by an empty one) sets it; a flush that was running across either does not advance it (its target may name bytes that no longer exist).
 // After a failed fdatasync nothing is known about the page cache (fsyncgate: Linux may have dropped
 // the dirty pages and marked them clean, so a retried fdatasync can succeed without the data ever
 // reaching the disk): the committer fails for good, `flushedOffset` stays where the last successful
@@ -84,6 +84,12 @@ export class GroupCommit {
       else keep.push(w);
     }
     this.waiters = keep;
+  }
+
+  /** The whole log was replaced by an empty one starting at `offset`: nothing older can be waited for. */
+  restartAt(offset: bigint): void {
+    this.truncate(-1n); // every waiter names bytes that no longer exist
+    this.flushed = offset;
   }
 
   private scheduleKick(): void {

@@ -6,6 +6,10 @@
 // Invariants: segments are sorted, contiguous (each base = predecessor's end) and only the last is
 // written; logStartOffset <= highWatermark <= LEO; flushedOffset <= LEO; commit timestamps never
 // decrease along the log; batches are whole and CRC-checked before they reach a segment.
+// Replication: the tablet keeps a leader-epoch cache (leader-epoch-cache.ts: which epoch wrote which
+// offsets, durable before a batch of a new epoch is written), takes a follower's batches as the
+// leader stamped them (appendAsFollower), answers the end-offset-for-epoch query a follower uses to
+// find where its log diverges, and cuts divergent tails explicitly (truncateTo, returning what it cut).
 // Descriptors: the tablet holds none of its own; its segments and directory are reached through
 // the server's bounded file cache (file-cache.ts), so tablets and segments cost no descriptor idle.
 // Failures (see file-io.ts for the error kinds):
@@ -41,8 +45,10 @@ import {
   segmentsMax,
   timeIndexFileSuffix,
 } from "./constants.ts";
+import type { EpochEndOffset, EpochEntry } from "./epoch-entries.ts";
 import { type CachedFile, type FileCache, isOutOfDescriptors, sharedFileCache } from "./file-cache.ts";
 import {
+  fsyncDirSync,
   isDiskFull,
   join,
   offsetFileName,
@@ -50,8 +56,18 @@ import {
   storageError,
   unlinkIfExistsSync,
 } from "./file-io.ts";
+import { type FollowerGroup, planFollowerAppend } from "./follower-append.ts";
 import { GroupCommit } from "./group-commit.ts";
+import { LeaderEpochCache } from "./leader-epoch-cache.ts";
 import { clampOffset, floorSegmentIndex, loadLog, type TailCut } from "./log-loader.ts";
+import {
+  joinChunks,
+  type ReadSource,
+  readVisited,
+  readWhole,
+  type VisitedParts,
+  type VisitLimits,
+} from "./log-reads.ts";
 import {
   type BatchSelector,
   type BatchVisitor,
@@ -77,13 +93,13 @@ import type {
   LogTabletOptions,
   LogTabletStats,
   ReadResult,
+  TruncateInfo,
 } from "./types.ts";
 import { rebuildWriterState } from "./writer-recovery.ts";
 import { WriterStateManager } from "./writer-state.ts";
 
 /** Prefix a selecting visitor needs: the header and statistics of most batches. */
 const PREFIX_BYTES_SELECT = 4096;
-const emptyRecords = new Uint8Array(0);
 
 export class LogTablet {
   readonly dir: string;
@@ -94,7 +110,11 @@ export class LogTablet {
   /** The tablet directory (fsync'ed after segments are created), through the file cache. */
   private readonly dirFile: CachedFile;
   private readonly segments: LogSegment[];
+  /** What the read walks see: the segments, and the remote log below them (log-reads.ts). */
+  private readonly readSource: ReadSource;
   private readonly writers = new WriterStateManager();
+  /** Which leader epoch wrote which offsets (leader-epoch-cache.ts), for replication. */
+  private readonly epochs: LeaderEpochCache;
   private readonly commit: GroupCommit;
   private readonly appendListeners = new Set<LogListener>();
   private readonly hwListeners = new Set<LogListener>();
@@ -122,10 +142,15 @@ export class LogTablet {
     this.config = config;
     this.clock = options.clock;
     this.files = options.files ?? sharedFileCache();
+    this.epochs = LeaderEpochCache.load(this.dir); // before the log: a garbled file opens nothing
     const loaded = loadLog(this.dir, config, this.files);
     this.dirFile = this.files.file(this.dir, "r");
     this.remote = options.remote ? RemoteLog.open(this.dir, options.remote) : null;
-    this.segments = loaded.segments;
+    this.segments = loaded.segments; // mutated in place, never replaced (readSource shares it)
+    this.readSource = {
+      segments: this.segments,
+      remoteFor: (offset) => (this.isRemoteOffset(offset) ? this.remote : null),
+    };
     this.leo = this.active.nextOffset;
     this.hw = loaded.highWatermark;
     this.loadInfo = {
@@ -161,6 +186,7 @@ export class LogTablet {
       this.maxCommitTs = this.segments[i].maxTimestamp();
     }
     this.rebuildWriterState(this.leo);
+    this.epochs.repairAtOpen(this.logStartOffset, this.leo);
     this.optionalWrite(() =>
       writeCheckpoint(this.dir, { recoveryPoint: this.commit.flushedOffset, highWatermark: this.hw }, false),
     );
@@ -302,15 +328,11 @@ export class LogTablet {
       });
       offset = next;
     }
+    if (options.leaderEpoch !== undefined) this.assignLeaderEpoch(options.leaderEpoch);
     const segment = this.maybeRoll(batches.byteLength, offset - 1n);
     for (let i = 0; i < slices.length; i++)
       stampBatch(slices[i].bytes, planned[i].baseOffset, commitTs, options.leaderEpoch);
-    try {
-      segment.append(batches, planned);
-    } catch (err) {
-      if (!isFlussError(err)) throw err; // a broken invariant (assert), not an I/O failure
-      throw this.appendFailed(segment, err);
-    }
+    this.writeToSegment(segment, batches, planned);
     const first = this.leo;
     this.leo = offset;
     this.maxCommitTs = commitTs;
@@ -330,6 +352,103 @@ export class LogTablet {
     this.emit(this.appendListeners);
     await this.durable(offset);
     return { firstOffset: first, lastOffset: offset - 1n, logEndOffset: this.leo, duplicate: false };
+  }
+
+  /** Write stamped, checked batches at the end of `segment`; a failure is answered as appendFailed says. */
+  private writeToSegment(segment: LogSegment, bytes: Uint8Array, planned: readonly SegmentBatch[]): void {
+    try {
+      segment.append(bytes, planned);
+    } catch (err) {
+      if (!isFlussError(err)) throw err; // a broken invariant (assert), not an I/O failure
+      throw this.appendFailed(segment, err);
+    }
+  }
+
+  /**
+   * Append batches fetched from the leader (follower-append.ts): they keep the leader's offsets,
+   * commit timestamps and epochs (`epochs`: the leader's epoch entries for the fetched range); the
+   * first must start at this log's end. No idempotence check (the leader made it), but writer state
+   * is recorded, so this replica dedupes correctly once it leads. Resolves like `append` (durable
+   * under the flush mode); a failure after some segment-sized groups were written leaves them in.
+   */
+  async appendAsFollower(batches: Uint8Array, epochs: readonly EpochEntry[]): Promise<AppendInfo> {
+    this.assertWritable();
+    const plan = planFollowerAppend(batches, epochs, {
+      logEndOffset: this.leo,
+      latestEpoch: this.epochs.latestEpoch,
+      segmentBytesMax: this.config.segmentBytesMax,
+    });
+    for (const group of plan.groups) this.writeFollowerGroup(group);
+    if (plan.maxCommitTimestamp > this.maxCommitTs) this.maxCommitTs = plan.maxCommitTimestamp;
+    if (plan.groups.length > 0) {
+      this.counters.appends++;
+      this.emit(this.appendListeners);
+    }
+    await this.durable(plan.endOffset);
+    return {
+      firstOffset: plan.firstOffset,
+      lastOffset: plan.endOffset - 1n,
+      logEndOffset: this.leo,
+      duplicate: false,
+    };
+  }
+
+  private writeFollowerGroup(group: FollowerGroup): void {
+    for (const b of group.batches) {
+      if (b.epoch >= 0 && b.epoch !== this.epochs.latestEpoch) this.epochs.assign(b.epoch, b.baseOffset);
+    }
+    const last = group.batches[group.batches.length - 1];
+    const segment = this.maybeRoll(group.bytes.byteLength, last.nextOffset - 1n);
+    this.writeToSegment(segment, group.bytes, group.batches);
+    this.leo = last.nextOffset;
+    this.counters.bytesAppended += group.bytes.byteLength;
+    for (const b of group.batches) {
+      if (b.writerId === NO_WRITER_ID) continue;
+      this.writers.record(b.writerId, {
+        batchSequence: b.batchSequence,
+        firstOffset: b.baseOffset,
+        lastOffset: b.nextOffset - 1n,
+        timestampMs: Number(b.commitTimestamp),
+      });
+    }
+  }
+
+  /**
+   * Record that `epoch` leads from the log end on (a replica becoming leader calls this first; a
+   * leader append does it too). FENCED_LEADER_EPOCH_EXCEPTION when the log already holds a newer
+   * epoch: the caller is a stale leader. Durable before it returns.
+   */
+  assignLeaderEpoch(epoch: number): void {
+    this.assertWritable();
+    const latest = this.epochs.latestEpoch;
+    if (epoch === latest) return;
+    if (epoch < latest) {
+      throw new FlussError(
+        Errors.FENCED_LEADER_EPOCH_EXCEPTION,
+        `leader epoch ${epoch} is older than epoch ${latest} already in ${this.dir}`,
+      );
+    }
+    this.epochs.assign(epoch, this.leo);
+  }
+
+  /** The latest leader epoch this log holds (-1: none). */
+  get latestEpoch(): number {
+    return this.epochs.latestEpoch;
+  }
+
+  /** OffsetForLeaderEpoch: the largest epoch <= `epoch` this log knows and where it ends (epoch-entries.ts). */
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    return this.epochs.endOffsetFor(epoch, this.leo);
+  }
+
+  /** The epoch entries a follower needs for batches in [fromOffset, toOffset) (sent with a fetch). */
+  epochEntriesFor(fromOffset: bigint, toOffset: bigint): EpochEntry[] {
+    return this.epochs.entriesFor(fromOffset, toOffset);
+  }
+
+  /** Every epoch entry (oldest first). */
+  get epochEntries(): readonly EpochEntry[] {
+    return this.epochs.all;
   }
 
   /**
@@ -394,14 +513,9 @@ export class LogTablet {
     assert(this.segments.length < segmentsMax, "segments per tablet are bounded");
     // The final time index entry only spares a walk of the tail when the log is next opened.
     this.optionalWrite(() => active.onBecomeInactive());
-    const options = {
-      indexIntervalBytes: this.config.indexIntervalBytes,
-      indexBytesMax: this.config.indexBytesMax,
-      files: this.files,
-    };
     let segment: LogSegment;
     try {
-      segment = LogSegment.create(this.dir, this.leo, options);
+      segment = LogSegment.create(this.dir, this.leo, this.segmentOptions());
     } catch (err) {
       this.removeSegmentFiles(this.leo); // a half-created segment would make every later roll fail
       throw storageError("roll", this.dir, err);
@@ -416,6 +530,14 @@ export class LogTablet {
     // Flush the rolled segment in the background so the recovery point can move past it.
     if (this.config.flush.mode !== "always") this.commit.waitFor(this.leo).catch(() => undefined);
     return segment;
+  }
+
+  private segmentOptions() {
+    return {
+      indexIntervalBytes: this.config.indexIntervalBytes,
+      indexBytesMax: this.config.indexBytesMax,
+      files: this.files,
+    };
   }
 
   /** Delete whatever files of a segment at `baseOffset` exist (its creation failed). */
@@ -493,41 +615,8 @@ export class LogTablet {
       throw invalidArgument(`maxBytes ${maxBytes} is not a size`);
     this.checkFetchOffset(fetchOffset);
     const end = this.readLimit(maxOffset);
-    const chunks: Uint8Array[] = [];
-    let offset = fetchOffset;
-    let budget = maxBytes;
-    if (this.isRemoteOffset(offset) && this.remote) {
-      const r = await this.remote.visit(
-        offset,
-        maxBytes,
-        end,
-        () => "whole",
-        {
-          examineBytesMax: Number.MAX_SAFE_INTEGER,
-          prefixBytes: 0,
-        },
-        allocate,
-      );
-      chunks.push(...r.parts);
-      budget -= r.bytes;
-      offset = r.examinedEnd;
-      if (!r.reachedEnd || budget <= 0) offset = end; // done: nothing more from local segments
-    }
-    for (let i = 0; i < segmentsMax && offset < end; i++) {
-      const index = floorSegmentIndex(this.segments, offset);
-      if (index < 0) break;
-      const r = await this.segments[index].read(offset, budget, end, chunks.length === 0, allocate);
-      if (r === null) break;
-      if (r.bytes.byteLength > 0) chunks.push(r.bytes);
-      budget -= r.bytes.byteLength;
-      offset = r.nextOffset;
-      if (!r.reachedEnd || budget <= 0) break;
-    }
-    return {
-      records: joinChunks(chunks, allocate),
-      highWatermark: this.hw,
-      logStartOffset: this.logStartOffset,
-    };
+    const records = await readWhole(this.readSource, fetchOffset, maxBytes, end, allocate);
+    return { records, highWatermark: this.hw, logStartOffset: this.logStartOffset };
   }
 
   /**
@@ -541,44 +630,14 @@ export class LogTablet {
     maxBytes: number,
     maxOffset: bigint,
     visit: BatchVisitor,
-    limits: { examineBytesMax: number; prefixBytes: number },
+    limits: VisitLimits,
     allocate: ReadAllocator = (size) => Buffer.allocUnsafe(size),
-  ): Promise<{ parts: Uint8Array[]; bytes: number; examinedEnd: bigint; highWatermark: bigint }> {
+  ): Promise<VisitedParts & { highWatermark: bigint }> {
     this.assertOpen();
     this.checkFetchOffset(fetchOffset);
     const end = this.readLimit(maxOffset);
-    const parts: Uint8Array[] = [];
-    let bytes = 0;
-    let offset = fetchOffset;
-    let examineBudget = limits.examineBytesMax;
-    if (this.isRemoteOffset(offset) && this.remote) {
-      const r = await this.remote.visit(offset, maxBytes, end, visit, limits, allocate);
-      parts.push(...r.parts);
-      bytes = r.bytes;
-      examineBudget -= r.examinedBytes;
-      offset = r.examinedEnd;
-      if (!r.reachedEnd || bytes >= maxBytes)
-        return { parts, bytes, examinedEnd: offset, highWatermark: this.hw };
-    }
-    for (let i = 0; i < segmentsMax && offset < end && examineBudget > 0; i++) {
-      const index = floorSegmentIndex(this.segments, offset);
-      if (index < 0) break;
-      const r = this.segments[index].visitBatches(
-        offset,
-        maxBytes - bytes,
-        end,
-        visit,
-        { examineBytesMax: examineBudget, prefixBytes: limits.prefixBytes },
-        allocate,
-      );
-      if (r === null) break;
-      parts.push(...r.parts);
-      bytes += r.bytes;
-      examineBudget -= r.examinedBytes;
-      offset = r.examinedEnd;
-      if (!r.reachedEnd || bytes >= maxBytes) break;
-    }
-    return { parts, bytes, examinedEnd: offset, highWatermark: this.hw };
+    const r = await readVisited(this.readSource, fetchOffset, maxBytes, end, visit, limits, allocate);
+    return { ...r, highWatermark: this.hw };
   }
 
   /** Batches `select` keeps (judged from header and statistics), others skipped unread. */
@@ -695,9 +754,11 @@ export class LogTablet {
     return deleted;
   }
 
+  /** After segments were deleted from the front: snapshots and epochs below the start go too. */
   private deleteWriterSnapshotsBelowStart(): void {
     for (const o of listWriterSnapshots(this.dir))
       if (o < this.localLogStartOffset) deleteWriterSnapshot(this.dir, o);
+    this.epochs.truncateFromStart(this.logStartOffset);
   }
 
   /**
@@ -759,10 +820,15 @@ export class LogTablet {
     return this.writers.removeExpired(this.clock.nowMs(), this.config.writerExpirationMs);
   }
 
-  /** Remove every batch at or above `offset` (a whole batch when `offset` falls inside it). */
-  truncateTo(offset: bigint): void {
+  /**
+   * Remove every batch at or above `offset` (a whole batch when `offset` falls inside it), with the
+   * epochs starting there; the recovery point is lowered durably first. Returns what was cut, for the
+   * caller to log (replication truncates divergent tails explicitly, never silently).
+   */
+  truncateTo(offset: bigint): TruncateInfo {
     this.assertWritable();
-    if (offset >= this.leo) return;
+    const info = { previousEndOffset: this.leo, endOffset: this.leo, previousHighWatermark: this.hw };
+    if (offset >= this.leo) return info;
     if (offset < this.logStartOffset) {
       throw new FlussError(Errors.LOG_OFFSET_OUT_OF_RANGE_EXCEPTION, `truncate to ${offset} below log start`);
     }
@@ -776,12 +842,42 @@ export class LogTablet {
       writeCheckpoint(this.dir, { recoveryPoint: this.commit.flushedOffset, highWatermark: this.hw }, true);
       for (const later of this.segments.splice(index + 1)) later.delete();
       target.truncateTo(newEnd);
+      this.epochs.truncateFromEnd(newEnd);
     } catch (err) {
       throw this.fenceWrites(err, "a truncation failed");
     }
     assert(target.nextOffset === newEnd, "truncation ends where planned");
     this.leo = newEnd;
     this.rebuildWriterState(newEnd);
+    return { ...info, endOffset: newEnd };
+  }
+
+  /**
+   * Delete the whole log and restart it, empty, at `offset` (a follower whose log ends below the
+   * leader's log start: everything it holds is older than what the leader keeps). Old segments go
+   * first and the new one is created only after the directory no longer names them, so a crash in
+   * between leaves an empty log, never a gap.
+   */
+  truncateFullyAndStartAt(offset: bigint): TruncateInfo {
+    this.assertWritable();
+    assert(offset >= 0n, "a log starts at a valid offset");
+    const info = { previousEndOffset: this.leo, endOffset: offset, previousHighWatermark: this.hw };
+    try {
+      this.commit.restartAt(offset);
+      writeCheckpoint(this.dir, { recoveryPoint: offset, highWatermark: offset }, true);
+      for (const old of this.segments.splice(0)) old.delete();
+      for (const o of listWriterSnapshots(this.dir)) deleteWriterSnapshot(this.dir, o);
+      this.epochs.truncateFromEnd(0n);
+      fsyncDirSync(this.dir);
+      this.segments.push(LogSegment.create(this.dir, offset, this.segmentOptions()));
+      fsyncDirSync(this.dir);
+    } catch (err) {
+      throw this.fenceWrites(err, "a full truncation failed");
+    }
+    this.leo = offset;
+    this.hw = offset;
+    this.writers.clear();
+    return info;
   }
 
   /** Writer state as of `upTo` (see writer-recovery.ts). */
@@ -842,19 +938,4 @@ export class LogTablet {
     );
     this.optionalWrite(() => writeCleanShutdownMarker(this.dir));
   }
-}
-
-/** One buffer holding the chunks of a read that crossed segments (allocated like the reads). */
-function joinChunks(chunks: readonly Uint8Array[], allocate: ReadAllocator): Uint8Array {
-  if (chunks.length === 0) return emptyRecords;
-  if (chunks.length === 1) return chunks[0]!;
-  let size = 0;
-  for (const c of chunks) size += c.byteLength;
-  const out = allocate(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out;
 }

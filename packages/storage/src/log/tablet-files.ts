@@ -6,6 +6,7 @@
 //  - `.clean_shutdown`: present only between a clean close and the next open; it lets open skip
 //    the CRC scan. Open deletes it (durably) before accepting writes.
 //  - `<20-digit offset>.writer_snapshot`: writer state as of that offset (see writer-state.ts).
+//  - `leader-epoch.checkpoint`: the leader epochs of the log (leader-epoch-cache.ts, always durable).
 // All replacements are atomic (temp file + rename); durable ones also fdatasync and fsync the dir.
 
 import fs from "node:fs";

@@ -31,6 +31,16 @@ export interface AppendInfo {
   readonly duplicate: boolean;
 }
 
+/** What a truncation removed, for the caller to log (truncations by replication are never silent). */
+export interface TruncateInfo {
+  /** The log end offset before the truncation. */
+  readonly previousEndOffset: bigint;
+  /** The log end offset after it (the start of the batch holding the requested offset, at most). */
+  readonly endOffset: bigint;
+  /** The high watermark before the truncation (a cut below it removes data once committed here). */
+  readonly previousHighWatermark: bigint;
+}
+
 export interface ReadResult {
   /** Whole batches, possibly none. */
   readonly records: Uint8Array;
