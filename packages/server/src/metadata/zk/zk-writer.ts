@@ -214,3 +214,19 @@ export async function holds(zk: ZooKeeperClient, path: string, data: Buffer): Pr
   const node = await zk.getData(path);
   return node?.data.equals(data) === true;
 }
+
+/** A node's data and version when readers see it (absent or empty data: undefined). */
+export async function visibleNode(
+  zk: ZooKeeperClient,
+  path: string,
+): Promise<{ data: Buffer; version: number } | undefined> {
+  const node = await zk.getData(path);
+  if (node === undefined || node.data.length === 0) return undefined;
+  return { data: node.data, version: node.stat.version };
+}
+
+/** A `mapFailure` for ZkWriter.commit from ZooKeeper codes to the errors they mean here. */
+export const failWith =
+  (codes: Partial<Record<number, FlussError>>) =>
+  (code: number): FlussError | undefined =>
+    codes[code];

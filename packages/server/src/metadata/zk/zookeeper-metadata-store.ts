@@ -12,7 +12,8 @@
 //    partition by its node and its assignment; leadership by the assignment that owns it.
 // Hidden or half-written trees are removed by `collectGarbage`, which the active coordinator runs when
 // it takes over (no creation of its own runs then), and by a create that meets one at its path.
-// Reads go to ZooKeeper every time (no cache): a read sees what was durable when it ran.
+// Reads (zk-metadata-reads.ts) go to ZooKeeper every time (no cache): a read sees what was durable
+// when it ran.
 // Counters are Curator DistributedAtomicLong nodes (8-byte values) updated by compare-and-set; the
 // stored value is the next id to hand out (as Fluss's), the first is 1.
 
@@ -30,17 +31,12 @@ import type {
   TableRegistration,
 } from "../metadata-store.ts";
 import { LEADERSHIP_BATCH_MAX } from "../metadata-store.ts";
+import { ZkCounters } from "./zk-counters.ts";
+import { collectGarbage, type GarbageCollected } from "./zk-garbage.ts";
 import {
   counterPlace,
-  decodeCounter,
-  decodeDatabase,
-  decodeLeaderAndIsr,
   decodePartition,
-  decodePartitionAssignment,
-  decodeTable,
-  decodeTableAssignment,
   EMPTY_DATA,
-  encodeCounter,
   encodeDatabase,
   encodeLeaderAndIsr,
   encodePartition,
@@ -48,15 +44,13 @@ import {
   encodeTable,
   encodeTableAssignment,
   Paths,
-  type TableAssignmentNode,
-  tableNeedsSchema,
 } from "./zk-layout.ts";
 import { leadershipOps } from "./zk-leadership.ts";
-import { holds, storageError, ZkWriter, type ZkWriterOptions } from "./zk-writer.ts";
+import { ZkMetadataReads } from "./zk-metadata-reads.ts";
+import { failWith, holds, storageError, ZkWriter, type ZkWriterOptions } from "./zk-writer.ts";
 import { ZkCode, type ZkOp, ZooKeeperClient, type ZooKeeperClientOptions } from "./zookeeper-client.ts";
 
-/** Compare-and-set rounds one nextId may take under contention before it gives up. */
-const COUNTER_ATTEMPTS_MAX = 100;
+export type { GarbageCollected } from "./zk-garbage.ts";
 
 export interface ZooKeeperMetadataStoreOptions extends ZkWriterOptions {
   readonly logger?: Logger;
@@ -69,30 +63,18 @@ export interface ZooKeeperMetadataStoreOptions extends ZkWriterOptions {
   };
 }
 
-export interface GarbageCollected {
-  readonly tables: number;
-  readonly partitions: number;
-  readonly tableNodes: number;
-}
-
-const failWith =
-  (codes: Partial<Record<number, FlussError>>) =>
-  (code: number): FlussError | undefined =>
-    codes[code];
-
-export class ZooKeeperMetadataStore implements MetadataStore {
-  readonly zk: ZooKeeperClient;
+export class ZooKeeperMetadataStore extends ZkMetadataReads implements MetadataStore {
   private readonly writer: ZkWriter;
   private readonly logger: Logger;
   private readonly ownsClient: boolean;
   private readonly hooks: NonNullable<ZooKeeperMetadataStoreOptions["hooks"]>;
-  /** In-process order of compare-and-set rounds per counter node (others still race by CAS). */
-  private readonly counterChains = new Map<string, Promise<unknown>>();
+  private readonly counters: ZkCounters;
 
   constructor(zk: ZooKeeperClient, o: ZooKeeperMetadataStoreOptions = {}) {
-    this.zk = zk;
+    super(zk);
     this.logger = o.logger ?? silentLogger;
     this.writer = new ZkWriter(zk, this.logger, o);
+    this.counters = new ZkCounters(zk, this.writer);
     this.ownsClient = o.ownsClient ?? false;
     this.hooks = o.hooks ?? {};
   }
@@ -135,40 +117,6 @@ export class ZooKeeperMetadataStore implements MetadataStore {
 
   async close(): Promise<void> {
     if (this.ownsClient) await this.zk.close();
-  }
-
-  private async read<T>(what: string, f: () => Promise<T>): Promise<T> {
-    try {
-      return await f();
-    } catch (err) {
-      throw storageError(`read of ${what}`, err);
-    }
-  }
-
-  /** Data of a node readers see (undefined when absent or empty). */
-  private async visible(path: string): Promise<{ data: Buffer; version: number } | undefined> {
-    const node = await this.zk.getData(path);
-    if (node === undefined || node.data.length === 0) return undefined;
-    return { data: node.data, version: node.stat.version };
-  }
-
-  // ---- databases -----------------------------------------------------------------------------
-
-  async listDatabases(): Promise<DatabaseRegistration[]> {
-    return this.read("databases", async () => {
-      const names = (await this.zk.getChildren(Paths.databases)) ?? [];
-      const dbs = await Promise.all(names.sort().map((n) => this.readDatabase(n)));
-      return dbs.filter((d) => d !== undefined);
-    });
-  }
-
-  getDatabase(name: string): Promise<DatabaseRegistration | undefined> {
-    return this.read(`database ${name}`, () => this.readDatabase(name));
-  }
-
-  private async readDatabase(name: string): Promise<DatabaseRegistration | undefined> {
-    const node = await this.visible(Paths.database(name));
-    return node === undefined ? undefined : decodeDatabase(name, node.data);
   }
 
   async putDatabase(db: DatabaseRegistration): Promise<void> {
@@ -214,50 +162,6 @@ export class ZooKeeperMetadataStore implements MetadataStore {
         ),
       }),
     );
-  }
-
-  // ---- tables --------------------------------------------------------------------------------
-
-  async listTables(database: string): Promise<TableRegistration[]> {
-    return this.read(`tables of ${database}`, async () => {
-      const names = (await this.zk.getChildren(Paths.tables(database))) ?? [];
-      const regs = await Promise.all(names.sort().map((t) => this.readTable(database, t)));
-      return regs.filter((r) => r !== undefined);
-    });
-  }
-
-  getTable(database: string, table: string): Promise<TableRegistration | undefined> {
-    return this.read(`table ${database}.${table}`, () => this.readTable(database, table));
-  }
-
-  private async readTable(database: string, table: string): Promise<TableRegistration | undefined> {
-    const node = await this.visible(Paths.table(database, table));
-    if (node === undefined) return undefined;
-    const ids = ((await this.zk.getChildren(Paths.schemas(database, table))) ?? []).map(Number);
-    const schemaId = ids.length === 0 ? 0 : Math.max(...ids);
-    const schema = tableNeedsSchema(node.data)
-      ? (await this.zk.getData(Paths.schema(database, table, schemaId)))?.data.toString("utf8")
-      : undefined;
-    return decodeTable(database, table, node.data, schemaId, () => schema);
-  }
-
-  /** The visible assignment node of a table id. */
-  private async tableIndex(
-    tableId: bigint,
-  ): Promise<(TableAssignmentNode & { version: number }) | undefined> {
-    const node = await this.visible(Paths.tableAssignment(tableId));
-    return node === undefined
-      ? undefined
-      : { ...decodeTableAssignment(tableId, node.data), version: node.version };
-  }
-
-  getTableById(tableId: bigint): Promise<TableRegistration | undefined> {
-    return this.read(`table id ${tableId}`, async () => {
-      const index = await this.tableIndex(tableId);
-      if (index === undefined) return undefined;
-      const reg = await this.readTable(index.database, index.table);
-      return reg?.tableId === tableId ? reg : undefined;
-    });
   }
 
   async putTable(
@@ -355,67 +259,6 @@ export class ZooKeeperMetadataStore implements MetadataStore {
     await this.writer.deleteTreeQuietly("drop table", tablePath);
   }
 
-  getSchema(tableId: bigint, schemaId: number): Promise<string | undefined> {
-    return this.read(`schema ${schemaId} of table id ${tableId}`, async () => {
-      const index = await this.tableIndex(tableId);
-      if (index === undefined) return undefined;
-      return (await this.zk.getData(Paths.schema(index.database, index.table, schemaId)))?.data.toString(
-        "utf8",
-      );
-    });
-  }
-
-  getAssignment(tableId: bigint, partitionId: bigint | null): Promise<BucketAssignment[] | undefined> {
-    return this.read(`assignment of table id ${tableId}`, async () => {
-      const index = await this.tableIndex(tableId);
-      if (index === undefined) return undefined;
-      if (partitionId === null) return index.assignment;
-      return (await this.partitionIndex(tableId, partitionId))?.assignment;
-    });
-  }
-
-  // ---- partitions ----------------------------------------------------------------------------
-
-  /** The visible assignment node of a partition of `tableId` (its table's visibility not checked). */
-  private async partitionIndex(tableId: bigint, partitionId: bigint) {
-    const node = await this.visible(Paths.partitionAssignment(partitionId));
-    if (node === undefined) return undefined;
-    const a = decodePartitionAssignment(partitionId, node.data);
-    return a.tableId === tableId ? a : undefined;
-  }
-
-  listPartitions(tableId: bigint): Promise<PartitionRegistration[]> {
-    return this.read(`partitions of table id ${tableId}`, async () => {
-      const index = await this.tableIndex(tableId);
-      if (index === undefined) return [];
-      const names = (await this.zk.getChildren(Paths.partitions(index.database, index.table))) ?? [];
-      const found = await Promise.all(
-        names.map(async (name): Promise<PartitionRegistration | undefined> => {
-          const node = await this.zk.getData(Paths.partition(index.database, index.table, name));
-          if (node === undefined) return undefined;
-          const p = decodePartition(node.data, `partition ${name}`);
-          return { tableId, partitionId: p.partitionId, name, createdTime: p.createdTime };
-        }),
-      );
-      return found.filter((p) => p !== undefined).sort((a, b) => (a.partitionId < b.partitionId ? -1 : 1));
-    });
-  }
-
-  getPartition(partitionId: bigint): Promise<PartitionRegistration | undefined> {
-    return this.read(`partition id ${partitionId}`, async () => {
-      const node = await this.visible(Paths.partitionAssignment(partitionId));
-      if (node === undefined) return undefined;
-      const a = decodePartitionAssignment(partitionId, node.data);
-      const index = await this.tableIndex(a.tableId);
-      if (index === undefined) return undefined;
-      const p = await this.zk.getData(Paths.partition(index.database, index.table, a.name));
-      if (p === undefined) return undefined;
-      const reg = decodePartition(p.data, `partition ${a.name}`);
-      if (reg.partitionId !== partitionId) return undefined;
-      return { tableId: a.tableId, partitionId, name: a.name, createdTime: reg.createdTime };
-    });
-  }
-
   async putPartition(
     p: PartitionRegistration,
     assignment: readonly BucketAssignment[],
@@ -494,22 +337,6 @@ export class ZooKeeperMetadataStore implements MetadataStore {
     await this.writer.deleteTreeQuietly(`drop partition ${a.name}`, owner);
   }
 
-  // ---- leadership ----------------------------------------------------------------------------
-
-  /** Whether the table (and partition) owning a bucket is visible. */
-  private async ownerVisible(tableId: bigint, partitionId: bigint | null): Promise<boolean> {
-    if ((await this.tableIndex(tableId)) === undefined) return false;
-    return partitionId === null || (await this.partitionIndex(tableId, partitionId)) !== undefined;
-  }
-
-  getLeaderAndIsr(key: BucketKey): Promise<LeaderAndIsr | undefined> {
-    return this.read(`leadership of ${key.tableId}/${key.partitionId}/${key.bucket}`, async () => {
-      if (!(await this.ownerVisible(key.tableId, key.partitionId))) return undefined;
-      const node = await this.zk.getData(Paths.leaderIsr(key.tableId, key.partitionId, key.bucket));
-      return node === undefined ? undefined : decodeLeaderAndIsr(node.data, "leader_isr");
-    });
-  }
-
   async putLeaderAndIsr(entries: ReadonlyArray<readonly [BucketKey, LeaderAndIsr]>): Promise<void> {
     for (let i = 0; i < entries.length; i += LEADERSHIP_BATCH_MAX) {
       await this.putLeadershipBatch(entries.slice(i, i + LEADERSHIP_BATCH_MAX));
@@ -545,23 +372,6 @@ export class ZooKeeperMetadataStore implements MetadataStore {
     });
   }
 
-  /** Which bucket and leadership nodes of an owner exist. */
-  private async existingBuckets(tableId: bigint, partitionId: bigint | null) {
-    const buckets = await this.zk.getChildren(Paths.buckets(tableId, partitionId));
-    if (buckets === undefined) return { buckets: "absent" } as const;
-    const withLeader = new Set<number>();
-    await Promise.all(
-      buckets.map(async (b) => {
-        if ((await this.zk.exists(Paths.leaderIsr(tableId, partitionId, Number(b)))) !== undefined) {
-          withLeader.add(Number(b));
-        }
-      }),
-    );
-    return { buckets: "present", bucketNodes: new Set(buckets.map(Number)), withLeader } as const;
-  }
-
-  // ---- counters ------------------------------------------------------------------------------
-
   async nextId(counter: string, count = 1): Promise<bigint> {
     assert(Number.isSafeInteger(count) && count >= 1, "an id reservation takes at least one id");
     const place = counterPlace(counter);
@@ -577,90 +387,15 @@ export class ZooKeeperMetadataStore implements MetadataStore {
       path = Paths.autoIncrement(index.database, index.table, place.column);
       parents.push(Paths.autoIncrements(index.database, index.table));
     }
-    const previous = this.counterChains.get(path) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.casCounter(counter, path, parents, count));
-    this.counterChains.set(path, next);
-    try {
-      return await next;
-    } finally {
-      if (this.counterChains.get(path) === next) this.counterChains.delete(path);
-    }
+    return this.counters.next(counter, path, parents, count);
   }
-
-  private async casCounter(counter: string, path: string, parents: string[], count: number): Promise<bigint> {
-    for (let attempt = 1; attempt <= COUNTER_ATTEMPTS_MAX; attempt++) {
-      const node = await this.read(`counter ${counter}`, () => this.zk.getData(path));
-      const first = node === undefined ? 1n : decodeCounter(node.data, counter);
-      const data = encodeCounter(first + BigInt(count));
-      const ops: ZkOp[] = [];
-      if (node === undefined) {
-        for (const parent of parents) {
-          if ((await this.read(parent, () => this.zk.exists(parent))) === undefined) {
-            ops.push({ kind: "create", path: parent, data: EMPTY_DATA });
-          }
-        }
-        ops.push({ kind: "create", path, data });
-      } else {
-        ops.push({ kind: "set", path, data, version: node.stat.version });
-      }
-      const expectedVersion = node === undefined ? 0 : node.stat.version + 1;
-      const raced = new FlussError(Errors.STORAGE_EXCEPTION, "raced");
-      try {
-        await this.writer.commit(
-          `next id of ${counter}`,
-          ops,
-          async () => {
-            const now = await this.zk.getData(path);
-            return now !== undefined && now.stat.version === expectedVersion && now.data.equals(data);
-          },
-          failWith({ [ZkCode.BAD_VERSION]: raced, [ZkCode.NODE_EXISTS]: raced }),
-        );
-        return first;
-      } catch (err) {
-        if (err !== raced) throw err;
-      }
-    }
-    throw new FlussError(
-      Errors.STORAGE_EXCEPTION,
-      `counter ${counter} is contended: no id after ${COUNTER_ATTEMPTS_MAX} tries`,
-    );
-  }
-
-  // ---- garbage -------------------------------------------------------------------------------
 
   /**
    * Remove trees readers ignore: tables and partitions whose creation stopped before publishing or
    * whose drop stopped before the cleanup ended. Run by the active coordinator before it creates
    * anything (a creation in flight looks the same as garbage).
    */
-  async collectGarbage(): Promise<GarbageCollected> {
-    let tables = 0;
-    let partitions = 0;
-    let tableNodes = 0;
-    for (const id of (await this.zk.getChildren(Paths.tableAssignments)) ?? []) {
-      if ((await this.visible(Paths.tableAssignment(BigInt(id)))) !== undefined) continue;
-      await this.writer.deleteTree("garbage", Paths.tableAssignment(BigInt(id)));
-      tables++;
-    }
-    for (const id of (await this.zk.getChildren(Paths.partitionAssignments)) ?? []) {
-      const node = await this.visible(Paths.partitionAssignment(BigInt(id)));
-      if (node !== undefined) {
-        const a = decodePartitionAssignment(BigInt(id), node.data);
-        if ((await this.tableIndex(a.tableId)) !== undefined) continue;
-      }
-      await this.writer.deleteTree("garbage", Paths.partitionAssignment(BigInt(id)));
-      partitions++;
-    }
-    for (const db of (await this.zk.getChildren(Paths.databases)) ?? []) {
-      for (const t of (await this.zk.getChildren(Paths.tables(db))) ?? []) {
-        if ((await this.visible(Paths.table(db, t))) !== undefined) continue;
-        await this.writer.deleteTree("garbage", Paths.table(db, t));
-        tableNodes++;
-      }
-    }
-    if (tables + partitions + tableNodes > 0) {
-      this.logger.info({ tables, partitions, tableNodes }, "removed half-written or half-dropped metadata");
-    }
-    return { tables, partitions, tableNodes };
+  collectGarbage(): Promise<GarbageCollected> {
+    return collectGarbage(this.zk, this.writer, this.logger);
   }
 }
