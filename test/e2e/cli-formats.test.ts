@@ -159,6 +159,11 @@ describe("fluss CLI formats", () => {
       "fluss: line 3: column 'id' (BIGINT NOT NULL): expected an integer (bigint, number or string), got \"nope\"",
       "2 rows committed (every row before the failure); nothing from line 3 on was written",
     ]);
+    const badJson = await runCli([...b, "produce", "e"], '{"id": 5}\n{oops\n');
+    expect(lines(badJson.stderr)).toEqual([
+      "fluss: line 2: invalid JSON: Expected property name or '}' in JSON at column 2",
+      "1 row committed (every row before the failure); nothing from line 2 on was written",
+    ]);
     const unknown = await runCli([...b, "produce", "e"], '{"id": 5}\n\n{"id": 6, "zz": 1}\n');
     expect(lines(unknown.stderr)[0]).toBe("fluss: line 3: unknown column 'zz' (columns: id, s)");
     const csvBool = await runCli(
@@ -178,12 +183,12 @@ describe("fluss CLI formats", () => {
     const ragged = await runCli([...b, "produce", "e", "--format", "csv"], "id,s\n1,a\n2,b,c\n");
     expect(ragged.code).toBe(2);
     expect(lines(ragged.stderr)[0]).toMatch(/^fluss: line 3: invalid CSV: /);
-    // What was committed is there: 2 + 1 (line 1 of the unknown-column run) + 1 (line 2 of ragged).
+    // What was committed is there: 1, 2; id 5 twice (bad-JSON and unknown-column runs); 1 (ragged run).
     const c = await runCli([...b, "consume", "e"]);
     expect(
       lines(c.stdout)
         .map((l) => (JSON.parse(l) as { id: number }).id)
         .sort(),
-    ).toEqual([1, 1, 2, 5]);
+    ).toEqual([1, 1, 2, 5, 5]);
   });
 });

@@ -30,12 +30,24 @@ export function parseJsonObjectLine(line: string, lineNo: number): Record<string
   try {
     value = JSON.parse(line);
   } catch (err) {
-    throw new BadLineError(lineNo, `invalid JSON: ${(err as Error).message}`);
+    throw new BadLineError(lineNo, `invalid JSON: ${jsonErrorText((err as Error).message)}`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new BadLineError(lineNo, `expected a JSON object, got ${JSON.stringify(value).slice(0, 40)}`);
   }
   return value as Record<string, unknown>;
+}
+
+/**
+ * JSON.parse's message, with its position as a column of the line ("at column 2") instead of
+ * "at position 1 (line 1 column 2)": the input line is already named, a second line number would
+ * only confuse.
+ */
+function jsonErrorText(message: string): string {
+  return message.replace(
+    /\bat position (\d+)(?: \(line \d+ column (\d+)\))?/,
+    (_m, pos: string, col: string | undefined) => `at column ${col ?? Number(pos) + 1}`,
+  );
 }
 
 export function inputStream(file: string | undefined): NodeJS.ReadableStream {
