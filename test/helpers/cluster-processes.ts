@@ -90,3 +90,27 @@ export function startTabletServerProcess(
     60_000,
   );
 }
+
+/** `fluss tablet-server --id <id>` on a free port over `dataDir`, joining through ZooKeeper. */
+export function startZkTabletServerProcess(
+  id: number,
+  dataDir: string,
+  zookeeper: string,
+  extra: readonly string[] = [],
+): Promise<RoleProcess> {
+  return spawnRole(
+    [
+      "tablet-server",
+      "--id",
+      String(id),
+      "--data-dir",
+      dataDir,
+      "--bind-listeners",
+      "FLUSS://127.0.0.1:0",
+      "--zookeeper-address",
+      zookeeper,
+      ...extra,
+    ],
+    60_000,
+  );
+}

@@ -90,6 +90,14 @@ export interface ServerConfig {
   tabletServerHeartbeatIntervalMs: number;
   /** Without ZooKeeper: a tablet server silent this long is taken out of the cluster. */
   tabletServerSessionTimeoutMs: number;
+  /** Fluss zookeeper.address (`host:port[,host:port]`); null: no ZooKeeper (local metadata, RPC registration). */
+  zookeeperAddress: string | null;
+  /** Fluss zookeeper.path.root: where the cluster's nodes live in ZooKeeper. */
+  zookeeperRootPath: string;
+  /** Fluss zookeeper.client.session-timeout: a server silent this long loses its session (and registration). */
+  zookeeperSessionTimeoutMs: number;
+  /** Fluss zookeeper.client.connection-timeout. */
+  zookeeperConnectionTimeoutMs: number;
 }
 
 export function defaultDataDir(): string {
@@ -142,6 +150,10 @@ export function defaultServerConfig(): ServerConfig {
     coordinatorAddress: null,
     tabletServerHeartbeatIntervalMs: 3_000,
     tabletServerSessionTimeoutMs: 30_000,
+    zookeeperAddress: null,
+    zookeeperRootPath: "/fluss",
+    zookeeperSessionTimeoutMs: 60_000,
+    zookeeperConnectionTimeoutMs: 15_000,
   };
 }
 
@@ -331,6 +343,21 @@ const setters: Readonly<Record<string, Setter>> = {
   "tablet-server.session-timeout": (c, v) => {
     c.tabletServerSessionTimeoutMs = durationMs(100, TIMER_MS_MAX)(v);
   },
+  "zookeeper.address": (c, v) => {
+    for (const part of nonEmpty(v).split(",")) parseHostPort(part);
+    c.zookeeperAddress = v.trim();
+  },
+  "zookeeper.path.root": (c, v) => {
+    if (!/^(\/[^/\s]+)+$/.test(v.trim()))
+      throw invalidConfig("must be an absolute path like /fluss, without a trailing /");
+    c.zookeeperRootPath = v.trim();
+  },
+  "zookeeper.client.session-timeout": (c, v) => {
+    c.zookeeperSessionTimeoutMs = durationMs(100, TIMER_MS_MAX)(v);
+  },
+  "zookeeper.client.connection-timeout": (c, v) => {
+    c.zookeeperConnectionTimeoutMs = durationMs(100, TIMER_MS_MAX)(v);
+  },
   "log.level": (c, v) => {
     const levels = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
     if (!levels.includes(v)) {
@@ -417,6 +444,8 @@ const RANGES: ReadonlyArray<readonly [string, NumericField, number, number, stri
   ["tablet-server.id", "tabletServerId", 0, 2 ** 31 - 1, ""],
   ["tablet-server.heartbeat-interval", "tabletServerHeartbeatIntervalMs", 10, TIMER_MS_MAX, "ms"],
   ["tablet-server.session-timeout", "tabletServerSessionTimeoutMs", 100, TIMER_MS_MAX, "ms"],
+  ["zookeeper.client.session-timeout", "zookeeperSessionTimeoutMs", 100, TIMER_MS_MAX, "ms"],
+  ["zookeeper.client.connection-timeout", "zookeeperConnectionTimeoutMs", 100, TIMER_MS_MAX, "ms"],
 ];
 
 /**

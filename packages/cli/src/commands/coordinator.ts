@@ -14,10 +14,21 @@ export function registerCoordinator(program: Command): void {
     const fromFile = opts.configFile ? await server.loadServerConfigFile(opts.configFile) : {};
     const config = server.applyServerOptions(server.defaultServerConfig(), roleOverrides(opts, fromFile));
     const logger = server.createLogger(config.logLevel);
-    const p = await server.startCoordinatorProcess({ config, logger });
+    const p = await server.startCoordinatorProcess({
+      config,
+      logger,
+      // ZooKeeper: a coordinator that lost its election win must stop acting at once; its
+      // supervisor restarts it and it stands again behind the others.
+      onLost: (why) => {
+        process.stderr.write(`fluss coordinator: no longer the active coordinator (${why}); exiting\n`);
+        process.exit(1);
+      },
+    });
     process.stdout.write(
       [
-        "fluss coordinator is running",
+        config.zookeeperAddress === null
+          ? "fluss coordinator is running"
+          : `fluss coordinator is running (ZooKeeper ${config.zookeeperAddress}; serving once elected)`,
         `  address:        ${p.address}`,
         `  data directory: ${config.dataDir}`,
         ...(p.metricsAddress ? [`  metrics:        http://${p.metricsAddress}/metrics`] : []),

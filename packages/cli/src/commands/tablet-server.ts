@@ -35,7 +35,7 @@ export function registerTabletServer(program: Command): void {
         [
           `fluss tablet-server ${config.tabletServerId} is running`,
           `  address:        ${p.address}`,
-          `  coordinator:    ${config.coordinatorAddress}`,
+          `  coordinator:    ${config.coordinatorAddress ?? `from ZooKeeper ${config.zookeeperAddress}`}`,
           `  data directory: ${config.dataDir}`,
           ...(p.metricsAddress ? [`  metrics:        http://${p.metricsAddress}/metrics`] : []),
           "Press Ctrl-C to stop.",
