@@ -15,6 +15,7 @@
 //    happened; a server that left and came back between two looks is reported as left and joined.
 
 import { assert, type Clock, Errors, FlussError, systemClock } from "@fluss-ts/common";
+import { parseListeners as parseListenerText } from "../listeners.ts";
 
 /** One listener of a server (Fluss's Endpoint: `NAME://host:port`). */
 export interface Endpoint {
@@ -84,28 +85,10 @@ export function formatListeners(endpoints: readonly Endpoint[]): string {
     .join(",");
 }
 
-/** Parse Fluss's listeners text; throws INVALID_CONFIG_EXCEPTION naming the bad part. */
+/** Parse Fluss's listeners text (listeners.ts); throws INVALID_CONFIG_EXCEPTION naming the bad part. */
 export function parseListeners(text: string): Endpoint[] {
   if (text.trim() === "") return [];
-  const out: Endpoint[] = [];
-  for (const part of text.split(",")) {
-    const m = /^([A-Za-z0-9_]+):\/\/\[?([0-9a-zA-Z\-%._:]*)\]?:(\d+)$/.exec(part.trim());
-    const port = m === null ? Number.NaN : Number(m[3]);
-    if (m === null || !Number.isSafeInteger(port) || port > 65535) {
-      throw new FlussError(
-        Errors.INVALID_CONFIG_EXCEPTION,
-        `listener '${part.trim()}' is not NAME://host:port`,
-      );
-    }
-    if (out.some((e) => e.listener === m[1])) {
-      throw new FlussError(
-        Errors.INVALID_CONFIG_EXCEPTION,
-        `listener name '${m[1]}' appears twice in '${text}'`,
-      );
-    }
-    out.push({ listener: m[1]!, host: m[2]!, port });
-  }
-  return out;
+  return parseListenerText(text).map((l) => ({ listener: l.name, host: l.host, port: l.port }));
 }
 
 type Listener<E> = (e: E) => void;

@@ -18,6 +18,7 @@
 import { isAssertionError, type Scheduler, systemScheduler } from "@fluss-ts/common";
 import type { Logger } from "../../logging.ts";
 import { silentLogger } from "../../logging.ts";
+import { backgroundFailure } from "../../util/background.ts";
 import type {
   CoordinatorAddress,
   CoordinatorElection,
@@ -127,7 +128,10 @@ export class ZooKeeperCoordinatorElection implements CoordinatorElection {
   }
 
   private retryLater(err: unknown): void {
-    if (isAssertionError(err)) throw err;
+    if (isAssertionError(err)) {
+      backgroundFailure(this.logger, "coordinator election")(err); // a bug: crash
+      return;
+    }
     if (this.closed) return;
     this.logger.warn({ err }, "coordinator election step failed; trying again");
     this.scheduler.setTimeout(() => {

@@ -11,6 +11,7 @@
 import { type Clock, isAssertionError, type Scheduler, systemClock, systemScheduler } from "@fluss-ts/common";
 import type { Logger } from "../../logging.ts";
 import { silentLogger } from "../../logging.ts";
+import { backgroundFailure } from "../../util/background.ts";
 import type {
   LiveTabletServer,
   Registration,
@@ -160,7 +161,10 @@ class ZkRegistration implements Registration {
       },
       (err: unknown) => {
         this.reregistering = false;
-        if (isAssertionError(err)) throw err;
+        if (isAssertionError(err)) {
+          backgroundFailure(this.logger, "tablet server registration")(err); // a bug: crash
+          return;
+        }
         if (this.closed) return;
         this.logger.error({ err }, "tablet server could not register again; retrying");
         this.scheduler.setTimeout(() => {
@@ -246,7 +250,10 @@ class ZkTabletServerWatch implements TabletServerWatch {
       try {
         await this.refreshOnce();
       } catch (err) {
-        if (isAssertionError(err)) throw err;
+        if (isAssertionError(err)) {
+          backgroundFailure(this.logger, "tablet server watch")(err); // a bug: crash
+          return;
+        }
         this.logger.warn({ err }, "could not read the live tablet servers; trying again");
         this.scheduler.setTimeout(() => this.refresh(), RETRY_MS);
         return;
