@@ -81,6 +81,10 @@ export class HeartbeatRegistry {
     this.members.set(node.id, member);
     this.o.logger.info({ server: node, incarnation: String(incarnation) }, "tablet server joins");
     member.joined = this.o.membership.registerTabletServer(this.o.connect(node));
+    // A join that failed is tried again by the next heartbeat.
+    member.joined.catch(() => {
+      if (this.members.get(node.id) === member) this.members.delete(node.id);
+    });
     return member.joined;
   }
 
