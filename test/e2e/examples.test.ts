@@ -75,7 +75,7 @@ describe("examples/", () => {
       expect(r.code).toBe(0);
       const printed = r.out.trimEnd().split("\n");
       expect(printed).toHaveLength(lines.length);
-      printed.forEach((line, i) => expect(line).toMatch(lines[i]!));
+      for (const [i, line] of printed.entries()) expect(line).toMatch(lines[i]!);
     });
   }
 });
