@@ -189,6 +189,7 @@ export class CoordinatorServer {
     });
     o.metrics?.instrument(rpc, "coordinator");
     const address = await listenOrExplain(rpc, "coordinator");
+    logger.info({ address: `${address.host}:${address.port}` }, "coordinator listening");
     return new BoundCoordinator({ ...o, logger }, rpc, address);
   }
 

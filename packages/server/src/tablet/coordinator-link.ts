@@ -45,6 +45,9 @@ export interface CoordinatorLinkOptions {
 const HEARTBEAT_MS_DEFAULT = 3_000;
 /** Wait between registration attempts while the coordinator cannot be reached. */
 const REGISTER_RETRY_MS = 1_000;
+/** Id ranges: how long a coordinator out of reach is retried, and how often. */
+const ID_RANGE_WAIT_MS = 10_000;
+const ID_RANGE_RETRY_MS = 200;
 
 export class CoordinatorLink implements IdRangeSource {
   private readonly o: CoordinatorLinkOptions;
@@ -150,10 +153,20 @@ export class CoordinatorLink implements IdRangeSource {
     this.heartbeatTimer.unref();
   }
 
-  allocateIdRange(tableId: bigint, column: string, count: number): Promise<bigint> {
-    return this.request(ApiKeys.ALLOCATE_ID_RANGE, { tableId, columnName: column, count }).then(
-      (r) => r.firstId,
-    );
+  /**
+   * Reserve auto-increment ids; a coordinator briefly out of reach (restarting, a new one being
+   * elected) is retried for up to ID_RANGE_WAIT_MS before the failure is returned.
+   */
+  async allocateIdRange(tableId: bigint, column: string, count: number): Promise<bigint> {
+    for (let waitedMs = 0; ; waitedMs += ID_RANGE_RETRY_MS) {
+      try {
+        const r = await this.request(ApiKeys.ALLOCATE_ID_RANGE, { tableId, columnName: column, count });
+        return r.firstId;
+      } catch (err) {
+        if (this.stopped || !isFlussError(err) || !err.retriable || waitedMs >= ID_RANGE_WAIT_MS) throw err;
+        await new Promise<void>((resolve) => this.o.scheduler.setTimeout(resolve, ID_RANGE_RETRY_MS).unref());
+      }
+    }
   }
 
   /** Ask to move leadership away before stopping; returns the buckets this server still leads. */

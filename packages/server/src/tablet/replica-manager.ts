@@ -232,6 +232,9 @@ export class ReplicaManager {
       this.replicas.delete(key);
       this.partitionNames.delete(key);
       await replica.close().catch(() => undefined);
+      // A passing condition (the coordinator out of reach for id ranges) fails this attempt only:
+      // the next notification opens it again. Anything else keeps the bucket offline.
+      if (isFlussError(err) && err.retriable && !err.is(Errors.CORRUPT_RECORD_EXCEPTION)) throw err;
       throw this.takeOffline(key, a, replica.dir, err);
     }
   }

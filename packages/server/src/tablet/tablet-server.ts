@@ -148,9 +148,12 @@ export class TabletServer {
     logger: Logger,
   ): Parts {
     const c = o.config;
+    const cache = new TabletMetadataCache();
     const link = new CoordinatorLink({
       node,
-      coordinator: o.coordinator,
+      // The coordinator that last sent metadata is the active one (its epoch passed the fence);
+      // before any, the configured or discovered address.
+      coordinator: () => cache.coordinator ?? o.coordinator(),
       heartbeats: o.heartbeats,
       incarnation: BigInt(o.clock.nowMs()) * 1000n + BigInt(Math.floor(Math.random() * 1000)),
       scheduler,
@@ -188,7 +191,7 @@ export class TabletServer {
       offsets: new Offsets(replicas),
       scanners: new KvScanners(o.clock, scheduler),
       tasks: new TabletTasks(replicas, scheduler, logger),
-      cache: new TabletMetadataCache(),
+      cache,
       link,
     };
   }
