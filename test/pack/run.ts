@@ -2,9 +2,9 @@
 // (`npm run pack:all`), serves the tarballs from a throwaway @fluss-ts registry, then on Node 22
 // (the oldest supported, from the `node` npm package) and on the repo's Node 24, in a fresh
 // directory outside the repository (no access to its node_modules, npm_* and NODE_OPTIONS removed):
-//  1. `npm install -g @fluss-ts/cli` into its own prefix, then `fluss local` from it;
+//  1. `npm install -g @fluss-ts/cli` into its own prefix (no npm warning), then `fluss local` from it;
 //  2. a new project `npm install @fluss-ts/client` (plus typescript, @types/node, apache-arrow),
-//     which must not bring a storage engine (no lmdb, no @fluss-ts/server);
+//     which must print no npm warning and not bring a storage engine (no lmdb, no @fluss-ts/server);
 //  3. type-checks app.ts and the examples with `tsc --strict` (TypeScript 7, the repo's, and 5.9);
 //  4. runs app.mjs, app.ts (type stripping) and every examples/*.ts against that `fluss local`,
 //     then `fluss consume` of what app.mjs wrote, then stops `fluss local` with SIGINT (exit 0).
@@ -52,7 +52,7 @@ function userEnv(nodeBin: string, extra: Record<string, string> = {}): NodeJS.Pr
 function run(
   cmd: string,
   args: readonly string[],
-  opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number },
+  opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number; noWarnings?: boolean },
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
@@ -71,7 +71,8 @@ function run(
     });
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      if (code === 0) resolve(out);
+      const warned = opts.noWarnings === true && /\bwarn/i.test(err);
+      if (code === 0 && !warned) resolve(out);
       else
         reject(
           new StepError(`${cmd} ${args.join(" ")} (in ${opts.cwd}): exit ${code ?? signal}\n${out}\n${err}`),
@@ -173,7 +174,7 @@ async function installApp(root: string, registry: ScopeRegistry, env: NodeJS.Pro
     "typescript-5@npm:typescript@~5.9",
     `@types/node@${await repoVersionOf("@types/node")}`,
   ];
-  await run("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...deps], { cwd: app, env });
+  await run("npm", ["install", "--no-audit", "--no-fund", ...deps], { cwd: app, env, noWarnings: true });
   for (const forbidden of ["lmdb", "@fluss-ts/server", "@fluss-ts/storage"]) {
     if (existsSync(join(app, "node_modules", forbidden))) {
       throw new StepError(`installing @fluss-ts/client brought ${forbidden}: the SDK must not need it`);
@@ -212,12 +213,12 @@ async function checkOn(rt: Runtime, registry: ScopeRegistry): Promise<void> {
         "--prefix",
         prefix,
         `--@fluss-ts:registry=${registry.url}`,
+        "--allow-scripts=lmdb,msgpackr-extract", // as the README says: the storage engine's prebuilt binaries
         "--no-audit",
         "--no-fund",
-        "--loglevel=error",
         "@fluss-ts/cli",
       ],
-      { cwd: root, env },
+      { cwd: root, env, noWarnings: true },
     );
     step("npm install -g @fluss-ts/cli");
     const bin = join(prefix, "bin", "fluss");
