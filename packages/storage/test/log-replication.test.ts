@@ -51,10 +51,10 @@ describe("leader epoch cache", () => {
   it("records epochs durably, truncates them with the log, and repairs them at open", async () => {
     const dir = await tempDir();
     const log = await open(dir);
-    log.assignLeaderEpoch(0);
+    log.claimLeaderEpoch(0);
     await log.append(batch({ records: 3 }));
     await log.append(batch({ records: 2 }), { leaderEpoch: 2 }); // a leader append assigns its epoch
-    log.assignLeaderEpoch(5); // a new leader: epoch 5 starts at the log end, 5
+    log.claimLeaderEpoch(5); // a new leader: epoch 5 starts at the log end, 5
     expect(log.epochEntries).toEqual([
       { epoch: 0, startOffset: 0n },
       { epoch: 2, startOffset: 3n },
@@ -71,17 +71,26 @@ describe("leader epoch cache", () => {
       { epoch: 0, startOffset: 0n },
       { epoch: 2, startOffset: 3n },
     ]);
+    // It led epoch 5 before the crash: it must never lead epoch 5 again (it may have lost batches).
+    expect(again.claimedEpoch).toBe(5);
+    expect(codeOf(await failure(() => again.claimLeaderEpoch(5)))).toBe(
+      Errors.FENCED_LEADER_EPOCH_EXCEPTION.code,
+    );
     const cut = again.truncateTo(4n);
     expect(cut).toEqual({ previousEndOffset: 5n, endOffset: 3n, previousHighWatermark: 0n });
     expect(again.epochEntries).toEqual([{ epoch: 0, startOffset: 0n }]);
     await again.close();
-    expect((await open(dir)).latestEpoch).toBe(0);
+    const reopened = await open(dir);
+    expect(reopened.latestEpoch).toBe(0);
+    reopened.claimLeaderEpoch(6);
+    expect(reopened.epochEntries.at(-1)).toEqual({ epoch: 6, startOffset: 3n });
+    await reopened.close();
   });
 
   it("takes a bucket offline when its epoch file is garbled, and opens one without a file", async () => {
     const dir = await tempDir();
     const log = await open(dir);
-    log.assignLeaderEpoch(1);
+    log.claimLeaderEpoch(1);
     await log.append(batch());
     await log.close();
     fs.writeFileSync(path.join(dir, leaderEpochFileName), "fluss-ts-leader-epochs v1\n2\n1 0\n");
@@ -98,7 +107,7 @@ describe("leader epoch cache", () => {
   it("changes nothing when a new epoch cannot be written on a full disk", async () => {
     const dir = await tempDir();
     const log = await open(dir);
-    log.assignLeaderEpoch(1);
+    log.claimLeaderEpoch(1);
     await log.append(batch());
     setIoFaultInjector((op, file) => {
       if (op === "write" && file.includes(leaderEpochFileName)) throw errnoError("ENOSPC", "no space");
@@ -122,7 +131,7 @@ describe("follower append", () => {
     const followerDir = await tempDir();
     let follower = await open(followerDir, new TestClock(5));
     for (let epoch = 1; epoch <= 3; epoch++) {
-      leader.assignLeaderEpoch(epoch);
+      leader.claimLeaderEpoch(epoch);
       for (let i = 0; i < 6; i++) {
         clock.advance(7);
         await leader.append(batch({ bodyBytes: 700, records: 1 + (i % 3), seed: epoch * 10 + i }));
@@ -143,7 +152,7 @@ describe("follower append", () => {
   it("refuses corrupt, misplaced and out-of-epoch batches without writing anything", async () => {
     const leader = await open(await tempDir());
     const follower = await open(await tempDir());
-    leader.assignLeaderEpoch(3);
+    leader.claimLeaderEpoch(3);
     for (let i = 0; i < 3; i++) await leader.append(batch({ seed: i }));
     const all = Buffer.from((await leader.read(0n, 1 << 20, 3n)).records);
     const epochs = leader.epochEntriesFor(0n, 3n);
@@ -168,14 +177,34 @@ describe("follower append", () => {
     await leader.close();
   });
 
+  it("drops an epoch it claimed as leader but never wrote in, once it follows an older epoch's data", async () => {
+    // B led epoch 2 without writing anything, then A (which never heard of epoch 2) leads epoch 3
+    // with the rest of its epoch-1 batches: B must take them.
+    const a = await open(await tempDir());
+    const b = await open(await tempDir());
+    a.claimLeaderEpoch(1);
+    await a.append(batch({ seed: 1 }));
+    await replicate(a, b);
+    await a.append(batch({ seed: 2 })); // epoch 1, not yet on B
+    b.claimLeaderEpoch(2);
+    expect(b.epochEntries.at(-1)).toEqual({ epoch: 2, startOffset: 1n });
+    a.claimLeaderEpoch(3);
+    await replicate(a, b);
+    expect((await bytesFrom(b)).equals(await bytesFrom(a))).toBe(true);
+    expect(b.epochEntries).toEqual([{ epoch: 1, startOffset: 0n }]);
+    expect(b.claimedEpoch).toBe(2);
+    await a.close();
+    await b.close();
+  });
+
   it("records writer state, so a promoted follower answers a retried batch as a duplicate", async () => {
     const leader = await open(await tempDir());
     const follower = await open(await tempDir());
-    leader.assignLeaderEpoch(1);
+    leader.claimLeaderEpoch(1);
     await leader.append(batch({ writerId: 9n, sequence: 0, records: 2, seed: 1 }));
     await leader.append(batch({ writerId: 9n, sequence: 1, records: 2, seed: 2 }));
     await replicate(leader, follower);
-    follower.assignLeaderEpoch(2); // the follower is elected leader
+    follower.claimLeaderEpoch(2); // the follower is elected leader
     const retry = await follower.append(batch({ writerId: 9n, sequence: 1, records: 2, seed: 2 }), {
       leaderEpoch: 2,
     });
@@ -193,12 +222,12 @@ describe("truncation by epoch", () => {
     // is elected with epoch 2 and writes its own. A must cut its tail at B's start of epoch 2.
     const a = await open(await tempDir());
     const b = await open(await tempDir());
-    a.assignLeaderEpoch(1);
+    a.claimLeaderEpoch(1);
     for (let i = 0; i < 3; i++) await a.append(batch({ seed: i, records: 2 }));
     await replicate(a, b);
     await a.append(batch({ seed: 10, records: 2 }));
     await a.append(batch({ seed: 11 }));
-    b.assignLeaderEpoch(2);
+    b.claimLeaderEpoch(2);
     await b.append(batch({ seed: 20, records: 3 }));
     const answer = b.endOffsetForEpoch(a.latestEpoch);
     expect(answer).toEqual({ epoch: 1, endOffset: 6n });
@@ -216,7 +245,7 @@ describe("truncation by epoch", () => {
   it("restarts an empty log at the leader's start offset, and reopens it without a gap", async () => {
     const dir = await tempDir();
     const log = await open(dir);
-    log.assignLeaderEpoch(1);
+    log.claimLeaderEpoch(1);
     for (let i = 0; i < 10; i++) await log.append(batch({ bodyBytes: 800, seed: i }));
     const info = log.truncateFullyAndStartAt(100n);
     expect(info).toMatchObject({ previousEndOffset: 10n, endOffset: 100n });
@@ -224,7 +253,7 @@ describe("truncation by epoch", () => {
     expect(log.epochEntries).toEqual([]);
     const leader = await open(await tempDir());
     leader.truncateFullyAndStartAt(100n);
-    leader.assignLeaderEpoch(4);
+    leader.claimLeaderEpoch(4);
     await leader.append(batch({ seed: 50, records: 2 }));
     await replicate(leader, log);
     expect(log.logEndOffset).toBe(102n);

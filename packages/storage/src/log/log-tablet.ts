@@ -328,7 +328,7 @@ export class LogTablet {
       });
       offset = next;
     }
-    if (options.leaderEpoch !== undefined) this.assignLeaderEpoch(options.leaderEpoch);
+    if (options.leaderEpoch !== undefined) this.noteLeaderEpoch(options.leaderEpoch);
     const segment = this.maybeRoll(batches.byteLength, offset - 1n);
     for (let i = 0; i < slices.length; i++)
       stampBatch(slices[i].bytes, planned[i].baseOffset, commitTs, options.leaderEpoch);
@@ -373,6 +373,9 @@ export class LogTablet {
    */
   async appendAsFollower(batches: Uint8Array, epochs: readonly EpochEntry[]): Promise<AppendInfo> {
     this.assertWritable();
+    // An epoch this replica claimed as leader but wrote nothing in (it starts at the log end) is
+    // not the epoch of its data: drop it, so the leader's batches are judged against the data's epoch.
+    this.epochs.truncateFromEnd(this.leo);
     const plan = planFollowerAppend(batches, epochs, {
       logEndOffset: this.leo,
       latestEpoch: this.epochs.latestEpoch,
@@ -414,26 +417,43 @@ export class LogTablet {
   }
 
   /**
-   * Record that `epoch` leads from the log end on (a replica becoming leader calls this first; a
-   * leader append does it too). FENCED_LEADER_EPOCH_EXCEPTION when the log already holds a newer
-   * epoch: the caller is a stale leader. Durable before it returns.
+   * Take leadership of `epoch` from the log end on (a replica becoming leader calls this first).
+   * FENCED_LEADER_EPOCH_EXCEPTION when this replica already claimed this epoch or a newer one, or
+   * holds a newer one: a stale notice, or a leader that restarted (it never resumes an epoch it led
+   * before a crash, see leader-epoch-cache.ts). Durable before it returns.
    */
-  assignLeaderEpoch(epoch: number): void {
+  claimLeaderEpoch(epoch: number): void {
     this.assertWritable();
-    const latest = this.epochs.latestEpoch;
-    if (epoch === latest) return;
-    if (epoch < latest) {
+    const held = Math.max(this.epochs.latestEpoch, this.epochs.claimedEpoch);
+    if (epoch <= held) {
       throw new FlussError(
         Errors.FENCED_LEADER_EPOCH_EXCEPTION,
-        `leader epoch ${epoch} is older than epoch ${latest} already in ${this.dir}`,
+        `leader epoch ${epoch} is not newer than epoch ${held} already claimed or held in ${this.dir}`,
       );
     }
-    this.epochs.assign(epoch, this.leo);
+    this.epochs.claim(epoch, this.leo);
+  }
+
+  /** A leader append in `epoch`: refused when a newer epoch is held or claimed; recorded when new. */
+  private noteLeaderEpoch(epoch: number): void {
+    const held = Math.max(this.epochs.latestEpoch, this.epochs.claimedEpoch);
+    if (epoch < held) {
+      throw new FlussError(
+        Errors.FENCED_LEADER_EPOCH_EXCEPTION,
+        `leader epoch ${epoch} is older than epoch ${held} already claimed or held in ${this.dir}`,
+      );
+    }
+    if (epoch > this.epochs.latestEpoch) this.epochs.claim(epoch, this.leo);
   }
 
   /** The latest leader epoch this log holds (-1: none). */
   get latestEpoch(): number {
     return this.epochs.latestEpoch;
+  }
+
+  /** The highest epoch this replica took leadership of (-1: none); survives restarts. */
+  get claimedEpoch(): number {
+    return this.epochs.claimedEpoch;
   }
 
   /** OffsetForLeaderEpoch: the largest epoch <= `epoch` this log knows and where it ends (epoch-entries.ts). */
@@ -828,7 +848,10 @@ export class LogTablet {
   truncateTo(offset: bigint): TruncateInfo {
     this.assertWritable();
     const info = { previousEndOffset: this.leo, endOffset: this.leo, previousHighWatermark: this.hw };
-    if (offset >= this.leo) return info;
+    if (offset >= this.leo) {
+      this.epochs.truncateFromEnd(this.leo); // an epoch claimed at the log end but never written
+      return info;
+    }
     if (offset < this.logStartOffset) {
       throw new FlussError(Errors.LOG_OFFSET_OUT_OF_RANGE_EXCEPTION, `truncate to ${offset} below log start`);
     }
