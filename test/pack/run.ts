@@ -2,7 +2,8 @@
 // (`npm run pack:all`), serves the tarballs from a throwaway @fluss-ts registry, then on Node 22
 // (the oldest supported, from the `node` npm package) and on the repo's Node 24, in a fresh
 // directory outside the repository (no access to its node_modules, npm_* and NODE_OPTIONS removed):
-//  1. `npm install -g @fluss-ts/cli` into its own prefix (no npm warning), then `fluss local` from it;
+//  1. `npm install -g @fluss-ts/cli` into its own prefix (no npm warning), `fluss --version`, then
+//     `fluss local` from it;
 //  2. a new project `npm install @fluss-ts/client` (plus typescript, @types/node, apache-arrow),
 //     which must print no npm warning and not bring a storage engine (no lmdb, no @fluss-ts/server);
 //  3. type-checks app.ts and the examples with `tsc --strict` (TypeScript 7, the repo's, and 5.9);
@@ -195,7 +196,8 @@ function examplesIn(app: string): string[] {
     .map((f) => join("examples", f));
 }
 
-async function checkOn(rt: Runtime, registry: ScopeRegistry): Promise<void> {
+/** The whole check on one Node; `cliVersion` is what the installed `fluss --version` must print. */
+async function checkOn(rt: Runtime, registry: ScopeRegistry, cliVersion: string): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), `fluss-pack-${rt.label}-`));
   if (root.startsWith(REPO_ROOT)) throw new StepError(`temp dir ${root} is inside the repository`);
   const env = userEnv(rt.node);
@@ -222,7 +224,8 @@ async function checkOn(rt: Runtime, registry: ScopeRegistry): Promise<void> {
     );
     step("npm install -g @fluss-ts/cli");
     const bin = join(prefix, "bin", "fluss");
-    await run(bin, ["--help"], { cwd: root, env });
+    const version = (await run(bin, ["--version"], { cwd: root, env })).trim();
+    if (!version.includes(cliVersion)) throw new StepError(`fluss --version printed "${version}"`);
     fluss = await startFluss(bin, join(root, "data"), env);
     step(`fluss local (global install) at ${fluss.bootstrap}`);
     const app = await installApp(root, registry, env);
@@ -261,6 +264,9 @@ async function checkOn(rt: Runtime, registry: ScopeRegistry): Promise<void> {
 async function main(): Promise<void> {
   log("== build and pack");
   const packed: Packed[] = packAll();
+  const cli = packed.find((p) => p.name === "@fluss-ts/cli");
+  if (!cli) throw new StepError("no @fluss-ts/cli package was packed");
+  const cliVersion = (JSON.parse(cli.manifest) as { version: string }).version;
   for (const p of packed) log(`  ${p.tarball}`);
   const registry = await startScopeRegistry(new Map(packed.map((p) => [p.tarball, p.manifest])));
   try {
@@ -274,7 +280,7 @@ async function main(): Promise<void> {
     ];
     for (const rt of runtimes) {
       log(`== ${rt.label}: install from the packed tarballs, outside the repository`);
-      await checkOn(rt, registry);
+      await checkOn(rt, registry, cliVersion);
     }
   } finally {
     await registry.close();
