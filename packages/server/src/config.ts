@@ -15,6 +15,7 @@ import { Errors, FlussError, parseDurationMs, parseInteger, parseSizeBytes } fro
 import { checkRemoteDataDir } from "@fluss-ts/storage";
 import { DEFAULT_LISTENER_NAME, internalListener, parseHostPort, parseListeners } from "./listeners.ts";
 import { LOG_OPEN_FILES_MIN } from "./open-files.ts";
+import { MIN_IN_SYNC_REPLICAS_DEFAULT, REPLICA_MAX_LAG_TIME_MS_DEFAULT } from "./replication/types.ts";
 
 export type FlushMode = "always" | "interval" | "never";
 
@@ -39,6 +40,10 @@ export interface ServerConfig {
   logFlushMode: FlushMode;
   logFlushIntervalMs: number;
   logRetentionCheckIntervalMs: number;
+  /** log.replica.max-lag-time: a follower this long behind (or silent) leaves the ISR. */
+  replicaMaxLagTimeMs: number;
+  /** log.replica.min-in-sync-replicas-number: acks=all needs at least this many in the ISR. */
+  minInSyncReplicas: number;
   /** Descriptors the log file cache keeps open (log.open-files.max); 0 derives it from the limit (open-files.ts). */
   logOpenFilesMax: number;
   /** Descriptors kept for connections, the metadata store, short-lived files; 0 derives it (open-files.ts). */
@@ -121,6 +126,8 @@ export function defaultServerConfig(): ServerConfig {
     logFlushMode: "always",
     logFlushIntervalMs: 1000,
     logRetentionCheckIntervalMs: 5 * 60_000,
+    replicaMaxLagTimeMs: REPLICA_MAX_LAG_TIME_MS_DEFAULT,
+    minInSyncReplicas: MIN_IN_SYNC_REPLICAS_DEFAULT,
     logOpenFilesMax: 0,
     openFilesReserve: 0,
     fetchWaitMsMax: 30_000,
@@ -250,6 +257,12 @@ const setters: Readonly<Record<string, Setter>> = {
   },
   "log.retention.check-interval": (c, v) => {
     c.logRetentionCheckIntervalMs = durationMs(1000, TIMER_MS_MAX)(v);
+  },
+  "log.replica.max-lag-time": (c, v) => {
+    c.replicaMaxLagTimeMs = durationMs(1, TIMER_MS_MAX)(v);
+  },
+  "log.replica.min-in-sync-replicas-number": (c, v) => {
+    c.minInSyncReplicas = int(1, 64)(v);
   },
   "log.open-files.max": (c, v) => {
     c.logOpenFilesMax = int(0, OPEN_FILES_MAX)(v);
@@ -422,6 +435,8 @@ const RANGES: ReadonlyArray<readonly [string, NumericField, number, number, stri
   ["log.index.interval-size", "logIndexIntervalBytes", 1, SEGMENT_BYTES_MAX, "bytes"],
   ["log.flush.interval", "logFlushIntervalMs", 1, TIMER_MS_MAX, "ms"],
   ["log.retention.check-interval", "logRetentionCheckIntervalMs", 1000, TIMER_MS_MAX, "ms"],
+  ["log.replica.max-lag-time", "replicaMaxLagTimeMs", 1, TIMER_MS_MAX, "ms"],
+  ["log.replica.min-in-sync-replicas-number", "minInSyncReplicas", 1, 64, ""],
   ["log.open-files.max", "logOpenFilesMax", 0, OPEN_FILES_MAX, ""],
   ["server.open-files.reserve", "openFilesReserve", 0, OPEN_FILES_MAX, ""],
   ["log.fetch.wait-max-time", "fetchWaitMsMax", 0, TIMER_MS_MAX, "ms"],
