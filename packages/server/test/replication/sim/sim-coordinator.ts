@@ -75,7 +75,11 @@ export class SimCoordinator {
   }
 
   /** Create the buckets with every server alive, and start the timers. */
-  start(servers: readonly ServerId[], resendMs: number): void {
+  /**
+   * `resendAll`: every resend round also repeats each bucket's record to replicas that already
+   * acknowledged it (harmless to a replica that is current, news to one that restarted unnoticed).
+   */
+  start(servers: readonly ServerId[], resendMs: number, resendAll: boolean): void {
     for (const s of servers) this.sessions.set(s, { incarnation: 0, lastHeartbeatMs: 0, alive: true });
     for (const [bucket, replicas] of this.assignment) {
       const lai = initialLeadership(this.context(replicas));
@@ -86,7 +90,7 @@ export class SimCoordinator {
       this.world.schedule(Math.max(10, this.sessionTimeoutMs / 4), sessionCheck);
     };
     const resend = () => {
-      if (this.up) for (const bucket of this.assignment.keys()) this.notify(bucket);
+      if (this.up) for (const bucket of this.assignment.keys()) this.notify(bucket, resendAll);
       this.world.schedule(resendMs, resend);
     };
     this.world.schedule(this.sessionTimeoutMs / 4, sessionCheck);
@@ -188,7 +192,7 @@ export class SimCoordinator {
   }
 
   /** Send the bucket's record to every alive replica that has not acknowledged it. */
-  private notify(bucket: number): void {
+  private notify(bucket: number, all = false): void {
     const lai = this.records.get(bucket);
     const replicas = this.assignment.get(bucket);
     if (lai === undefined || replicas === undefined) return;
@@ -199,7 +203,7 @@ export class SimCoordinator {
         acked !== undefined &&
         acked.leaderEpoch >= lai.leaderEpoch &&
         (s !== lai.leader || acked.bucketEpoch >= lai.bucketEpoch); // followers need the leader only
-      if (!current) this.net.send(COORDINATOR, s, { kind: "notify", bucket, lai, replicas });
+      if (all || !current) this.net.send(COORDINATOR, s, { kind: "notify", bucket, lai, replicas });
     }
   }
 

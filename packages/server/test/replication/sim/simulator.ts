@@ -94,7 +94,7 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
     fetchBackoffMs: rng.int(20, 200),
     emptyFetchDelayMs: rng.int(20, 100),
     requestTimeoutMs: rng.int(100, 500),
-    flushDelayMaxMs: rng.pick([0, 5, 20]),
+    flushDelayMaxMs: rng.pick([0, 5, 20, 200]),
     heartbeatIntervalMs: Math.max(50, Math.floor(sessionTimeoutMs / 4)),
     fetchBatchesMax: rng.int(1, 8),
   };
@@ -129,7 +129,7 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
     trace,
   });
   try {
-    coordinator.start(serverIds, rng.int(100, 400));
+    coordinator.start(serverIds, rng.int(100, 400), rng.chance(0.5));
     for (const s of servers) s.start();
     client.start();
     const chaosMs = rng.int(2_000, chaosMsMax);
