@@ -90,7 +90,7 @@ export function runSeed(seed: number, options: RunOptions = {}): RunResult {
   const sessionTimeoutMs = rng.int(400, 2_000);
   const params: ServerParams = {
     maxLagTimeMs: rng.int(500, 4_000),
-    minInSyncReplicas: 1,
+    minInSyncReplicas: rng.pick([1, 1, 2]),
     fetchBackoffMs: rng.int(20, 200),
     emptyFetchDelayMs: rng.int(20, 100),
     requestTimeoutMs: rng.int(100, 500),
