@@ -3,7 +3,7 @@
 // encode each API's body. Only the APIs fluss-ts serves are listed; numbers and version ranges
 // match Fluss `ApiKeys` so a Fluss client and a fluss-ts server agree on every frame header.
 // Private APIs travel only between the servers of a cluster (coordinator <-> tablet servers); the
-// two fluss-ts-only ones sit at 9000+, far from Fluss's block.
+// fluss-ts-only ones sit at 9000+ (private) and 9100+ (public), far from Fluss's block.
 // Invariants: keys are unique; minVersion <= maxVersion; a key not in the table is unknown
 // (`apiByKey` returns undefined) and is never dispatched.
 
@@ -259,6 +259,14 @@ export const ApiKeys = {
     pb.ControlledShutdownResponseSchema,
   ),
   SCAN_KV: api(1061, "SCAN_KV", V0, "public", pb.ScanKvRequestSchema, pb.ScanKvResponseSchema),
+  GET_CLUSTER_HEALTH: api(
+    1062,
+    "GET_CLUSTER_HEALTH",
+    V0,
+    "public",
+    pb.GetClusterHealthRequestSchema,
+    pb.GetClusterHealthResponseSchema,
+  ),
   // fluss-ts only, in a block of its own above Fluss's numbers (whose tablet servers use ZooKeeper
   // for these): tablet server -> coordinator registration and heartbeat in a cluster without
   // ZooKeeper, and auto-increment id ranges.
@@ -277,6 +285,16 @@ export const ApiKeys = {
     "private",
     pb.AllocateIdRangeRequestSchema,
     pb.AllocateIdRangeResponseSchema,
+  ),
+  // fluss-ts only, public, at 9100+ (apart from the private block): every bucket's leader, replicas
+  // and ISR with the servers' liveness, for `fluss cluster status` (Fluss's metadata has no ISR).
+  GET_CLUSTER_STATUS: api(
+    9100,
+    "GET_CLUSTER_STATUS",
+    V0,
+    "public",
+    pb.GetClusterStatusRequestSchema,
+    pb.GetClusterStatusResponseSchema,
   ),
 } as const;
 

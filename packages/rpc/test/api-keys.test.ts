@@ -39,8 +39,10 @@ describe("ApiKeys", () => {
       DROP_PARTITION: 1037,
       CONTROLLED_SHUTDOWN: 1043,
       SCAN_KV: 1061,
+      GET_CLUSTER_HEALTH: 1062,
       REGISTER_TABLET_SERVER: 9000,
       ALLOCATE_ID_RANGE: 9001,
+      GET_CLUSTER_STATUS: 9100,
     };
     const actual = Object.fromEntries(Object.entries(ApiKeys).map(([name, def]) => [name, def.key]));
     expect(actual).toEqual(expected);
