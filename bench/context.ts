@@ -16,6 +16,10 @@ export class BenchContext {
   readonly maxAppendRate: { fluss?: number; redis?: number; nats?: number } = {};
   /** The primary-key table the upsert workload left behind; it holds (at least) keys [0, keys). */
   kvFluss: { table: Table; keys: number } | undefined;
+  /** The 20-column table of the scan workload (the mixed workload scans it). */
+  wide: { table: Table; rows: number } | undefined;
+  /** The full 20-column scan's rows/s measured by the scan workload. */
+  scanFullRowsPerSec: number | undefined;
   /** Redis holds (at least) the keys [0, kvRedisKeys) SET by the upsert workload. */
   kvRedisKeys: number | undefined;
   private flussP: Promise<FlussServer> | undefined;

@@ -3,12 +3,23 @@
 // data dir on a free port, parse the bootstrap address it prints, and connect the TypeScript SDK.
 // Also the helpers the workloads share: create a fresh table, append rows from one writer, scan.
 
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { FlussConnection, Table } from "@fluss-ts/client";
-import { type Child, makeTempDir, removeTempDir, startChild, WaitAborted, waitFor } from "./proc.ts";
+import { ServerProbe } from "./probe.ts";
+import {
+  type Child,
+  makeTempDir,
+  onCleanup,
+  removeTempDir,
+  startChild,
+  WaitAborted,
+  waitFor,
+} from "./proc.ts";
 
 const REPO_ROOT = join(import.meta.dirname, "..");
 const FLUSS_BIN = join(REPO_ROOT, "packages", "cli", "bin", "fluss.ts");
+const PROBE_MODULE = join(import.meta.dirname, "server-probe.ts");
 
 export interface FlussServer {
   bootstrap: string;
@@ -18,6 +29,8 @@ export interface FlussServer {
   conn: FlussConnection;
   /** Server options it was started with (`--config k=v`). */
   config: Readonly<Record<string, string>>;
+  /** The server's event-loop delay and GC pauses, window by window (server-probe.ts). */
+  probe: ServerProbe;
   stop(): Promise<void>;
 }
 
@@ -26,10 +39,27 @@ export async function startFluss(config: Readonly<Record<string, string>> = {}):
   const dataDir = makeTempDir("fluss");
   // FLUSS_BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server.
   const nodeArgs = (process.env.FLUSS_BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
-  const args = [...nodeArgs, FLUSS_BIN, "local", "--data-dir", dataDir, "--port", "0", "--log-level", "warn"];
+  const args = [
+    ...nodeArgs,
+    "--import",
+    PROBE_MODULE,
+    FLUSS_BIN,
+    "local",
+    "--data-dir",
+    dataDir,
+    "--port",
+    "0",
+    "--log-level",
+    "warn",
+  ];
   for (const [k, v] of Object.entries(config)) args.push("--config", `${k}=${v}`);
+  const probeFile = `${dataDir}.probe.json`;
+  onCleanup(() => rmSync(probeFile, { force: true }));
   // process.execPath is the Node 24 that runs the benchmark (npm puts node_modules/.bin first).
-  const child = startChild(process.execPath, args, { cwd: REPO_ROOT });
+  const child = startChild(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, FLUSS_BENCH_PROBE_FILE: probeFile },
+  });
   let bootstrap = "";
   await waitFor(
     "fluss local to print its bootstrap address",
@@ -59,10 +89,12 @@ export async function startFluss(config: Readonly<Record<string, string>> = {}):
     child,
     conn,
     config,
+    probe: new ServerProbe(child.pid, probeFile),
     async stop() {
       await conn.close().catch(() => undefined);
       await child.stop();
       removeTempDir(dataDir);
+      rmSync(probeFile, { force: true });
     },
   };
 }

@@ -134,8 +134,7 @@ async function runWorker(init: FollowerInit): Promise<void> {
     })();
     close = () => conn.close();
     const deadline = Date.now() + 10_000;
-    while (!scanner.positionsKnown && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 5));
+    while (!scanner.positionsKnown && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     // and let its first long poll reach the server.
     await new Promise((r) => setTimeout(r, 50));
   } else if (spec.system === "redis") {

@@ -102,8 +102,16 @@ export interface Child {
 }
 
 /** Start a server process whose lifetime the cleanup registry owns. */
-export function startChild(cmd: string, args: readonly string[], opts: { cwd?: string } = {}): Child {
-  const proc = spawn(cmd, args, { cwd: opts.cwd, stdio: ["ignore", "pipe", "pipe"] });
+export function startChild(
+  cmd: string,
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Child {
+  const proc = spawn(cmd, args, {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.add(proc);
   let out = "";
   const keep = (chunk: Buffer): void => {

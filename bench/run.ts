@@ -1,8 +1,8 @@
 // Entry point of `npm run bench`: parse the options, run the selected workloads (append, scan,
-// latency, memory, upsert, lookup, prune) against Fluss and the Debian peers it starts itself, print ONE
+// latency, mixed, memory, upsert, lookup, prune, lake) against Fluss and the Debian peers it starts itself, print ONE
 // table and write bench/results.json. Everything started is stopped on exit, on errors and on
 // Ctrl-C.
-//   npm run bench -- [--only append,scan,latency,memory,upsert,lookup,prune] [--rows N] [--scan-rows N]
+//   npm run bench -- [--only append,scan,latency,mixed,memory,upsert,lookup,prune,lake] [--rows N] [--scan-rows N]
 //                    [--latency-seconds S] [--memory-gb G] [--kv-keys N] [--lookup-seconds S]
 //                    [--prune-rows N] [--quick] [--no-json] [--quiet]
 
@@ -20,17 +20,29 @@ import { lakeWorkload } from "./workloads/lake.ts";
 import { latencyWorkload } from "./workloads/latency.ts";
 import { lookupWorkload } from "./workloads/lookup.ts";
 import { memoryWorkload } from "./workloads/memory.ts";
+import { mixedWorkload } from "./workloads/mixed.ts";
 import { pruneWorkload } from "./workloads/prune.ts";
 import { scanWorkload } from "./workloads/scan.ts";
 import { upsertWorkload } from "./workloads/upsert.ts";
 
-const WORKLOADS = ["append", "scan", "latency", "memory", "upsert", "lookup", "prune", "lake"] as const;
+const WORKLOADS = [
+  "append",
+  "scan",
+  "latency",
+  "mixed",
+  "memory",
+  "upsert",
+  "lookup",
+  "prune",
+  "lake",
+] as const;
 type WorkloadName = (typeof WORKLOADS)[number];
 
 const RUNNERS: Record<WorkloadName, (ctx: BenchContext) => Promise<ResultRow[]>> = {
   append: appendWorkload,
   scan: scanWorkload,
   latency: latencyWorkload,
+  mixed: mixedWorkload,
   memory: memoryWorkload,
   upsert: upsertWorkload,
   lookup: lookupWorkload,
@@ -119,7 +131,7 @@ async function main(): Promise<void> {
   const missing = ["redis-server", "nats-server"].filter((b) => findBinary(b) === null);
   if (
     missing.length > 0 &&
-    only.some((w) => w !== "scan" && w !== "memory" && w !== "prune" && w !== "lake")
+    only.some((w) => w !== "scan" && w !== "mixed" && w !== "memory" && w !== "prune" && w !== "lake")
   ) {
     process.stderr.write(
       `[bench] ${missing.join(" and ")} not found: those peer rows will be "skipped". Install with:\n` +

@@ -28,15 +28,15 @@ import { APPEND_BUCKETS, APPEND_TABLE_OPTIONS, flussAppend } from "./append.ts";
 
 const GOAL_P99_MS = 5;
 const WARMUP_SECONDS = 1;
-const LINGER_MS = 1;
+export const LATENCY_LINGER_MS = 1;
 /** A light fixed rate every system sustains: latency without load. */
-const LIGHT_RATE = 5_000;
+export const LIGHT_RATE = 5_000;
 
 export async function flussLatency(
   server: FlussServer,
   rate: number,
   seconds: number,
-  lingerMs = LINGER_MS,
+  lingerMs = LATENCY_LINGER_MS,
 ): Promise<LatencyResult> {
   const table = await freshTable(server, "latency", EVENT_SCHEMA, APPEND_BUCKETS, APPEND_TABLE_OPTIONS);
   const writer = table.newAppendWriter({ lingerMs });
@@ -151,7 +151,7 @@ export async function latencyWorkload(ctx: BenchContext): Promise<ResultRow[]> {
     `latency: each system paced at half ITS OWN max append rate (from the append workload), then at ` +
       `${fmtCount(LIGHT_RATE)} rows/s, ${seconds} s each (first ${WARMUP_SECONDS} s not recorded); producer in the ` +
       `main thread, consumer in a worker thread (own connection and event loop); latency = consumer clock - ` +
-      `producer stamp (CLOCK_MONOTONIC). fluss: writer lingerMs=${LINGER_MS}, acks=all, log.flush.mode=always; ` +
+      `producer stamp (CLOCK_MONOTONIC). fluss: writer lingerMs=${LATENCY_LINGER_MS}, acks=all, log.flush.mode=always; ` +
       `consumer = newLogScanner({ from: "latest" }).batches(). redis: XREAD BLOCK. nats: ordered consumer, ` +
       `deliver_policy=new. Latency ratio = the faster peer's p99 / fluss p99 (> 1: fluss is faster).`,
   );

@@ -10,7 +10,7 @@ import { WIDE_PROJECTION, WIDE_SCHEMA, wideRow } from "../rows.ts";
 import { fmtMBps, fmtRate, fmtRatio, type ResultRow } from "../table.ts";
 import { attempt, log, outcomeCell, outcomeNote } from "../workload.ts";
 
-const SCAN_BUCKETS = 4;
+export const SCAN_BUCKETS = 4;
 const GOAL_RATIO = 10;
 /** Scans per variant; the best is reported (shared machines are noisy). */
 const ROUNDS = 2;
@@ -41,6 +41,8 @@ export async function scanWorkload(ctx: BenchContext): Promise<ResultRow[]> {
       if (p.rows !== rows) throw new Error(`projected scan read ${p.rows} rows, expected ${rows}`);
       if (p.seconds < proj.seconds) proj = p;
     }
+    ctx.wide = { table, rows };
+    ctx.scanFullRowsPerSec = full.rows / full.seconds;
     return { loadSeconds, full, proj };
   });
   outcomeNote(ctx, "fluss", "scan", outcome);
