@@ -286,6 +286,16 @@ export const ApiKeys = {
     pb.AllocateIdRangeRequestSchema,
     pb.AllocateIdRangeResponseSchema,
   ),
+  // A follower asks its leader where an epoch ends, to truncate a divergent tail (Kafka's
+  // OffsetForLeaderEpoch; Fluss followers truncate by high watermark instead, apache/fluss#673).
+  OFFSET_FOR_LEADER_EPOCH: api(
+    9002,
+    "OFFSET_FOR_LEADER_EPOCH",
+    V0,
+    "private",
+    pb.OffsetForLeaderEpochRequestSchema,
+    pb.OffsetForLeaderEpochResponseSchema,
+  ),
   // fluss-ts only, public, at 9100+ (apart from the private block): every bucket's leader, replicas
   // and ISR with the servers' liveness, for `fluss cluster status` (Fluss's metadata has no ISR).
   GET_CLUSTER_STATUS: api(

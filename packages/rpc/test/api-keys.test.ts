@@ -42,6 +42,7 @@ describe("ApiKeys", () => {
       GET_CLUSTER_HEALTH: 1062,
       REGISTER_TABLET_SERVER: 9000,
       ALLOCATE_ID_RANGE: 9001,
+      OFFSET_FOR_LEADER_EPOCH: 9002,
       GET_CLUSTER_STATUS: 9100,
     };
     const actual = Object.fromEntries(Object.entries(ApiKeys).map(([name, def]) => [name, def.key]));
@@ -67,6 +68,7 @@ describe("ApiKeys", () => {
       "CONTROLLED_SHUTDOWN",
       "REGISTER_TABLET_SERVER",
       "ALLOCATE_ID_RANGE",
+      "OFFSET_FOR_LEADER_EPOCH",
     ]);
   });
 
