@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
+import { registerCluster } from "./commands/cluster.ts";
 import { registerConsume } from "./commands/consume.ts";
 import { registerCoordinator } from "./commands/coordinator.ts";
 import { registerDb } from "./commands/db.ts";
@@ -66,6 +67,7 @@ export function buildProgram(): Command {
   registerKv(program);
   registerPartition(program);
   registerTiering(program);
+  registerCluster(program);
   return program;
 }
 

@@ -16,6 +16,7 @@ import {
   type TableInfo,
   type TablePath,
 } from "@fluss-ts/common";
+import type { ClusterHealth, ClusterStatus, ClusterStatusOptions } from "./api/get-cluster-status.ts";
 import * as api from "./api/index.ts";
 import type { MetadataCache } from "./metadata.ts";
 import type { StartPosition } from "./options.ts";
@@ -275,5 +276,20 @@ export class Admin {
       return new Map(buckets.map((b) => [b, offset]));
     }
     return this.listOffsets(path, { timestamp: from.timestamp }, buckets, partition);
+  }
+
+  // ---- cluster -------------------------------------------------------------------------------
+
+  /**
+   * Servers (alive or not) and every bucket's leader, replicas and ISR as the coordinator records
+   * them, with under-replicated and offline counts (`fluss cluster status`).
+   */
+  async clusterStatus(opts: ClusterStatusOptions = {}): Promise<ClusterStatus> {
+    return api.getClusterStatus(this.pool, await this.coordinator(), opts);
+  }
+
+  /** Fluss's cluster health: replica counts and GREEN / YELLOW / RED. */
+  async clusterHealth(): Promise<ClusterHealth> {
+    return api.getClusterHealth(this.pool, await this.coordinator());
   }
 }

@@ -10,6 +10,15 @@ export {
 } from "@fluss-ts/common";
 export type { PartitionInfo } from "./admin.ts";
 export { Admin, type TableDefinition, type TablePathLike } from "./admin.ts";
+export type {
+  ClusterBucketState,
+  ClusterBucketStatus,
+  ClusterHealth,
+  ClusterHealthStatus,
+  ClusterServerStatus,
+  ClusterStatus,
+  ClusterStatusOptions,
+} from "./api/get-cluster-status.ts";
 export { connect, FlussConnection } from "./connection.ts";
 export { Lookuper, PrefixLookuper } from "./lookup/lookup-api.ts";
 export type {

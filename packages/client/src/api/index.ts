@@ -9,6 +9,7 @@ export { dropDatabase } from "./drop-database.ts";
 export { dropPartition } from "./drop-partition.ts";
 export { dropTable } from "./drop-table.ts";
 export { fetchLog } from "./fetch-log.ts";
+export { getClusterHealth, getClusterStatus } from "./get-cluster-status.ts";
 export { getMetadata, type MetadataResponse } from "./get-metadata.ts";
 export { getTableInfo, tableInfoFromPb } from "./get-table-info.ts";
 export { getTableSchema } from "./get-table-schema.ts";

@@ -45,7 +45,14 @@ import type { DatabaseRegistration, MetadataStore, TableRegistration } from "../
 import { SerialQueue } from "../util/serial-queue.ts";
 import { TIMED_OUT, within } from "../util/within.ts";
 import { type AutoPartitionHost, AutoPartitionManager } from "./auto-partition-manager.ts";
-import { type CoordinatorContext, Creating, partitionIdKey, tableKey } from "./context.ts";
+import {
+  type CoordinatorContext,
+  Creating,
+  partitionIdKey,
+  type ScopeRoutes,
+  scopeRoutes,
+  tableKey,
+} from "./context.ts";
 import { type AdjustIsrRequest, type AdjustIsrResult, adjustIsr } from "./isr.ts";
 import type { BucketOutcome } from "./live-servers.ts";
 import { LiveTabletServers } from "./live-servers.ts";
@@ -431,6 +438,11 @@ export class Coordinator implements AutoPartitionHost {
 
   getPartitionMetadata(sel: PartitionSelector): Promise<PartitionMetadata[]> {
     return this.reads.getPartitionMetadata(sel);
+  }
+
+  /** Assignment and recorded leadership (ISR included) of a table's or partition's buckets. */
+  bucketStates(tableId: bigint, partitionId: bigint | null): Promise<ScopeRoutes> {
+    return scopeRoutes(this.ctx, tableId, partitionId);
   }
 
   // ---- AutoPartitionHost (used by the AutoPartitionManager) ----------------------------------

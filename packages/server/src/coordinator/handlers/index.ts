@@ -15,6 +15,8 @@ import { databaseExistsHandler } from "./database-exists.ts";
 import { dropDatabaseHandler } from "./drop-database.ts";
 import { dropPartitionHandler } from "./drop-partition.ts";
 import { dropTableHandler } from "./drop-table.ts";
+import { getClusterHealthHandler } from "./get-cluster-health.ts";
+import { getClusterStatusHandler } from "./get-cluster-status.ts";
 import { getDatabaseInfoHandler } from "./get-database-info.ts";
 import { getFileSystemSecurityTokenHandler } from "./get-filesystem-security-token.ts";
 import { getMetadataHandler } from "./get-metadata.ts";
@@ -50,6 +52,8 @@ export function registerCoordinatorHandlers(
   server.handle(ApiKeys.GET_TABLE_INFO, getTableInfoHandler(c));
   server.handle(ApiKeys.GET_TABLE_SCHEMA, getTableSchemaHandler(c));
   server.handle(ApiKeys.GET_FILESYSTEM_SECURITY_TOKEN, getFileSystemSecurityTokenHandler());
+  server.handle(ApiKeys.GET_CLUSTER_HEALTH, getClusterHealthHandler(c));
+  server.handle(ApiKeys.GET_CLUSTER_STATUS, getClusterStatusHandler(c));
   server.handle(ApiKeys.ALLOCATE_ID_RANGE, allocateIdRangeHandler(c));
   server.handle(ApiKeys.ADJUST_ISR, adjustIsrHandler(c));
   server.handle(ApiKeys.CONTROLLED_SHUTDOWN, controlledShutdownHandler(c));
