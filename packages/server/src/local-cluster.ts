@@ -17,6 +17,7 @@ import { DataDirLock } from "./data-dir-lock.ts";
 import { type LakeTieringHandle, startLakeTiering } from "./lake-tiering.ts";
 import type { Logger } from "./logging.ts";
 import { LocalMetadataStore } from "./metadata/local-metadata-store.ts";
+import type { HealthReport } from "./metrics/health.ts";
 import { MetricsHttpServer } from "./metrics/metrics-http.ts";
 import { ServerMetrics } from "./metrics/server-metrics.ts";
 import { OpenFilesBudget } from "./open-files.ts";
@@ -109,8 +110,26 @@ export class LocalCluster {
         });
         started.push(ts);
       }
-      if (metrics)
-        metricsHttp = await MetricsHttpServer.start(metrics.registry, c.bindHost, c.metricsPort, o.logger);
+      if (metrics) {
+        const health = (): HealthReport => {
+          const missing = started.filter((t) => !t.link.registered).map((t) => t.node.id);
+          const detail = `tablet servers not registered: ${missing.join(", ")}`;
+          return {
+            role: "local",
+            serving: true,
+            registered: !missing.length,
+            ...(missing.length ? { detail } : {}),
+          };
+        };
+        const { bindHost, metricsPort } = c;
+        metricsHttp = await MetricsHttpServer.start(
+          metrics.registry,
+          bindHost,
+          metricsPort,
+          o.logger,
+          health,
+        );
+      }
       coordinator.startAutoPartitioning();
       const cluster = new LocalCluster(coordinator, started, lock, metricsHttp);
       if (c.datalakeFormat !== null) cluster.lake = await startLakeTiering(c, cluster.bootstrap, o.logger);

@@ -27,6 +27,7 @@ import { internalListener, parseHostPort, parseListeners } from "./listeners.ts"
 import type { Logger } from "./logging.ts";
 import { LocalMetadataStore } from "./metadata/local-metadata-store.ts";
 import { ZooKeeperServerRegistry } from "./metadata/zk/zk-server-registry.ts";
+import type { HealthCheck } from "./metrics/health.ts";
 import { MetricsHttpServer } from "./metrics/metrics-http.ts";
 import { ServerMetrics } from "./metrics/server-metrics.ts";
 import { OpenFilesBudget } from "./open-files.ts";
@@ -77,9 +78,14 @@ async function begin(o: ServerProcessOptions): Promise<Common> {
   return { c, lock, openFiles, metrics: c.metricsPort === 0 ? undefined : new ServerMetrics() };
 }
 
-async function serveMetrics(common: Common, logger: Logger): Promise<MetricsHttpServer | null> {
+async function serveMetrics(
+  common: Common,
+  logger: Logger,
+  health: HealthCheck,
+): Promise<MetricsHttpServer | null> {
   if (!common.metrics) return null;
-  return MetricsHttpServer.start(common.metrics.registry, common.c.bindHost, common.c.metricsPort, logger);
+  const { bindHost, metricsPort } = common.c;
+  return MetricsHttpServer.start(common.metrics.registry, bindHost, metricsPort, logger, health);
 }
 
 /** `fluss coordinator`: the coordinator role alone (tablet servers register with it). */
@@ -100,7 +106,11 @@ export async function startCoordinatorProcess(o: ServerProcessOptions): Promise<
       ...(common.metrics ? { metrics: common.metrics } : {}),
     });
     server.startAutoPartitioning();
-    http = await serveMetrics(common, o.logger);
+    http = await serveMetrics(common, o.logger, () => ({
+      role: "coordinator",
+      serving: true,
+      registered: true,
+    }));
   } catch (err) {
     await server?.stop().catch(() => undefined);
     common.lock.release();
@@ -137,7 +147,15 @@ async function zkCoordinator(
       ...(common.metrics ? { metrics: common.metrics } : {}),
       onLost: o.onLost ?? ((why) => o.logger.error({ why }, "this coordinator is no longer active")),
     });
-    http = await serveMetrics(common, o.logger);
+    http = await serveMetrics(common, o.logger, () => {
+      const active = role.active !== null;
+      return {
+        role: "coordinator",
+        serving: active,
+        registered: active,
+        ...(active ? {} : { detail: "standby: another coordinator is active" }),
+      };
+    });
     return {
       address: role.address,
       metricsAddress: http?.address,
@@ -189,7 +207,13 @@ export async function startTabletServerProcess(o: ServerProcessOptions): Promise
       openFiles: common.openFiles,
       ...(common.metrics ? { metrics: common.metrics } : {}),
     });
-    http = await serveMetrics(common, o.logger);
+    const link = ts.link;
+    http = await serveMetrics(common, o.logger, () => ({
+      role: "tablet-server",
+      serving: true,
+      registered: link.registered,
+      ...(link.registered ? {} : { detail: "the coordinator has not answered its last heartbeat" }),
+    }));
   } catch (err) {
     await ts?.stop().catch(() => undefined);
     common.lock.release();
@@ -255,7 +279,12 @@ async function zkTabletServer(o: ServerProcessOptions): Promise<ServerProcess> {
         o.logger.warn({ server: c.tabletServerId }, "ZooKeeper session expired: registering again");
     });
     undo.push(() => registration.close());
-    const http = await serveMetrics(common, o.logger);
+    const http = await serveMetrics(common, o.logger, () => ({
+      role: "tablet-server",
+      serving: true,
+      registered: registration.isRegistered,
+      ...(registration.isRegistered ? {} : { detail: "not registered in ZooKeeper (session ended)" }),
+    }));
     undo.push(() => http?.close());
     return {
       address: `${ts.node.host}:${ts.node.port}`,

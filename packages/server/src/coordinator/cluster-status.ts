@@ -11,6 +11,7 @@
 // the answer's size is bounded whatever the cluster's.
 
 import { Errors, isFlussError, type TablePath } from "@fluss-ts/common";
+import type { ClusterCounts } from "../metrics/replication-metrics.ts";
 import type { Coordinator } from "./coordinator.ts";
 
 /** Buckets listed by default / at most (the answer must fit one RPC frame comfortably). */
@@ -88,9 +89,7 @@ function gone(err: unknown): boolean {
 }
 
 /** Every (table, partition) scope of the cluster, in database/table/partition name order. */
-async function* scopes(
-  c: Coordinator,
-): AsyncGenerator<{
+async function* scopes(c: Coordinator): AsyncGenerator<{
   path: TablePath;
   tableId: bigint;
   partitionId: bigint | null;
@@ -205,5 +204,18 @@ export async function clusterStatus(c: Coordinator, o: ClusterStatusOptions = {}
     replicaCount: t.replicaCount,
     inSyncReplicaCount: t.inSyncReplicaCount,
     activeLeaderCount: t.activeLeaderCount,
+  };
+}
+
+/** The counts /metrics shows on the active coordinator (no bucket listed). */
+export async function clusterCounts(c: Coordinator): Promise<ClusterCounts> {
+  const s = await clusterStatus(c, { bucketsMax: 0 });
+  const alive = s.servers.filter((x) => x.alive).length;
+  return {
+    buckets: s.bucketCount,
+    underReplicated: s.underReplicated,
+    offline: s.offline,
+    serversAlive: alive,
+    serversDead: s.servers.length - alive,
   };
 }

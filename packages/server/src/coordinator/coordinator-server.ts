@@ -17,6 +17,7 @@ import type { MetadataStore } from "../metadata/metadata-store.ts";
 import type { ServerRegistry, TabletServerWatch } from "../metadata/server-registry.ts";
 import type { ServerMetrics } from "../metrics/server-metrics.ts";
 import { listenOrExplain } from "../util/listen.ts";
+import { clusterCounts } from "./cluster-status.ts";
 import { Coordinator, type KvBucketCapacity } from "./coordinator.ts";
 import { registerCoordinatorHandlers } from "./handlers/index.ts";
 import { HeartbeatRegistry } from "./heartbeat-registry.ts";
@@ -95,9 +96,14 @@ export class BoundCoordinator {
         });
       }
       registerCoordinatorHandlers(this.rpc, coordinator, registry ?? undefined);
+      this.o.metrics?.replication.watchCluster(() => clusterCounts(coordinator));
       await coordinator.createDatabase(DEFAULT_DATABASE, true);
       if (a.registry) watch = await watchRegistry(a.registry, coordinator, connect, c, logger);
       registry?.start();
+      // Servers the records name that do not join within a session died while no coordinator watched.
+      coordinator.takeAbsentServersOfflineAfter(
+        a.registry ? c.zookeeperSessionTimeoutMs : c.tabletServerSessionTimeoutMs,
+      );
       logger.info(
         { address: `${this.address.host}:${this.address.port}`, coordinatorEpoch },
         "coordinator active",

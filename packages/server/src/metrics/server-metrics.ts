@@ -3,8 +3,11 @@
 // ("coordinator", "tablet-0", ...). Names follow Prometheus conventions (snake case, `_total`
 // counters, seconds) with Fluss's nouns: requests and errors per API, request time, bytes in/out
 // (record bytes of produce/put-kv and fetch, Fluss's bytesIn/bytesOut), KV puts and lookups, open
-// connections, replicas, per-bucket log start/end offset and high watermark, and prom-client's
-// process and Node.js metrics.
+// connections, replicas, per-bucket log start/end offset and high watermark, requests in flight
+// (a long-poll fetch counts while it waits), fetch time by source (client or follower),
+// replication (replication-metrics.ts: ISR shrinks/expands, under-replicated buckets, local log
+// and KV bytes, the cluster's bucket states on the active coordinator), and prom-client's process
+// and Node.js metrics.
 // Invariants: label values come from closed sets (API names, error names, server names, and at
 // most BUCKET_SERIES_MAX buckets per gauge), so the number of series is bounded whatever the
 // traffic; instrumenting a server only wraps its handlers, it never changes what they answer.
@@ -19,6 +22,7 @@ import {
   type RpcServer,
 } from "@fluss-ts/rpc";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { ReplicationMetrics } from "./replication-metrics.ts";
 
 /** Series per per-bucket gauge; buckets past this are counted in fluss_table_bucket_series_omitted. */
 export const BUCKET_SERIES_MAX = 1000;
@@ -37,6 +41,9 @@ export interface BucketOffsets {
   readonly logStartOffset: bigint;
   readonly logEndOffset: bigint;
   readonly highWatermark: bigint;
+  /** A led bucket's replicas and in-sync replicas, when the server knows them (under-replicated gauge). */
+  readonly replicas?: number;
+  readonly inSyncReplicas?: number;
 }
 
 /** A server whose state is read at scrape time. */
@@ -115,17 +122,28 @@ inspect(ApiKeys.LIST_OFFSETS, (_req, resp, c, server) => {
 
 export class ServerMetrics {
   readonly registry = new Registry();
+  /** ISR events, under-replicated buckets, local storage bytes, cluster bucket states. */
+  readonly replication: ReplicationMetrics;
   private readonly watched: Watched[] = [];
   private readonly requests: Counter<"server" | "api">;
+  private readonly inFlight: Gauge<"server" | "api">;
   private readonly duration: Histogram<"server" | "api">;
+  private readonly fetchWait: Histogram<"server" | "source">;
   private readonly counters: Counters;
 
   constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
+    this.replication = new ReplicationMetrics(this.registry);
     this.requests = new Counter({
       name: "fluss_requests_total",
       help: "Requests answered, per server and API",
+      labelNames: ["server", "api"],
+      registers,
+    });
+    this.inFlight = new Gauge({
+      name: "fluss_requests_in_flight",
+      help: "Requests being handled now, per server and API (FETCH_LOG: fetches waiting for data)",
       labelNames: ["server", "api"],
       registers,
     });
@@ -133,6 +151,13 @@ export class ServerMetrics {
       name: "fluss_request_duration_seconds",
       help: "Time from a decoded request to its answer (a fetch includes its long-poll wait)",
       labelNames: ["server", "api"],
+      buckets: DURATION_BUCKETS_S,
+      registers,
+    });
+    this.fetchWait = new Histogram({
+      name: "fluss_fetch_wait_seconds",
+      help: "Time a FetchLog took, long-poll wait included, by source: client or follower (replication)",
+      labelNames: ["server", "source"],
       buckets: DURATION_BUCKETS_S,
       registers,
     });
@@ -173,10 +198,17 @@ export class ServerMetrics {
 
   /**
    * Count, time and inspect every request `rpc` answers; read its connections (and, for a tablet
-   * server, its buckets) at scrape time. Call before registering the server's handlers.
+   * server, its buckets, and the sizes under `storageDir`) at scrape time. Call before registering
+   * the server's handlers.
    */
-  instrument(rpc: RpcServer, server: string, buckets?: () => Iterable<BucketOffsets>): void {
+  instrument(
+    rpc: RpcServer,
+    server: string,
+    buckets?: () => Iterable<BucketOffsets>,
+    storageDir?: string,
+  ): void {
     this.watched.push({ server, rpc, buckets: buckets ?? null });
+    if (buckets) this.replication.watchTablet(server, buckets, storageDir);
     const register = rpc.handle.bind(rpc);
     const wrapped = <A extends ApiDef>(api: A, handler: RequestHandler<A>): RpcServer =>
       register(api, this.wrap(server, api, handler));
@@ -186,9 +218,18 @@ export class ServerMetrics {
   private wrap<A extends ApiDef>(server: string, api: A, handler: RequestHandler<A>): RequestHandler<A> {
     const labels = { server, api: api.name };
     const inspector = inspectors.get(api.key) as Inspector<A> | undefined;
+    const fetchSource = (req: ReqOf<A>): string | null =>
+      api.key !== ApiKeys.FETCH_LOG.key
+        ? null
+        : (req as ReqOf<typeof ApiKeys.FETCH_LOG>).followerServerId >= 0
+          ? "follower"
+          : "client";
     return async (req, ctx) => {
       const stop = this.duration.startTimer(labels);
+      const source = fetchSource(req);
+      const stopFetch = source === null ? null : this.fetchWait.startTimer({ server, source });
       this.requests.inc(labels);
+      this.inFlight.inc(labels);
       try {
         const resp = await handler(req, ctx);
         inspector?.(req, resp, this.counters, server);
@@ -198,6 +239,8 @@ export class ServerMetrics {
         this.counters.errors.inc({ ...labels, error });
         throw err;
       } finally {
+        this.inFlight.dec(labels);
+        stopFetch?.();
         stop();
       }
     };

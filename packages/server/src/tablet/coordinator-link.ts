@@ -58,6 +58,8 @@ export class CoordinatorLink implements IdRangeSource {
   private heartbeatMs = HEARTBEAT_MS_DEFAULT;
   /** The coordinator epoch the last registration answered with. */
   coordinatorEpoch = -1;
+  /** Heartbeats only: the last registration or heartbeat was answered (for /health). */
+  registered = false;
 
   constructor(o: CoordinatorLinkOptions) {
     this.o = o;
@@ -135,6 +137,7 @@ export class CoordinatorLink implements IdRangeSource {
       incarnation: this.o.incarnation,
     });
     this.coordinatorEpoch = resp.coordinatorEpoch;
+    this.registered = true;
     if (resp.heartbeatIntervalMs > 0) this.heartbeatMs = resp.heartbeatIntervalMs;
   }
 
@@ -144,7 +147,10 @@ export class CoordinatorLink implements IdRangeSource {
       if (this.heartbeatInFlight) return this.scheduleHeartbeat();
       this.heartbeatInFlight = true;
       this.register()
-        .catch((err: unknown) => this.o.logger.warn({ err }, "heartbeat to the coordinator failed; retrying"))
+        .catch((err: unknown) => {
+          this.registered = false;
+          this.o.logger.warn({ err }, "heartbeat to the coordinator failed; retrying");
+        })
         .finally(() => {
           this.heartbeatInFlight = false;
           this.scheduleHeartbeat();

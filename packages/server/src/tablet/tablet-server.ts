@@ -123,7 +123,8 @@ export class TabletServer {
     const addr = await listenOrExplain(rpc, `tablet server ${o.id}`);
     const node = { id: o.id, host: addr.host, port: addr.port };
     const p = TabletServer.parts(o, node, scheduler, logger);
-    o.metrics?.instrument(rpc, `tablet-${o.id}`, () => p.offsets.bucketOffsets());
+    const storageDir = join(c.dataDir, `tablet-server-${o.id}`);
+    o.metrics?.instrument(rpc, `tablet-${o.id}`, () => p.offsets.bucketOffsets(), storageDir);
     registerTabletHandlers(rpc, { ...p, readBuffers: new ReadBufferPool() });
     registerControlHandlers(rpc, { ...p, fence: new CoordinatorFence(logger) });
     const ts = new TabletServer(node, p, rpc, scheduler, logger);
