@@ -4,8 +4,8 @@
 // Invariant: a ServerConfig that reached a server passed validateServerConfig: every value is in
 // its option's range (sizes storage can index, durations Node timers can hold) and the options
 // that depend on each other agree (index interval <= segment size, a fetch fits in one frame,
-// ports do not collide, default bucket number <= max.bucket.num, replication factor 1, the RPC
-// request buffer holds at least one largest frame). Every refusal names the option(s) and the
+// ports do not collide, default bucket number <= max.bucket.num, a follower's fetch wait shorter
+// than the replica max lag time, the RPC request buffer holds at least one largest frame). Every refusal names the option(s) and the
 // allowed range. The open-files options are checked against the process's limit at start
 // (open-files.ts).
 
@@ -15,7 +15,11 @@ import { Errors, FlussError, parseDurationMs, parseInteger, parseSizeBytes } fro
 import { checkRemoteDataDir } from "@fluss-ts/storage";
 import { DEFAULT_LISTENER_NAME, internalListener, parseHostPort, parseListeners } from "./listeners.ts";
 import { LOG_OPEN_FILES_MIN } from "./open-files.ts";
-import { MIN_IN_SYNC_REPLICAS_DEFAULT, REPLICA_MAX_LAG_TIME_MS_DEFAULT } from "./replication/types.ts";
+import {
+  MIN_IN_SYNC_REPLICAS_DEFAULT,
+  REPLICA_FETCH_BACKOFF_MS_DEFAULT,
+  REPLICA_MAX_LAG_TIME_MS_DEFAULT,
+} from "./replication/types.ts";
 
 export type FlushMode = "always" | "interval" | "never";
 
@@ -44,6 +48,20 @@ export interface ServerConfig {
   replicaMaxLagTimeMs: number;
   /** log.replica.min-in-sync-replicas-number: acks=all needs at least this many in the ISR. */
   minInSyncReplicas: number;
+  /** log.replica.fetch.backoff-interval: a follower's pause after a failed fetch. */
+  replicaFetchBackoffMs: number;
+  /** log.replica.fetch.wait-max-time: how long a leader holds a follower's fetch with nothing new. */
+  replicaFetchWaitMaxMs: number;
+  /** log.replica.fetch.min-bytes: a leader answers a follower's fetch once this much is there. */
+  replicaFetchMinBytes: number;
+  /** log.replica.fetch.max-bytes: bytes one follower fetch answer carries at most. */
+  replicaFetchBytesMax: number;
+  /** log.replica.fetch.max-bytes-for-bucket: bytes per bucket in one follower fetch answer. */
+  replicaFetchBucketBytesMax: number;
+  /** tablet-server.controlled-shutdown.max-retries: attempts to move leadership away before stopping. */
+  controlledShutdownRetriesMax: number;
+  /** tablet-server.controlled-shutdown.retry-interval. */
+  controlledShutdownRetryIntervalMs: number;
   /** Descriptors the log file cache keeps open (log.open-files.max); 0 derives it from the limit (open-files.ts). */
   logOpenFilesMax: number;
   /** Descriptors kept for connections, the metadata store, short-lived files; 0 derives it (open-files.ts). */
@@ -128,6 +146,13 @@ export function defaultServerConfig(): ServerConfig {
     logRetentionCheckIntervalMs: 5 * 60_000,
     replicaMaxLagTimeMs: REPLICA_MAX_LAG_TIME_MS_DEFAULT,
     minInSyncReplicas: MIN_IN_SYNC_REPLICAS_DEFAULT,
+    replicaFetchBackoffMs: REPLICA_FETCH_BACKOFF_MS_DEFAULT,
+    replicaFetchWaitMaxMs: 500,
+    replicaFetchMinBytes: 1,
+    replicaFetchBytesMax: 16 * 1024 * 1024,
+    replicaFetchBucketBytesMax: 1024 * 1024,
+    controlledShutdownRetriesMax: 3,
+    controlledShutdownRetryIntervalMs: 1000,
     logOpenFilesMax: 0,
     openFilesReserve: 0,
     fetchWaitMsMax: 30_000,
@@ -184,8 +209,6 @@ const OPEN_FILES_MAX = 1 << 20;
 /** Bounds of remote.log.read-chunk-size: a few batches, up to a size worth one request. */
 export const REMOTE_READ_CHUNK_BYTES_MIN = 64 * 1024;
 export const REMOTE_READ_CHUNK_BYTES_MAX = 256 * 1024 * 1024;
-/** Replication is not implemented: every bucket has one copy (the cluster issue brings more). */
-export const REPLICATION_FACTOR_MAX = 1;
 
 function invalidConfig(message: string): FlussError {
   return new FlussError(Errors.INVALID_CONFIG_EXCEPTION, message);
@@ -263,6 +286,27 @@ const setters: Readonly<Record<string, Setter>> = {
   },
   "log.replica.min-in-sync-replicas-number": (c, v) => {
     c.minInSyncReplicas = int(1, 64)(v);
+  },
+  "log.replica.fetch.backoff-interval": (c, v) => {
+    c.replicaFetchBackoffMs = durationMs(1, TIMER_MS_MAX)(v);
+  },
+  "log.replica.fetch.wait-max-time": (c, v) => {
+    c.replicaFetchWaitMaxMs = durationMs(0, TIMER_MS_MAX)(v);
+  },
+  "log.replica.fetch.min-bytes": (c, v) => {
+    c.replicaFetchMinBytes = size(1, SEGMENT_BYTES_MAX)(v);
+  },
+  "log.replica.fetch.max-bytes": (c, v) => {
+    c.replicaFetchBytesMax = size(FETCH_BYTES_MIN, SEGMENT_BYTES_MAX)(v);
+  },
+  "log.replica.fetch.max-bytes-for-bucket": (c, v) => {
+    c.replicaFetchBucketBytesMax = size(FETCH_BYTES_MIN, SEGMENT_BYTES_MAX)(v);
+  },
+  "tablet-server.controlled-shutdown.max-retries": (c, v) => {
+    c.controlledShutdownRetriesMax = int(0, 1000)(v);
+  },
+  "tablet-server.controlled-shutdown.retry-interval": (c, v) => {
+    c.controlledShutdownRetryIntervalMs = durationMs(1, TIMER_MS_MAX)(v);
   },
   "log.open-files.max": (c, v) => {
     c.logOpenFilesMax = int(0, OPEN_FILES_MAX)(v);
@@ -428,6 +472,7 @@ const RANGES: ReadonlyArray<readonly [string, NumericField, number, number, stri
   ["tablet-server.port", "tabletServerPort", 0, 65535, ""],
   ["tablet-server.count", "tabletServers", 1, 64, ""],
   ["default.bucket.number", "defaultBucketNumber", 1, 4096, ""],
+  ["default.replication.factor", "defaultReplicationFactor", 1, 64, ""],
   ["max.bucket.num", "bucketCountMax", 1, 1_000_000, ""],
   ["max.partition.num", "partitionCountMax", 1, 1_000_000, ""],
   ["auto-partition.check.interval", "autoPartitionCheckIntervalMs", 1, TIMER_MS_MAX, "ms"],
@@ -437,6 +482,25 @@ const RANGES: ReadonlyArray<readonly [string, NumericField, number, number, stri
   ["log.retention.check-interval", "logRetentionCheckIntervalMs", 1000, TIMER_MS_MAX, "ms"],
   ["log.replica.max-lag-time", "replicaMaxLagTimeMs", 1, TIMER_MS_MAX, "ms"],
   ["log.replica.min-in-sync-replicas-number", "minInSyncReplicas", 1, 64, ""],
+  ["log.replica.fetch.backoff-interval", "replicaFetchBackoffMs", 1, TIMER_MS_MAX, "ms"],
+  ["log.replica.fetch.wait-max-time", "replicaFetchWaitMaxMs", 0, TIMER_MS_MAX, "ms"],
+  ["log.replica.fetch.min-bytes", "replicaFetchMinBytes", 1, SEGMENT_BYTES_MAX, "bytes"],
+  ["log.replica.fetch.max-bytes", "replicaFetchBytesMax", FETCH_BYTES_MIN, SEGMENT_BYTES_MAX, "bytes"],
+  [
+    "log.replica.fetch.max-bytes-for-bucket",
+    "replicaFetchBucketBytesMax",
+    FETCH_BYTES_MIN,
+    SEGMENT_BYTES_MAX,
+    "bytes",
+  ],
+  ["tablet-server.controlled-shutdown.max-retries", "controlledShutdownRetriesMax", 0, 1000, ""],
+  [
+    "tablet-server.controlled-shutdown.retry-interval",
+    "controlledShutdownRetryIntervalMs",
+    1,
+    TIMER_MS_MAX,
+    "ms",
+  ],
   ["log.open-files.max", "logOpenFilesMax", 0, OPEN_FILES_MAX, ""],
   ["server.open-files.reserve", "openFilesReserve", 0, OPEN_FILES_MAX, ""],
   ["log.fetch.wait-max-time", "fetchWaitMsMax", 0, TIMER_MS_MAX, "ms"],
@@ -494,10 +558,16 @@ export function validateServerConfig(c: ServerConfig): void {
       `must be 0 (derived from the open files limit) or at least ${LOG_OPEN_FILES_MIN}, got ${c.logOpenFilesMax}`,
     );
   }
-  if (c.defaultReplicationFactor !== REPLICATION_FACTOR_MAX) {
+  if (c.replicaFetchWaitMaxMs >= c.replicaMaxLagTimeMs) {
     refuse(
-      "default.replication.factor",
-      `replication is not implemented yet; every bucket has one copy, so only 1 is accepted (got ${c.defaultReplicationFactor})`,
+      "log.replica.fetch.wait-max-time",
+      `${c.replicaFetchWaitMaxMs} ms is not shorter than 'log.replica.max-lag-time' (${c.replicaMaxLagTimeMs} ms): caught-up followers would leave the ISR while their fetch waits`,
+    );
+  }
+  if (c.replicaFetchBytesMax + FETCH_FRAME_OVERHEAD_BYTES > c.rpcFrameBytesMax) {
+    refuse(
+      "log.replica.fetch.max-bytes",
+      `a follower fetch answer of ${c.replicaFetchBytesMax} bytes plus ${FETCH_FRAME_OVERHEAD_BYTES} bytes of headers does not fit in one frame ('rpc.frame.max-size' ${c.rpcFrameBytesMax} bytes)`,
     );
   }
   if (c.logIndexIntervalBytes > c.logSegmentBytesMax) {

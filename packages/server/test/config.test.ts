@@ -95,14 +95,11 @@ describe("server option cross-checks", () => {
     );
   });
 
-  it("refuses a replication factor above one: replication is not implemented yet", () => {
-    expectRefused({ "default.replication.factor": "2" }, "default.replication.factor", "not implemented");
-    expectRefused(
-      { "default.replication.factor": "2", "tablet-server.count": "3" },
-      "default.replication.factor",
-      "not implemented",
-    );
+  it("takes a default replication factor from 1 to 64 (the live servers are checked at create)", () => {
+    const c = applyServerOptions(defaultServerConfig(), { "default.replication.factor": "3" });
+    expect(c.defaultReplicationFactor).toBe(3);
     expectRefused({ "default.replication.factor": "0" }, "default.replication.factor");
+    expectRefused({ "default.replication.factor": "65" }, "default.replication.factor");
   });
 
   it("refuses port ranges that overflow or collide", () => {

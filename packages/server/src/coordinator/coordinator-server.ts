@@ -100,6 +100,10 @@ export class BoundCoordinator {
       await coordinator.createDatabase(DEFAULT_DATABASE, true);
       if (a.registry) watch = await watchRegistry(a.registry, coordinator, connect, c, logger);
       registry?.start();
+      // Servers the records name that do not join within a session died while no coordinator watched.
+      coordinator.takeAbsentServersOfflineAfter(
+        a.registry ? c.zookeeperSessionTimeoutMs : c.tabletServerSessionTimeoutMs,
+      );
       logger.info(
         { address: `${this.address.host}:${this.address.port}`, coordinatorEpoch },
         "coordinator active",

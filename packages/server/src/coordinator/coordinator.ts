@@ -17,7 +17,8 @@
 // recorded first: removal.ts).
 // Helpers: tables in tables.ts, partitions in partitions.ts, placement in placement.ts, new
 // buckets' leadership in leadership.ts, server joins/leaves in registration.ts, ISR changes in
-// isr.ts, automatic partitions in auto-partition-manager.ts (driven from here). Primary-key buckets
+// isr.ts, the elections they cause in elections.ts (driven by failover.ts, which also follows up
+// leaders' refusals outside the queue), automatic partitions in auto-partition-manager.ts. Primary-key buckets
 // hold open files while hosted: a table or partition whose buckets would not fit the servers'
 // budget is refused before anything is recorded (kvBucketCapacity, open-files.ts).
 
@@ -53,7 +54,8 @@ import {
   scopeRoutes,
   tableKey,
 } from "./context.ts";
-import { type AdjustIsrRequest, type AdjustIsrResult, adjustIsr } from "./isr.ts";
+import { Failover } from "./failover.ts";
+import type { AdjustIsrRequest, AdjustIsrResult } from "./isr.ts";
 import type { BucketOutcome } from "./live-servers.ts";
 import { LiveTabletServers } from "./live-servers.ts";
 import { MetadataReads, type PartitionSelector, tableNotExist } from "./metadata-reads.ts";
@@ -66,7 +68,6 @@ import {
   partitionNotExists,
   requirePartitioned,
 } from "./partitions.ts";
-import { controlledShutdown, serverJoined, serverLeft } from "./registration.ts";
 import { createTableNow, dropTableNow } from "./tables.ts";
 import {
   type KvBucketCapacity,
@@ -123,6 +124,8 @@ export class Coordinator implements AutoPartitionHost {
   private readonly reads: MetadataReads;
   /** Creates and expires time partitions; started by the server once tablet servers are known. */
   readonly autoPartitions: AutoPartitionManager;
+  /** Joins, leaves, shutdowns, ISR changes and the elections they cause (failover.ts). */
+  private readonly failover: Failover;
 
   constructor(opts: CoordinatorOptions) {
     this.opts = opts;
@@ -144,6 +147,16 @@ export class Coordinator implements AutoPartitionHost {
       ...(opts.kvBucketCapacity ? { kvBucketCapacity: opts.kvBucketCapacity } : {}),
     };
     this.reads = new MetadataReads(this.ctx);
+    this.failover = new Failover({
+      ctx: this.ctx,
+      queue: this.queue,
+      scheduler: this.scheduler,
+      logger: opts.logger,
+      bounded: async (p) => {
+        const r = await within(p, this.notifyWaitMs, this.scheduler);
+        return r === TIMED_OUT ? null : r;
+      },
+    });
     this.autoPartitions = new AutoPartitionManager({
       host: this,
       clock: opts.clock,
@@ -193,31 +206,36 @@ export class Coordinator implements AutoPartitionHost {
    * Resolves once it answered (bounded), so a local cluster is ready when it has started.
    */
   async registerTabletServer(gateway: TabletServerGateway): Promise<void> {
-    const joined = await this.queue.run(() => serverJoined(this.ctx, gateway));
-    const outcomes = await this.answers(joined.confirmed);
+    const outcomes = await this.failover.serverJoined(gateway);
     for (const o of outcomes ?? []) {
       if (o.answer?.error)
         this.opts.logger.error({ err: o.answer.error, server: o.serverId }, "a replica could not be opened");
     }
   }
 
-  /** A tablet server left (its session ended): nothing more is sent to it. */
+  /** A tablet server left (its session ended): its buckets get new leaders; nothing more is sent to it. */
   unregisterTabletServer(id: number): Promise<void> {
-    return this.queue.run(async () => serverLeft(this.ctx, id));
+    return this.failover.serverLeft(id);
   }
 
-  /** A tablet server asks to stop: returns the buckets it still leads (see registration.ts). */
+  /** A tablet server asks to stop: leadership moves; returns the buckets it still leads (registration.ts). */
   controlledShutdown(id: number): Promise<ReplicaRef[]> {
-    return this.queue.run(() => controlledShutdown(this.ctx, id));
+    return this.failover.controlledShutdown(id);
   }
 
   /** A leader asks to record new ISRs (Fluss's AdjustIsr; see isr.ts). */
   adjustIsr(requests: readonly AdjustIsrRequest[]): Promise<AdjustIsrResult[]> {
-    return this.queue.run(() => adjustIsr(this.ctx, requests));
+    return this.failover.adjustIsr(requests);
+  }
+
+  /** Servers the records name that have not joined within `afterMs` are taken offline (failover.ts). */
+  takeAbsentServersOfflineAfter(afterMs: number): void {
+    this.failover.scheduleUnknownServersOffline(afterMs);
   }
 
   /** Stop talking to tablet servers (the coordinator stops). */
   close(): void {
+    this.failover.close();
     this.servers.closeAll();
   }
 

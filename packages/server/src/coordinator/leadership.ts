@@ -1,7 +1,8 @@
 // Leadership of buckets being created (a table's or a partition's): each bucket's first replica
-// leads at epoch 0 with itself as the only in-sync replica (followers do not replicate yet). The
-// coordinator stores this together with the table or partition in one atomic write (so neither is
-// ever visible without its leaders), and only then tells the hosting tablet servers.
+// leads at epoch 0 and every replica is in sync (all are live when assigned, and all logs are
+// empty: Fluss's initial ISR). The coordinator stores this together with the table or partition in
+// one atomic write (so neither is ever visible without its leaders), and only then tells the
+// hosting tablet servers. Later changes: elections.ts.
 // Invariant: tablet servers hear about buckets only after the store holds them durably; what a
 // server misses while away it is told again when it registers (as at every restart).
 
@@ -26,7 +27,7 @@ export function initialLeaders(
       {
         leader,
         leaderEpoch: INITIAL_LEADER_EPOCH,
-        isr: [leader],
+        isr: [...a.replicas],
         coordinatorEpoch,
         bucketEpoch: INITIAL_BUCKET_EPOCH,
       },

@@ -93,6 +93,11 @@ export class LiveTabletServers {
     if (this.gateways.has(id)) this.shuttingDown.add(id);
   }
 
+  /** Live and not shutting down: may lead a bucket or join an ISR. */
+  isEligible(id: number): boolean {
+    return this.gateways.has(id) && !this.shuttingDown.has(id);
+  }
+
   /** Close every gateway (the coordinator stops). */
   closeAll(): void {
     for (const id of [...this.gateways.keys()]) this.remove(id);

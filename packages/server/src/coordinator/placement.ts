@@ -3,11 +3,9 @@
 // buckets of its table, keyed by partition id). Called only from inside the coordinator's serial
 // queue, so assignment, the durable record and the notifications of one change never interleave
 // with another change.
-// Invariants: every bucket gets `replicationFactor` distinct servers when that many are alive (1
-// until replication exists: checkReplicationFactor); the first replica is the preferred (and
-// initial) leader; the ISR holds only replicas that replicate — today the leader alone, even for
-// a bucket that older metadata assigned more replicas; leadership is persisted before any tablet
-// server is told about it.
+// Invariants: every bucket gets `replicationFactor` distinct live servers (checkReplicationFactor:
+// never more than are alive); the first replica is the preferred (and initial) leader; leadership
+// is persisted before any tablet server is told about it.
 
 import { Errors, FlussError, type TableInfo } from "@fluss-ts/common";
 import type { BucketAssignment, LeaderAndIsr } from "../metadata/metadata-store.ts";
@@ -55,7 +53,6 @@ export function replicaAssignment(
     leaderEpoch: lai.leaderEpoch,
     bucketEpoch: lai.bucketEpoch,
     replicas: a.replicas,
-    // Followers do not replicate yet: whatever older metadata recorded, only the leader is in sync.
-    isr: lai.isr.filter((s) => s === lai.leader),
+    isr: lai.isr,
   };
 }

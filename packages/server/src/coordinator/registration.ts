@@ -1,13 +1,28 @@
 // Tablet servers joining and leaving the cluster, on the coordinator side (Fluss's
 // CoordinatorEventProcessor on a new or dead tablet server, and its controlled shutdown). A server
 // that joins — first start, restart, or back after losing its session — is told the whole metadata
-// (every table and partition with its routes, in bounded chunks) and then the leadership of every
-// replica it hosts; the other servers learn the new server list. A server that leaves is forgotten:
-// nothing more is sent to it and the others learn the server list. Called inside the coordinator's
-// serial queue; the joining server's answers are returned as a promise awaited outside it.
+// (every table and partition with its routes, in bounded chunks); leaderless buckets it can lead get
+// it as leader (elections.ts); then it is told the leadership of every replica it hosts; the other
+// servers learn the new server list. A server the coordinator still counted live that joins again
+// (it restarted within its session) is first taken offline, so its leaderships and ISR places move
+// and get new epochs: a restarted replica never resumes an epoch. A server that leaves goes offline
+// the same way: it leaves every ISR, its buckets get leaders from their alive ISRs, nothing more is
+// sent to it, and the others learn the server list. A server shutting down hands its leaderships
+// over first. Called inside the coordinator's serial queue; servers' answers (and leaders'
+// refusals) are returned as promises awaited outside it.
 
 import type { TableRegistration } from "../metadata/metadata-store.ts";
 import { type CoordinatorContext, scopeRoutes } from "./context.ts";
+import {
+  applyChanges,
+  leaderlessChanges,
+  offlineChanges,
+  type Pending,
+  type Refusal,
+  refKey,
+  refusalsOf,
+  shutdownChanges,
+} from "./elections.ts";
 import type { BucketOutcome } from "./live-servers.ts";
 import { replicaAssignment } from "./placement.ts";
 import {
@@ -73,11 +88,17 @@ async function addTable(
 export async function serverJoined(
   ctx: CoordinatorContext,
   gateway: TabletServerGateway,
-): Promise<{ confirmed: Promise<BucketOutcome[]>; replicas: number }> {
+): Promise<{ confirmed: Promise<BucketOutcome[]>; refusals: Promise<Refusal[]>; replicas: number }> {
   const id = gateway.node.id;
+  const pending: Promise<Refusal[]>[] = [];
+  if (ctx.servers.has(id)) {
+    // Back within its session (a restart): offline first, so nothing it led resumes its epoch.
+    ctx.servers.remove(id);
+    pending.push((await applyChanges(ctx, await offlineChanges(ctx, id))).refusals);
+  }
   ctx.servers.add(gateway);
-  const view = await clusterView(ctx, id);
-  const entries: Array<TableUpdate | PartitionUpdate> = [...view.tables, ...view.partitions];
+  const metadata = await clusterView(ctx, id);
+  const entries: Array<TableUpdate | PartitionUpdate> = [...metadata.tables, ...metadata.partitions];
   const only = new Set([id]);
   // Tables first, then partitions (a partition names its table), in bounded messages.
   for (let i = 0; i === 0 || i < entries.length; i += METADATA_ENTRIES_PER_MESSAGE_MAX) {
@@ -89,38 +110,60 @@ export async function serverJoined(
   const others = new Set(ctx.servers.nodes().map((n) => n.id));
   others.delete(id);
   if (others.size > 0) ctx.servers.updateMetadata([], [], others);
+  // Buckets waiting for this server (leaderless, it in their ISR) get it as leader; then it is told
+  // every replica it hosts with the leadership recorded now.
+  pending.push((await applyChanges(ctx, await leaderlessChanges(ctx))).refusals);
+  const view = await clusterView(ctx, id);
   const confirmed = ctx.servers.notifyLeaderAndIsr(new Map([[id, view.hosted]]));
+  const sent = new Map(view.hosted.map((a) => [refKey({ ...a, tableId: a.table.tableId }), hostedChange(a)]));
+  pending.push(confirmed.then((outcomes) => refusalsOf(outcomes, sent)));
   ctx.logger.info({ server: gateway.node, replicas: view.hosted.length }, "tablet server registered");
-  return { confirmed, replicas: view.hosted.length };
+  return { confirmed, refusals: Promise.all(pending).then((l) => l.flat()), replicas: view.hosted.length };
 }
 
-/** A server left (its session ended): forget it and tell the others. */
-export function serverLeft(ctx: CoordinatorContext, id: number): void {
-  if (!ctx.servers.remove(id)) return;
-  ctx.servers.updateMetadata([], []);
+/** A hosted replica's assignment as the change `refusalsOf` matches answers against. */
+function hostedChange(a: ReplicaAssignment) {
+  const key = { tableId: a.table.tableId, partitionId: a.partitionId, bucket: a.bucket };
+  const next = {
+    leader: a.leader,
+    leaderEpoch: a.leaderEpoch,
+    isr: a.isr,
+    coordinatorEpoch: -1,
+    bucketEpoch: a.bucketEpoch,
+  };
+  const partition = a.partitionId === null ? null : { id: a.partitionId, name: a.partitionName ?? "" };
+  return { state: { key, info: a.table, partition, replicas: a.replicas, lai: next }, next };
+}
+
+/** A server left (its session ended): it goes offline (elections.ts) and the others are told. */
+export async function serverLeft(ctx: CoordinatorContext, id: number): Promise<Pending> {
+  if (!ctx.servers.remove(id)) return { refusals: Promise.resolve([]) };
   ctx.logger.warn({ server: id }, "tablet server left the cluster");
+  const pending = await applyChanges(ctx, await offlineChanges(ctx, id));
+  ctx.servers.updateMetadata([], []);
+  return pending;
 }
 
 /**
- * A server asks to shut down (Fluss's ControlledShutdown): it gets no new buckets from now on, and
- * leadership moves away from it where another in-sync replica exists. Returns the buckets it still
- * leads (with one replica per bucket, all of them: there is nowhere to move them).
+ * A server asks to shut down (Fluss's ControlledShutdown): it gets no new buckets from now on, its
+ * leaderships move to other alive ISR members and it leaves the ISRs it follows in. Returns the
+ * buckets it still leads (no other in-sync replica is alive: with one replica, all of them) and the
+ * new leaders' answers (awaited outside the queue, so the server stops only once they lead).
  */
-export async function controlledShutdown(ctx: CoordinatorContext, id: number): Promise<ReplicaRef[]> {
+export async function controlledShutdown(
+  ctx: CoordinatorContext,
+  id: number,
+): Promise<{ remaining: ReplicaRef[]; pending: Pending }> {
   ctx.servers.markShuttingDown(id);
-  const remaining: ReplicaRef[] = [];
-  for (const db of await ctx.store.listDatabases()) {
-    for (const reg of await ctx.store.listTables(db.name)) {
-      const ids: Array<bigint | null> = [null];
-      for (const p of await ctx.store.listPartitions(reg.tableId)) ids.push(p.partitionId);
-      for (const partitionId of ids) {
-        const routes = await scopeRoutes(ctx, reg.tableId, partitionId);
-        for (const [bucket, lai] of routes.leaders) {
-          if (lai.leader === id) remaining.push({ tableId: reg.tableId, partitionId, bucket });
-        }
-      }
-    }
-  }
-  ctx.logger.info({ server: id, remainingLeaders: remaining.length }, "tablet server shutting down");
-  return remaining;
+  const { changes, remaining } = await shutdownChanges(ctx, id);
+  const pending = await applyChanges(ctx, changes);
+  ctx.logger.info(
+    {
+      server: id,
+      movedLeaders: changes.filter((c) => c.state.lai.leader === id).length,
+      remainingLeaders: remaining.length,
+    },
+    "tablet server shutting down",
+  );
+  return { remaining, pending };
 }

@@ -6,8 +6,8 @@
 // hold a primary-key table's partition keys to its primary key and its bucket key to the primary
 // key minus the partition keys), auto-partition options by common's partition rules. Partition
 // keys (here): existing, distinct columns of a type Fluss can name a partition by; a log table's
-// bucket key must not contain one. Replication factor: 1 to the live tablet servers, and 1 only
-// until replication exists (a larger one would be accepted and silently kept as one copy).
+// bucket key must not contain one. Replication factor: 1 to the live tablet servers (servers
+// shutting down do not count).
 // Pure: no I/O.
 
 import {
@@ -102,24 +102,15 @@ export function resolveTable(
   return { descriptor: { ...d, properties, bucketKeys, bucketCount }, bucketCount, replicationFactor };
 }
 
-/** Replicas one bucket may have until replication is implemented (the cluster issue). */
-export const REPLICATION_FACTOR_SUPPORTED_MAX = 1;
-
 /**
- * A replication factor must be in [1, live tablet servers] and, while buckets are not replicated,
- * exactly 1: INVALID_REPLICATION_FACTOR otherwise (also used by placement for partitions).
+ * A replication factor must be in [1, live tablet servers]: INVALID_REPLICATION_FACTOR otherwise
+ * (also used by placement for partitions).
  */
 export function checkReplicationFactor(replicationFactor: number, liveTabletServers: number): void {
   if (!Number.isInteger(replicationFactor) || replicationFactor < 1) {
     throw new FlussError(
       Errors.INVALID_REPLICATION_FACTOR,
       `replication factor must be a positive integer, got ${replicationFactor}`,
-    );
-  }
-  if (replicationFactor > REPLICATION_FACTOR_SUPPORTED_MAX) {
-    throw new FlussError(
-      Errors.INVALID_REPLICATION_FACTOR,
-      `replication factor ${replicationFactor}: replication is not implemented yet, every bucket keeps one copy; use table.replication.factor 1`,
     );
   }
   if (replicationFactor > liveTabletServers) {

@@ -1,0 +1,149 @@
+// The coordinator's leadership events, each run in its serial queue (registration.ts, isr.ts,
+// elections.ts do the work), and what follows them outside the queue: the answers of the servers
+// told about a change are awaited there, and a leader's refusal comes back in as a new election (or,
+// for a passing failure, the same record again after REFUSAL_RESEND_MS) — bounded waits only, so
+// the queue never waits on a tablet server.
+// Also: servers that records name but that never joined a new coordinator run (they died while no
+// coordinator watched) are taken offline one session timeout after activation.
+// Invariant: every election goes through the queue; refusals of records that moved on are dropped.
+
+import type { Scheduler } from "@fluss-ts/common";
+import type { Logger } from "../logging.ts";
+import type { SerialQueue } from "../util/serial-queue.ts";
+import type { CoordinatorContext } from "./context.ts";
+import {
+  applyChanges,
+  type BucketState,
+  type Pending,
+  type Refusal,
+  refusalChange,
+  sendChanges,
+  stillCurrent,
+  takeUnknownServersOffline,
+} from "./elections.ts";
+import { type AdjustIsrRequest, type AdjustIsrResult, adjustIsr } from "./isr.ts";
+import type { BucketOutcome } from "./live-servers.ts";
+import { controlledShutdown, serverJoined, serverLeft } from "./registration.ts";
+import type { ReplicaRef, TabletServerGateway } from "./types.ts";
+
+/** Wait before a leader that refused with a passing failure is sent its record again. */
+export const REFUSAL_RESEND_MS = 1_000;
+/** Refusal rounds one event may cause (each re-election is a new round); a bound, not a tuning knob. */
+const REFUSAL_ROUNDS_MAX = 100;
+
+export class Failover {
+  private readonly ctx: CoordinatorContext;
+  private readonly queue: SerialQueue;
+  private readonly scheduler: Scheduler;
+  private readonly logger: Logger;
+  /** Waits for servers' answers outside the queue, bounded (the coordinator's notify wait). */
+  private readonly bounded: <T>(p: Promise<T>) => Promise<T | null>;
+  private closed = false;
+
+  constructor(o: {
+    ctx: CoordinatorContext;
+    queue: SerialQueue;
+    scheduler: Scheduler;
+    logger: Logger;
+    bounded: <T>(p: Promise<T>) => Promise<T | null>;
+  }) {
+    this.ctx = o.ctx;
+    this.queue = o.queue;
+    this.scheduler = o.scheduler;
+    this.logger = o.logger;
+    this.bounded = o.bounded;
+  }
+
+  /** A server joins; resolves with its answers once they came (bounded). */
+  async serverJoined(gateway: TabletServerGateway): Promise<BucketOutcome[] | null> {
+    const joined = await this.queue.run(() => serverJoined(this.ctx, gateway));
+    this.followUp(joined, 0);
+    return this.bounded(joined.confirmed);
+  }
+
+  /** A server left: it goes offline, its buckets get new leaders. */
+  async serverLeft(id: number): Promise<void> {
+    this.followUp(await this.queue.run(() => serverLeft(this.ctx, id)), 0);
+  }
+
+  /** A server shutting down: leaderships move first; resolves once the new leaders answered (bounded). */
+  async controlledShutdown(id: number): Promise<ReplicaRef[]> {
+    const r = await this.queue.run(() => controlledShutdown(this.ctx, id));
+    const refusals = await this.bounded(r.pending.refusals);
+    if (refusals !== null) this.onRefusals(refusals, 0);
+    return r.remaining;
+  }
+
+  /** A leader's AdjustIsr. */
+  async adjustIsr(requests: readonly AdjustIsrRequest[]): Promise<AdjustIsrResult[]> {
+    const r = await this.queue.run(() => adjustIsr(this.ctx, requests));
+    this.followUp(r.pending, 0);
+    return r.results;
+  }
+
+  /** Take servers that have not joined this coordinator after `afterMs` offline. */
+  scheduleUnknownServersOffline(afterMs: number): void {
+    const t = this.scheduler.setTimeout(() => {
+      if (this.closed) return;
+      this.queue
+        .run(() => takeUnknownServersOffline(this.ctx))
+        .then((p) => this.followUp(p, 0))
+        .catch((err: unknown) => this.logger.error({ err }, "taking absent tablet servers offline failed"));
+    }, afterMs);
+    t.unref();
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  private followUp(pending: Pending, round: number): void {
+    void this.bounded(pending.refusals).then((refusals) => {
+      if (refusals !== null) this.onRefusals(refusals, round);
+    });
+  }
+
+  private onRefusals(refusals: readonly Refusal[], round: number): void {
+    if (this.closed || refusals.length === 0) return;
+    if (round >= REFUSAL_ROUNDS_MAX) {
+      this.logger.error({ refusals: refusals.length }, "leaders keep refusing their leadership; giving up");
+      return;
+    }
+    for (const r of refusals) {
+      this.logger.warn(
+        { err: r.error, server: r.server, leaderEpoch: r.sent.leaderEpoch, bucket: r.key.bucket },
+        "a leader refused its leadership",
+      );
+      void this.queue
+        .run(async () => {
+          const { change, resend } = await refusalChange(this.ctx, r);
+          if (change !== null) return applyChanges(this.ctx, [change]);
+          if (resend !== null) this.resendLater(resend, round);
+          return null;
+        })
+        .then((p) => {
+          if (p !== null) this.followUp(p, round + 1);
+        })
+        .catch((err: unknown) => this.logger.error({ err }, "electing over a refusal failed"));
+    }
+  }
+
+  /** Send a record again later (a passing failure), if it is still the current one then. */
+  private resendLater(state: BucketState, round: number): void {
+    const t = this.scheduler.setTimeout(() => {
+      if (this.closed) return;
+      void this.queue
+        .run(async () => {
+          const current = await stillCurrent(this.ctx, state.key, state.lai);
+          return current === undefined
+            ? null
+            : sendChanges(this.ctx, [{ state: current, next: current.lai }]);
+        })
+        .then((p) => {
+          if (p !== null) this.followUp(p, round + 1);
+        })
+        .catch((err: unknown) => this.logger.error({ err }, "resending a leadership record failed"));
+    }, REFUSAL_RESEND_MS);
+    t.unref();
+  }
+}
