@@ -10,8 +10,9 @@ import { type FlussServer, freshTable } from "../fluss.ts";
 import { startFollower } from "../follower.ts";
 import { natsAppend, natsLatency } from "../peers/nats.ts";
 import { redisAppend, redisLatency } from "../peers/redis.ts";
+import type { ProbeWindow } from "../probe.ts";
 import { EVENT_SCHEMA, eventRow, eventRowBytes, nowMicros } from "../rows.ts";
-import { fmtCount, fmtMsPair, fmtRatio, type ResultRow } from "../table.ts";
+import { fmtCount, fmtMs, fmtMsPair, fmtRatio, quantile, type ResultRow } from "../table.ts";
 import {
   attempt,
   isSkipped,
@@ -23,12 +24,13 @@ import {
   outcomeNote,
   paced,
   rowsPerSec,
+  Samples,
 } from "../workload.ts";
 import { APPEND_BUCKETS, APPEND_TABLE_OPTIONS, flussAppend } from "./append.ts";
 
 const GOAL_P99_MS = 5;
 const WARMUP_SECONDS = 1;
-export const LATENCY_LINGER_MS = 1;
+export const LATENCY_LINGER_MS = 0;
 /** A light fixed rate every system sustains: latency without load. */
 export const LIGHT_RATE = 5_000;
 
@@ -37,7 +39,7 @@ export async function flussLatency(
   rate: number,
   seconds: number,
   lingerMs = LATENCY_LINGER_MS,
-): Promise<LatencyResult> {
+): Promise<LatencyResult & { server: ProbeWindow; ackP50Ms: number; ackP99Ms: number }> {
   const table = await freshTable(server, "latency", EVENT_SCHEMA, APPEND_BUCKETS, APPEND_TABLE_OPTIONS);
   const writer = table.newAppendWriter({ lingerMs });
   // A first row makes sure the table is writable before the follower resolves "latest".
@@ -49,20 +51,46 @@ export async function flussLatency(
     table: "bench.latency",
   });
   follower.begin(nowMicros() + BigInt(WARMUP_SECONDS * 1e6));
+  await server.probe.window();
+  // The producer's side: append() -> acknowledged, for the first row of each tick after warm-up.
+  const acks = new Samples();
+  const warmUntil = performance.now() + WARMUP_SECONDS * 1000;
   const run = await paced(rate, seconds, async (count, first) => {
     const ts = nowMicros();
-    for (let i = first; i < first + count; i++) await writer.append(eventRow(i + 1, ts));
+    const t = performance.now();
+    for (let i = first; i < first + count; i++) {
+      const receipt = await writer.append(eventRow(i + 1, ts));
+      if (i === first && t >= warmUntil) {
+        void receipt.acknowledged.then(() => acks.add((performance.now() - t) * 1000));
+      }
+    }
   });
   await writer.close();
   const r = await follower.finish(run.produced);
-  return latencyResult(rate, run.produced / run.seconds, run.produced, r.seen, r.sorted);
+  const probe = await server.probe.window();
+  const ackSorted = acks.sorted();
+  return {
+    ...latencyResult(rate, run.produced / run.seconds, run.produced, r.seen, r.sorted),
+    server: probe,
+    ackP50Ms: quantile(ackSorted, 0.5) / 1000,
+    ackP99Ms: quantile(ackSorted, 0.99) / 1000,
+  };
+}
+
+/** The server's event-loop delay and GC pauses during a run, for the notes. */
+export function probeSummary(p: ProbeWindow): string {
+  return (
+    `event-loop delay p50 / p99 / max ${fmtMsPair(p.loopDelay.p50Ms, p.loopDelay.p99Ms).replace(" ms", "")} / ` +
+    `${fmtMs(p.loopDelay.maxMs)}, GC ${p.gc.pauses} pauses (${fmtMs(p.gc.totalMs)} in all, longest ` +
+    `${fmtMs(p.gc.maxMs)}, ${p.gc.over1Ms} over 1 ms)`
+  );
 }
 
 interface LatencyPair {
   /** At half the system's maximum append rate. */
-  half: LatencyResult;
+  half: LatencyResult & { server?: ProbeWindow };
   /** At LIGHT_RATE rows/s: the floor without load. */
-  light: LatencyResult;
+  light: LatencyResult & { server?: ProbeWindow };
 }
 
 export async function latencyWorkload(ctx: BenchContext): Promise<ResultRow[]> {
@@ -86,6 +114,13 @@ export async function latencyWorkload(ctx: BenchContext): Promise<ResultRow[]> {
     };
   });
   outcomeNote(ctx, "fluss", "latency", fluss);
+  if ("ok" in fluss && fluss.ok.half.server && fluss.ok.light.server) {
+    const { half, light } = fluss.ok as { half: { server: ProbeWindow }; light: { server: ProbeWindow } };
+    ctx.note(
+      `fluss server during the latency runs: at half max rate ${probeSummary(half.server)}; at ` +
+        `${fmtCount(LIGHT_RATE)} rows/s ${probeSummary(light.server)}.`,
+    );
+  }
 
   const redisPeer = await ctx.redis();
   const redis: Outcome<LatencyPair> = isSkipped(redisPeer)

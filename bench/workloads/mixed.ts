@@ -15,7 +15,7 @@ import { startScanLoop } from "../scan-thread.ts";
 import { fmtMs, fmtMsPair, fmtRate, fmtRatio, quantile, type ResultRow } from "../table.ts";
 import { attempt, log, outcomeCell, outcomeNote, paced, Samples } from "../workload.ts";
 import { APPEND_BUCKETS, APPEND_TABLE_OPTIONS } from "./append.ts";
-import { LATENCY_LINGER_MS, LIGHT_RATE } from "./latency.ts";
+import { LATENCY_LINGER_MS, LIGHT_RATE, probeSummary } from "./latency.ts";
 import { SCAN_BUCKETS } from "./scan.ts";
 
 const WARMUP_SECONDS = 1;
@@ -126,10 +126,7 @@ export async function mixedWorkload(ctx: BenchContext): Promise<ResultRow[]> {
   outcomeNote(ctx, "fluss", "mixed", outcome);
   const ok = "ok" in outcome ? outcome.ok : undefined;
   if (ok) {
-    const w = (p: ProbeWindow): string =>
-      `event-loop delay p50 / p99 / max ${fmtMsPair(p.loopDelay.p50Ms, p.loopDelay.p99Ms).replace(" ms", "")} / ` +
-      `${fmtMs(p.loopDelay.maxMs)}, GC ${p.gc.pauses} pauses (${fmtMs(p.gc.totalMs)} in all, longest ` +
-      `${fmtMs(p.gc.maxMs)}, ${p.gc.over1Ms} over 1 ms)`;
+    const w = probeSummary;
     ctx.note(
       `mixed: one append writer paced at ${fmtRate(LIGHT_RATE)} rows/s (lingerMs=${LATENCY_LINGER_MS}, acks=all, ` +
         `log.flush.mode=always), ${seconds} s alone, then ${seconds} s while a worker thread scans the ` +

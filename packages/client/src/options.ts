@@ -32,7 +32,13 @@ export type Acks = 0 | 1 | -1 | "all";
 export interface WriterOptions {
   /** Close a batch once its rows reach about this many bytes (default 2 MiB, Fluss's batch size). */
   batchSizeBytes?: number;
-  /** Send a non-full batch after this long (default 100 ms, Fluss's batch timeout). */
+  /**
+   * Send a non-full batch after this long (default 100 ms, Fluss's `client.writer.batch-timeout`).
+   * The trade-off: a longer linger fills bigger batches (fewer requests and fsyncs, more rows/s),
+   * but a row waits up to that long before it is even sent. 0 is the latency setting: a batch is
+   * sent as soon as the current turn of the event loop ends, so the rows appended in one
+   * synchronous run (a loop of `await append`) still share a batch, and nothing waits for a timer.
+   */
   lingerMs?: number;
   /** Rows held in memory before `append` waits (default 64 MiB, Fluss's buffer memory). */
   bufferBytes?: number;

@@ -5,6 +5,7 @@ import {
   decodeArrowLogBatch,
   Errors,
   FlussError,
+  ManualScheduler,
   makeSchema,
   NO_COMPRESSION,
   readBatchHeader,
@@ -129,6 +130,37 @@ describe("AppendWriter", () => {
     expect(leader.sent.length).toBe(0);
     await new Promise((r) => setTimeout(r, 80));
     expect(leader.sent.length).toBe(1);
+    await w.close();
+  });
+
+  it("lingerMs 0 sends the rows of one synchronous run as one batch when the turn ends, with no timer", async () => {
+    const leader = new FakeLeader();
+    const w = writer(leader, 1, { lingerMs: 0 });
+    const receipts = [];
+    for (let i = 0; i < 10; i++) receipts.push(await w.append({ id: BigInt(i), s: null }));
+    expect(leader.sent.length).toBe(0); // still this turn: nothing sent yet
+    await new Promise((r) => setImmediate(r));
+    expect(leader.sent.map((s) => s.ids.length)).toEqual([10]);
+    for (let i = 10; i < 15; i++) await w.append({ id: BigInt(i), s: null });
+    await receipts[9]!.acknowledged;
+    await new Promise((r) => setImmediate(r));
+    expect(leader.sent.map((s) => s.rows)).toEqual([10, 5]);
+    expect(leader.sent.map((s) => s.sequence)).toEqual([0, 1]);
+    await w.close();
+  });
+
+  it("lingerMs 0 on a scheduler without setImmediate sends at the next zero-delay timer", async () => {
+    const leader = new FakeLeader();
+    const scheduler = new ManualScheduler();
+    const ctx = { ...leader.ctx(), scheduler, clock: scheduler.clock };
+    const w = new AppendWriter(ctx, tableInfo(1), resolveWriterOptions({ lingerMs: 0 }));
+    await w.append({ id: 1n, s: null });
+    await w.append({ id: 2n, s: null });
+    await new Promise((r) => setImmediate(r));
+    expect(leader.sent.length).toBe(0);
+    scheduler.runDue();
+    await new Promise((r) => setImmediate(r));
+    expect(leader.sent.map((s) => s.ids)).toEqual([[1n, 2n]]);
     await w.close();
   });
 

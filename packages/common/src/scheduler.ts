@@ -22,6 +22,12 @@ export interface Scheduler {
   /** Run `fn` every `intervalMs`, first `intervalMs` from now. */
   setInterval(fn: () => void, intervalMs: number): TimerHandle;
   clearInterval(handle: TimerHandle | undefined): void;
+  /**
+   * Run `fn` once the current turn of the event loop ends (after pending I/O callbacks), without
+   * waiting for a timer. Optional: callers fall back to `setTimeout(fn, 0)` (ManualScheduler has
+   * none, so on virtual time such work runs at the next `advance`/`runDue`).
+   */
+  setImmediate?(fn: () => void): void;
 }
 
 /** Node's timers (process time). */
@@ -30,6 +36,9 @@ export const systemScheduler: Scheduler = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout> | undefined),
   setInterval: (fn, intervalMs) => setInterval(fn, intervalMs),
   clearInterval: (handle) => clearInterval(handle as ReturnType<typeof setInterval> | undefined),
+  setImmediate: (fn) => {
+    setImmediate(fn);
+  },
 };
 
 interface ManualTimer extends TimerHandle {

@@ -1,5 +1,6 @@
 // The writer core shared by the append writer (log tables) and the upsert writer (primary-key
-// tables): items are grouped per bucket into batches (closed by size or linger time), batches are
+// tables): items are grouped per bucket into batches (closed by size or linger time; lingerMs 0
+// closes them when the current event-loop turn ends, for the lowest latency), batches are
 // sent to bucket leaders (one request per leader, at most `inFlightPerBucketMax` requests per
 // bucket), retried on retriable errors, and acknowledged. What a batch holds and how it is sent is
 // the WriteContext's business (Arrow rows + ProduceLog, or KV records + PutKv).
@@ -77,6 +78,9 @@ export class BucketWriter<T, A> {
   /** Per partition ("-" when unpartitioned): the bucket keyless rows go to until its batch closes. */
   private readonly sticky = new Map<string, number>();
   private drainTimer: TimerHandle | undefined;
+  /** lingerMs 0: buckets whose open batch closes when this event-loop turn ends. */
+  private readonly turnEndKeys = new Set<string>();
+  private turnEndQueued = false;
 
   constructor(ctx: WriteContext<T>, table: TableInfo, opts: ResolvedWriterOptions, ackOf: AckOf<A>) {
     this.ctx = ctx;
@@ -147,11 +151,31 @@ export class BucketWriter<T, A> {
       );
     }
     this.bufferedBytes += grown;
-    if (state.lingerTimer === undefined) {
+    if (this.opts.lingerMs === 0) this.closeAtTurnEnd(key);
+    else if (state.lingerTimer === undefined) {
       state.lingerTimer = this.scheduler.setTimeout(() => this.closeBatch(key), this.opts.lingerMs);
     }
     if (batch.sizeBytes >= this.opts.batchSizeBytes) this.closeBatch(key);
     return new WriteReceipt(batch, index, this.ackOf);
+  }
+
+  /**
+   * lingerMs 0: close the bucket's open batch when this turn of the event loop ends, so the items
+   * added in one synchronous run (e.g. a loop of `await append`) share a batch and nothing waits
+   * for a timer.
+   */
+  private closeAtTurnEnd(key: string): void {
+    this.turnEndKeys.add(key);
+    if (this.turnEndQueued) return;
+    this.turnEndQueued = true;
+    const run = (): void => {
+      this.turnEndQueued = false;
+      const keys = [...this.turnEndKeys];
+      this.turnEndKeys.clear();
+      for (const k of keys) this.closeBatch(k);
+    };
+    if (this.scheduler.setImmediate) this.scheduler.setImmediate(run);
+    else this.scheduler.setTimeout(run, 0);
   }
 
   /** The bucket's open batch, opened now if there is none. */
