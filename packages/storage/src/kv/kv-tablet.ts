@@ -53,11 +53,16 @@ import { createRowMerger, type RowMerger } from "./merge/row-merger.ts";
 import { overlaid, PreWriteBuffer } from "./pre-write-buffer.ts";
 import { RowCodec } from "./row-codec.ts";
 import type { IdAllocator, KvOptions, PutOptions, PutResult, SnapshotManifest } from "./types.ts";
+import { ValueArena } from "./value-arena.ts";
 
 /** Default bound of the pre-write buffer. */
 export const PRE_WRITE_BUFFER_BYTES_DEFAULT = 256 * 1024 * 1024;
 /** Distinct target-column sets whose mergers are cached. */
 const MERGERS_CACHED_MAX = 16;
+/** A lookup's values are copied into chunks sized for this many bytes per key (value-arena.ts)... */
+const LOOKUP_VALUE_BYTES_GUESS = 128;
+/** ...but no chunk is made larger than this up front (a larger value gets a chunk of its own). */
+const LOOKUP_ARENA_BYTES_MAX = 256 * 1024;
 
 export interface KvTabletOptions {
   readonly dir: string;
@@ -398,15 +403,31 @@ export class KvTablet {
     }
   }
 
-  /** Stored values (i16 schema id + row) of `keys`, null where absent. Never above the HW. */
+  /**
+   * Stored values (i16 schema id + row) of `keys`, null where absent. Never above the HW. The
+   * values are copies, packed into a few shared chunks (value-arena.ts).
+   */
   lookup(keys: readonly Uint8Array[]): (Uint8Array | null)[] {
     this.assertUsable();
     const buffer = this.buffer;
-    return keys.map((k) => {
-      if (k.byteLength === 0) return null;
+    const store = this.store;
+    const arena = new ValueArena(Math.min(LOOKUP_ARENA_BYTES_MAX, keys.length * LOOKUP_VALUE_BYTES_GUESS));
+    const out = new Array<Uint8Array | null>(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
+      if (k.byteLength === 0) {
+        out[i] = null;
+        continue;
+      }
       const flushed = buffer.getFlushed(k);
-      return flushed === undefined ? this.store.get(k) : flushed;
-    });
+      if (flushed !== undefined) {
+        out[i] = flushed;
+        continue;
+      }
+      const view = store.getFast(k); // valid until the next read of the store
+      out[i] = view === null ? null : arena.copy(view);
+    }
+    return out;
   }
 
   /** For each prefix (e.g. a bucket key that prefixes the primary key), every stored value under it. */
