@@ -1,8 +1,8 @@
 // Entry point of `npm run bench`: parse the options, run the selected workloads (append, scan,
-// latency, mixed, memory, upsert, lookup, prune, lake) against Fluss and the Debian peers it starts itself, print ONE
+// latency, mixed, memory, upsert, lookup, prune, lake, replication) against Fluss and the Debian peers it starts itself, print ONE
 // table and write bench/results.json. Everything started is stopped on exit, on errors and on
 // Ctrl-C.
-//   npm run bench -- [--only append,scan,latency,mixed,memory,upsert,lookup,prune,lake] [--rows N] [--scan-rows N]
+//   npm run bench -- [--only append,scan,latency,mixed,memory,upsert,lookup,prune,lake,replication] [--rows N] [--scan-rows N]
 //                    [--latency-seconds S] [--memory-gb G] [--kv-keys N] [--lookup-seconds S]
 //                    [--prune-rows N] [--quick] [--no-json] [--quiet]
 
@@ -22,6 +22,7 @@ import { lookupWorkload } from "./workloads/lookup.ts";
 import { memoryWorkload } from "./workloads/memory.ts";
 import { mixedWorkload } from "./workloads/mixed.ts";
 import { pruneWorkload } from "./workloads/prune.ts";
+import { replicationWorkload } from "./workloads/replication.ts";
 import { scanWorkload } from "./workloads/scan.ts";
 import { upsertWorkload } from "./workloads/upsert.ts";
 
@@ -35,6 +36,7 @@ const WORKLOADS = [
   "lookup",
   "prune",
   "lake",
+  "replication",
 ] as const;
 type WorkloadName = (typeof WORKLOADS)[number];
 
@@ -48,6 +50,7 @@ const RUNNERS: Record<WorkloadName, (ctx: BenchContext) => Promise<ResultRow[]>>
   lookup: lookupWorkload,
   prune: pruneWorkload,
   lake: lakeWorkload,
+  replication: replicationWorkload,
 };
 
 const USAGE = `usage: npm run bench -- [options]
@@ -131,7 +134,7 @@ async function main(): Promise<void> {
   const missing = ["redis-server", "nats-server"].filter((b) => findBinary(b) === null);
   if (
     missing.length > 0 &&
-    only.some((w) => w !== "scan" && w !== "mixed" && w !== "memory" && w !== "prune" && w !== "lake")
+    only.some((w) => !["scan", "mixed", "memory", "prune", "lake", "replication"].includes(w))
   ) {
     process.stderr.write(
       `[bench] ${missing.join(" and ")} not found: those peer rows will be "skipped". Install with:\n` +
