@@ -564,12 +564,6 @@ export function validateServerConfig(c: ServerConfig): void {
       `${c.replicaFetchWaitMaxMs} ms is not shorter than 'log.replica.max-lag-time' (${c.replicaMaxLagTimeMs} ms): caught-up followers would leave the ISR while their fetch waits`,
     );
   }
-  if (c.replicaFetchBytesMax + FETCH_FRAME_OVERHEAD_BYTES > c.rpcFrameBytesMax) {
-    refuse(
-      "log.replica.fetch.max-bytes",
-      `a follower fetch answer of ${c.replicaFetchBytesMax} bytes plus ${FETCH_FRAME_OVERHEAD_BYTES} bytes of headers does not fit in one frame ('rpc.frame.max-size' ${c.rpcFrameBytesMax} bytes)`,
-    );
-  }
   if (c.logIndexIntervalBytes > c.logSegmentBytesMax) {
     refuse(
       "log.index.interval-size",

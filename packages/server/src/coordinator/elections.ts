@@ -42,9 +42,11 @@ export interface BucketState {
 /** Refusals still to come (awaited outside the serial queue: servers answer at their pace). */
 export interface Pending {
   readonly refusals: Promise<Refusal[]>;
+  /** Settles once the new leaders answered (followers may still be on their way). */
+  readonly leadersAnswered: Promise<void>;
 }
 
-const nothingPending: Pending = { refusals: Promise.resolve([]) };
+const nothingPending: Pending = { refusals: Promise.resolve([]), leadersAnswered: Promise.resolve() };
 
 export interface LeadershipChange {
   readonly state: BucketState;
@@ -140,7 +142,29 @@ export async function takeUnknownServersOffline(ctx: CoordinatorContext): Promis
     );
     refusals.push((await applyChanges(ctx, await offlineChanges(ctx, id))).refusals);
   }
-  return { refusals: Promise.all(refusals).then((l) => l.flat()) };
+  const all = Promise.all(refusals).then((l) => l.flat());
+  return { refusals: all, leadersAnswered: all.then(() => undefined) };
+}
+
+/**
+ * Server `id` (re)joins while records still name it leader (the coordinator restarted, or never
+ * saw it leave): it leads on, with a new epoch, since a server that may have restarted never
+ * resumes an epoch it led (its replica refuses: log.claimLeaderEpoch).
+ */
+export async function rejoinChanges(ctx: CoordinatorContext, id: number): Promise<LeadershipChange[]> {
+  const changes: LeadershipChange[] = [];
+  for (const state of await allBuckets(ctx)) {
+    const lai = state.lai;
+    if (lai.leader !== id) continue;
+    const next = {
+      ...lai,
+      leaderEpoch: lai.leaderEpoch + 1,
+      coordinatorEpoch: ctx.servers.coordinatorEpoch,
+      bucketEpoch: lai.bucketEpoch + 1,
+    };
+    changes.push({ state, next });
+  }
+  return changes;
 }
 
 /** Leaderless buckets (NO_LEADER) whose ISR has an eligible member again get it as leader. */
@@ -250,11 +274,14 @@ export async function sendChanges(
   leaderOnly = false,
 ): Promise<Pending> {
   if (changes.length === 0) return nothingPending;
-  const perServer = new Map<number, ReplicaAssignment[]>();
+  // Leaders first, in their own requests: a caller may wait for them alone (controlled shutdown).
+  const toLeaders = new Map<number, ReplicaAssignment[]>();
+  const toFollowers = new Map<number, ReplicaAssignment[]>();
   for (const c of changes) {
     const targets = leaderOnly ? [c.next.leader] : c.state.replicas;
     for (const s of targets) {
       if (!ctx.servers.has(s)) continue;
+      const perServer = s === c.next.leader ? toLeaders : toFollowers;
       const list = perServer.get(s) ?? [];
       list.push(
         replicaAssignment(
@@ -268,9 +295,13 @@ export async function sendChanges(
     }
   }
   const sent = new Map(changes.map((c) => [refKey(c.state.key), c] as const));
-  const confirmed = ctx.servers.notifyLeaderAndIsr(perServer);
+  const leaders = ctx.servers.notifyLeaderAndIsr(toLeaders);
+  const followers = ctx.servers.notifyLeaderAndIsr(toFollowers);
   if (!leaderOnly) await sendRoutes(ctx, changes);
-  return { refusals: confirmed.then((outcomes) => refusalsOf(outcomes, sent)) };
+  return {
+    refusals: Promise.all([leaders, followers]).then(([l]) => refusalsOf(l, sent)),
+    leadersAnswered: leaders.then(() => undefined),
+  };
 }
 
 /** Record and send changes (see `recordChanges`, `sendChanges`). */

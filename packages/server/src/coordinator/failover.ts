@@ -69,8 +69,8 @@ export class Failover {
   /** A server shutting down: leaderships move first; resolves once the new leaders answered (bounded). */
   async controlledShutdown(id: number): Promise<ReplicaRef[]> {
     const r = await this.queue.run(() => controlledShutdown(this.ctx, id));
-    const refusals = await this.bounded(r.pending.refusals);
-    if (refusals !== null) this.onRefusals(refusals, 0);
+    this.followUp(r.pending, 0);
+    await this.bounded(r.pending.leadersAnswered);
     return r.remaining;
   }
 
@@ -97,7 +97,7 @@ export class Failover {
     this.closed = true;
   }
 
-  private followUp(pending: Pending, round: number): void {
+  private followUp(pending: Pick<Pending, "refusals">, round: number): void {
     void this.bounded(pending.refusals).then((refusals) => {
       if (refusals !== null) this.onRefusals(refusals, round);
     });

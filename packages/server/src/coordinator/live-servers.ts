@@ -105,7 +105,13 @@ export class LiveTabletServers {
 
   /** An UpdateMetadata with the live servers and the given changes. */
   metadataUpdate(tables: readonly TableUpdate[], partitions: readonly PartitionUpdate[]): MetadataUpdate {
-    return { coordinator: this.coordinatorNode(), tabletServers: this.nodes(), tables, partitions };
+    return {
+      coordinator: this.coordinatorNode(),
+      tabletServers: this.nodes(),
+      shuttingDown: [...this.shuttingDown].sort((a, b) => a - b),
+      tables,
+      partitions,
+    };
   }
 
   /** Queue an UpdateMetadata of these changes for every live server (or only `only`). */

@@ -5,7 +5,8 @@
 // it as leader (elections.ts); then it is told the leadership of every replica it hosts; the other
 // servers learn the new server list. A server the coordinator still counted live that joins again
 // (it restarted within its session) is first taken offline, so its leaderships and ISR places move
-// and get new epochs: a restarted replica never resumes an epoch. A server that leaves goes offline
+// and get new epochs; one the records still name leader (the coordinator restarted) leads on under
+// a new epoch: a replica that may have restarted never resumes an epoch. A server that leaves goes offline
 // the same way: it leaves every ISR, its buckets get leaders from their alive ISRs, nothing more is
 // sent to it, and the others learn the server list. A server shutting down hands its leaderships
 // over first. Called inside the coordinator's serial queue; servers' answers (and leaders'
@@ -21,6 +22,7 @@ import {
   type Refusal,
   refKey,
   refusalsOf,
+  rejoinChanges,
   shutdownChanges,
 } from "./elections.ts";
 import type { BucketOutcome } from "./live-servers.ts";
@@ -110,8 +112,9 @@ export async function serverJoined(
   const others = new Set(ctx.servers.nodes().map((n) => n.id));
   others.delete(id);
   if (others.size > 0) ctx.servers.updateMetadata([], [], others);
-  // Buckets waiting for this server (leaderless, it in their ISR) get it as leader; then it is told
-  // every replica it hosts with the leadership recorded now.
+  // What it still leads goes on under a new epoch; buckets waiting for it (leaderless, it in their
+  // ISR) get it as leader; then it is told every replica it hosts with the leadership recorded now.
+  pending.push((await applyChanges(ctx, await rejoinChanges(ctx, id))).refusals);
   pending.push((await applyChanges(ctx, await leaderlessChanges(ctx))).refusals);
   const view = await clusterView(ctx, id);
   const confirmed = ctx.servers.notifyLeaderAndIsr(new Map([[id, view.hosted]]));
@@ -137,7 +140,7 @@ function hostedChange(a: ReplicaAssignment) {
 
 /** A server left (its session ended): it goes offline (elections.ts) and the others are told. */
 export async function serverLeft(ctx: CoordinatorContext, id: number): Promise<Pending> {
-  if (!ctx.servers.remove(id)) return { refusals: Promise.resolve([]) };
+  if (!ctx.servers.remove(id)) return { refusals: Promise.resolve([]), leadersAnswered: Promise.resolve() };
   ctx.logger.warn({ server: id }, "tablet server left the cluster");
   const pending = await applyChanges(ctx, await offlineChanges(ctx, id));
   ctx.servers.updateMetadata([], []);
@@ -155,6 +158,7 @@ export async function controlledShutdown(
   id: number,
 ): Promise<{ remaining: ReplicaRef[]; pending: Pending }> {
   ctx.servers.markShuttingDown(id);
+  ctx.servers.updateMetadata([], []); // leaders stop waiting for it before it leaves their ISRs
   const { changes, remaining } = await shutdownChanges(ctx, id);
   const pending = await applyChanges(ctx, changes);
   ctx.logger.info(

@@ -46,6 +46,7 @@ export function updateMetadataPb(coordinatorEpoch: number, u: MetadataUpdate) {
   return {
     coordinatorServer: nodePb(u.coordinator),
     tabletServers: u.tabletServers.map(nodePb),
+    shuttingDownTabletServers: [...(u.shuttingDown ?? [])],
     tableMetadata: u.tables.map((t) =>
       t.kind === "table"
         ? tableMetadataPb(t.info, t.buckets)

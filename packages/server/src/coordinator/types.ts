@@ -83,6 +83,8 @@ export type PartitionUpdate =
 export interface MetadataUpdate {
   readonly coordinator: ServerNode;
   readonly tabletServers: readonly ServerNode[];
+  /** Ids of those in controlled shutdown (leaders do not wait for them to join an ISR). */
+  readonly shuttingDown?: readonly number[];
   readonly tables: readonly TableUpdate[];
   readonly partitions: readonly PartitionUpdate[];
 }

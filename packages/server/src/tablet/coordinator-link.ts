@@ -54,7 +54,7 @@ export class CoordinatorLink implements IdRangeSource {
   private conn: Promise<RpcConnection> | undefined;
   private heartbeatTimer: TimerHandle | undefined;
   private heartbeatInFlight = false;
-  private stopped = false;
+  private stopping = false;
   private heartbeatMs = HEARTBEAT_MS_DEFAULT;
   /** The coordinator epoch the last registration answered with. */
   coordinatorEpoch = -1;
@@ -65,9 +65,14 @@ export class CoordinatorLink implements IdRangeSource {
     this.o = o;
   }
 
+  /** True once `stop()` was called: requests fail at once. */
+  get stopped(): boolean {
+    return this.stopping;
+  }
+
   /** Send a request to the active coordinator. NETWORK_EXCEPTION (retriable) when none answers. */
   async request<A extends ApiDef>(api: A, message: ReqInitOf<A>): Promise<RespOf<A>> {
-    if (this.stopped) throw new FlussError(Errors.NETWORK_EXCEPTION, "the tablet server is stopping");
+    if (this.stopping) throw new FlussError(Errors.NETWORK_EXCEPTION, "the tablet server is stopping");
     const conn = await this.connection();
     try {
       return await conn.request(api, message);
@@ -121,7 +126,7 @@ export class CoordinatorLink implements IdRangeSource {
         await this.register();
         break;
       } catch (err) {
-        if (this.stopped || !isFlussError(err) || !err.retriable) throw err;
+        if (this.stopping || !isFlussError(err) || !err.retriable) throw err;
         if (attempt % 10 === 1)
           this.o.logger.warn({ err, attempt }, "the coordinator cannot be reached yet; retrying");
         await new Promise<void>((resolve) => this.o.scheduler.setTimeout(resolve, REGISTER_RETRY_MS).unref());
@@ -142,7 +147,7 @@ export class CoordinatorLink implements IdRangeSource {
   }
 
   private scheduleHeartbeat(): void {
-    if (this.stopped) return;
+    if (this.stopping) return;
     this.heartbeatTimer = this.o.scheduler.setTimeout(() => {
       if (this.heartbeatInFlight) return this.scheduleHeartbeat();
       this.heartbeatInFlight = true;
@@ -169,7 +174,7 @@ export class CoordinatorLink implements IdRangeSource {
         const r = await this.request(ApiKeys.ALLOCATE_ID_RANGE, { tableId, columnName: column, count });
         return r.firstId;
       } catch (err) {
-        if (this.stopped || !isFlussError(err) || !err.retriable || waitedMs >= ID_RANGE_WAIT_MS) throw err;
+        if (this.stopping || !isFlussError(err) || !err.retriable || waitedMs >= ID_RANGE_WAIT_MS) throw err;
         await new Promise<void>((resolve) => this.o.scheduler.setTimeout(resolve, ID_RANGE_RETRY_MS).unref());
       }
     }
@@ -190,7 +195,7 @@ export class CoordinatorLink implements IdRangeSource {
 
   /** Stop heartbeating and close the connection. */
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.stopping = true;
     this.o.scheduler.clearTimeout(this.heartbeatTimer);
     const conn = this.conn;
     this.conn = undefined;

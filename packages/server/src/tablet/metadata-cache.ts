@@ -2,7 +2,8 @@
 // coordinator's UpdateMetadata: the coordinator, the live tablet servers (always replaced in full),
 // and tables and partitions with their bucket routes (updated as they change; a table id -2 or a
 // partition id -2 removes one, as Fluss encodes deletions). It gives NotifyLeaderAndIsr the table a
-// new replica belongs to, and answers GetMetadata for the whole cluster. A bucket's leader is
+// new replica belongs to, tells fetchers where leaders are and leaders which followers may join an
+// ISR (live, not shutting down), and answers GetMetadata for the whole cluster. A bucket's leader is
 // reported only while that server is live.
 // Invariants: an update from an older coordinator epoch is refused (the caller fences first); a
 // partition is only kept for a table the cache knows.
@@ -61,6 +62,7 @@ export function tableInfoFromPb(t: PbTableMetadata): TableInfo {
 export class TabletMetadataCache {
   private coordinatorNode: ServerNode | null = null;
   private servers = new Map<number, ServerNode>();
+  private shuttingDown = new Set<number>();
   private readonly tables = new Map<bigint, CachedTable>();
   private readonly tableIds = new Map<string, bigint>();
   private readonly partitions = new Map<bigint, CachedPartition>();
@@ -72,6 +74,16 @@ export class TabletMetadataCache {
 
   liveServers(): ServerNode[] {
     return [...this.servers.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** A live server's address, or undefined. */
+  server(id: number): ServerNode | undefined {
+    return this.servers.get(id);
+  }
+
+  /** Live and not shutting down: a follower a leader may wait for to join its ISR. */
+  isEligible(id: number): boolean {
+    return this.servers.has(id) && !this.shuttingDown.has(id);
   }
 
   tableInfo(tableId: bigint): TableInfo | undefined {
@@ -87,6 +99,7 @@ export class TabletMetadataCache {
     this.servers = new Map(
       req.tabletServers.map((s) => [s.nodeId, { id: s.nodeId, host: s.host, port: s.port }]),
     );
+    this.shuttingDown = new Set(req.shuttingDownTabletServers);
     for (const t of req.tableMetadata) {
       const key = tablePathToString({
         database: t.tablePath?.databaseName ?? "",

@@ -1,7 +1,9 @@
 // Offsets of the buckets a tablet server hosts (Fluss's ListOffsets and the offsets metrics read):
 // earliest = log start, latest = high watermark (readers see only committed data), by timestamp =
 // the first offset whose batch was committed at or after the time, never past the high watermark.
-// Only the leader answers (NOT_LEADER_OR_FOLLOWER otherwise).
+// Only the leader answers (NOT_LEADER_OR_FOLLOWER otherwise); a new leader answers latest and by
+// timestamp only once its high watermark reached its epoch's start (LEADER_NOT_AVAILABLE before:
+// a lower offset than a reader already saw would go backwards).
 
 import { Errors, FlussError } from "@fluss-ts/common";
 import type { BucketOffsets } from "../metrics/server-metrics.ts";
@@ -25,8 +27,10 @@ export class Offsets {
       case OffsetType.EARLIEST:
         return r.log.logStartOffset;
       case OffsetType.LATEST:
+        r.checkCaughtUp();
         return r.highWatermark;
       case OffsetType.TIMESTAMP: {
+        r.checkCaughtUp();
         if (timestampMs === null)
           throw new FlussError(Errors.INVALID_TIMESTAMP_EXCEPTION, "timestamp missing");
         const offset = await r.log.offsetForTimestamp(timestampMs);
@@ -48,6 +52,9 @@ export class Offsets {
         logStartOffset: r.log.logStartOffset,
         logEndOffset: r.log.logEndOffset,
         highWatermark: r.highWatermark,
+        ...(r.leader === null
+          ? {}
+          : { replicas: r.leader.replicas.length, inSyncReplicas: r.leader.isr.length }),
       };
     }
   }

@@ -1,8 +1,9 @@
 // The replicas a tablet server hosts and their lifecycle (Fluss's ReplicaManager, the lifecycle
-// part): become leader or follower as the coordinator says, stop (and delete) replicas, find the
+// part): become leader or follower as the coordinator says (the role changes themselves in
+// replica-roles.ts, followers run by replica-fetchers.ts), stop (and delete) replicas, find the
 // replica of a request. The data path lives beside it: writes in replica-writes.ts, the fetch
-// long-poll engine in delayed-fetch.ts (over log-reader.ts), offsets in offsets.ts, periodic work
-// in tablet-tasks.ts.
+// long-poll engine in delayed-fetch.ts (over log-reader.ts), follower fetches in
+// follower-fetches.ts, offsets in offsets.ts, periodic work in tablet-tasks.ts.
 // A replica whose storage fails to open (e.g. a corrupt batch below the recovery point, which
 // recovery refuses to cut, or a primary-key bucket beyond the open-files budget) goes offline
 // alone: every request for its bucket is answered with that typed error (logged once, at error),
@@ -39,10 +40,13 @@ import {
 import type { ReplicaAssignment, ReplicaRef } from "../coordinator/types.ts";
 import type { Logger } from "../logging.ts";
 import type { OpenFilesBudget } from "../open-files.ts";
+import type { LeaderReplicaOptions } from "../replication/leader-replica.ts";
 import { type IdRangeSource, RangeIdAllocator } from "./id-allocator.ts";
 import type { RemoteLogManager } from "./remote-log-manager.ts";
 import { Replica, type ReplicaId, replicaKey } from "./replica.ts";
+import type { ReplicaFetchers } from "./replica-fetchers.ts";
 import { bucketDir, removeEmptyDirs, removeReplicaDirs } from "./replica-files.ts";
+import { ReplicaRoles } from "./replica-roles.ts";
 
 export interface ReplicaManagerOptions {
   serverId: number;
@@ -62,6 +66,12 @@ export interface ReplicaManagerOptions {
   openFiles?: OpenFilesBudget;
   /** Remote storage (KV snapshots, tiered log segments) and log tiering; absent: snapshots in remoteDataDir, no tiering. */
   remoteLog?: RemoteLogManager;
+  /** Replication: the leader core's options, the follower backoff, the fetchers running followers. */
+  replication: {
+    leader: LeaderReplicaOptions;
+    fetchBackoffMs: number;
+    fetchers: ReplicaFetchers;
+  };
 }
 
 /** One bucket's answer to a NotifyLeaderAndIsr or StopReplica: null when it went through. */
@@ -100,12 +110,21 @@ export class ReplicaManager {
   private readonly kvReserved = new Set<string>();
   /** Told the key of a replica whose high watermark moved (wakes delayed fetches). */
   private readonly hwWatchers = new Set<(key: string) => void>();
+  /** Told the key of a replica whose log grew (wakes delayed follower fetches). */
+  private readonly appendWatchers = new Set<(key: string) => void>();
+  private readonly roles: ReplicaRoles;
 
   constructor(opts: ReplicaManagerOptions) {
     this.opts = opts;
     this.remote = opts.remoteLog
       ? new RemoteStorageSnapshotStore(opts.remoteLog.storage)
       : new LocalRemoteSnapshotStore(opts.remoteDataDir);
+    this.roles = new ReplicaRoles({
+      ...opts.replication,
+      logger: opts.logger,
+      openKv: (replica) => this.openKvOf(replica),
+      closeKv: (replica) => this.closeKvOf(replica),
+    });
   }
 
   get serverId(): number {
@@ -116,6 +135,12 @@ export class ReplicaManager {
   watchHighWatermarks(fn: (key: string) => void): () => void {
     this.hwWatchers.add(fn);
     return () => this.hwWatchers.delete(fn);
+  }
+
+  /** Call `fn` with a replica's key whenever its log grows. */
+  watchAppends(fn: (key: string) => void): () => void {
+    this.appendWatchers.add(fn);
+    return () => this.appendWatchers.delete(fn);
   }
 
   /** The replicas hosted now (online ones). */
@@ -157,12 +182,18 @@ export class ReplicaManager {
 
   // ---- become leader or follower -------------------------------------------------------------
 
-  /** Create (or update) the replicas the coordinator assigned to this server; one answer per bucket. */
-  async becomeLeaderOrFollower(assignments: readonly ReplicaAssignment[]): Promise<ReplicaResult[]> {
+  /**
+   * Create (or update) the replicas the coordinator assigned to this server, each leading or
+   * following as `assignments` say; one answer per bucket. `coordinatorEpoch`: the sender's.
+   */
+  async becomeLeaderOrFollower(
+    assignments: readonly ReplicaAssignment[],
+    coordinatorEpoch = 0,
+  ): Promise<ReplicaResult[]> {
     const out: ReplicaResult[] = [];
     for (const a of assignments) {
       try {
-        await this.becomeOne(a);
+        await this.becomeOne(a, coordinatorEpoch);
         out.push({ ref: refOf(a), error: null });
       } catch (err) {
         out.push({ ref: refOf(a), error: toFlussError(err) });
@@ -171,7 +202,7 @@ export class ReplicaManager {
     return out;
   }
 
-  private async becomeOne(a: ReplicaAssignment): Promise<void> {
+  private async becomeOne(a: ReplicaAssignment, coordinatorEpoch: number): Promise<void> {
     const key = replicaKey(refOf(a));
     const off = this.offline.get(key);
     if (off) throw off.error;
@@ -189,12 +220,8 @@ export class ReplicaManager {
       );
     }
     replica ??= await this.openReplica(a, key);
-    if (a.leader !== this.opts.serverId) {
-      replica.becomeFollower(a.leaderEpoch, a.table);
-      return;
-    }
-    replica.becomeLeader(a.leaderEpoch, a.table);
-    if (a.table.descriptor.schema.primaryKey.length > 0 && !replica.kv) await this.openKvOf(a, key, replica);
+    if (a.leader === this.opts.serverId) await this.roles.becomeLeader(replica, a, coordinatorEpoch);
+    else await this.roles.becomeFollower(replica, a);
   }
 
   private async openReplica(a: ReplicaAssignment, key: string): Promise<Replica> {
@@ -213,17 +240,26 @@ export class ReplicaManager {
       throw this.takeOffline(key, a, dir, err);
     }
     this.logTailCuts(a, log);
-    const replica = new Replica(refOf(a), a.table, log, dir, a.leaderEpoch, false);
+    // A new replica starts without a role (epoch -1): the notice that opened it sets one.
+    const replica = new Replica(refOf(a), a.table, log, dir, -1, this.opts.scheduler);
     replica.onHighWatermark(() => {
       for (const w of this.hwWatchers) w(key);
+    });
+    log.onAppend(() => {
+      for (const w of this.appendWatchers) w(key);
     });
     this.replicas.set(key, replica);
     if (a.partitionName !== null) this.partitionNames.set(key, a.partitionName);
     return replica;
   }
 
-  /** Open the KV tablet of a primary-key leader; a failure takes the whole replica offline. */
-  private async openKvOf(a: ReplicaAssignment, key: string, replica: Replica): Promise<void> {
+  /**
+   * Open the KV tablet of a primary-key leader (its store plus the changelog up to the high
+   * watermark; the rest staged); a failure takes the whole replica offline, except a passing one.
+   */
+  private async openKvOf(replica: Replica): Promise<void> {
+    const key = replicaKey(replica.id);
+    const a = this.assignmentOf(replica);
     try {
       this.reserveKv(key);
       replica.kv = await this.openKv(a, replica.log);
@@ -231,12 +267,39 @@ export class ReplicaManager {
       this.releaseKv(key);
       this.replicas.delete(key);
       this.partitionNames.delete(key);
+      await this.roles.stop(replica);
       await replica.close().catch(() => undefined);
       // A passing condition (the coordinator out of reach for id ranges) fails this attempt only:
       // the next notification opens it again. Anything else keeps the bucket offline.
       if (isFlussError(err) && err.retriable && !err.is(Errors.CORRUPT_RECORD_EXCEPTION)) throw err;
       throw this.takeOffline(key, a, replica.dir, err);
     }
+  }
+
+  /** Close the KV tablet of a replica that follows now (followers keep the changelog only). */
+  private async closeKvOf(replica: Replica): Promise<void> {
+    const kv = replica.kv;
+    replica.kv = null;
+    try {
+      await kv?.close();
+    } finally {
+      this.releaseKv(replicaKey(replica.id));
+    }
+  }
+
+  /** What bucketDir and openKv need of a hosted replica. */
+  private assignmentOf(replica: Replica): ReplicaAssignment {
+    return {
+      table: replica.table,
+      partitionId: replica.id.partitionId,
+      partitionName: this.partitionNameOf(replica.id),
+      bucket: replica.id.bucket,
+      leader: this.opts.serverId,
+      leaderEpoch: replica.leaderEpoch,
+      bucketEpoch: 0,
+      replicas: [],
+      isr: [],
+    };
   }
 
   /** Open the KV tablet of a primary-key replica over its log (recovering from snapshot + log). */
@@ -349,6 +412,7 @@ export class ReplicaManager {
     this.replicas.delete(key);
     const partitionName = this.partitionNames.get(key) ?? null;
     this.partitionNames.delete(key);
+    await this.roles.stop(replica);
     try {
       await replica.close();
     } finally {
@@ -399,9 +463,11 @@ export class ReplicaManager {
   /** Close every replica (server shutdown); their files are flushed, nothing is deleted. */
   async close(): Promise<void> {
     await this.opts.remoteLog?.stop(); // no tiering round starts or runs past this point
+    await this.opts.replication.fetchers.close(); // no follower append starts past this point
     const all = [...this.replicas.values()];
     this.replicas.clear();
     try {
+      for (const r of all) await this.roles.stop(r);
       await Promise.all(all.map((r) => r.close()));
     } finally {
       for (const key of [...this.kvReserved]) this.releaseKv(key);

@@ -2,11 +2,12 @@
 // append log batches and put KV batches to the buckets this server leads, each bucket answered on
 // its own. A bucket's failure is its own answer, never the request's; an unexpected server error
 // is logged at error. Every log batch must name the table's schema (SCHEMA_NOT_EXIST otherwise).
-// Acks follow Fluss's required acks (replica.ts).
+// Acks follow Fluss's required acks (replica.ts); an acks=all write waits at most the request's
+// timeout for its in-sync replicas (REQUEST_TIME_OUT after that).
 
 import { Errors, FlussError, splitBatches, toFlussError } from "@fluss-ts/common";
 import type { Logger } from "../logging.ts";
-import type { Replica, RequiredAcks } from "./replica.ts";
+import { type Replica, type RequiredAcks, WRITE_TIMEOUT_MS_DEFAULT } from "./replica.ts";
 import type { ReplicaManager } from "./replica-manager.ts";
 
 export interface ProduceBucket {
@@ -37,13 +38,14 @@ export class ReplicaWrites {
     tableId: bigint,
     buckets: readonly ProduceBucket[],
     acks: RequiredAcks = -1,
+    timeoutMs = WRITE_TIMEOUT_MS_DEFAULT,
   ): Promise<ProduceBucketResult[]> {
     return Promise.all(
       buckets.map(async (b): Promise<ProduceBucketResult> => {
         try {
           const replica = this.replicas.replica({ tableId, partitionId: b.partitionId, bucket: b.bucket });
           checkSchemas(replica, b.records);
-          const r = await replica.appendAsLeader(b.records, acks);
+          const r = await replica.appendAsLeader(b.records, acks, timeoutMs);
           return { partitionId: b.partitionId, bucket: b.bucket, error: null, baseOffset: r.baseOffset };
         } catch (err) {
           return this.failed(b, err, "produce failed");
@@ -58,12 +60,13 @@ export class ReplicaWrites {
     buckets: readonly ProduceBucket[],
     targetColumns: readonly number[] | null,
     acks: RequiredAcks = -1,
+    timeoutMs = WRITE_TIMEOUT_MS_DEFAULT,
   ): Promise<ProduceBucketResult[]> {
     return Promise.all(
       buckets.map(async (b): Promise<ProduceBucketResult> => {
         try {
           const replica = this.replicas.replica({ tableId, partitionId: b.partitionId, bucket: b.bucket });
-          const r = await replica.putKvAsLeader(b.records, targetColumns, acks);
+          const r = await replica.putKvAsLeader(b.records, targetColumns, acks, timeoutMs);
           return { partitionId: b.partitionId, bucket: b.bucket, error: null, baseOffset: r.lastOffset + 1n };
         } catch (err) {
           return this.failed(b, err, "put kv failed");

@@ -1,18 +1,20 @@
 // A tablet server: an RPC endpoint over its replicas. Lifecycle in ReplicaManager, writes in
 // ReplicaWrites, the fetch long poll in FetchEngine (a purgatory of delayed fetches), offsets in
-// Offsets, periodic work in TabletTasks; the handlers (handlers/, one file per API) translate
-// protobuf to these. It talks to the coordinator only over RPC — in `fluss local` too: the
+// Offsets, periodic work in TabletTasks; replication: follower fetches answered by FollowerFetches,
+// followed buckets run by ReplicaFetchers, ISR changes sent by IsrProposals (with the periodic lag
+// check); the handlers (handlers/, one file per API) translate protobuf to these. It talks to the coordinator only over RPC — in `fluss local` too: the
 // coordinator's UpdateMetadata / NotifyLeaderAndIsr / StopReplica come in through its handlers
 // (fenced by coordinator epoch), and it reaches the active coordinator through a CoordinatorLink
 // (registration and heartbeats without ZooKeeper, id ranges, controlled shutdown, forwarded admin
 // reads). Every timer runs on the injected Scheduler.
 // Start order: listen, then register (the coordinator then tells it its replicas, so once `start`
-// resolves they are open); stop order: controlled shutdown, stop heartbeats, stop serving, close
-// replicas (flushing them).
+// resolves they are open); stop order: controlled shutdown (leadership moves to other in-sync
+// replicas first; retried `tablet-server.controlled-shutdown.max-retries` times when it fails),
+// stop heartbeats, stop serving, close replicas (flushing them).
 
 import { join } from "node:path";
 import { type Clock, type Scheduler, systemScheduler } from "@fluss-ts/common";
-import { RpcServer } from "@fluss-ts/rpc";
+import { ApiKeys, RpcServer } from "@fluss-ts/rpc";
 import type { FileCache } from "@fluss-ts/storage";
 import type { ServerConfig } from "../config.ts";
 import type { ServerNode } from "../coordinator/types.ts";
@@ -25,13 +27,16 @@ import { CoordinatorFence } from "./coordinator-fence.ts";
 import { type CoordinatorAddress, CoordinatorLink } from "./coordinator-link.ts";
 import { DELAYED_FETCHES_MAX, FetchEngine } from "./delayed-fetch.ts";
 import { DelayedOperationManager } from "./delayed-operations.ts";
+import { DELAYED_FOLLOWER_FETCHES_MAX, FollowerFetches } from "./follower-fetches.ts";
 import { registerControlHandlers, registerTabletHandlers } from "./handlers/index.ts";
+import { IsrProposals } from "./isr-proposals.ts";
 import { KvScanners } from "./kv-scanners.ts";
 import { LogReader } from "./log-reader.ts";
 import { TabletMetadataCache } from "./metadata-cache.ts";
 import { Offsets } from "./offsets.ts";
 import { ReadBufferPool } from "./read-buffers.ts";
 import { createRemoteLogManager } from "./remote-log-manager.ts";
+import { ReplicaFetchers } from "./replica-fetchers.ts";
 import { ReplicaManager } from "./replica-manager.ts";
 import { ReplicaWrites } from "./replica-writes.ts";
 import { TabletTasks } from "./tablet-tasks.ts";
@@ -57,7 +62,7 @@ export interface TabletServerOptions {
   openFiles?: OpenFilesBudget;
 }
 
-/** How long a stopping server waits for the coordinator's answer to its controlled shutdown. */
+/** How long a stopping server waits for one answer to its controlled shutdown. */
 const CONTROLLED_SHUTDOWN_WAIT_MS = 10_000;
 /** Time a request to the coordinator may take (registration waits for replicas to open). */
 const COORDINATOR_REQUEST_TIMEOUT_MS = 120_000;
@@ -66,6 +71,8 @@ interface Parts {
   replicas: ReplicaManager;
   writes: ReplicaWrites;
   fetches: FetchEngine;
+  followerFetches: FollowerFetches;
+  isr: IsrProposals;
   offsets: Offsets;
   scanners: KvScanners;
   tasks: TabletTasks;
@@ -78,6 +85,8 @@ export class TabletServer {
   readonly replicas: ReplicaManager;
   readonly writes: ReplicaWrites;
   readonly fetches: FetchEngine;
+  readonly followerFetches: FollowerFetches;
+  readonly isr: IsrProposals;
   readonly offsets: Offsets;
   readonly scanners: KvScanners;
   readonly tasks: TabletTasks;
@@ -86,12 +95,24 @@ export class TabletServer {
   private readonly rpc: RpcServer;
   private readonly scheduler: Scheduler;
   private readonly logger: Logger;
+  private readonly config: ServerConfig;
+  private stopping: Promise<void> | undefined;
 
-  private constructor(node: ServerNode, p: Parts, rpc: RpcServer, scheduler: Scheduler, logger: Logger) {
+  private constructor(
+    node: ServerNode,
+    p: Parts,
+    rpc: RpcServer,
+    scheduler: Scheduler,
+    logger: Logger,
+    config: ServerConfig,
+  ) {
     this.node = node;
     this.replicas = p.replicas;
     this.writes = p.writes;
     this.fetches = p.fetches;
+    this.followerFetches = p.followerFetches;
+    this.isr = p.isr;
+    this.config = config;
     this.offsets = p.offsets;
     this.scanners = p.scanners;
     this.tasks = p.tasks;
@@ -127,7 +148,7 @@ export class TabletServer {
     o.metrics?.instrument(rpc, `tablet-${o.id}`, () => p.offsets.bucketOffsets(), storageDir);
     registerTabletHandlers(rpc, { ...p, readBuffers: new ReadBufferPool() });
     registerControlHandlers(rpc, { ...p, fence: new CoordinatorFence(logger) });
-    const ts = new TabletServer(node, p, rpc, scheduler, logger);
+    const ts = new TabletServer(node, p, rpc, scheduler, logger, c);
     try {
       await p.link.start();
     } catch (err) {
@@ -135,6 +156,7 @@ export class TabletServer {
       throw err;
     }
     p.scanners.startExpiry();
+    p.isr.startShrinkChecks(() => p.replicas.all(), c.replicaMaxLagTimeMs / 2);
     p.tasks.startRetention(c.logRetentionCheckIntervalMs);
     p.tasks.startKvSnapshots(c.kvSnapshotIntervalMs);
     p.replicas.startRemoteLogTiering();
@@ -161,6 +183,18 @@ export class TabletServer {
       logger,
       requestTimeoutMs: COORDINATOR_REQUEST_TIMEOUT_MS,
     });
+    const fetchers = new ReplicaFetchers({
+      serverId: o.id,
+      serverNode: (id) => cache.server(id),
+      clock: o.clock,
+      scheduler,
+      logger,
+      fetchWaitMaxMs: c.replicaFetchWaitMaxMs,
+      fetchMinBytes: c.replicaFetchMinBytes,
+      fetchBytesMax: c.replicaFetchBytesMax,
+      fetchBucketBytesMax: c.replicaFetchBucketBytesMax,
+      frameBytesMax: c.rpcFrameBytesMax,
+    });
     const replicas = new ReplicaManager({
       serverId: o.id,
       dataDir: join(c.dataDir, `tablet-server-${o.id}`),
@@ -178,9 +212,38 @@ export class TabletServer {
       ...(o.files ? { files: o.files } : {}),
       ...(o.openFiles ? { openFiles: o.openFiles } : {}),
       remoteLog: createRemoteLogManager(c, scheduler, logger),
+      replication: {
+        leader: {
+          localId: o.id,
+          clock: o.clock,
+          maxLagTimeMs: c.replicaMaxLagTimeMs,
+          minInSyncReplicas: c.minInSyncReplicas,
+          hwRequiresFlush: c.logFlushMode === "always",
+          isEligible: (id) => cache.isEligible(id),
+        },
+        fetchBackoffMs: c.replicaFetchBackoffMs,
+        fetchers,
+      },
+    });
+    const isr = new IsrProposals({
+      serverId: o.id,
+      send: (message) => link.request(ApiKeys.ADJUST_ISR, message),
+      scheduler,
+      logger,
+      retryBackoffMs: c.replicaFetchBackoffMs,
+      ...(o.metrics ? { events: o.metrics.replication.events(`tablet-${o.id}`) } : {}),
     });
     return {
       replicas,
+      isr,
+      followerFetches: new FollowerFetches({
+        replicas,
+        isr,
+        clock: o.clock,
+        purgatory: new DelayedOperationManager(scheduler, DELAYED_FOLLOWER_FETCHES_MAX),
+        fetchWaitMsMax: c.fetchWaitMsMax,
+        fetchBytesMax: c.fetchBytesMax,
+      }),
       writes: new ReplicaWrites(replicas, logger),
       fetches: new FetchEngine({
         replicas,
@@ -197,29 +260,50 @@ export class TabletServer {
     };
   }
 
-  /** Stop: move leadership away first (controlled shutdown), then stop serving and close replicas. */
-  async stop(): Promise<void> {
-    try {
-      const remaining = await within(
-        this.link.controlledShutdown(),
-        CONTROLLED_SHUTDOWN_WAIT_MS,
-        this.scheduler,
-      );
-      if (remaining !== TIMED_OUT && remaining.length > 0)
-        this.logger.info(
-          { buckets: remaining.length },
-          "stopping while still leading buckets (no other replica)",
+  /**
+   * Stop: move leadership away first (controlled shutdown), then stop serving and close replicas.
+   * A second call waits for the first.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.controlledShutdown().then(() => this.close());
+    return this.stopping;
+  }
+
+  /** Ask the coordinator to move leadership away; retried when the request fails or times out. */
+  private async controlledShutdown(): Promise<void> {
+    const attempts = this.config.controlledShutdownRetriesMax + 1;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const remaining = await within(
+          this.link.controlledShutdown(),
+          CONTROLLED_SHUTDOWN_WAIT_MS,
+          this.scheduler,
         );
-    } catch (err) {
-      this.logger.warn({ err }, "controlled shutdown failed; stopping anyway");
+        if (remaining === TIMED_OUT) throw new Error("no answer");
+        if (remaining.length > 0)
+          this.logger.info(
+            { buckets: remaining.length },
+            "stopping while still leading buckets (no other in-sync replica)",
+          );
+        return;
+      } catch (err) {
+        if (attempt === attempts || this.link.stopped) {
+          this.logger.warn({ err }, "controlled shutdown failed; stopping anyway");
+          return;
+        }
+        await new Promise<void>((resolve) =>
+          this.scheduler.setTimeout(resolve, this.config.controlledShutdownRetryIntervalMs).unref(),
+        );
+      }
     }
-    await this.close();
   }
 
   private async close(): Promise<void> {
     await this.link.stop();
     this.tasks.stop();
+    this.isr.stop();
     this.fetches.close();
+    this.followerFetches.close();
     await this.rpc.close();
     this.scanners.closeAll();
     await this.replicas.close();

@@ -7,6 +7,7 @@ import { ApiKeys, type RpcServer } from "@fluss-ts/rpc";
 import type { CoordinatorFence } from "../coordinator-fence.ts";
 import type { CoordinatorLink } from "../coordinator-link.ts";
 import type { FetchEngine } from "../delayed-fetch.ts";
+import type { FollowerFetches } from "../follower-fetches.ts";
 import type { KvScanners } from "../kv-scanners.ts";
 import type { TabletMetadataCache } from "../metadata-cache.ts";
 import type { Offsets } from "../offsets.ts";
@@ -19,6 +20,7 @@ import { listOffsetsHandler } from "./list-offsets.ts";
 import { lookupHandler } from "./lookup.ts";
 import { registerMetadataHandlers } from "./metadata.ts";
 import { notifyLeaderAndIsrHandler } from "./notify-leader-and-isr.ts";
+import { offsetForLeaderEpochHandler } from "./offset-for-leader-epoch.ts";
 import { prefixLookupHandler } from "./prefix-lookup.ts";
 import { produceLogHandler } from "./produce-log.ts";
 import { putKvHandler } from "./put-kv.ts";
@@ -31,15 +33,17 @@ export interface TabletDataPath {
   readonly replicas: ReplicaManager;
   readonly writes: ReplicaWrites;
   readonly fetches: FetchEngine;
+  readonly followerFetches: FollowerFetches;
   readonly offsets: Offsets;
   readonly scanners: KvScanners;
   readonly readBuffers: ReadBufferPool;
 }
 
-/** Register the data-path APIs: produce, fetch, put-kv, lookups, scans, list-offsets. */
+/** Register the data-path APIs: produce, fetch (clients' and followers'), put-kv, lookups, scans, list-offsets, epoch queries. */
 export function registerTabletHandlers(server: RpcServer, d: TabletDataPath): void {
   server.handle(ApiKeys.PRODUCE_LOG, produceLogHandler(d.writes));
-  server.handle(ApiKeys.FETCH_LOG, fetchLogHandler(d.fetches, d.readBuffers));
+  server.handle(ApiKeys.FETCH_LOG, fetchLogHandler(d.fetches, d.followerFetches, d.readBuffers));
+  server.handle(ApiKeys.OFFSET_FOR_LEADER_EPOCH, offsetForLeaderEpochHandler(d.replicas));
   server.handle(ApiKeys.PUT_KV, putKvHandler(d.writes));
   server.handle(ApiKeys.LOOKUP, lookupHandler(d.replicas));
   server.handle(ApiKeys.PREFIX_LOOKUP, prefixLookupHandler(d.replicas));

@@ -1,8 +1,10 @@
 // NotifyLeaderAndIsr (API 1018, private): the coordinator tells this server to host replicas with
-// the given leadership (creating a replica's log, and as leader of a primary-key table its KV
-// store). Each bucket is answered on its own: an older leader epoch is fenced, a bucket this server
-// is not a replica of is UNKNOWN_TABLE_OR_BUCKET, a replica that cannot be opened answers its
-// storage error (the coordinator then rolls a new table back). The table a replica belongs to
+// the given leadership (creating a replica's log; leading: claiming the epoch, and for a
+// primary-key table opening its KV store; following: fetching from the leader; replica-roles.ts).
+// Each bucket is answered on its own: an older leader epoch is fenced, an epoch this replica
+// claimed before is FENCED_LEADER_EPOCH (the coordinator elects again), a bucket this server is not
+// a replica of is UNKNOWN_TABLE_OR_BUCKET, a replica that cannot be opened answers its storage
+// error (the coordinator then rolls a new table back). The table a replica belongs to
 // comes from the metadata cache, which the coordinator's UpdateMetadata filled before.
 //   NotifyLeaderAndIsrRequest  { coordinator_epoch: int32; notify_buckets_leader_req:
 //                                  [PbNotifyLeaderAndIsrReqForBucket { physical_table_path:
@@ -74,7 +76,7 @@ export function notifyLeaderAndIsrHandler(
           isr: [...b.isr],
         });
       }
-      const results = await replicas.becomeLeaderOrFollower(assignments);
+      const results = await replicas.becomeLeaderOrFollower(assignments, req.coordinatorEpoch);
       results.forEach((r, i) => {
         answers[slots[i]!]!.error = r.error;
       });

@@ -8,7 +8,7 @@
 // Each bucket is answered on its own (a bad acks value fails the whole request).
 
 import { ApiKeys, isFieldSet, PbProduceLogReqForBucketSchema, type RequestHandler } from "@fluss-ts/rpc";
-import { requiredAcks } from "../replica.ts";
+import { requiredAcks, WRITE_TIMEOUT_MS_DEFAULT } from "../replica.ts";
 import type { ReplicaWrites } from "../replica-writes.ts";
 import { errorFields, partitionField } from "./wire.ts";
 
@@ -23,6 +23,7 @@ export function produceLogHandler(writes: ReplicaWrites): RequestHandler<typeof 
         records: b.records,
       })),
       acks,
+      req.timeoutMs > 0 ? req.timeoutMs : WRITE_TIMEOUT_MS_DEFAULT,
     );
     return {
       bucketsResp: results.map((r) => ({

@@ -8,7 +8,7 @@
 //                     error_code?: int32; error_message?: string; log_end_offset?: int64 }] }
 
 import { ApiKeys, isFieldSet, PbPutKvReqForBucketSchema, type RequestHandler } from "@fluss-ts/rpc";
-import { requiredAcks } from "../replica.ts";
+import { requiredAcks, WRITE_TIMEOUT_MS_DEFAULT } from "../replica.ts";
 import type { ReplicaWrites } from "../replica-writes.ts";
 import { errorFields, partitionField } from "./wire.ts";
 
@@ -24,6 +24,7 @@ export function putKvHandler(writes: ReplicaWrites): RequestHandler<typeof ApiKe
       })),
       req.targetColumns.length > 0 ? req.targetColumns : null,
       acks,
+      req.timeoutMs > 0 ? req.timeoutMs : WRITE_TIMEOUT_MS_DEFAULT,
     );
     return {
       bucketsResp: results.map((r) => ({
