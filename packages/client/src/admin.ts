@@ -1,5 +1,6 @@
 // Admin operations: databases, tables, offsets. DDL goes to the coordinator; offsets go to each
-// bucket's leader, grouped so one request per server covers all its buckets.
+// bucket's leader, grouped so one request per server covers all its buckets, retried with fresh
+// routes while a leader moves (retriable errors, OFFSETS_ATTEMPTS_MAX times, ~35 s).
 
 import {
   type ColumnSpec,
@@ -11,10 +12,13 @@ import {
   parseSchema,
   parseTablePath,
   partitionNameOf,
+  type Scheduler,
   type Schema,
+  systemScheduler,
   type TableDescriptor,
   type TableInfo,
   type TablePath,
+  toFlussError,
 } from "@fluss-ts/common";
 import type { ClusterHealth, ClusterStatus, ClusterStatusOptions } from "./api/get-cluster-status.ts";
 import * as api from "./api/index.ts";
@@ -90,13 +94,18 @@ function withSdkDefaults(
   return out;
 }
 
+/** Attempts of an offsets lookup while its leaders move (backoff growing to 1 s: ~35 s in all). */
+const OFFSETS_ATTEMPTS_MAX = 40;
+
 export class Admin {
   private readonly pool: ServerPool;
   private readonly metadata: MetadataCache;
+  private readonly scheduler: Scheduler;
 
-  constructor(pool: ServerPool, metadata: MetadataCache) {
+  constructor(pool: ServerPool, metadata: MetadataCache, scheduler: Scheduler = systemScheduler) {
     this.pool = pool;
     this.metadata = metadata;
+    this.scheduler = scheduler;
   }
 
   private async coordinator(): Promise<Address> {
@@ -220,13 +229,33 @@ export class Admin {
     buckets?: readonly number[],
     partition?: { partitionId: bigint } | null,
   ): Promise<Map<number, bigint>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.listOffsetsOnce(path, at, buckets, partition, attempt > 1);
+      } catch (err) {
+        const e = toFlussError(err);
+        if (!e.retriable || attempt >= OFFSETS_ATTEMPTS_MAX) throw e;
+        await new Promise<void>((resolve) =>
+          this.scheduler.setTimeout(resolve, Math.min(1000, 100 * attempt)),
+        );
+      }
+    }
+  }
+
+  private async listOffsetsOnce(
+    path: TablePathLike,
+    at: "earliest" | "latest" | { timestamp: number | Date },
+    buckets: readonly number[] | undefined,
+    partition: { partitionId: bigint } | null | undefined,
+    refresh: boolean,
+  ): Promise<Map<number, bigint>> {
     const p = toTablePath(path);
-    const route = await this.metadata.table(p);
+    const route = await this.metadata.table(p, refresh);
     const partitionId = partition ? partition.partitionId : null;
     if (route.info.descriptor.partitionKeys.length > 0 && partitionId === null) {
       throw invalidArgument(`${p.database}.${p.table} is partitioned: list the offsets of one partition`);
     }
-    if (partitionId !== null) await this.metadata.refreshPartitions(route.info, [partitionId], false);
+    if (partitionId !== null) await this.metadata.refreshPartitions(route.info, [partitionId], refresh);
     const wanted = buckets ?? Array.from({ length: route.info.bucketCount }, (_, i) => i);
     const byLeader = new Map<string, { addr: Address; buckets: number[] }>();
     for (const b of wanted) {

@@ -44,7 +44,7 @@ export class FlussConnection implements AsyncDisposable {
     this.metadata = metadata;
     this.clock = clock;
     this.scheduler = scheduler;
-    this.admin = new Admin(pool, metadata);
+    this.admin = new Admin(pool, metadata, scheduler);
   }
 
   /**

@@ -202,6 +202,40 @@ describe("AppendWriter", () => {
     await w.close();
   });
 
+  it("after a leader change, a batch out of order behind an earlier one still in flight is resent, not fatal", async () => {
+    // Batches 0 and 1 are in flight when the leader moves: the new leader sees 1's retry first
+    // (OUT_OF_ORDER: 0 is missing) while 0's answer from the old leader (NOT_LEADER) is still on
+    // its way. Both are resent in order; nothing is lost or duplicated.
+    const leader = new FakeLeader();
+    let releaseZero: () => void = () => undefined;
+    const zeroHeld = new Promise<void>((r) => {
+      releaseZero = r;
+    });
+    leader.answer = (b, attempt) => {
+      if (b.sequence === 0 && attempt === 1) return Errors.NOT_LEADER_OR_FOLLOWER.code;
+      const expected = leader.stored.length;
+      return b.sequence === expected ? 0 : Errors.OUT_OF_ORDER_SEQUENCE_EXCEPTION.code;
+    };
+    const ctx = leader.ctx();
+    const send = ctx.send;
+    ctx.send = async (key, acks, batches) => {
+      const answers = await send(key, acks, batches);
+      if (batches.some((b) => b.sequence === 0 && b.attempts === 1)) {
+        setTimeout(releaseZero, 20); // answered only after batch 1's refusal came back
+        await zeroHeld;
+      }
+      return answers;
+    };
+    const w = new AppendWriter(ctx, tableInfo(1), resolveWriterOptions({ lingerMs: 1, batchSizeBytes: 256 }));
+    for (let i = 0; i < 20; i++) await w.append({ id: BigInt(i), s: "q".repeat(40) });
+    await w.flush();
+    expect(leader.sent.filter((x) => x.sequence === 1).length).toBeGreaterThan(1);
+    expect(leader.stored).toEqual(leader.stored.map((_, i) => i));
+    const rowsOf = (seq: number) => leader.sent.find((x) => x.sequence === seq)!.rows;
+    expect(leader.stored.reduce((n, seq) => n + rowsOf(seq), 0)).toBe(20);
+    await w.close();
+  });
+
   it("fails the writer on a non-retriable error: flush and later appends throw it", async () => {
     const leader = new FakeLeader();
     leader.answer = () => Errors.RECORD_TOO_LARGE_EXCEPTION.code;

@@ -1,7 +1,8 @@
 // Point and prefix lookups of a primary-key table. Concurrent lookups coalesce: every call made in
 // the same turn of the event loop joins one request per leader (one bucket entry per bucket), so
 // 64 callers awaiting lookups in a loop cost one round trip per round, not 64. Retriable errors
-// (leader moved, connection lost) refresh the route and retry a bounded number of times.
+// (leader moved, connection lost, a new leader still catching up) refresh the route and retry, with
+// a backoff growing to RETRY_BACKOFF_MS_MAX, ATTEMPTS_MAX times (~35 s: a leader failover fits).
 
 import { Errors, errorFromCode, type FlussError, type Scheduler, toFlussError } from "@fluss-ts/common";
 
@@ -41,8 +42,9 @@ interface Pending {
 }
 
 const KEYS_PER_REQUEST_MAX = 1024;
-const ATTEMPTS_MAX = 5;
+const ATTEMPTS_MAX = 40;
 const RETRY_BACKOFF_MS = 100;
+const RETRY_BACKOFF_MS_MAX = 1000;
 
 /** Batches lookups of one kind (point or prefix) for one table. */
 export class LookupBatcher {
@@ -132,7 +134,10 @@ export class LookupBatcher {
       return;
     }
     this.ctx.onRetriableError(err);
-    this.ctx.scheduler.setTimeout(() => this.enqueue(p), RETRY_BACKOFF_MS * p.attempts);
+    this.ctx.scheduler.setTimeout(
+      () => this.enqueue(p),
+      Math.min(RETRY_BACKOFF_MS_MAX, RETRY_BACKOFF_MS * p.attempts),
+    );
   }
 }
 

@@ -398,11 +398,21 @@ export class BucketWriter<T, A> {
       this.succeed(b, -1n);
       return;
     }
-    // Out of order behind a failed earlier batch of the same bucket: resend after it.
-    const behindRetry =
-      err.is(Errors.OUT_OF_ORDER_SEQUENCE_EXCEPTION) && state.queue.some((q) => q.sequence < b.sequence);
+    // Out of order behind an earlier batch of the same bucket that is not acknowledged yet (queued
+    // for a retry, or in flight: after a leader change the retries may reach the new leader in any
+    // order): resend after it.
+    const behindRetry = err.is(Errors.OUT_OF_ORDER_SEQUENCE_EXCEPTION) && this.hasEarlierUnsettled(b);
     if (err.retriable || behindRetry) this.retryLater(b, err);
     else this.failWriter(err);
+  }
+
+  /** An earlier closed batch of `b`'s bucket is still waiting for its acknowledgement. */
+  private hasEarlierUnsettled(b: WriteBatch<T>): boolean {
+    const key = targetKey(b.target);
+    for (const q of this.unsettled) {
+      if (q !== b && q.sequence >= 0 && q.sequence < b.sequence && targetKey(q.target) === key) return true;
+    }
+    return false;
   }
 
   private retryLater(b: WriteBatch<T>, err: FlussError): void {
