@@ -24,6 +24,7 @@ function emptyRecord(): LoadRecord {
     sentVersions: new Map(),
     upsertsAcked: 0,
     upsertsFailed: 0,
+    clientErrors: 0,
     writerGenerations: 0,
     errors: [],
   };

@@ -20,6 +20,7 @@ export function expectClean(r: FaultRunReport): void {
     healed: r.healed,
     unsettledWrites: r.unsettledWrites,
     writesFailed: r.writesFailed,
+    clientErrors: r.clientErrors,
   };
   const clean = {
     lost: 0,
@@ -32,6 +33,7 @@ export function expectClean(r: FaultRunReport): void {
     healed: true,
     unsettledWrites: 0,
     writesFailed: 0,
+    clientErrors: 0,
   };
   if (JSON.stringify(verdict) !== JSON.stringify(clean)) {
     console.error(

@@ -3,7 +3,8 @@
 // acknowledged (an append: bucket and offset; an upsert: the key's version). A writer whose batch
 // fails for good (its delivery timeout, a non-retriable error) is replaced by a new one — a new
 // generation, with its own writer id — and its unacknowledged rows are recorded as failed: the
-// checker asks nothing of them except that they appear at most once.
+// checker asks nothing of them except that they appear at most once. A failure opening the tables
+// for new writers is counted (`clientErrors`: the application saw it) and tried again.
 // Row shapes: log table (id BIGINT, gen INT, pad STRING): ids increase in append order, so within
 // one bucket and one generation offsets must increase with ids; primary-key table (k INT, v
 // BIGINT, gen INT): v is a global counter, so the last acknowledged v of a key is its highest.
@@ -38,6 +39,8 @@ export interface LoadRecord {
   readonly sentVersions: Map<number, bigint[]>;
   upsertsAcked: number;
   upsertsFailed: number;
+  /** Failures the application saw outside a write (opening a table for new writers). */
+  clientErrors: number;
   writerGenerations: number;
   /** First few errors that failed a write (for the report). */
   readonly errors: string[];
@@ -59,6 +62,7 @@ export class Load {
     sentVersions: new Map(),
     upsertsAcked: 0,
     upsertsFailed: 0,
+    clientErrors: 0,
     writerGenerations: 0,
     errors: [],
   };
@@ -156,7 +160,16 @@ export class Load {
       const w = this.writers;
       if (w === null || w.broken) {
         if (w) void Promise.allSettled([w.append.close(), w.upsert.close()]);
-        this.writers = await this.newWriters();
+        this.writers = null;
+        try {
+          this.writers = await this.newWriters();
+        } catch (err) {
+          // An application would see this (getTable failed): counted, then tried again.
+          this.record.clientErrors++;
+          if (this.record.errors.length < 10)
+            this.record.errors.push(`new writers: ${(err as Error).message}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
         continue;
       }
       const tick = new Promise((r) => setTimeout(r, TICK_MS));

@@ -34,7 +34,7 @@ const KINDS: readonly FaultKind[] = [
   "kill-coordinator",
   "expire-coordinator-session",
 ];
-const FAULT_GAP_MS: readonly [number, number] = [300, 1_500];
+const FAULT_GAP_MS: readonly [number, number] = [250, 1_000];
 const DOWN_MS: readonly [number, number] = [200, 4_000];
 const PAUSE_MS: readonly [number, number] = [300, 5_000];
 const LOG_LINES_MAX = 2_000;

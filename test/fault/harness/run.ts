@@ -37,6 +37,8 @@ export interface FaultRunReport {
   readonly appendsAcknowledged: number;
   readonly upsertsAcknowledged: number;
   readonly writesFailed: number;
+  /** Failures the application saw outside its writes' receipts. */
+  readonly clientErrors: number;
   readonly faultsInjected: number;
   readonly faultsByKind: Record<string, number>;
   readonly lost: number;
@@ -250,6 +252,7 @@ export async function runFaultRun(o: FaultRunOptions): Promise<FaultRunReport> {
       appendsAcknowledged: r.appends.size,
       upsertsAcknowledged: r.upsertsAcked,
       writesFailed: r.failedAppends.size + r.upsertsFailed,
+      clientErrors: r.clientErrors,
       faultsInjected: f.nemesis.injected,
       faultsByKind: Object.fromEntries(f.nemesis.counts),
       lost: appends.lost,
@@ -280,7 +283,7 @@ export function summary(r: FaultRunReport): string {
   return (
     `fault run seed=${r.seed} (replay: FLUSS_FAULT_SEED=${r.seed}), RF ${r.replicationFactor}: ` +
     `writes acknowledged ${r.writesAcknowledged} (appends ${r.appendsAcknowledged}, upserts ${r.upsertsAcknowledged}; ` +
-    `${r.writesFailed} failed), faults injected ${r.faultsInjected} (${kinds}), lost ${r.lost}, ` +
+    `${r.writesFailed} failed, ${r.clientErrors} other client errors), faults injected ${r.faultsInjected} (${kinds}), lost ${r.lost}, ` +
     `duplicated ${r.duplicated}, moved ${r.moved}, out of order ${r.outOfOrder}, wrong lookups ${r.wrongLookups}, ` +
     `divergent replicas ${r.divergentReplicas} (of ${r.replicasCompared} compared), crashes ${r.crashes}`
   );
