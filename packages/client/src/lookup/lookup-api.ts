@@ -25,12 +25,12 @@ export type PartitionOfKey = (
   key: Readonly<Record<string, unknown>>,
 ) => bigint | null | Promise<bigint | null>;
 
-async function targetOf(
-  partitionOf: PartitionOfKey | null,
+/** Where a key lives: its bucket of the table, or of its partition (null: no such partition). */
+async function partitionTargetOf(
+  partitionOf: PartitionOfKey,
   key: Readonly<Record<string, unknown>>,
   bucket: number,
 ): Promise<{ partitionId: bigint | null; bucket: number } | null> {
-  if (partitionOf === null) return { partitionId: null, bucket };
   const partitionId = await partitionOf(key);
   return partitionId === null ? null : { partitionId, bucket };
 }
@@ -87,18 +87,26 @@ export class Lookuper<R extends object = AnyRow, I extends object = AnyRow> {
   }
 
   /** The row stored under the key `key` names (its primary-key columns), or null. */
-  async lookup(keyRow: Readonly<Partial<I>>): Promise<R | null> {
+  lookup(keyRow: Readonly<Partial<I>>): Promise<R | null> {
     const key = keyRow as Readonly<Record<string, unknown>>;
-    const bytes = this.keyEncoder.encode(key);
-    const bucket = bucketForKey(
-      this.bucketEncoder ? this.bucketEncoder.encode(key) : bytes,
-      this.bucketCount,
+    let bytes: Uint8Array;
+    let bucket: number;
+    try {
+      bytes = this.keyEncoder.encode(key);
+      bucket = bucketForKey(this.bucketEncoder ? this.bucketEncoder.encode(key) : bytes, this.bucketCount);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // A table without partitions needs no await before the lookup joins this turn's batch.
+    if (this.partitionOf === null)
+      return this.batcher.lookup({ partitionId: null, bucket }, bytes).then(this.first);
+    return partitionTargetOf(this.partitionOf, key, bucket).then((target) =>
+      target === null ? null : this.batcher.lookup(target, bytes).then(this.first),
     );
-    const target = await targetOf(this.partitionOf, key, bucket);
-    if (target === null) return null;
-    const values = await this.batcher.lookup(target, bytes);
-    return values.length === 0 ? null : (this.decode(values[0]!) as R);
   }
+
+  private readonly first = (values: Uint8Array[]): R | null =>
+    values.length === 0 ? null : (this.decode(values[0]!) as R);
 }
 
 /** Prefix lookups: all rows whose bucket key (a proper prefix of the primary key) matches. */
@@ -141,7 +149,11 @@ export class PrefixLookuper<R extends object = AnyRow, I extends object = AnyRow
   async lookup(prefixRow: Readonly<Partial<I>>): Promise<R[]> {
     const prefix = prefixRow as Readonly<Record<string, unknown>>;
     const bytes = this.encoder.encode(prefix);
-    const target = await targetOf(this.partitionOf, prefix, bucketForKey(bytes, this.bucketCount));
+    const bucket = bucketForKey(bytes, this.bucketCount);
+    const target =
+      this.partitionOf === null
+        ? { partitionId: null, bucket }
+        : await partitionTargetOf(this.partitionOf, prefix, bucket);
     if (target === null) return [];
     const values = await this.batcher.lookup(target, bytes);
     return values.map(this.decode) as R[];
