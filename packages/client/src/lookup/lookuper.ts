@@ -71,53 +71,69 @@ export class LookupBatcher {
     }
   }
 
+  /**
+   * Send this turn's lookups: grouped by bucket (a bucket number for a table without partitions,
+   * so no string per key), then by the buckets' leaders, one request per leader of at most
+   * KEYS_PER_REQUEST_MAX keys.
+   */
   private dispatch(): void {
     this.scheduled = false;
     const batch = this.queue;
     this.queue = [];
-    const byLeader = new Map<string, Pending[]>();
+    const byBucket = new Map<number | string, Pending[]>();
     for (const p of batch) {
+      const k = p.target.partitionId === null ? p.target.bucket : targetKey(p.target);
+      const group = byBucket.get(k);
+      if (group === undefined) byBucket.set(k, [p]);
+      else group.push(p);
+    }
+    const byLeader = new Map<string, Pending[][]>();
+    for (const group of byBucket.values()) {
       let leader: string;
       try {
-        leader = this.ctx.leaderKey(p.target);
+        leader = this.ctx.leaderKey(group[0]!.target);
       } catch (err) {
-        this.retry(p, toFlussError(err));
+        const e = toFlussError(err);
+        for (const p of group) this.retry(p, e);
         continue;
       }
-      const list = byLeader.get(leader) ?? [];
-      list.push(p);
-      byLeader.set(leader, list);
+      const groups = byLeader.get(leader);
+      if (groups === undefined) byLeader.set(leader, [group]);
+      else groups.push(group);
     }
-    for (const [leader, list] of byLeader) {
-      for (let i = 0; i < list.length; i += KEYS_PER_REQUEST_MAX) {
-        void this.send(leader, list.slice(i, i + KEYS_PER_REQUEST_MAX));
-      }
+    for (const [leader, groups] of byLeader) {
+      for (const request of requestsOf(groups)) void this.send(leader, request);
     }
   }
 
-  private async send(leader: string, list: Pending[]): Promise<void> {
-    const byBucket = new Map<string, Pending[]>();
-    for (const p of list) {
-      const k = targetKey(p.target);
-      const l = byBucket.get(k) ?? [];
-      l.push(p);
-      byBucket.set(k, l);
-    }
+  /** One request: a key group per bucket. */
+  private async send(leader: string, groups: Pending[][]): Promise<void> {
     let results: LookupBucketResult[];
     try {
       results = await this.ctx.send(leader, {
-        buckets: [...byBucket.values()].map((ps) => ({ ...ps[0]!.target, keys: ps.map((p) => p.key) })),
+        buckets: groups.map((ps) => ({ ...ps[0]!.target, keys: ps.map((p) => p.key) })),
       });
     } catch (err) {
-      for (const p of list) this.retry(p, toFlussError(err));
+      const e = toFlussError(err);
+      for (const ps of groups) for (const p of ps) this.retry(p, e);
       return;
     }
-    const resultOf = new Map(results.map((r) => [targetKey(r), r]));
-    for (const [key, ps] of byBucket) {
-      const r = resultOf.get(key);
+    let byKey: Map<string, LookupBucketResult> | undefined;
+    for (let g = 0; g < groups.length; g++) {
+      const ps = groups[g]!;
+      const target = ps[0]!.target;
+      // Answers come in request order; match by bucket when they do not.
+      let r: LookupBucketResult | undefined = results[g];
+      if (r === undefined || r.bucket !== target.bucket || r.partitionId !== target.partitionId) {
+        byKey ??= new Map(results.map((x) => [targetKey(x), x]));
+        r = byKey.get(targetKey(target));
+      }
       if (!r) {
-        for (const p of ps)
-          p.reject(errorFromCode(Errors.UNKNOWN_SERVER_ERROR.code, `no result for bucket ${key}`));
+        const err = errorFromCode(
+          Errors.UNKNOWN_SERVER_ERROR.code,
+          `no result for bucket ${targetKey(target)}`,
+        );
+        for (const p of ps) p.reject(err);
       } else if (r.errorCode !== 0) {
         const err = errorFromCode(r.errorCode, r.errorMessage);
         for (const p of ps) this.retry(p, err);
@@ -139,6 +155,28 @@ export class LookupBatcher {
       Math.min(RETRY_BACKOFF_MS_MAX, RETRY_BACKOFF_MS * p.attempts),
     );
   }
+}
+
+/** A leader's bucket groups as requests of at most KEYS_PER_REQUEST_MAX keys (big groups split). */
+function requestsOf(groups: readonly Pending[][]): Pending[][][] {
+  const requests: Pending[][][] = [];
+  let current: Pending[][] = [];
+  let keys = 0;
+  for (const group of groups) {
+    for (let i = 0; i < group.length; ) {
+      if (keys === KEYS_PER_REQUEST_MAX) {
+        requests.push(current);
+        current = [];
+        keys = 0;
+      }
+      const take = Math.min(group.length - i, KEYS_PER_REQUEST_MAX - keys);
+      current.push(i === 0 && take === group.length ? group : group.slice(i, i + take));
+      keys += take;
+      i += take;
+    }
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
 }
 
 function targetKey(t: LookupTarget): string {
