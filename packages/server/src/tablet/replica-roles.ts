@@ -4,9 +4,10 @@
 //    in the log (durable; FENCED_LEADER_EPOCH when this replica claimed it or a newer one before —
 //    it never leads an epoch twice, even across a restart that lost unflushed data — so the
 //    coordinator elects again), then build the LeaderReplica (the previous one's follower progress
-//    carries over when this server led the epoch before) and, for a primary-key table, open the KV
-//    tablet: the store plus the changelog replayed up to the high watermark, the rest staged, so it
-//    serves exactly the committed state (KvTablet's recovery path);
+//    carries over when this server led the epoch before); a primary-key table's KV tablet opens
+//    first (the store plus the changelog replayed up to the high watermark, the rest staged: it
+//    serves exactly the committed state, KvTablet's recovery path), before the leader core can move
+//    the high watermark;
 //  - the same epoch again: `update` (a newer bucket epoch: ISR and replicas taken; an equal one:
 //    nothing, so a resend never resets an AdjustIsr in flight);
 //  - following: a leader stops leading first (waiting acks=all writes fail with
@@ -73,6 +74,10 @@ export class ReplicaRoles {
     if (replica.follower !== null) await this.o.fetchers.unfollow(replica);
     replica.follower = null;
     replica.log.claimLeaderEpoch(a.leaderEpoch);
+    // The KV tablet opens before the leader core exists, so the high watermark cannot move while
+    // it recovers (it would miss the move and keep committed entries staged).
+    replica.table = a.table;
+    if (replica.isPrimaryKeyTable && replica.kv === null) await this.o.openKv(replica);
     const leader = new LeaderReplica(this.o.leader, replica.log, notice, current ?? undefined);
     replica.becomeLeader(leader, a.table);
     this.o.logger.info(
@@ -86,7 +91,6 @@ export class ReplicaRoles {
       },
       "leading bucket",
     );
-    if (replica.isPrimaryKeyTable && replica.kv === null) await this.o.openKv(replica);
   }
 
   /** Follow the leader `a` names (or none: NO_LEADER) from its epoch on. Throws the bucket's answer. */
