@@ -110,7 +110,7 @@ describe("failover of replicated buckets across processes", () => {
     await startServer(old);
     await until("the restarted server back in the ISR", async () => {
       const l = await leadership(conn, "fluss.killed");
-      return l !== null && l.isr.includes(old) && l.isr.length === 3;
+      return l?.isr.includes(old) === true && l.isr.length === 3;
     });
     expect(await writer.stop()).toBeNull();
     const check = await checkAcknowledged(table, writer.acked);
