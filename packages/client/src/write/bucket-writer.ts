@@ -48,6 +48,8 @@ const BUCKETS_OPEN_MAX = 1_000_000;
 
 interface BucketState<T> {
   readonly target: BucketTarget;
+  /** targetKey(target), made once. */
+  readonly key: string;
   open: WriteBatch<T> | undefined;
   lingerTimer: TimerHandle | undefined;
   /** Closed batches waiting to be sent, in sequence order. */
@@ -78,6 +80,8 @@ export class BucketWriter<T, A> {
   /** Per partition ("-" when unpartitioned): the bucket keyless rows go to until its batch closes. */
   private readonly sticky = new Map<string, number>();
   private drainTimer: TimerHandle | undefined;
+  /** The states of `buckets` of a table without partitions, by bucket number. */
+  private readonly unpartitioned: BucketState<T>[] = [];
   /** lingerMs 0: buckets whose open batch closes when this event-loop turn ends. */
   private readonly turnEndKeys = new Set<string>();
   private turnEndQueued = false;
@@ -123,8 +127,8 @@ export class BucketWriter<T, A> {
    * returns the item's receipt.
    */
   private add(item: T, route: Route): WriteReceipt<A> {
-    const state = this.stateOf(this.targetOf(route));
-    const key = targetKey(state.target);
+    const state = this.stateOfRoute(route);
+    const key = state.key;
     let batch = this.openBatch(state);
     if (batch.count > 0 && batch.bytesBound(item) > this.opts.batchSizeBytes - batch.sizeBytes) {
       // It may not fit: the open batch goes as it is and the item starts the next one.
@@ -213,6 +217,20 @@ export class BucketWriter<T, A> {
     return { partitionId: route.partitionId, bucket };
   }
 
+  /**
+   * The state of a routed item's bucket. The buckets of a table without partitions are found by
+   * number (no target object or key string per item: the per-row path of every append).
+   */
+  private stateOfRoute(route: Route): BucketState<T> {
+    if (route.partitionId !== null) return this.stateOf(this.targetOf(route));
+    let bucket = route.bucket;
+    if (bucket === undefined) {
+      bucket = this.sticky.get("-");
+      if (bucket === undefined) return this.stateOf(this.targetOf(route));
+    }
+    return this.unpartitioned[bucket] ?? this.stateOf({ partitionId: null, bucket });
+  }
+
   private stateOf(target: BucketTarget): BucketState<T> {
     const key = targetKey(target);
     let state = this.buckets.get(key);
@@ -225,6 +243,7 @@ export class BucketWriter<T, A> {
       }
       state = {
         target,
+        key,
         open: undefined,
         lingerTimer: undefined,
         queue: [],
@@ -234,6 +253,7 @@ export class BucketWriter<T, A> {
         backoffMs: RETRY_BACKOFF_MS_MIN,
       };
       this.buckets.set(key, state);
+      if (target.partitionId === null) this.unpartitioned[target.bucket] = state;
     }
     return state;
   }
