@@ -126,7 +126,10 @@ export class LiveTabletServers {
       if (only && !only.has(g.node.id)) continue;
       sends.push(
         g.updateMetadata(this.epoch, update).catch((err: unknown) => {
-          this.logger.warn({ err, server: g.node.id }, "a tablet server did not take a metadata update");
+          // A server that left meanwhile (or the coordinator stopping) is not news.
+          const gone = this.gateways.get(g.node.id) !== g;
+          const level = gone ? "debug" : "warn";
+          this.logger[level]({ err, server: g.node.id }, "a tablet server did not take a metadata update");
         }),
       );
     }
