@@ -29,7 +29,7 @@ export function registerProduce(program: Command): void {
     .addOption(new Option("--format <format>", FORMAT_INPUT_HELP).default("json").argParser(inputFormatArg))
     .option(
       "--linger-ms <ms>",
-      "send a batch after this long even if not full",
+      "while rows keep coming, send a batch after this long even if not full (the end of the input is sent at once; 0: send whenever the input pauses, for the lowest latency at some throughput)",
       intArg("--linger-ms", 0, 60_000),
       100,
     )
