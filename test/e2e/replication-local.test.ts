@@ -107,6 +107,36 @@ describe("replication in a local cluster of three tablet servers", () => {
     expect(new Set(ids).size).toBe(3000);
   });
 
+  it("partitioned RF 3 tables replicate each partition's buckets; dropping one deletes every replica", async () => {
+    tc = await startCluster(OPTIONS);
+    await tc.conn.admin.createTable("fluss.daily", {
+      schema: "id BIGINT NOT NULL, dt STRING NOT NULL",
+      partitionKeys: ["dt"],
+      buckets: 2,
+      options: { "table.replication.factor": "3" },
+    });
+    const table = await tc.conn.getTable("fluss.daily");
+    const w = table.newAppendWriter();
+    for (let i = 0; i < 600; i++)
+      await w.append({ id: BigInt(i), dt: i % 2 === 0 ? "2024-01-01" : "2024-01-02" });
+    await w.close();
+    const partitions = await tc.conn.admin.listPartitions("fluss.daily");
+    expect(partitions).toHaveLength(2);
+    for (const p of partitions) {
+      for (let b = 0; b < 2; b++) {
+        const id = { tableId: table.info.tableId, partitionId: p.partitionId, bucket: b };
+        const ends = await until("three copies", () => {
+          const e = tc!.cluster.tabletServers.map((ts) => ts.replicas.peek(id)?.log.logEndOffset ?? -1n);
+          return e.every((x) => x === e[0]) ? e : null;
+        });
+        expect(ends).toHaveLength(3);
+      }
+    }
+    expect(await scanIds(table)).toHaveLength(600);
+    await tc.conn.admin.dropTable("fluss.daily");
+    for (const ts of tc.cluster.tabletServers) expect([...ts.replicas.all()]).toHaveLength(0);
+  });
+
   it("a leader that stops hands over first: the writer carries on with no error, nothing lost or duplicated", async () => {
     tc = await startCluster(OPTIONS);
     await tc.conn.admin.createTable("fluss.moves", {
