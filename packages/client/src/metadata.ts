@@ -1,6 +1,8 @@
 // The client's view of the cluster: where the coordinator and tablet servers are, and for each
 // table its info and the leader of every bucket. Filled by GetMetadata from any known server and
-// refreshed when a server answers "not leader" / "unknown bucket" or a connection breaks.
+// refreshed when a server answers "not leader" / "unknown bucket" / "leader not available" or a
+// connection breaks (writers, scanners and lookups retry through a leader change). A bucket with
+// no live leader (one being elected) has no route: LEADER_NOT_AVAILABLE, retriable.
 
 import { Errors, FlussError, type TableInfo, type TablePath, tablePathToString } from "@fluss-ts/common";
 import { isFieldSet, PbBucketMetadataSchema } from "@fluss-ts/rpc";
@@ -44,14 +46,8 @@ function bucketRoutes(list: readonly BucketMetadataPb[]): BucketRoute[] {
 function routeFromPb(t: TableMetadataPb): TableRoute {
   const path = { database: t.tablePath!.databaseName, table: t.tablePath!.tableName };
   const info = tableInfoFromPb(path, t.tableId, t.schemaId, t.tableJson, t.createdTime, t.modifiedTime);
-  const buckets = t.bucketMetadata
-    .map((b) => ({
-      bucket: b.bucketId,
-      leader: b.leaderId >= 0 ? b.leaderId : null,
-      leaderEpoch: b.leaderEpoch,
-    }))
-    .sort((a, b) => a.bucket - b.bucket);
-  return { info, buckets };
+  // A bucket without a live leader (being elected) comes without leader_id: no route, not server 0.
+  return { info, buckets: bucketRoutes(t.bucketMetadata) };
 }
 
 export class MetadataCache {

@@ -5,10 +5,12 @@
 // the queue never waits on a tablet server.
 // Also: servers that records name but that never joined a new coordinator run (they died while no
 // coordinator watched) are taken offline one session timeout after activation.
-// Invariant: every election goes through the queue; refusals of records that moved on are dropped.
+// Invariants: every election goes through the queue; refusals of records that moved on are dropped;
+// a failed assertion in this background work crashes (background.ts).
 
 import type { Scheduler } from "@fluss-ts/common";
 import type { Logger } from "../logging.ts";
+import { backgroundFailure } from "../util/background.ts";
 import type { SerialQueue } from "../util/serial-queue.ts";
 import type { CoordinatorContext } from "./context.ts";
 import {
@@ -88,7 +90,7 @@ export class Failover {
       this.queue
         .run(() => takeUnknownServersOffline(this.ctx))
         .then((p) => this.followUp(p, 0))
-        .catch((err: unknown) => this.logger.error({ err }, "taking absent tablet servers offline failed"));
+        .catch(backgroundFailure(this.logger, "taking absent tablet servers offline"));
     }, afterMs);
     t.unref();
   }
@@ -124,7 +126,7 @@ export class Failover {
         .then((p) => {
           if (p !== null) this.followUp(p, round + 1);
         })
-        .catch((err: unknown) => this.logger.error({ err }, "electing over a refusal failed"));
+        .catch(backgroundFailure(this.logger, "electing over a refusal"));
     }
   }
 
@@ -142,7 +144,7 @@ export class Failover {
         .then((p) => {
           if (p !== null) this.followUp(p, round + 1);
         })
-        .catch((err: unknown) => this.logger.error({ err }, "resending a leadership record failed"));
+        .catch(backgroundFailure(this.logger, "resending a leadership record"));
     }, REFUSAL_RESEND_MS);
     t.unref();
   }
