@@ -34,6 +34,7 @@ describe("rpc.request.buffer-bytes-max, rpc.request.read-timeout, connections.ma
     const c = applyServerOptions(defaultServerConfig(), {
       "rpc.frame.max-size": "16 mb",
       "log.fetch.max-bytes": "8 mb",
+      "log.replica.fetch.max-bytes": "8 mb", // follower fetch answers must fit a frame too
       "rpc.request.buffer-bytes-max": "64 mb",
       "rpc.request.read-timeout": "5 s",
       "connections.max.idle.ms": "120000",
