@@ -1,6 +1,7 @@
 // The cluster status the coordinator answers (GetClusterStatus, GetClusterHealth): servers alive
 // or only named by replicas, each bucket's recorded leader, epoch, replicas and ISR, and the
-// offline / under-replicated rule (a dead ISR member counts at once); counts cover all buckets
+// offline / under-replicated rule (a dead server leaves every ISR and its buckets are led by an
+// alive ISR member; only a bucket whose whole ISR is dead is offline); counts cover all buckets
 // while the listing is bounded. Tables with three replicas per bucket are written straight into
 // the store (the state a replicated cluster records), with fake tablet servers.
 
@@ -64,11 +65,14 @@ describe("cluster status", () => {
     expect(healthStatusOf(s)).toBe(0);
   });
 
-  it("a dead server makes the buckets it leads offline and the others under-replicated at once", async () => {
+  it("a dead server leaves every ISR and its buckets get leaders from their alive ISRs (YELLOW); a bucket whose whole ISR is dead is offline (RED)", async () => {
     fx = await startCoordinator({ servers: 3 });
     await replicatedTable("t", 1000n, 3);
+    const key2 = { tableId: 1000n, partitionId: null, bucket: 2 };
+    const lai2 = (await fx.store.getLeaderAndIsr(key2))!;
+    await fx.store.putLeaderAndIsr([[key2, { ...lai2, isr: [2], bucketEpoch: 1 }]]);
     await fx.coordinator.unregisterTabletServer(1);
-    const s = await clusterStatus(fx.coordinator);
+    let s = await clusterStatus(fx.coordinator);
     expect(s.servers.find((x) => x.id === 1)).toEqual({
       id: 1,
       host: null,
@@ -77,9 +81,23 @@ describe("cluster status", () => {
       leaders: 0,
       replicas: 3,
     });
-    expect(s.buckets.map((b) => b.state)).toEqual(["under-replicated", "offline", "under-replicated"]);
+    expect(s.buckets.map((b) => [b.bucket, b.leader, b.isr, b.state])).toEqual([
+      [0, 0, [0, 2], "under-replicated"],
+      [1, 2, [2, 0], "under-replicated"], // led by 1: a new leader from its alive ISR
+      [2, 2, [2], "under-replicated"],
+    ]);
+    expect(s.buckets.map((b) => b.leaderEpoch > 2)).toEqual([false, true, false]); // a new leader, a new epoch
+    expect([s.underReplicated, s.offline, s.activeLeaderCount]).toEqual([3, 0, 3]);
+    expect(healthStatusOf(s)).toBe(1); // YELLOW: every bucket has a live leader
+    await fx.coordinator.unregisterTabletServer(2);
+    s = await clusterStatus(fx.coordinator);
+    expect(s.buckets.map((b) => [b.bucket, b.state])).toEqual([
+      [0, "under-replicated"],
+      [1, "under-replicated"],
+      [2, "offline"], // no unclean election: it waits leaderless for server 2
+    ]);
     expect([s.underReplicated, s.offline, s.activeLeaderCount]).toEqual([2, 1, 2]);
-    expect(healthStatusOf(s)).toBe(2); // RED: a bucket has no active leader
+    expect(healthStatusOf(s)).toBe(2); // RED: a bucket has no live leader
   });
 
   it("a shrunk ISR is under-replicated (YELLOW); problems-only lists just those, counts stay whole", async () => {
