@@ -4,14 +4,16 @@
 // leader epoch, replicas and ISR. Read from the metadata store outside the serial queue, like
 // GetMetadata: a table dropped while the walk runs is left out.
 // A bucket is *offline* when its recorded leader is not a live server (or it has no leadership
-// record), and *under-replicated* when it is online and fewer of its replicas are alive members of
-// its ISR than it has replicas (a dead follower counts at once, before its leader shrinks the ISR).
+// record, or is recorded leaderless), and *under-replicated* when it is online and fewer of its
+// replicas are alive members of its ISR than it has replicas (a dead follower counts at once,
+// before its leader shrinks the ISR).
 // Invariants: counts cover every bucket walked; at most `bucketsMax` buckets are listed (with
 // `problemsOnly`, only offline and under-replicated ones), the rest are counted in `omitted`, so
 // the answer's size is bounded whatever the cluster's.
 
 import { Errors, isFlussError, type TablePath } from "@fluss-ts/common";
 import type { ClusterCounts } from "../metrics/replication-metrics.ts";
+import { NO_LEADER } from "../replication/types.ts";
 import type { Coordinator } from "./coordinator.ts";
 
 /** Buckets listed by default / at most (the answer must fit one RPC frame comfortably). */
@@ -26,7 +28,7 @@ export interface BucketStatus {
   readonly partitionId: bigint | null;
   readonly partitionName: string | null;
   readonly bucket: number;
-  /** The recorded leader, alive or not (null: no leadership record). */
+  /** The recorded leader, alive or not (null: no leadership record, or recorded leaderless). */
   readonly leader: number | null;
   readonly leaderEpoch: number;
   readonly replicas: readonly number[];
@@ -158,7 +160,8 @@ export async function clusterStatus(c: Coordinator, o: ClusterStatusOptions = {}
     const routes = await c.bucketStates(scope.tableId, scope.partitionId);
     for (const a of routes.assignment) {
       const lai = routes.leaders.get(a.bucket);
-      const leader = lai?.leader ?? null;
+      // Leaderless (its whole ISR died: no unclean election) reads as no leader, not as "-1".
+      const leader = lai === undefined || lai.leader === NO_LEADER ? null : lai.leader;
       const isr = lai?.isr ?? [];
       const state = bucketState(leader, a.replicas, isr, alive);
       t.bucketCount++;

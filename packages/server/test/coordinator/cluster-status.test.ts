@@ -91,10 +91,10 @@ describe("cluster status", () => {
     expect(healthStatusOf(s)).toBe(1); // YELLOW: every bucket has a live leader
     await fx.coordinator.unregisterTabletServer(2);
     s = await clusterStatus(fx.coordinator);
-    expect(s.buckets.map((b) => [b.bucket, b.state])).toEqual([
-      [0, "under-replicated"],
-      [1, "under-replicated"],
-      [2, "offline"], // no unclean election: it waits leaderless for server 2
+    expect(s.buckets.map((b) => [b.bucket, b.leader, b.state])).toEqual([
+      [0, 0, "under-replicated"],
+      [1, 0, "under-replicated"],
+      [2, null, "offline"], // no unclean election: it waits leaderless for server 2
     ]);
     expect([s.underReplicated, s.offline, s.activeLeaderCount]).toEqual([2, 1, 2]);
     expect(healthStatusOf(s)).toBe(2); // RED: a bucket has no live leader
