@@ -133,7 +133,9 @@ describe("oversized rows", () => {
     const p = await runCli([...b, "produce", "big.lines"], `${input}\n`);
     expect(p.code).toBe(2);
     expect(p.stderr).toMatch(/line 2: a row of \d+ bytes exceeds the writer's requestBytesMax/);
-    expect(p.stderr).toMatch(/1 row committed \(every row before the failure\); nothing from line 2 on was written/);
+    expect(p.stderr).toMatch(
+      /1 row committed \(every row before the failure\); nothing from line 2 on was written/,
+    );
     const c = await runCli([...b, "consume", "big.lines"]);
     expect(c.code, c.stderr).toBe(0);
     expect(

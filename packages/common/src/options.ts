@@ -153,7 +153,8 @@ const defs: TableOptionDef[] = [
     key: "table.datalake.enabled",
     type: { kind: "bool" },
     defaultValue: "false",
-    description: "Tier the table into the lake (needs the tiering service: datalake.format on the server or `fluss tiering`).",
+    description:
+      "Tier the table into the lake (needs the tiering service: datalake.format on the server or `fluss tiering`).",
   },
   {
     key: "table.datalake.format",
@@ -164,7 +165,8 @@ const defs: TableOptionDef[] = [
     key: "table.datalake.freshness",
     type: { kind: "duration" },
     defaultValue: "3 min",
-    description: "How far the lake may lag behind the table: the tiering service runs a round at least this often.",
+    description:
+      "How far the lake may lag behind the table: the tiering service runs a round at least this often.",
   },
   // Automatic partitions; cross-option rules (time key, format per unit, zone) are checked by
   // partition/auto-partition.ts's checkAutoPartitionOptions at CREATE TABLE.

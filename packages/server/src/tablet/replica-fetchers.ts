@@ -29,8 +29,8 @@ import {
   RpcConnection,
 } from "@fluss-ts/rpc";
 import type { EpochEndOffset } from "@fluss-ts/storage";
-import type { ServerNode } from "../coordinator/types.ts";
 import { FETCH_BYTES_MIN, FETCH_FRAME_OVERHEAD_BYTES } from "../config.ts";
+import type { ServerNode } from "../coordinator/types.ts";
 import type { Logger } from "../logging.ts";
 import type { FetchAnswer, FetchFailure, FollowerAction } from "../replication/follower-replica.ts";
 import { type Replica, replicaKey } from "./replica.ts";
