@@ -115,10 +115,12 @@ export async function latencyWorkload(ctx: BenchContext): Promise<ResultRow[]> {
   });
   outcomeNote(ctx, "fluss", "latency", fluss);
   if ("ok" in fluss && fluss.ok.half.server && fluss.ok.light.server) {
-    const { half, light } = fluss.ok as { half: { server: ProbeWindow }; light: { server: ProbeWindow } };
+    type Run = { server: ProbeWindow; ackP50Ms: number; ackP99Ms: number };
+    const { half, light } = fluss.ok as unknown as { half: Run; light: Run };
+    const ack = (r: Run): string => `producer ack p50 / p99 ${fmtMsPair(r.ackP50Ms, r.ackP99Ms)}`;
     ctx.note(
-      `fluss server during the latency runs: at half max rate ${probeSummary(half.server)}; at ` +
-        `${fmtCount(LIGHT_RATE)} rows/s ${probeSummary(light.server)}.`,
+      `fluss during the latency runs: at half max rate ${ack(half)}, server ${probeSummary(half.server)}; at ` +
+        `${fmtCount(LIGHT_RATE)} rows/s ${ack(light)}, server ${probeSummary(light.server)}.`,
     );
   }
 
