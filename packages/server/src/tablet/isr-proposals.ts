@@ -5,14 +5,16 @@
 // recorded leadership, or an error) goes back to the LeaderReplica that proposed it, if it still
 // leads. A retriable failure is resent after `retryBackoffMs`, and only while that very proposal is
 // still the one in flight (`pendingIsrProposal`: a newer record may have replaced it meanwhile).
-// Accepted expansions and shrinks are counted for /metrics (ReplicationEvents).
+// Accepted expansions and shrinks are counted for /metrics (ReplicationEvents) from the coordinator's
+// answer against the ISR the proposal started from, not from the leader's ISR before and after the
+// answer: the coordinator's NotifyLeaderAndIsr of the new ISR may reach the leader first.
 // Invariants: one AdjustIsr request in flight per batch, bounded by the buckets led; after `stop`
 // no request starts and no retry is scheduled.
 
 import {
   Errors,
   errorFromCode,
-  type FlussError,
+  FlussError,
   type Scheduler,
   type TimerHandle,
   toFlussError,
@@ -48,6 +50,8 @@ interface Proposal {
   readonly replica: Replica;
   readonly leader: LeaderReplica;
   readonly proposal: LeaderAndIsr;
+  /** The committed ISR the proposal changes. */
+  readonly from: readonly number[];
 }
 
 export class IsrProposals {
@@ -64,7 +68,7 @@ export class IsrProposals {
   /** Send `proposal` of `replica`'s current leader (batched with others of this turn). */
   propose(replica: Replica, leader: LeaderReplica, proposal: LeaderAndIsr): void {
     if (this.stopped) return;
-    this.queued.push({ replica, leader, proposal });
+    this.queued.push({ replica, leader, proposal, from: leader.isr });
     if (this.scheduled) return;
     this.scheduled = true;
     queueMicrotask(() => {
@@ -134,17 +138,8 @@ export class IsrProposals {
 
   private answered(p: Proposal, result: LeaderAndIsr | FlussError): void {
     if (p.replica.leader !== p.leader) return; // it no longer leads that epoch
-    const before = p.leader.isr.length;
     const out = p.leader.onAdjustIsrResult(p.proposal, result);
-    const after = p.leader.isr.length;
-    if (after > before) this.o.events?.isrExpanded(after - before);
-    if (after < before) this.o.events?.isrShrunk(before - after);
-    if (after !== before) {
-      this.o.logger.info(
-        { bucket: p.replica.id.bucket, tableId: String(p.replica.id.tableId), isr: p.leader.isr },
-        after > before ? "ISR expanded" : "ISR shrunk",
-      );
-    }
+    if (!(result instanceof FlussError)) this.accepted(p, result.isr);
     p.replica.checkAcks(); // a smaller ISR may fail waiting writes, a committed one release them
     const retry = out.retry;
     if (retry === null || this.stopped) return;
@@ -153,6 +148,20 @@ export class IsrProposals {
         this.propose(p.replica, p.leader, retry);
     }, this.o.retryBackoffMs);
     t.unref();
+  }
+
+  /** Count and log the change the coordinator recorded for `p` (`isr`: what it recorded). */
+  private accepted(p: Proposal, isr: readonly number[]): void {
+    const added = isr.filter((id) => !p.from.includes(id)).length;
+    const removed = p.from.filter((id) => !isr.includes(id)).length;
+    if (added > 0) this.o.events?.isrExpanded(added);
+    if (removed > 0) this.o.events?.isrShrunk(removed);
+    if (added > 0 || removed > 0) {
+      this.o.logger.info(
+        { bucket: p.replica.id.bucket, tableId: String(p.replica.id.tableId), isr },
+        removed > 0 ? "ISR shrunk" : "ISR expanded",
+      );
+    }
   }
 
   private request(batch: readonly Proposal[]): ReqInitOf<typeof ApiKeys.ADJUST_ISR> {
