@@ -81,7 +81,7 @@ describe("fault checker", () => {
     const r = emptyRecord();
     r.sentVersions.set(1, [2n, 5n]).set(2, [3n]);
     r.ackedVersion.set(1, 5n).set(2, 3n);
-    expect(await checkUpserts(tc.conn, r)).toMatchObject({ keys: 2, wrong: 0 });
+    expect(await checkUpserts(tc.conn, r)).toMatchObject({ keys: 2, ackedKeys: 2, wrong: 0 });
   });
 
   it("finds lost, moved, duplicated and out-of-order rows", async () => {
@@ -109,6 +109,7 @@ describe("fault checker", () => {
     // key 2 shows 3, a version this record never sent
     const c = await checkUpserts(tc.conn, r);
     expect(c.wrong).toBe(2);
+    expect(c.ackedKeys).toBe(1);
   });
 
   it("reads replica logs from segment files and finds divergent, torn and missing replicas", async () => {

@@ -48,6 +48,8 @@ describe.skipIf(skip !== null)(`cluster fault runs${skip ? ` (skipped: ${skip})`
     console.log(
       `fault suite: ${reports.length} runs, writes acknowledged ${writes}, faults injected ${total}, ` +
         `lost ${reports.reduce((n, r) => n + r.lost, 0)}, duplicated ${reports.reduce((n, r) => n + r.duplicated, 0)}, ` +
+        `lookups of acknowledged upserts ${reports.reduce((n, r) => n + r.lookupsChecked, 0)} ` +
+        `(wrong ${reports.reduce((n, r) => n + r.wrongLookups, 0)}), ` +
         `divergent replicas ${reports.reduce((n, r) => n + r.divergentReplicas, 0)}`,
     );
     expect(total).toBeGreaterThanOrEqual(FAULTS_PER_SUITE_MIN);

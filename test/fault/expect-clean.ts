@@ -43,4 +43,5 @@ export function expectClean(r: FaultRunReport): void {
   expect(verdict).toEqual(clean);
   expect(r.appendsAcknowledged).toBeGreaterThan(0);
   expect(r.upsertsAcknowledged).toBeGreaterThan(0);
+  expect(r.lookupsChecked).toBeGreaterThan(0);
 }

@@ -96,6 +96,8 @@ function checkOrder(
 
 export interface UpsertCheck {
   readonly keys: number;
+  /** Keys with at least one acknowledged upsert (each looked up on its bucket's current leader). */
+  readonly ackedKeys: number;
   readonly wrong: number;
   readonly details: string[];
 }
@@ -123,7 +125,8 @@ export async function checkUpserts(conn: FlussConnection, r: LoadRecord): Promis
         );
     }
   });
-  return { keys: keys.length, wrong, details };
+  const ackedKeys = keys.filter((k) => r.ackedVersion.has(k)).length;
+  return { keys: keys.length, ackedKeys, wrong, details };
 }
 
 export interface ReplicaCheck {

@@ -45,6 +45,8 @@ export interface FaultRunReport {
   readonly duplicated: number;
   readonly moved: number;
   readonly outOfOrder: number;
+  /** Keys with an acknowledged upsert, looked up on their bucket's leader after the faults. */
+  readonly lookupsChecked: number;
   readonly wrongLookups: number;
   readonly divergentReplicas: number;
   readonly replicasCompared: number;
@@ -259,6 +261,7 @@ export async function runFaultRun(o: FaultRunOptions): Promise<FaultRunReport> {
       duplicated: appends.duplicated,
       moved: appends.moved,
       outOfOrder: appends.outOfOrder,
+      lookupsChecked: upserts.ackedKeys,
       wrongLookups: upserts.wrong,
       divergentReplicas: replicas.divergent,
       replicasCompared: replicas.replicasCompared,
@@ -284,7 +287,8 @@ export function summary(r: FaultRunReport): string {
     `fault run seed=${r.seed} (replay: FLUSS_FAULT_SEED=${r.seed}), RF ${r.replicationFactor}: ` +
     `writes acknowledged ${r.writesAcknowledged} (appends ${r.appendsAcknowledged}, upserts ${r.upsertsAcknowledged}; ` +
     `${r.writesFailed} failed, ${r.clientErrors} other client errors), faults injected ${r.faultsInjected} (${kinds}), lost ${r.lost}, ` +
-    `duplicated ${r.duplicated}, moved ${r.moved}, out of order ${r.outOfOrder}, wrong lookups ${r.wrongLookups}, ` +
+    `duplicated ${r.duplicated}, moved ${r.moved}, out of order ${r.outOfOrder}, ` +
+    `lookups of acknowledged upserts on the new leaders ${r.lookupsChecked} keys (wrong ${r.wrongLookups}), ` +
     `divergent replicas ${r.divergentReplicas} (of ${r.replicasCompared} compared), crashes ${r.crashes}`
   );
 }
