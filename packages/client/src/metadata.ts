@@ -30,6 +30,9 @@ export interface PartitionRoute {
   readonly buckets: readonly BucketRoute[];
 }
 
+/** Names of dropped partitions remembered (for writers still holding rows for them). */
+const FORGOTTEN_NAMES_MAX = 10_000;
+
 type TableMetadataPb = MetadataResponse["tableMetadata"][number];
 type BucketMetadataPb = TableMetadataPb["bucketMetadata"][number];
 
@@ -59,6 +62,8 @@ export class MetadataCache {
   /** Partition routes by `tableId/partitionId`, and partition ids by `tableId/name`. */
   private readonly partitions = new Map<string, PartitionRoute>();
   private readonly partitionIds = new Map<string, bigint>();
+  /** Names of forgotten (dropped) partitions by `tableId/partitionId`, oldest first. */
+  private readonly forgottenNames = new Map<string, string>();
 
   constructor(pool: ServerPool, bootstrap: readonly Address[]) {
     this.pool = pool;
@@ -148,10 +153,26 @@ export class MetadataCache {
     return addr;
   }
 
+  /** The name of a partition whose route is (or was, before forgetPartition) cached. */
+  partitionNameOf(tableId: bigint, partitionId: bigint): string | undefined {
+    const key = `${tableId}/${partitionId}`;
+    return this.partitions.get(key)?.name ?? this.forgottenNames.get(key);
+  }
+
+  /** Forget a dropped partition's route; its name is remembered (see partitionNameOf). */
   forgetPartition(tableId: bigint, partitionId: bigint): void {
-    const route = this.partitions.get(`${tableId}/${partitionId}`);
-    this.partitions.delete(`${tableId}/${partitionId}`);
-    if (route) this.partitionIds.delete(`${tableId}/${route.name}`);
+    const key = `${tableId}/${partitionId}`;
+    const route = this.partitions.get(key);
+    if (!route) return;
+    this.partitions.delete(key);
+    // The name may already name the partition's successor (dropped and re-created): keep that.
+    const idKey = `${tableId}/${route.name}`;
+    if (this.partitionIds.get(idKey) === partitionId) this.partitionIds.delete(idKey);
+    // Every writer still holding rows for it asks for its name (to find a re-created successor).
+    if (this.forgottenNames.size >= FORGOTTEN_NAMES_MAX) {
+      this.forgottenNames.delete(this.forgottenNames.keys().next().value as string);
+    }
+    this.forgottenNames.set(key, route.name);
   }
 
   async coordinator(): Promise<Address> {

@@ -43,6 +43,7 @@ import { AppendWriter } from "./write/append-writer.ts";
 import { ArrowPayload, type Row } from "./write/arrow-payload.ts";
 import { KvRowCodec } from "./write/kv-codec.ts";
 import { type KvItem, KvPayload } from "./write/kv-payload.ts";
+import { partitionCheck } from "./write/partition-check.ts";
 import { bucketFunction } from "./write/row-codec.ts";
 import { UpsertWriter } from "./write/upsert-writer.ts";
 import type { BucketTarget, Route, WriteContext } from "./write/write-context.ts";
@@ -144,6 +145,7 @@ export class Table<R extends object = AnyRow, I extends object = AnyRow> {
     const { compression, zstdLevel, statisticsColumns } = logOptionsOf(info.descriptor);
     const ctx: WriteContext<Row> = {
       ...this.writeContextBase(),
+      ...partitionCheck(this.deps.metadata, info, this.resolverFor(options), this.deps.scheduler),
       route: this.router(bucketFunction(info), this.partitionFunction(options), this.resolverFor(options)),
       newPayload: () =>
         new ArrowPayload(
@@ -176,6 +178,7 @@ export class Table<R extends object = AnyRow, I extends object = AnyRow> {
     const targetColumns = codec.targetColumns ? [...codec.targetColumns] : [];
     const ctx: WriteContext<KvItem> = {
       ...this.writeContextBase(),
+      ...partitionCheck(this.deps.metadata, info, this.resolverFor(options), this.deps.scheduler),
       route: this.router(
         (item: KvItem) => item.bucket,
         partitionOf ? (item: KvItem) => item.partition : null,

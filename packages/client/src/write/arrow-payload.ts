@@ -16,6 +16,7 @@ import {
   isFlussError,
   type Schema,
 } from "@fluss-ts/common";
+import { resequenceLogBatch } from "./resequence.ts";
 import type { BatchPayload } from "./write-batch.ts";
 
 export type Row = Readonly<Record<string, unknown>>;
@@ -90,6 +91,8 @@ export class ArrowPayload implements BatchPayload<Row> {
   get sizeBytes(): number {
     return this.builder.sizeBytes;
   }
+
+  readonly resequence = resequenceLogBatch;
 
   encode(writerId: bigint, sequence: number): Uint8Array {
     return buildArrowLogBatch({

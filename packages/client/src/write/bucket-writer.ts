@@ -21,6 +21,12 @@
 // are unknown. The answer still frees the bucket's in-flight slot (so memory stays bounded); a
 // non-retriable error in it fails the writer, a retriable one only refreshes metadata (that batch
 // is lost, as acks=0 allows).
+// Dropped partitions: a retriable refusal from a partition's bucket makes the writer ask where
+// the partition is now (PartitionMoves; its buckets wait meanwhile). If it was dropped and
+// re-created under the same name, every batch held for the old id (open, queued, and in-flight
+// ones once answered) moves to the same bucket of the new id, in order, with sequences of that
+// bucket (a new bucket is a new sequence space); rows routed with the old id later go there too.
+// If it is gone, those batches fail with PARTITION_NOT_EXISTS (their rows only: the writer goes on).
 
 import {
   assert,
@@ -37,6 +43,7 @@ import {
   toFlussError,
 } from "@fluss-ts/common";
 import type { ResolvedWriterOptions } from "../options.ts";
+import { PartitionMoves } from "./partition-moves.ts";
 import { WriteBatch } from "./write-batch.ts";
 import type { BucketAck, BucketTarget, Route, WriteContext } from "./write-context.ts";
 import { type AckOf, WriteReceipt } from "./write-receipt.ts";
@@ -59,6 +66,8 @@ interface BucketState<T> {
   /** Do not send before this time (retry backoff). */
   blockedUntilMs: number;
   backoffMs: number;
+  /** Its partition moved or is gone: sends nothing, moves once nothing is in flight. */
+  leaving: boolean;
 }
 
 export class BucketWriter<T, A> {
@@ -85,6 +94,7 @@ export class BucketWriter<T, A> {
   /** lingerMs 0: buckets whose open batch closes when this event-loop turn ends. */
   private readonly turnEndKeys = new Set<string>();
   private turnEndQueued = false;
+  private readonly moves: PartitionMoves;
 
   constructor(ctx: WriteContext<T>, table: TableInfo, opts: ResolvedWriterOptions, ackOf: AckOf<A>) {
     this.ctx = ctx;
@@ -93,6 +103,9 @@ export class BucketWriter<T, A> {
     this.clock = ctx.clock;
     this.scheduler = ctx.scheduler;
     this.bucketCount = table.bucketCount;
+    this.moves = new PartitionMoves(ctx.partitionIdNow?.bind(ctx), ctx.clock, (from, to) =>
+      this.onPartitionChecked(from, to),
+    );
     if (opts.idempotence) this.initWriter();
   }
 
@@ -222,7 +235,7 @@ export class BucketWriter<T, A> {
    * number (no target object or key string per item: the per-row path of every append).
    */
   private stateOfRoute(route: Route): BucketState<T> {
-    if (route.partitionId !== null) return this.stateOf(this.targetOf(route));
+    if (route.partitionId !== null) return this.stateOf(this.targetOf(this.redirect(route)));
     let bucket = route.bucket;
     if (bucket === undefined) {
       bucket = this.sticky.get("-");
@@ -251,6 +264,7 @@ export class BucketWriter<T, A> {
         nextSequence: 0,
         blockedUntilMs: 0,
         backoffMs: RETRY_BACKOFF_MS_MIN,
+        leaving: false,
       };
       this.buckets.set(key, state);
       if (target.partitionId === null) this.unpartitioned[target.bucket] = state;
@@ -287,6 +301,7 @@ export class BucketWriter<T, A> {
     let earliestBlocked = Number.POSITIVE_INFINITY;
     for (const state of this.buckets.values()) {
       if (state.queue.length === 0 || state.inFlight >= this.opts.inFlightPerBucketMax) continue;
+      if (state.leaving || this.moves.held(state.target.partitionId)) continue;
       if (state.blockedUntilMs > now) {
         earliestBlocked = Math.min(earliestBlocked, state.blockedUntilMs);
         continue;
@@ -377,6 +392,7 @@ export class BucketWriter<T, A> {
     } catch (err) {
       const e = toFlussError(err);
       for (const b of batches) this.onBatchError(b, e);
+      this.moveIdle(batches);
       this.drain();
       return;
     }
@@ -393,6 +409,7 @@ export class BucketWriter<T, A> {
       else if (r.errorCode !== 0) this.onBatchError(b, errorFromCode(r.errorCode, r.errorMessage));
       else this.onBatchDone(b, r.baseOffset);
     }
+    this.moveIdle(batches);
     this.drain();
   }
 
@@ -409,8 +426,10 @@ export class BucketWriter<T, A> {
     state.inFlight--;
     if (this.opts.acks === 0) {
       // Settled when sent; nothing to retry. Report what cannot be ignored.
-      if (err.retriable) this.ctx.onRetriableError(err);
-      else this.failWriter(err);
+      if (err.retriable) {
+        this.ctx.onRetriableError(err);
+        if (b.target.partitionId !== null) this.moves.suspect(b.target.partitionId);
+      } else this.failWriter(err);
       return;
     }
     if (err.is(Errors.DUPLICATE_SEQUENCE_EXCEPTION)) {
@@ -455,7 +474,77 @@ export class BucketWriter<T, A> {
     state.blockedUntilMs = this.clock.nowMs() + state.backoffMs;
     state.backoffMs = Math.min(RETRY_BACKOFF_MS_MAX, state.backoffMs * 2);
     this.ctx.onRetriableError(err);
+    if (b.target.partitionId !== null) this.moves.suspect(b.target.partitionId);
     this.scheduleDrain(state.backoffMs);
+  }
+
+  /** A route with a dropped partition's id goes to its successor (PARTITION_NOT_EXISTS: none). */
+  private redirect(route: Route): Route {
+    const id = this.moves.redirect(route.partitionId!);
+    if (id === route.partitionId) return route;
+    if (id === null) {
+      throw new FlussError(Errors.PARTITION_NOT_EXISTS, `partition ${route.partitionId} was dropped`);
+    }
+    return { partitionId: id, bucket: route.bucket };
+  }
+
+  /** Where a suspect partition is now: unchanged (send again), or its buckets leave. */
+  private onPartitionChecked(from: bigint, to: bigint | null): void {
+    if (this.fatal) return;
+    if (to !== from) {
+      for (const state of [...this.buckets.values()]) {
+        if (state.target.partitionId !== from) continue;
+        state.leaving = true;
+        if (state.inFlight === 0) this.move(state);
+      }
+    }
+    this.drain();
+  }
+
+  /** After answers: move the leaving buckets of these batches that have nothing in flight now. */
+  private moveIdle(batches: readonly WriteBatch<T>[]): void {
+    for (const b of batches) {
+      const state = this.buckets.get(targetKey(b.target));
+      if (state?.leaving && state.inFlight === 0) this.move(state);
+    }
+  }
+
+  /**
+   * Move a leaving bucket's batches (none in flight) to the same bucket of its partition's
+   * successor, in order, with that bucket's next sequences; fail them if the partition is gone.
+   */
+  private move(from: BucketState<T>): void {
+    assert(from.leaving && from.inFlight === 0, "a bucket moves once nothing of it is in flight");
+    if (this.fatal) return;
+    const partitionId = from.target.partitionId!;
+    const to = this.moves.redirect(partitionId);
+    this.buckets.delete(from.key);
+    this.scheduler.clearTimeout(from.lingerTimer);
+    this.sticky.delete(String(partitionId));
+    const batches = from.queue;
+    if (from.open) {
+      from.open.close(NO_BATCH_SEQUENCE);
+      batches.push(from.open);
+    }
+    from.open = undefined;
+    from.queue = [];
+    if (to === null) {
+      const err = new FlussError(
+        Errors.PARTITION_NOT_EXISTS,
+        `partition ${partitionId} was dropped and not re-created; its buffered rows were not written`,
+      );
+      for (const b of batches) {
+        this.release(b);
+        b.fail(err);
+      }
+      return;
+    }
+    const state = this.stateOf({ partitionId: to, bucket: from.target.bucket });
+    for (const b of batches) {
+      b.retarget(state.target, this.opts.idempotence ? state.nextSequence++ : NO_BATCH_SEQUENCE);
+      state.queue.push(b);
+    }
+    state.queue.sort((x, y) => x.sequence - y.sequence);
   }
 
   /** A batch is written (acknowledged, or sent with acks 0): free its memory and settle it. */

@@ -2,6 +2,7 @@
 // missing row is a delete), serialised as one Fluss KV record batch for PutKv.
 
 import { KvRecordBatchBuilder, kvRecordSize } from "@fluss-ts/common";
+import { resequenceKvBatch } from "./resequence.ts";
 import type { BatchPayload } from "./write-batch.ts";
 
 export interface KvItem {
@@ -40,6 +41,8 @@ export class KvPayload implements BatchPayload<KvItem> {
   get sizeBytes(): number {
     return this.builder.sizeInBytes;
   }
+
+  readonly resequence = resequenceKvBatch;
 
   encode(writerId: bigint, sequence: number): Uint8Array {
     return this.builder.build({ writerId, batchSequence: sequence });

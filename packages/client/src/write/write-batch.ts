@@ -2,7 +2,10 @@
 // open, items go straight into the payload (Arrow column buffers or KV records, checked as they
 // arrive); at close the sequence is fixed; the payload is serialised once before the first send,
 // then kept as bytes until acknowledged so a retry resends the very same bytes (same writer id and
-// sequence: the server drops a duplicate).
+// sequence: the server drops a duplicate). Only `retarget` changes a closed batch: when its
+// partition was dropped and re-created under a new id, it moves to the new partition's bucket
+// with a sequence of that bucket (its bytes re-stamped with it; nothing else in them names the
+// partition: the request carries the partition id beside the bytes).
 
 import { assert, type FlussError } from "@fluss-ts/common";
 import type { BucketTarget } from "./write-context.ts";
@@ -21,14 +24,18 @@ export interface BatchPayload<T> {
   readonly sizeBytes: number;
   /** Serialise (once) with the writer id and sequence. */
   encode(writerId: bigint, sequence: number): Uint8Array;
+  /** A copy of bytes from `encode` with another sequence (see resequence.ts). */
+  readonly resequence: (bytes: Uint8Array, sequence: number) => Uint8Array;
 }
 
 export type BatchState = "open" | "ready" | "in-flight" | "done" | "failed";
 
 export class WriteBatch<T> {
-  readonly target: BucketTarget;
+  target: BucketTarget;
   readonly createdMs: number;
   private payload: BatchPayload<T> | undefined;
+  /** The payload's resequence, kept once the payload is dropped. */
+  private readonly resequence: BatchPayload<T>["resequence"];
   sizeBytes = 0;
   state: BatchState = "open";
   /** Batch sequence for idempotence, assigned at close; -1 when not idempotent. */
@@ -46,6 +53,7 @@ export class WriteBatch<T> {
 
   constructor(payload: BatchPayload<T>, target: BucketTarget, createdMs: number) {
     this.payload = payload;
+    this.resequence = payload.resequence;
     this.target = target;
     this.createdMs = createdMs;
     this.done = new Promise<void>((resolve, reject) => {
@@ -93,6 +101,17 @@ export class WriteBatch<T> {
     assert(this.state === "ready" && this.payload !== undefined, "a batch is encoded once, after closing");
     this.bytes = this.payload.encode(writerId, this.sequence);
     this.payload = undefined;
+  }
+
+  /**
+   * Move a closed, unsettled batch (not in flight) to another bucket with `sequence` there (-1:
+   * not idempotent); encoded bytes are re-stamped with it.
+   */
+  retarget(target: BucketTarget, sequence: number): void {
+    assert(this.state === "ready", "only a closed batch waiting to be sent moves");
+    this.target = target;
+    if (this.bytes && sequence !== this.sequence) this.bytes = this.resequence(this.bytes, sequence);
+    this.sequence = sequence;
   }
 
   succeed(baseOffset: bigint): void {

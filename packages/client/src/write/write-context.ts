@@ -48,4 +48,10 @@ export interface WriteContext<T> {
   initWriter(): Promise<bigint>;
   /** A retriable failure happened (e.g. not leader): refresh what may be stale. */
   onRetriableError(err: FlussError): void;
+  /**
+   * Partitioned tables: the current id of a partition a bucket of which refused a batch — the
+   * same id while it exists (its route refreshed), the id of the partition re-created under its
+   * name after it was dropped, or null when it is gone (see partition-check.ts).
+   */
+  partitionIdNow?(partitionId: bigint): Promise<bigint | null>;
 }
