@@ -62,6 +62,11 @@ export interface KvWrite {
   readonly value: Uint8Array | null;
   /** hashKey(key), when the caller has it already. */
   readonly hash?: number;
+  /**
+   * True only when mayContain(hash) was false for this key and no write of it was queued since
+   * (a new key): its filter entry skips the test of the older filters.
+   */
+  readonly absent?: boolean;
 }
 
 export interface KvEntry {
@@ -338,7 +343,12 @@ export class KvStore {
     }
     const filters = this.filters;
     if (filters !== null) {
-      for (const w of writes) if (w.value !== null) filters.add(w.hash ?? hashKey(w.key)); // a superset
+      for (const w of writes) {
+        if (w.value === null) continue;
+        const hash = w.hash ?? hashKey(w.key);
+        if (w.absent === true) filters.addAbsent(hash);
+        else filters.add(hash); // a superset
+      }
     }
     this.queued = state;
     return this.commits.enqueue(sealAll(writes), state);

@@ -17,7 +17,9 @@
 // Staged keys and values of one batch are copied into one arena (no allocation per record).
 // Invariant: synchronous from the first read to the last stage (no interleaving writes); on any
 // throw the caller truncates the buffer back to the batch's first offset. A store view
-// (getFast) is used before the next store read.
+// (getFast) is used before the next store read. An insert of a key the store's filters ruled
+// out (and nothing staged) is staged `absent`, so the store's filters record it without testing
+// every older filter again.
 
 import { ChangeType, Errors, FlussError, type KvRecordBatchView } from "@fluss-ts/common";
 import type { AutoIncrement } from "./auto-increment.ts";
@@ -45,6 +47,8 @@ export class KvWritePath {
   private offset = 0;
   private arena = EMPTY;
   private arenaPos = 0;
+  /** The last current() found nothing staged and the store's filters ruled the key out. */
+  private absent = false;
 
   constructor(parts: WritePathParts) {
     this.parts = parts;
@@ -76,10 +80,13 @@ export class KvWritePath {
 
   /** The current stored value (i16 schema id + row) of a key, or null; a store view is short-lived. */
   private current(hash: number, key: Uint8Array): Uint8Array | null {
+    this.absent = false;
     const staged = this.parts.buffer.getByHash(key, hash);
     if (staged !== undefined) return staged;
     const store = this.parts.store();
-    return store.mayContain(hash) ? store.getFast(key) : null;
+    if (store.mayContain(hash)) return store.getFast(key);
+    this.absent = true;
+    return null;
   }
 
   /** Last row wins with the whole row: no decoding, the bytes go to the store and changelog. */
@@ -95,7 +102,7 @@ export class KvWritePath {
     const old = this.current(hash, key);
     if (old === null) {
       this.emit(ChangeType.INSERT, rowBytes);
-      this.stageValue(hash, "insert", key, rowBytes);
+      this.stageValue(hash, "insert", key, rowBytes, this.absent);
       return;
     }
     if (this.parts.image === "FULL") this.emit(ChangeType.UPDATE_BEFORE, codec.storedRow(old));
@@ -113,13 +120,14 @@ export class KvWritePath {
     if (old === null) {
       let row = merger.merge(null, incoming);
       if (this.parts.autoIncrement !== null) row = this.parts.autoIncrement.assign(row);
+      const absent = this.absent;
       if (row === incoming) {
         this.emit(ChangeType.INSERT, rowBytes);
-        this.stageValue(hash, "insert", key, rowBytes);
+        this.stageValue(hash, "insert", key, rowBytes, absent);
       } else {
         const value = codec.encodeValue(row);
         this.emit(ChangeType.INSERT, codec.storedRow(value));
-        this.stageEncoded(hash, "insert", key, value);
+        this.stageEncoded(hash, "insert", key, value, absent);
       }
       return;
     }
@@ -169,16 +177,28 @@ export class KvWritePath {
   }
 
   /** Stage the incoming row bytes as the key's value (copied into the batch arena). */
-  private stageValue(hash: number, kind: StagedKind, key: Uint8Array, rowBytes: Uint8Array): void {
+  private stageValue(
+    hash: number,
+    kind: StagedKind,
+    key: Uint8Array,
+    rowBytes: Uint8Array,
+    absent = false,
+  ): void {
     const storedKey = this.copyKey(key);
     const start = this.arenaPos;
     this.arenaPos = this.parts.codec.writeValue(this.arena, start, rowBytes);
     const value = this.arena.subarray(start, this.arenaPos);
-    this.parts.buffer.stageByHash(hash, kind, storedKey, value, this.offset - 1);
+    this.parts.buffer.stageByHash(hash, kind, storedKey, value, this.offset - 1, absent);
   }
 
-  private stageEncoded(hash: number, kind: StagedKind, key: Uint8Array, value: Uint8Array): void {
-    this.parts.buffer.stageByHash(hash, kind, this.copyKey(key), value, this.offset - 1);
+  private stageEncoded(
+    hash: number,
+    kind: StagedKind,
+    key: Uint8Array,
+    value: Uint8Array,
+    absent = false,
+  ): void {
+    this.parts.buffer.stageByHash(hash, kind, this.copyKey(key), value, this.offset - 1, absent);
   }
 
   private copyKey(key: Uint8Array): Uint8Array {

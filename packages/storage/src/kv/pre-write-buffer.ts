@@ -45,6 +45,8 @@ interface Entry {
   readonly offset: number;
   readonly kind: StagedKind;
   readonly bytes: number;
+  /** The write path found the key in no store filter and nothing staged (KvWrite.absent). */
+  readonly absent: boolean;
   prev: Entry | null;
   next: Entry | null;
   flushed: boolean;
@@ -145,19 +147,24 @@ export class PreWriteBuffer {
     this.stageByHash(hashKey(key), kind, key, value, offsetNumber(offset));
   }
 
-  /** stage() with the key's hashKey and the offset as a number. */
+  /**
+   * stage() with the key's hashKey and the offset as a number; `absent`: the store's filters
+   * said the key is not stored (mayContain false) and nothing of it is staged or in flight.
+   */
   stageByHash(
     hash: number,
     kind: StagedKind,
     key: Uint8Array,
     value: Uint8Array | null,
     offset: number,
+    absent = false,
   ): void {
     assert(offset > this.lastOffset, "staged offsets strictly increase");
     assert((value === null) === (kind === "delete"), "only deletes stage no value");
     const bytes = key.byteLength + (value === null ? 0 : value.byteLength) + ENTRY_OVERHEAD_BYTES;
     const prev = this.byKey.get(key, hash) ?? null;
-    const entry: Entry = { hash, key, value, offset, kind, bytes, prev, next: null, flushed: false };
+    assert(!absent || (prev === null && kind === "insert"), "an absent key is a first insert");
+    const entry: Entry = { hash, key, value, offset, kind, bytes, absent, prev, next: null, flushed: false };
     if (prev !== null) prev.next = entry;
     this.byKey.set(entry);
     this.entries.push(entry);

@@ -60,6 +60,28 @@ describe("KvStore key filters", () => {
     await store.close();
   });
 
+  it("record new keys queued as absent (no test of the older filters) across filter growth", async () => {
+    const store = KvStore.open(await tempDir("fluss-kvfilter-"));
+    let offset = 0n;
+    let absentKeys = 0;
+    for (let from = 0; from < 120_000; from += 20_000) {
+      const writes = [];
+      for (let i = from; i < from + 20_000; i++) {
+        const k = key(i);
+        const hash = hashKey(k);
+        const absent = !store.mayContain(hash); // the write path's condition (false positives: no)
+        if (absent) absentKeys++;
+        writes.push({ key: k, value, hash, absent });
+      }
+      offset += 20_000n;
+      expect(await store.writeAsync(writes, { appliedLogOffset: offset, rowCount: null })).toBe(true);
+    }
+    expect(absentKeys).toBeGreaterThan(115_000);
+    expect(falseNegatives(store, 0, 120_000)).toBe(0);
+    expect(positives(store, 200_000, 300_000)).toBeLessThan(5000);
+    await store.close();
+  });
+
   it("cover the keys found at open once the chunked scan is done, and writes during it", async () => {
     const dir = await tempDir("fluss-kvfilter-");
     let store = KvStore.open(dir);
