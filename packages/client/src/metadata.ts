@@ -2,7 +2,9 @@
 // table its info and the leader of every bucket. Filled by GetMetadata from any known server and
 // refreshed when a server answers "not leader" / "unknown bucket" / "leader not available" or a
 // connection breaks (writers, scanners and lookups retry through a leader change). A bucket with
-// no live leader (one being elected) has no route: LEADER_NOT_AVAILABLE, retriable.
+// no live leader (one being elected) has no route: LEADER_NOT_AVAILABLE, retriable. A dropped
+// partition's route is forgotten but its name is remembered (bounded), so every writer still
+// holding rows for it can find a partition re-created under that name.
 
 import { Errors, FlussError, type TableInfo, type TablePath, tablePathToString } from "@fluss-ts/common";
 import { isFieldSet, PbBucketMetadataSchema } from "@fluss-ts/rpc";

@@ -64,7 +64,11 @@ export class WriteReceipt<A> {
     return this.#batch.bucket;
   }
 
-  /** The id of the row's partition, for a partitioned table; null otherwise. */
+  /**
+   * The id of the row's partition, for a partitioned table; null otherwise. It changes if the
+   * partition is dropped and re-created under the same name before the row is written (the row
+   * then goes to the new partition); the acknowledgement names the partition that took it.
+   */
   get partitionId(): bigint | null {
     return this.#batch.partitionId;
   }
