@@ -23,7 +23,7 @@ import {
   STATUS_DELETED,
 } from "../iceberg/manifest.ts";
 import type { Snapshot } from "../iceberg/metadata.ts";
-import { openParquet, type RowGroupInfo, readFooterOf, readParquet } from "../parquet-io.ts";
+import { type RowGroupInfo, readFooterOf, readParquet } from "../parquet-io.ts";
 
 export interface LiveFile {
   readonly file: DataFile;
@@ -153,6 +153,8 @@ function rowGroupMayMatch(columns: readonly Column[], rg: RowGroupInfo, filter: 
 export interface FileReadStats {
   rowGroupsTotal: number;
   rowGroupsRead: number;
+  /** Bytes the Parquet decoder read from lake data files (each footer and the decoded column chunks). */
+  bytesRead: number;
 }
 
 /**
@@ -178,7 +180,11 @@ export async function readDataFile(
       stats.rowGroupsRead += rowGroups.length;
     }
   }
-  return await readParquet(await openParquet(path), { columns, ...(rowGroups ? { rowGroups } : {}) });
+  return await readParquet(path, {
+    columns,
+    ...(rowGroups ? { rowGroups } : {}),
+    ...(stats ? { stats } : {}),
+  });
 }
 
 export { OFFSET_COLUMN };

@@ -96,8 +96,8 @@ export class UnionScanner implements AsyncIterable<UnionRecord> {
   readonly columns: readonly Column[];
   /** The lake snapshot read (null when the table has none yet). */
   lakeSnapshotId: number | null = null;
-  /** Row groups seen and decoded in lake files (filter pruning). */
-  readonly lakeReadStats: FileReadStats = { rowGroupsTotal: 0, rowGroupsRead: 0 };
+  /** Row groups seen and decoded in lake files (filter pruning), and bytes read from them. */
+  readonly lakeReadStats: FileReadStats = { rowGroupsTotal: 0, rowGroupsRead: 0, bytesRead: 0 };
   private readonly table: Table;
   private readonly admin: Admin;
   private readonly o: UnionScanOptions;
