@@ -63,6 +63,8 @@ class PartitionedLeader {
   readonly rows = new Map<bigint, bigint[]>();
   readonly lastSequence = new Map<bigint, number>();
   readonly invalid: string[] = [];
+  /** How a dropped partition's bucket refuses a batch. */
+  droppedCode = UNKNOWN_BUCKET;
   checks = 0;
   hold: Promise<void> | undefined;
 
@@ -89,7 +91,7 @@ class PartitionedLeader {
 
   private store(partitionId: bigint, bytes: Uint8Array): BucketAck {
     const ack = { partitionId, bucketId: 0, errorCode: 0, errorMessage: "", baseOffset: 0n };
-    if (this.dropped.has(partitionId)) return { ...ack, errorCode: UNKNOWN_BUCKET };
+    if (this.dropped.has(partitionId)) return { ...ack, errorCode: this.droppedCode };
     if (!isBatchValid(bytes)) this.invalid.push(`partition ${partitionId}`);
     const h = readBatchHeader(bytes);
     const last = this.lastSequence.get(partitionId) ?? -1;
@@ -170,6 +172,7 @@ describe("a writer whose partition is dropped", () => {
     const leader = new PartitionedLeader();
     leader.routed.set("a", 1n);
     leader.routed.set("b", 5n);
+    leader.droppedCode = Errors.PARTITION_NOT_EXISTS.code; // not retriable, yet not the writer's end
     const w = writer(leader);
     await (await w.append({ id: 0n, dt: "a" })).acknowledged;
     leader.dropped.add(1n);

@@ -441,7 +441,9 @@ export class BucketWriter<T, A> {
     // for a retry, or in flight: after a leader change the retries may reach the new leader in any
     // order): resend after it.
     const behindRetry = err.is(Errors.OUT_OF_ORDER_SEQUENCE_EXCEPTION) && this.hasEarlierUnsettled(b);
-    if (err.retriable || behindRetry) this.retryLater(b, err);
+    // A leader that names the partition gone: ask where it is (retryLater), as for an unknown bucket.
+    const partitionGone = err.is(Errors.PARTITION_NOT_EXISTS) && b.target.partitionId !== null;
+    if (err.retriable || behindRetry || partitionGone) this.retryLater(b, err);
     else this.failWriter(err);
   }
 
