@@ -5,10 +5,15 @@
 // the queue never waits on a tablet server.
 // Also: servers that records name but that never joined a new coordinator run (they died while no
 // coordinator watched) are taken offline one session timeout after activation.
+// A join or leave that fails (ZooKeeper unreachable: a read or write of the records failed) is
+// retried every MEMBERSHIP_RETRY_MS until it is done, superseded or the coordinator closes: a join
+// while it is still the server's latest membership event (it is told its replicas, leaderless
+// buckets get leaders), a leave as a sweep of every server the records name that is not live
+// (`takeUnknownServersOffline`: the failed leave already removed it from the live set).
 // Invariants: every election goes through the queue; refusals of records that moved on are dropped;
 // a failed assertion in this background work crashes (background.ts).
 
-import type { Scheduler } from "@fluss-ts/common";
+import { isAssertionError, type Scheduler } from "@fluss-ts/common";
 import type { Logger } from "../logging.ts";
 import { backgroundFailure } from "../util/background.ts";
 import type { SerialQueue } from "../util/serial-queue.ts";
@@ -30,6 +35,8 @@ import type { ReplicaRef, TabletServerGateway } from "./types.ts";
 
 /** Wait before a leader that refused with a passing failure is sent its record again. */
 export const REFUSAL_RESEND_MS = 1_000;
+/** Wait before a join or leave that failed (ZooKeeper unreachable) is tried again. */
+export const MEMBERSHIP_RETRY_MS = 1_000;
 /** Refusal rounds one event may cause (each re-election is a new round); a bound, not a tuning knob. */
 const REFUSAL_ROUNDS_MAX = 100;
 
@@ -41,6 +48,9 @@ export class Failover {
   /** Waits for servers' answers outside the queue, bounded (the coordinator's notify wait). */
   private readonly bounded: <T>(p: Promise<T>) => Promise<T | null>;
   private closed = false;
+  /** Server id -> number of its latest join or leave event (a failed join is retried only while latest). */
+  private readonly latestMembership = new Map<number, number>();
+  private membershipEvents = 0;
 
   constructor(o: {
     ctx: CoordinatorContext;
@@ -56,16 +66,72 @@ export class Failover {
     this.bounded = o.bounded;
   }
 
-  /** A server joins; resolves with its answers once they came (bounded). */
+  /**
+   * A server joins; resolves with its answers once they came (bounded). A failure rejects (the
+   * caller logs it) and the join is retried in the background.
+   */
   async serverJoined(gateway: TabletServerGateway): Promise<BucketOutcome[] | null> {
-    const joined = await this.queue.run(() => serverJoined(this.ctx, gateway));
+    const id = gateway.node.id;
+    const event = ++this.membershipEvents;
+    this.latestMembership.set(id, event);
+    return this.join(gateway, event, true);
+  }
+
+  private async join(gateway: TabletServerGateway, event: number, first: boolean) {
+    const id = gateway.node.id;
+    const latest = () => this.latestMembership.get(id) === event;
+    let joined: Awaited<ReturnType<typeof serverJoined>> | null;
+    try {
+      joined = await this.queue.run(async () => (latest() ? serverJoined(this.ctx, gateway) : null));
+    } catch (err) {
+      this.retryLater(err, `tablet server ${id} joining`, () => {
+        if (latest()) void this.join(gateway, event, false);
+      });
+      if (first) throw err;
+      return null;
+    }
+    if (joined === null) return null;
     this.followUp(joined, 0);
     return this.bounded(joined.confirmed);
   }
 
-  /** A server left: it goes offline, its buckets get new leaders. */
+  /** A server left: it goes offline, its buckets get new leaders (retried as a sweep on a failure). */
   async serverLeft(id: number): Promise<void> {
-    this.followUp(await this.queue.run(() => serverLeft(this.ctx, id)), 0);
+    this.latestMembership.set(id, ++this.membershipEvents);
+    try {
+      this.followUp(await this.queue.run(() => serverLeft(this.ctx, id)), 0);
+    } catch (err) {
+      this.retryLater(err, `tablet server ${id} leaving`, () => this.sweepOffline());
+    }
+  }
+
+  /** Every server the records name that is not live goes offline; the others learn the server list. */
+  private sweepOffline(): void {
+    this.queue
+      .run(async () => {
+        const p = await takeUnknownServersOffline(this.ctx);
+        this.ctx.servers.updateMetadata([], []);
+        return p;
+      })
+      .then(
+        (p) => this.followUp(p, 0),
+        (err: unknown) =>
+          this.retryLater(err, "taking absent tablet servers offline", () => this.sweepOffline()),
+      );
+  }
+
+  /** A failed membership step: a failed assertion crashes; anything else is retried later. */
+  private retryLater(err: unknown, what: string, retry: () => void): void {
+    if (isAssertionError(err)) {
+      backgroundFailure(this.logger, what)(err);
+      return;
+    }
+    if (this.closed) return;
+    this.logger.warn({ err }, `${what} failed; trying again in ${MEMBERSHIP_RETRY_MS} ms`);
+    const t = this.scheduler.setTimeout(() => {
+      if (!this.closed) retry();
+    }, MEMBERSHIP_RETRY_MS);
+    t.unref();
   }
 
   /** A server shutting down: leaderships move first; resolves once the new leaders answered (bounded). */
