@@ -5,9 +5,11 @@
 // Environment: FLUSS_FAULT_SEED=<n> replays one seed; FLUSS_FAULT_RUNS (default 3),
 // FLUSS_FAULT_DURATION_MS (fault time per run, default 75000), FLUSS_FAULT_FAULTS (faults per run at
 // most, default 45), FLUSS_FAULT_RF=1 (the same faults on unreplicated tables; default 3: a cluster
-// that refuses 3 fails the run). Without a replayed seed the runs together inject >= 100 faults.
+// that refuses 3 fails the run), FLUSS_FAULT_LOG_DIR=<dir> (each server's whole stderr at info level
+// in <dir>/seed-<seed>/). Without a replayed seed the runs together inject >= 100 faults.
 // ZooKeeper missing: skipped with a message, or a failure with FLUSS_REQUIRE_ZOOKEEPER=1 (CI).
 
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { zooKeeperSkipReason } from "../helpers/zookeeper.ts";
 import { expectClean } from "./expect-clean.ts";
@@ -20,6 +22,7 @@ const runs = replay !== null ? 1 : Number(env.FLUSS_FAULT_RUNS ?? 3);
 const durationMs = Number(env.FLUSS_FAULT_DURATION_MS ?? 75_000);
 const faultsMax = Number(env.FLUSS_FAULT_FAULTS ?? 45);
 const rf = env.FLUSS_FAULT_RF === "1" ? 1 : 3;
+const logDir = env.FLUSS_FAULT_LOG_DIR;
 const FAULTS_PER_SUITE_MIN = 100;
 
 describe.skipIf(skip !== null)(`cluster fault runs${skip ? ` (skipped: ${skip})` : ""}`, () => {
@@ -35,6 +38,7 @@ describe.skipIf(skip !== null)(`cluster fault runs${skip ? ` (skipped: ${skip})`
         replicationFactor: rf,
         rowsPerSecond: 300,
         buckets: 6,
+        ...(logDir === undefined ? {} : { logDir: join(logDir, `seed-${seed}`) }),
         log: (line) => console.log(line),
       });
       reports.push(r);

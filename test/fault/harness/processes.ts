@@ -6,10 +6,13 @@
 // directories.
 // An exit the harness did not cause is recorded: a coordinator that lost its election win exits
 // by design (it is started again); any other exit (an assertion, a crash) is a failure of the run
-// and keeps its stderr. Invariants: each process's stderr is kept bounded (its last
-// STDERR_KEEP_BYTES); `close()` ends every process this harness started, by pid.
+// and keeps its stderr. With a log directory each process logs at info and its whole stderr is
+// appended to <dir>/<role>-<id>.log too (kept after the run, for a failure's story).
+// Invariants: each process's stderr is kept bounded in memory (its last STDERR_KEEP_BYTES);
+// `close()` ends every process this harness started, by pid.
 
 import { type ChildProcess, spawn } from "node:child_process";
+import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import net from "node:net";
 import { join } from "node:path";
@@ -49,6 +52,7 @@ export class Role {
   readonly dir: string;
   readonly proxy: ZkSessionProxy;
   private readonly config: Readonly<Record<string, string>>;
+  private readonly logFile: WriteStream | null;
   private readonly onUnexpectedExit: (e: UnexpectedExit) => void;
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
@@ -63,6 +67,7 @@ export class Role {
     dir: string;
     proxy: ZkSessionProxy;
     config: Record<string, string>;
+    logFile: string | null;
     onUnexpectedExit: (e: UnexpectedExit) => void;
   }) {
     this.kind = o.kind;
@@ -71,6 +76,7 @@ export class Role {
     this.dir = o.dir;
     this.proxy = o.proxy;
     this.config = o.config;
+    this.logFile = o.logFile === null ? null : createWriteStream(o.logFile, { flags: "a" });
     this.onUnexpectedExit = o.onUnexpectedExit;
   }
 
@@ -97,7 +103,8 @@ export class Role {
   private args(): string[] {
     const args = this.kind === "coordinator" ? ["coordinator"] : ["tablet-server", "--id", String(this.id)];
     args.push("--data-dir", this.dir, "--bind-listeners", `FLUSS://127.0.0.1:${this.port}`);
-    args.push("--zookeeper-address", this.proxy.address, "--log-level", "warn");
+    const level = this.logFile === null ? "warn" : "info";
+    args.push("--zookeeper-address", this.proxy.address, "--log-level", level);
     for (const [k, v] of Object.entries(this.config)) args.push("-c", `${k}=${v}`);
     return args;
   }
@@ -112,6 +119,7 @@ export class Role {
     this.expectExit = false;
     child.stderr!.on("data", (d: Buffer) => {
       this.stderrTail = (this.stderrTail + d.toString()).slice(-STDERR_KEEP_BYTES);
+      this.logFile?.write(d);
     });
     this.exited = new Promise((resolve) =>
       child.on("exit", (code, signal) => {
@@ -181,6 +189,12 @@ export class Role {
     this.paused = false;
   }
 
+  /** Close the log file (after the process ended). */
+  async closeLog(): Promise<void> {
+    const f = this.logFile;
+    if (f !== null) await new Promise<void>((resolve) => f.end(resolve));
+  }
+
   /** Wait for the process to end on its own (a coordinator giving up its win). */
   waitExit(): Promise<void> {
     return this.exited;
@@ -193,6 +207,8 @@ export interface FaultClusterOptions {
   readonly coordinators: number;
   /** Options every server gets (`-c key=value`). */
   readonly config: Record<string, string>;
+  /** A directory to append each process's whole stderr to (logged at info), or null (warn, kept bounded in memory). */
+  readonly logDir: string | null;
 }
 
 export class FaultCluster {
@@ -209,6 +225,7 @@ export class FaultCluster {
   }
 
   static async start(o: FaultClusterOptions): Promise<FaultCluster> {
+    if (o.logDir !== null) await mkdir(o.logDir, { recursive: true });
     const zk = await ZooKeeperServer.start();
     const exits: UnexpectedExit[] = [];
     const role = async (kind: RoleKind, id: number): Promise<Role> =>
@@ -219,6 +236,7 @@ export class FaultCluster {
         dir: join(o.dir, kind === "coordinator" ? `c${id}` : `ts-${id}`),
         proxy: await ZkSessionProxy.start(zk.address),
         config: o.config,
+        logFile: o.logDir === null ? null : join(o.logDir, `${kind}-${id}.log`),
         onUnexpectedExit: (e) => exits.push(e),
       });
     const coordinators: Role[] = [];
@@ -257,6 +275,7 @@ export class FaultCluster {
   async close(): Promise<void> {
     await Promise.all(this.roles.map((r) => r.stop().catch(() => undefined)));
     for (const r of this.roles) await r.proxy.close();
+    for (const r of this.roles) await r.closeLog();
     await this.zk.stop();
   }
 }

@@ -26,6 +26,8 @@ export interface FaultRunOptions {
   readonly replicationFactor: 1 | 3;
   readonly rowsPerSecond: number;
   readonly buckets: number;
+  /** A directory for each server process's whole stderr, logged at info (default: none, warn kept in memory). */
+  readonly logDir?: string;
   /** Lines of progress (default: none). */
   readonly log?: (line: string) => void;
 }
@@ -60,6 +62,7 @@ export interface FaultRunReport {
 const SESSION_TIMEOUT = "2 s";
 const SETTLE_MS_MAX = 90_000;
 const DRAIN_MS_MAX = 150_000;
+const STDERR_SHOWN_CHARS = 4_000;
 
 async function until<T>(ms: number, f: () => Promise<T | null>): Promise<T | null> {
   const end = Date.now() + ms;
@@ -103,6 +106,19 @@ async function createTables(conn: FlussConnection, rf: 1 | 3, buckets: number): 
     buckets,
     options,
   });
+}
+
+/** Servers and problem buckets of a status, one per line (for a run that did not heal). */
+function describeStatus(s: ClusterStatus): string {
+  const servers = s.servers.map((x) => `server ${x.id} ${x.alive ? "alive" : "dead"}, leads ${x.leaders}`);
+  const buckets = s.buckets
+    .filter((b) => b.state !== "ok")
+    .map(
+      (b) =>
+        `${b.table}/${b.bucket} ${b.state}: leader ${b.leader ?? "-"} epoch ${b.leaderEpoch}, ` +
+        `replicas [${b.replicas.join(",")}], isr [${b.isr.join(",")}]`,
+    );
+  return [`coordinator ${s.coordinator} (epoch ${s.coordinatorEpoch})`, ...servers, ...buckets].join("\n");
 }
 
 function healthy(s: ClusterStatus, tablets: number): boolean {
@@ -212,7 +228,12 @@ async function faultPhase(
     const s = await statusOf(cluster).catch(() => null);
     problems.push(
       `the cluster did not become whole within ${SETTLE_MS_MAX} ms: ` +
-        (s ? `${s.offline} offline, ${s.underReplicated} under-replicated` : "no status"),
+        (s
+          ? `${s.offline} offline, ${s.underReplicated} under-replicated\n${describeStatus(s)}`
+          : "no status"),
+      ...cluster.roles.map(
+        (r) => `${r.name} (pid ${r.pid ?? "-"}) stderr tail:\n${r.stderr.slice(-STDERR_SHOWN_CHARS)}`,
+      ),
     );
   }
   const unsettledWrites = await load.stop(DRAIN_MS_MAX);
@@ -228,6 +249,7 @@ export async function runFaultRun(o: FaultRunOptions): Promise<FaultRunReport> {
     dir,
     tabletServers: 3,
     coordinators: 2,
+    logDir: o.logDir ?? null,
     config: { "zookeeper.client.session-timeout": SESSION_TIMEOUT, "log.replica.max-lag-time": "5 s" },
   });
   let conn: FlussConnection | null = null;
