@@ -101,6 +101,17 @@ async function startServer(dataDir: string, limit: number, config: Record<string
       reject(new Error(`fluss local exited with ${code}: ${errText}`));
     });
   });
+  // Start-up log lines are held until the banner is printed, then written: wait for the budget.
+  for (let i = 0; i < 200 && !logs.some((l) => String(l.msg).startsWith("open files:")); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // A server that dies under the test shows up as refused connections: say why it died.
+  let stopping = false;
+  void exited.then((code) => {
+    if (stopping) return;
+    const last = logs.filter((l) => Number(l.level) >= 40).slice(-5);
+    console.error(`fluss local exited unasked with ${code}: ${errText}${JSON.stringify(last)}`);
+  });
   let peak = openFds(child.pid!);
   const sampler = setInterval(() => {
     peak = Math.max(peak, openFds(child.pid!));
@@ -114,6 +125,7 @@ async function startServer(dataDir: string, limit: number, config: Record<string
     exited,
     peakFds: () => peak,
     async stop() {
+      stopping = true;
       child.kill("SIGTERM");
       return exited;
     },
