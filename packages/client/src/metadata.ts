@@ -2,11 +2,20 @@
 // table its info and the leader of every bucket. Filled by GetMetadata from any known server and
 // refreshed when a server answers "not leader" / "unknown bucket" / "leader not available" or a
 // connection breaks (writers, scanners and lookups retry through a leader change). A bucket with
-// no live leader (one being elected) has no route: LEADER_NOT_AVAILABLE, retriable. A dropped
+// no live leader (one being elected) has no route: LEADER_NOT_AVAILABLE, retriable. The
+// coordinator address an answer names is asked first next time, and forgotten when it fails (it
+// died, or serves nothing any more: a standby after a coordinator failover). A dropped
 // partition's route is forgotten but its name is remembered (bounded), so every writer still
 // holding rows for it can find a partition re-created under that name.
 
-import { Errors, FlussError, type TableInfo, type TablePath, tablePathToString } from "@fluss-ts/common";
+import {
+  Errors,
+  FlussError,
+  isFlussError,
+  type TableInfo,
+  type TablePath,
+  tablePathToString,
+} from "@fluss-ts/common";
 import { isFieldSet, PbBucketMetadataSchema } from "@fluss-ts/rpc";
 import { getMetadata, type MetadataResponse } from "./api/get-metadata.ts";
 import { tableInfoFromPb } from "./api/get-table-info.ts";
@@ -77,7 +86,8 @@ export class MetadataCache {
     paths: readonly TablePath[],
     partitions: { paths?: ReadonlyArray<TablePath & { partition: string }>; ids?: readonly bigint[] } = {},
   ): Promise<MetadataResponse> {
-    const candidates = [...(this.coordinatorAddr ? [this.coordinatorAddr] : []), ...this.bootstrap];
+    const learned = this.coordinatorAddr;
+    const candidates = [...(learned ? [learned] : []), ...this.bootstrap];
     let lastError: unknown;
     for (const addr of candidates) {
       try {
@@ -87,7 +97,13 @@ export class MetadataCache {
       } catch (err) {
         lastError = err;
         const retriable = err instanceof Error && "retriable" in err && (err as FlussError).retriable;
-        if (!retriable) throw err;
+        // A server that does not serve GetMetadata (a standby coordinator: the address learned
+        // before a coordinator failover, its process restarted as the standby) answers nothing
+        // about the request: ask the next one, and forget a learned coordinator that failed.
+        const notServed = isFlussError(err) && err.is(Errors.UNSUPPORTED_VERSION);
+        if (addr === learned && this.coordinatorAddr === learned && (retriable || notServed))
+          this.coordinatorAddr = undefined;
+        if (!retriable && !notServed) throw err;
       }
     }
     throw lastError ?? new FlussError(Errors.NETWORK_EXCEPTION, "no server reachable");
