@@ -4,8 +4,9 @@
 // admin requests a tablet server forwards (Fluss's servers read those from ZooKeeper).
 // Invariants: one connection at a time, reopened on the next call after it broke; heartbeats never
 // overlap (a tick while one is in flight is skipped); after `stop()` no heartbeat is sent. The
-// coordinator's address comes from `coordinator()` on every connect, so a new active coordinator
-// (ZooKeeper election) is followed.
+// coordinator's address comes from `coordinator()` on every connect, and a connection open to
+// another address than it names now is left, so a new active coordinator (ZooKeeper election) is
+// followed even while the old one's address still answers (restarted as a standby).
 
 import { Errors, FlussError, isFlussError, type Scheduler, type TimerHandle } from "@fluss-ts/common";
 import {
@@ -52,6 +53,8 @@ const ID_RANGE_RETRY_MS = 200;
 export class CoordinatorLink implements IdRangeSource {
   private readonly o: CoordinatorLinkOptions;
   private conn: Promise<RpcConnection> | undefined;
+  /** Where `conn` goes. */
+  private connAddress: CoordinatorAddress | undefined;
   private heartbeatTimer: TimerHandle | undefined;
   private heartbeatInFlight = false;
   private stopping = false;
@@ -87,6 +90,15 @@ export class CoordinatorLink implements IdRangeSource {
 
   private connection(): Promise<RpcConnection> {
     const current = this.conn;
+    const now = this.o.coordinator();
+    const was = this.connAddress;
+    if (current && now !== null && (now.host !== was?.host || now.port !== was?.port)) {
+      // The active coordinator moved (its open connection may reach the old one restarted as a
+      // standby, which answers nothing): leave it for the new one.
+      this.conn = undefined;
+      void current.then((c) => c.close()).catch(() => undefined);
+      return this.reconnect(undefined);
+    }
     if (current) {
       return current.then(
         (c) => (c.isOpen ? c : this.reconnect(current)),
@@ -108,6 +120,7 @@ export class CoordinatorLink implements IdRangeSource {
       requestTimeoutMs: this.o.requestTimeoutMs,
     });
     this.conn = p;
+    this.connAddress = addr;
     p.catch(() => {
       if (this.conn === p) this.conn = undefined;
     });
