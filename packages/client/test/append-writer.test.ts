@@ -236,6 +236,42 @@ describe("AppendWriter", () => {
     await w.close();
   });
 
+  it("a batch whose answer was lost while later ones were acknowledged was written: it succeeds, offset -1", async () => {
+    // Batch 0 reached the old leader (stored, and copied by the follower that leads next), whose
+    // answer then hung and came back NOT_LEADER; meanwhile batches 1.. were acknowledged by the new
+    // leader. Sent again, 0 would be out of the leader's window of retained batches
+    // (OUT_OF_ORDER_SEQUENCE, fatal): it is settled as written instead and the writer goes on.
+    const leader = new FakeLeader();
+    leader.answer = (b) =>
+      b.sequence === leader.stored.length ? 0 : Errors.OUT_OF_ORDER_SEQUENCE_EXCEPTION.code;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const ctx = leader.ctx();
+    const send = ctx.send;
+    ctx.send = async (key, acks, batches) => {
+      const answers = await send(key, acks, batches);
+      if (!batches.some((b) => b.sequence === 0 && b.attempts === 1)) return answers;
+      await held;
+      return answers.map((a) => ({ ...a, errorCode: Errors.NOT_LEADER_OR_FOLLOWER.code, baseOffset: -1n }));
+    };
+    const w = new AppendWriter(ctx, tableInfo(1), resolveWriterOptions({ lingerMs: 1, batchSizeBytes: 256 }));
+    const receipts = [];
+    for (let i = 0; i < 200; i++) receipts.push(await w.append({ id: BigInt(i), s: "q".repeat(40) }));
+    for (let i = 0; i < 500 && leader.stored.length < 8; i++) await new Promise((r) => setTimeout(r, 2));
+    expect(leader.stored.length).toBeGreaterThanOrEqual(8); // 0 plus more than a window of 5 after it
+    release();
+    await w.flush();
+    const acks = await Promise.all(receipts.map((r) => r.acknowledged));
+    expect(acks[0]!.offset).toBe(-1n);
+    expect(acks.at(-1)!.offset).toBeGreaterThan(0n);
+    expect(leader.stored).toEqual(leader.stored.map((_, i) => i)); // each batch stored once
+    const rowsOf = (seq: number) => leader.sent.find((x) => x.sequence === seq)!.rows;
+    expect(leader.stored.reduce((n, seq) => n + rowsOf(seq), 0)).toBe(200);
+    await w.close();
+  });
+
   it("fails the writer on a non-retriable error: flush and later appends throw it", async () => {
     const leader = new FakeLeader();
     leader.answer = () => Errors.RECORD_TOO_LARGE_EXCEPTION.code;

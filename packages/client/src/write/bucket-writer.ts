@@ -7,7 +7,8 @@
 // Backpressure: `write` waits while the items held in memory exceed `bufferBytes`.
 // Idempotence: a writer id from the cluster plus a per-bucket sequence; a retried batch carries
 // the same sequence, so the leader stores it at most once, and batches of a bucket are resent in
-// sequence order after a failure.
+// sequence order after a failure. A batch that fails after a later batch of its bucket was
+// acknowledged was written (leaders append in sequence only): it succeeds with offset -1.
 // Oversized items: an item that may not fit the open batch's remaining room (by the payload's
 // cheap upper bound) starts a new batch, so a batch exceeds batchSizeBytes only when one item
 // alone does (Kafka's and Fluss's accumulators do the same). An item bigger than requestBytesMax
@@ -63,6 +64,8 @@ interface BucketState<T> {
   queue: WriteBatch<T>[];
   inFlight: number;
   nextSequence: number;
+  /** The highest sequence of an acknowledged batch (-1: none yet). */
+  ackedSequence: number;
   /** Do not send before this time (retry backoff). */
   blockedUntilMs: number;
   backoffMs: number;
@@ -262,6 +265,7 @@ export class BucketWriter<T, A> {
         queue: [],
         inFlight: 0,
         nextSequence: 0,
+        ackedSequence: -1,
         blockedUntilMs: 0,
         backoffMs: RETRY_BACKOFF_MS_MIN,
         leaving: false,
@@ -418,6 +422,7 @@ export class BucketWriter<T, A> {
     state.inFlight--;
     state.backoffMs = RETRY_BACKOFF_MS_MIN;
     if (this.opts.acks === 0) return; // settled when sent
+    if (b.sequence > state.ackedSequence) state.ackedSequence = b.sequence;
     this.succeed(b, baseOffset);
   }
 
@@ -434,6 +439,15 @@ export class BucketWriter<T, A> {
     }
     if (err.is(Errors.DUPLICATE_SEQUENCE_EXCEPTION)) {
       // Already stored by an earlier attempt whose answer was lost.
+      this.succeed(b, -1n);
+      return;
+    }
+    if (b.sequence >= 0 && b.sequence < state.ackedSequence) {
+      // A later batch of its bucket was acknowledged, and leaders append a writer's batches only in
+      // sequence: this one was written before it (its answer was lost — sent to a leader that
+      // stopped answering and lost its leadership after a follower copied it — while the later
+      // batches went to the new leader). Sent again it may fall outside the server's window of
+      // retained batches (OUT_OF_ORDER_SEQUENCE), so it is settled as written, its offset unknown.
       this.succeed(b, -1n);
       return;
     }
