@@ -78,6 +78,13 @@ describe("fault checker", () => {
       moved: 0,
       outOfOrder: 0,
     });
+    // Acknowledged with offset -1 (written, offset not reported): checked in its bucket only.
+    const unknown = { ...emptyRecord(), appends: new Map(record.appends) };
+    const three = unknown.appends.get(3n)!;
+    unknown.appends.set(3n, { ...three, offset: -1n });
+    expect((await checkAppends(tc.conn, unknown)).moved).toBe(0);
+    unknown.appends.set(3n, { ...three, bucket: three.bucket + 1, offset: -1n });
+    expect((await checkAppends(tc.conn, unknown)).moved).toBe(1);
     const r = emptyRecord();
     r.sentVersions.set(1, [2n, 5n]).set(2, [3n]);
     r.ackedVersion.set(1, 5n).set(2, 3n);
