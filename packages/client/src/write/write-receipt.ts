@@ -14,7 +14,11 @@ export interface AppendAck {
   readonly bucket: number;
   /** The partition's id, for a partitioned table; null otherwise. */
   readonly partitionId: bigint | null;
-  /** The row's log offset; -1n when the server's answer does not say (acks 0). */
+  /**
+   * The row's log offset; -1n when the server's answer does not say: acks 0, a retry the leader
+   * found already stored, or a batch known written only because a later one of its bucket was
+   * acknowledged (its own answer was lost in a leader change).
+   */
   readonly offset: bigint;
 }
 
@@ -24,7 +28,8 @@ export interface UpsertAck {
   readonly partitionId: bigint | null;
   /**
    * End of the bucket's changelog once the write was applied: a changelog reader at this offset
-   * has seen the change (one write can add 0, 1 or 2 changelog records). -1n when unknown (acks 0).
+   * has seen the change (one write can add 0, 1 or 2 changelog records). -1n when unknown (as for
+   * an append's offset).
    */
   readonly logEndOffset: bigint;
 }
