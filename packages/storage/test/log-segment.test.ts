@@ -1,10 +1,11 @@
 // LogSegment on its own: sparse offset index, translateOffset for every offset, time index
-// lookups, recovery of indexes, truncation.
+// lookups, recovery of indexes, truncation, large reads on the thread pool (and one overtaken by a
+// truncation).
 
 import fs from "node:fs";
 import { readBatchHeader, stampBatch } from "@fluss-ts/common";
 import { afterAll, describe, expect, it } from "vitest";
-import { LogSegment, type SegmentBatch } from "../src/log/log-segment.ts";
+import { asyncReadBytesMin, LogSegment, type SegmentBatch } from "../src/log/log-segment.ts";
 import { batch, removeTempDirs, tempDir } from "./helpers.ts";
 
 afterAll(removeTempDirs);
@@ -110,6 +111,42 @@ describe("LogSegment", () => {
     const r = await segment.read(more[0].base, 1 << 20, 1n << 40n, true);
     expect(Buffer.from(r?.bytes ?? []).equals(Buffer.concat(more.map((b) => b.bytes)))).toBe(true);
     expect(r?.reachedEnd).toBe(true);
+    segment.close();
+  });
+
+  it("reads large ranges on the thread pool: the bytes the synchronous reads return", async () => {
+    const dir = await tempDir();
+    const segment = LogSegment.create(dir, 0n, options);
+    const batches = fillSegment(segment, 3000);
+    const all = Buffer.concat(batches.map((b) => b.bytes));
+    expect(all.byteLength).toBeGreaterThan(2 * asyncReadBytesMin);
+    const whole = await segment.read(0n, all.byteLength, segment.nextOffset, true);
+    expect(Buffer.from(whole!.bytes).equals(all)).toBe(true); // one read on the thread pool
+    expect(whole!.reachedEnd).toBe(true);
+    const parts: Uint8Array[] = [];
+    for (let offset = 0n; offset < segment.nextOffset; ) {
+      const r = await segment.read(offset, 16 * 1024, segment.nextOffset, true); // synchronous reads
+      parts.push(r!.bytes);
+      offset = r!.nextOffset;
+    }
+    expect(Buffer.concat(parts).equals(all)).toBe(true);
+    segment.close();
+  });
+
+  it("returns nothing from a thread-pool read that a truncation overtook", async () => {
+    const dir = await tempDir();
+    const segment = LogSegment.create(dir, 0n, options);
+    const batches = fillSegment(segment, 3000);
+    const reading = segment.read(0n, 4 * asyncReadBytesMin, segment.nextOffset, true);
+    const cutAt = batches[10]!;
+    segment.truncateTo(cutAt.base); // before the read's bytes are back: they may be rewritten
+    fillSegment(segment, 50);
+    const r = await reading;
+    expect(r!.bytes.byteLength).toBe(0);
+    expect(r!.nextOffset).toBe(0n);
+    const again = await segment.read(0n, 4 * asyncReadBytesMin, segment.nextOffset, true);
+    expect(again!.bytes.byteLength).toBeGreaterThan(0); // read again: today's bytes
+    expect(again!.nextOffset).toBe(segment.nextOffset);
     segment.close();
   });
 });

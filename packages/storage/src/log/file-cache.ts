@@ -31,6 +31,7 @@ import {
   fdatasync,
   fdatasyncSync,
   fsync,
+  readFully,
   readFullySync,
   storageError,
   truncateSync,
@@ -335,6 +336,11 @@ export class CachedFile {
   /** Fill `buf` from `position`; the bytes read (fewer only at the end of the file). */
   read(buf: Uint8Array, position: number): number {
     return this.use((fd) => readFullySync(fd, this.path, buf, position));
+  }
+
+  /** read() on the thread pool (the descriptor pinned until it settles). */
+  readAsync(buf: Uint8Array, position: number): Promise<number> {
+    return this.useAsync((fd) => readFully(fd, this.path, buf, position));
   }
 
   write(bytes: Uint8Array, position: number): void {
