@@ -1,21 +1,24 @@
 // Lake tiering under kill -9: a cluster (in-process) takes a continuous stream of appends to a
 // lake-enabled log table and upserts/deletes to a lake-enabled primary-key table (several buckets
 // each) while `fluss tiering` runs as a child process with a 1 s freshness and is killed with
-// SIGKILL again and again at seeded points of its rounds: when the k-th Parquet file of a round is
-// created (mid data files), when a manifest appears (data done, before the snapshot), when the
-// new metadata version's temporary file appears (just before the link that publishes it), or
-// after a random delay (start-up, mid-round or idle). After every kill, every published Iceberg
-// version of both tables must reference only complete files (none missing or truncated, every
-// Parquet footer readable with the recorded row count), and the log table's lake must hold each
-// bucket's offsets [earliest, recorded offset) exactly once. Then the writers stop, a last
-// tiering process catches up, and the final snapshot is checked through the lake's reader, the
-// union read and DuckDB: the log table's lake = the full log scan (every row once, no gap), the
-// primary-key table's lake = its KV state (one row per key). Orphan files of killed rounds are
-// allowed and reported. The seed is printed; FLUSS_LAKE_KILL_SEED replays one.
+// SIGKILL again and again, at each of these points once per table (seeded order, seeded details:
+// after 0-3 commits of that process, which Parquet file, which delay): when the k-th Parquet file
+// of a round is created (mid data files), when a manifest appears (data done, before the
+// snapshot), when the new metadata version's temporary file appears (just before the link that
+// publishes it), when the version hint's temporary file appears (published, hint not yet moved),
+// or after a random delay (start-up, mid-round or idle). After every kill, every published
+// Iceberg version of both tables must reference only complete files (none missing or truncated,
+// every Parquet footer readable with the recorded row count), and the log table's lake must hold
+// each bucket's offsets [0, recorded offset) exactly once (DuckDB over the snapshot's files). Then
+// the writers stop, a last tiering process catches up, and the final snapshot is checked through
+// the union read and DuckDB: the log table's lake = the full log scan (every row once, no gap),
+// the primary-key table's lake = its KV state (one row per key). Orphan files of killed rounds
+// are allowed and reported. The seed is printed; FLUSS_LAKE_KILL_SEED replays one. A second test
+// shows the audit catches a truncated data file and a missing manifest.
 
 import { type ChildProcess, spawn } from "node:child_process";
 import { type FSWatcher, watch } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rename, rm, stat, truncate } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -28,7 +31,6 @@ import { startCluster, type TestCluster } from "../helpers/cluster.ts";
 import { auditLakeTable } from "../helpers/lake-warehouse.ts";
 
 const SEED = Number(process.env.FLUSS_LAKE_KILL_SEED ?? 1403);
-const KILLS = 7;
 const LOG_BUCKETS = 4;
 const PK_BUCKETS = 3;
 const PK_KEYS = 400;
@@ -51,6 +53,7 @@ type KillAt =
   | { kind: "parquet"; nth: number }
   | { kind: "manifest" }
   | { kind: "publish" }
+  | { kind: "hint" }
   | { kind: "delay"; ms: number };
 
 /** Where to kill: in a round of `table`, once the process committed `afterCommits` snapshots. */
@@ -60,16 +63,26 @@ interface KillPoint {
   readonly at: KillAt;
 }
 
-function pickKillPoint(rnd: () => number): KillPoint {
-  const table = rnd() < 0.5 ? "kill_log" : "kill_pk";
-  const afterCommits = Math.floor(rnd() * 4);
-  const r = rnd();
-  let at: KillAt;
-  if (r < 0.4) at = { kind: "parquet", nth: 1 + Math.floor(rnd() * 3) };
-  else if (r < 0.55) at = { kind: "manifest" };
-  else if (r < 0.7) at = { kind: "publish" };
-  else at = { kind: "delay", ms: Math.floor(rnd() * 1500) };
-  return { table, afterCommits, at };
+/** Every table × every kind of kill point once, in a seeded order with seeded details. */
+function killPlan(rnd: () => number): KillPoint[] {
+  const plan: KillPoint[] = [];
+  for (const table of ["kill_log", "kill_pk"] as const) {
+    for (const kind of ["parquet", "manifest", "publish", "hint", "delay"] as const) {
+      const afterCommits = Math.floor(rnd() * 4);
+      const at: KillAt =
+        kind === "parquet"
+          ? { kind, nth: 1 + Math.floor(rnd() * 3) }
+          : kind === "delay"
+            ? { kind, ms: Math.floor(rnd() * 1500) }
+            : { kind };
+      plan.push({ table, afterCommits, at });
+    }
+  }
+  for (let i = plan.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [plan[i], plan[j]] = [plan[j]!, plan[i]!];
+  }
+  return plan;
 }
 
 /** Does a file-system event (path relative to the warehouse) reach `p`? */
@@ -78,6 +91,7 @@ function reaches(p: KillPoint, file: string, parquetSeen: number): boolean {
   if (p.at.kind === "parquet") return file.endsWith(".parquet") && parquetSeen >= p.at.nth;
   if (p.at.kind === "manifest") return /-m0\.avro$/.test(file);
   if (p.at.kind === "publish") return /\.tmp-[^/]*\.metadata\.json$/.test(file);
+  if (p.at.kind === "hint") return /\.tmp-[^/]*\.hint$/.test(file);
   return false;
 }
 
@@ -132,12 +146,15 @@ describe("lake tiering killed with SIGKILL mid-round", () => {
   let watcher: FSWatcher | undefined;
   let tiering: Tiering | undefined;
   let duck: DuckDBInstance;
+  /** Stops the writers (also when the test failed midway, before the cluster stops). */
+  let stopWriters: () => Promise<void> = async () => undefined;
   beforeAll(async () => {
     tc = await startCluster();
     warehouse = await mkdtemp(join(tmpdir(), "fluss-lake-kill-"));
     duck = await DuckDBInstance.create(":memory:");
   });
   afterAll(async () => {
+    await stopWriters().catch(() => undefined);
     watcher?.close();
     if (tiering && tiering.child.exitCode === null) {
       tiering.child.kill("SIGKILL");
@@ -208,6 +225,10 @@ describe("lake tiering killed with SIGKILL mid-round", () => {
       }
       await Promise.all([lw.close(), uw.close()]);
     })();
+    stopWriters = async () => {
+      writing = false;
+      await writer;
+    };
 
     // One watcher over the warehouse; each tiering process gets the kill point it must reach.
     let onFile: ((file: string) => void) | null = null;
@@ -219,8 +240,9 @@ describe("lake tiering killed with SIGKILL mid-round", () => {
     let orphansBefore = 0;
     let killsLeavingOrphans = 0;
     let commitsWhileKilling = 0;
-    for (let kill = 0; kill < KILLS; kill++) {
-      const point = pickKillPoint(rnd);
+    const plan = killPlan(rnd);
+    for (let kill = 0; kill < plan.length; kill++) {
+      const point = plan[kill]!;
       const t = spawnTiering(tc.bootstrap, warehouse);
       tiering = t;
       const armAt = Date.now() + KILL_POINT_WAIT_MS;
@@ -264,8 +286,7 @@ describe("lake tiering killed with SIGKILL mid-round", () => {
     console.log(log.join("\n"));
 
     // The writers stop; a last tiering process catches up with the end of both tables.
-    writing = false;
-    await writer;
+    await stopWriters();
     const final = spawnTiering(tc.bootstrap, warehouse);
     tiering = final;
     const ends = async (t: Table, buckets: number) =>
@@ -300,7 +321,7 @@ describe("lake tiering killed with SIGKILL mid-round", () => {
     console.log(
       `final: log ${la.versions} versions / ${la.snapshots} snapshots, pk ${pa.versions} / ${pa.snapshots}; ` +
         `orphans left by killed rounds: ${la.orphanDataFiles + pa.orphanDataFiles} data files, ` +
-        `${la.orphanMetadataFiles + pa.orphanMetadataFiles} metadata files; ${killsLeavingOrphans} of ${KILLS} kills ` +
+        `${la.orphanMetadataFiles + pa.orphanMetadataFiles} metadata files; ${killsLeavingOrphans} of ${plan.length} kills ` +
         `left new orphans (died mid-round), ${commitsWhileKilling} snapshots committed between kills; ${written} log rows`,
     );
     // The seeded kill points do land inside rounds (else this test would prove nothing).
@@ -383,4 +404,22 @@ describe("lake tiering killed with SIGKILL mid-round", () => {
       }
     }
   }, 120_000);
+
+  it("the warehouse audit finds a truncated data file and a missing manifest", async () => {
+    const t = await tc.conn.getTable("fluss.kill_log");
+    const loc = tableLocation(warehouse, t.info.path);
+    expect((await auditLakeTable(loc)).problems).toEqual([]);
+    const f = (await lakeFiles(warehouse, t))!;
+    const manifests = (await readManifestList(f.state.snapshot["manifest-list"])).filter(
+      (m) => m.content === 0,
+    );
+    expect(manifests.length).toBeGreaterThan(1);
+    const victim = (await readManifest(manifests.at(-1)!.manifest_path))[0]!.data_file.file_path;
+    await truncate(victim, (await stat(victim)).size - 10);
+    const gone = manifests[0]!.manifest_path;
+    await rename(gone, `${gone}.gone`);
+    const problems = (await auditLakeTable(loc)).problems;
+    expect(problems.some((p) => p.includes(victim) && /bytes, \d+ recorded/.test(p))).toBe(true);
+    expect(problems.some((p) => p.includes(gone) && /is missing/.test(p))).toBe(true);
+  });
 });
