@@ -195,6 +195,14 @@ describe("lake tiering killed with SIGKILL mid-round", () => {
 
     // Writers: a stream of appends and upserts/deletes until told to stop (expected state kept).
     const pkExpected = new Map<number, string>();
+    // Cold keys: written once before tiering starts, so the union read has lake rows to merge.
+    const cold = pkT.newUpsertWriter();
+    for (let k = PK_KEYS; k < PK_KEYS + 100; k++) {
+      const row = { k, name: `cold${k}`, n: -1n };
+      await cold.upsert(row);
+      pkExpected.set(k, norm(row));
+    }
+    await cold.close();
     let written = 0;
     let writing = true;
     const writer = (async () => {
@@ -287,6 +295,23 @@ describe("lake tiering killed with SIGKILL mid-round", () => {
 
     // The writers stop; a last tiering process catches up with the end of both tables.
     await stopWriters();
+    const logScan: string[] = [];
+    const scanner = logT.newLogScanner({ from: "earliest", untilLatest: true });
+    for await (const r of scanner) logScan.push(`${r.bucket}:${r.offset}:${norm(r.row)}`);
+    scanner.close();
+    expect(logScan.length).toBe(written);
+    const kv: string[] = [];
+    for await (const row of pkT.newSnapshotScanner()) kv.push(norm(row));
+    expect(kv.sort()).toEqual([...pkExpected.values()].sort());
+    // Union reads at the lake state the last killed process left (lake, then the log tail).
+    const beforeCatchUp = { log: await unionOf(logT, true), pk: await unionOf(pkT, false) };
+    expect(beforeCatchUp.log.rows.sort()).toEqual([...logScan].sort());
+    expect(beforeCatchUp.pk.rows.sort()).toEqual([...kv].sort());
+    expect([...beforeCatchUp.log.sources].sort(), "a log-table union read from lake and log").toEqual([
+      "lake",
+      "log",
+    ]);
+    expect(beforeCatchUp.pk.sources.has("lake"), "a primary-key union read with lake rows").toBe(true);
     const final = spawnTiering(tc.bootstrap, warehouse);
     tiering = final;
     const ends = async (t: Table, buckets: number) =>
@@ -322,25 +347,18 @@ describe("lake tiering killed with SIGKILL mid-round", () => {
       `final: log ${la.versions} versions / ${la.snapshots} snapshots, pk ${pa.versions} / ${pa.snapshots}; ` +
         `orphans left by killed rounds: ${la.orphanDataFiles + pa.orphanDataFiles} data files, ` +
         `${la.orphanMetadataFiles + pa.orphanMetadataFiles} metadata files; ${killsLeavingOrphans} of ${plan.length} kills ` +
-        `left new orphans (died mid-round), ${commitsWhileKilling} snapshots committed between kills; ${written} log rows`,
+        `left new orphans (died mid-round), ${commitsWhileKilling} snapshots committed between kills; ${written} log rows; ` +
+        `union read before the last catch-up from ${[...beforeCatchUp.log.sources]} (log table), ${[...beforeCatchUp.pk.sources]} (primary-key table)`,
     );
     // The seeded kill points do land inside rounds (else this test would prove nothing).
     expect(killsLeavingOrphans).toBeGreaterThan(0);
 
     // (a) log table: the lake holds every log row once (offsets 0..end per bucket, no gap), the
     // same rows as the full log scan, through the union read and DuckDB alike.
-    const logScan: string[] = [];
-    const scanner = logT.newLogScanner({ from: "earliest", untilLatest: true });
-    for await (const r of scanner) logScan.push(`${r.bucket}:${r.offset}:${norm(r.row)}`);
-    scanner.close();
-    expect(logScan.length).toBe(written);
-    const union: string[] = [];
-    for await (const r of new UnionScanner(logT, tc.conn.admin, { warehouse })) {
-      expect(r.source).toBe("lake");
-      union.push(`${r.bucket}:${r.offset}:${norm(r.row)}`);
-    }
-    expect(union.length).toBe(logScan.length);
-    expect(union.sort()).toEqual([...logScan].sort());
+    const union = await unionOf(logT, true);
+    expect([...union.sources]).toEqual(["lake"]);
+    expect(union.rows.length).toBe(logScan.length);
+    expect(union.rows.sort()).toEqual([...logScan].sort());
     const lf = (await lakeFiles(warehouse, logT))!;
     const files = (paths: string[], cols: string) =>
       paths.map((p) => `SELECT ${cols} FROM read_parquet('${p}')`).join(" UNION ALL ");
@@ -357,15 +375,9 @@ describe("lake tiering killed with SIGKILL mid-round", () => {
     expect(duckKeys.sort()).toEqual([...logScan].sort());
 
     // (b) primary-key table: the lake state (data minus newer equality deletes) = the KV state.
-    const kv: string[] = [];
-    for await (const row of pkT.newSnapshotScanner()) kv.push(norm(row));
-    expect(kv.sort()).toEqual([...pkExpected.values()].sort());
-    const pkUnion: string[] = [];
-    for await (const r of new UnionScanner(pkT, tc.conn.admin, { warehouse })) {
-      expect(r.source).toBe("lake");
-      pkUnion.push(norm(r.row));
-    }
-    expect(pkUnion.sort()).toEqual([...kv].sort());
+    const pkUnion = await unionOf(pkT, false);
+    expect([...pkUnion.sources]).toEqual(["lake"]);
+    expect(pkUnion.rows.sort()).toEqual([...kv].sort());
     const pf = (await lakeFiles(warehouse, pkT))!;
     const dataSql = pf.data
       .map((f) => `SELECT k, name, n, ${f.seq} AS seq FROM read_parquet('${f.path}')`)
@@ -381,6 +393,17 @@ describe("lake tiering killed with SIGKILL mid-round", () => {
     const pkKeys = pkDuck.map((r) => JSON.parse(r).k);
     expect(new Set(pkKeys).size).toBe(pkKeys.length);
     expect(pkDuck.sort()).toEqual([...kv].sort());
+
+    /** A union read: rows (with bucket:offset for the log table) and the sources seen. */
+    async function unionOf(t: Table, withOffsets: boolean) {
+      const rows: string[] = [];
+      const sources = new Set<string>();
+      for await (const r of new UnionScanner(t, tc.conn.admin, { warehouse })) {
+        sources.add(r.source);
+        rows.push(withOffsets ? `${r.bucket}:${r.offset}:${norm(r.row)}` : norm(r.row));
+      }
+      return { rows, sources };
+    }
 
     /** The log table's current lake snapshot holds each bucket's offsets [0, recorded) exactly once. */
     async function checkLogLakeContiguous(kill: number): Promise<void> {
