@@ -3,7 +3,8 @@
 // read): `<warehouse>/<database>/<table>/metadata/v<N>.metadata.json`, `version-hint.text` naming
 // N, and data under `data/`.
 // Commit protocol (atomic, single winner): every file a version references (data, manifests,
-// manifest list, offsets file) is written and fsynced first; the new `v<N+1>.metadata.json` is
+// manifest list, offsets file) is written and fsynced first, with the entries of the
+// directories created for them; the new `v<N+1>.metadata.json` is
 // then published with link(2) from a fsynced temporary file, which fails if the name exists, so
 // of two writers based on version N exactly one wins and the other gets a CommitConflict and
 // publishes nothing. The version hint is updated afterwards (a crash in between is harmless:
@@ -49,9 +50,22 @@ async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Create `dir` and any missing parents; each directory this creates has its own entry fsynced in
+ * its parent before returning (a committed version may name files under a directory created for
+ * its round, e.g. a new `__bucket=N`, and must not lose that directory in a crash of the machine).
+ */
+export async function mkdirDurable(dir: string): Promise<void> {
+  const first = await mkdir(dir, { recursive: true });
+  if (first === undefined) return;
+  const created: string[] = [];
+  for (let d = dir; d.length >= first.length && d !== dirname(d); d = dirname(d)) created.push(d);
+  for (const d of created) await fsyncDir(dirname(d));
+}
+
 /** Write a whole file and fsync it (and, with `syncDir`, its directory entry). */
 export async function writeFileDurable(path: string, bytes: Uint8Array, syncDir = true): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await mkdirDurable(dirname(path));
   const fh = await open(path, "wx");
   try {
     await fh.writeFile(bytes);
