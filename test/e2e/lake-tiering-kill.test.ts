@@ -257,6 +257,7 @@ describe("lake tiering killed with SIGKILL mid-round", () => {
       while (t.commits() < point.afterCommits && t.child.exitCode === null && Date.now() < armAt)
         await sleep(10);
       let parquetSeen = 0;
+      let timer: NodeJS.Timeout | undefined;
       const reached = new Promise<string>((resolve) => {
         onFile = (file) => {
           if (file.startsWith(`fluss/${point.table}/`) && file.endsWith(".parquet")) parquetSeen++;
@@ -266,11 +267,15 @@ describe("lake tiering killed with SIGKILL mid-round", () => {
           }
         };
         const waitMs = point.at.kind === "delay" ? point.at.ms : KILL_POINT_WAIT_MS;
-        setTimeout(() => resolve(point.at.kind === "delay" ? `after ${waitMs} ms` : "not reached"), waitMs);
+        timer = setTimeout(
+          () => resolve(point.at.kind === "delay" ? `after ${waitMs} ms` : "not reached"),
+          waitMs,
+        );
         if (t.child.exitCode !== null) resolve(`exited by itself with ${t.child.exitCode}`);
         void t.exited.then((code) => resolve(`exited by itself with ${code}`));
       });
       const how = await reached;
+      clearTimeout(timer);
       onFile = null;
       t.child.kill("SIGKILL");
       const code = await t.exited;
