@@ -23,7 +23,10 @@
 // - FetchLog, Lookup, PrefixLookup, LimitScan and ScanKv responses are encoded by fast-encode.ts,
 //   their large `bytes` values written from the handler's memory (no copy): a handler must return
 //   bytes nobody writes into again (see `RequestHandler`). Each response frame is built, its header
-//   filled and its parts written at once; no part is touched after the socket has it.
+//   filled and its parts queued at once in the ResponseWriter (server-writer.ts), which hands them
+//   to the socket in order, at most `responseSliceBytesMax` per event-loop turn; no part is touched
+//   after the socket has it, and `onResponseSent` runs only once the socket took the last byte;
+// - reading pauses while unsent response bytes (queued or in the socket) reach its high-water mark.
 
 import type net from "node:net";
 import { create, fromBinary } from "@bufbuild/protobuf";
@@ -44,6 +47,7 @@ import {
   responseFrameHeaderBytes,
 } from "./frame.ts";
 import type { BudgetWaiter, RequestBufferBudget } from "./request-buffer.ts";
+import { ResponseWriter } from "./server-writer.ts";
 import { assertWireCodes, servedErrorOf } from "./wire-errors.ts";
 
 /** What a handler learns about the request beyond its message. */
@@ -75,6 +79,8 @@ export interface ConnectionHost {
   readonly requestBuffer: RequestBufferBudget;
   readonly requestReadTimeoutMs: number;
   readonly connectionIdleMsMax: number;
+  /** Response bytes handed to the socket per event-loop turn (default 256 KiB). */
+  readonly responseSliceBytesMax?: number;
   readonly clock: Clock;
   readonly timers: Timers;
   route(apiKey: number): ErasedRoute | undefined;
@@ -99,7 +105,6 @@ export class ServerConnection {
   #inFlight = 0;
   #paused = false;
   #draining = false; // no new requests are taken (server closing or connection failed)
-  #corked = false;
   #pumping = false; // inside #pump: a synchronous handler's #finish must not recurse into it
   #ended = false; // end() or a protocol failure: nothing more may be written
   #idleWaiters: Array<() => void> = [];
@@ -109,6 +114,7 @@ export class ServerConnection {
   #waitingForBuffer = false;
   readonly #budgetWaiter: BudgetWaiter = { retry: () => this.#retryBuffer() };
   readonly #deadlines: ConnectionDeadlines;
+  readonly #writer: ResponseWriter;
 
   constructor(id: number, socket: net.Socket, host: ConnectionHost) {
     this.id = id;
@@ -125,6 +131,10 @@ export class ServerConnection {
       isIdle: () => this.#isIdle(),
       onReadTimeout: () => this.#onReadTimeout(),
       onIdle: () => this.#onIdle(),
+    });
+    this.#writer = new ResponseWriter(socket, {
+      sliceBytesMax: host.responseSliceBytesMax,
+      onQueueEmpty: () => this.#pump(),
     });
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
@@ -169,7 +179,7 @@ export class ServerConnection {
   end(): void {
     if (this.closed || this.#ended) return;
     this.#ended = true;
-    this.#socket.end(() => this.#socket.destroy());
+    this.#writer.end(() => this.#socket.destroy());
   }
 
   /** Close now, dropping unsent bytes. */
@@ -253,14 +263,19 @@ export class ServerConnection {
   }
 
   #canTake(): boolean {
-    return this.#inFlight < this.#host.requestsInFlightMax && !this.#socket.writableNeedDrain;
+    return this.#inFlight < this.#host.requestsInFlightMax && !this.#writer.backlogged;
   }
 
   // ---- deadlines ---------------------------------------------------------------------------
 
   /** True when nothing is going on: no request in flight, no partial frame, nothing unsent. */
   #isIdle(): boolean {
-    return this.#inFlight === 0 && this.#decoder.bufferedBytes === 0 && this.#socket.writableLength === 0;
+    return (
+      this.#inFlight === 0 &&
+      this.#decoder.bufferedBytes === 0 &&
+      this.#writer.queuedBytes === 0 &&
+      this.#socket.writableLength === 0
+    );
   }
 
   #onReadTimeout(): void {
@@ -293,7 +308,7 @@ export class ServerConnection {
     this.#draining = true;
     this.#ended = true;
     const frame = encodeServerFailureFrame({ code: Errors.CORRUPT_MESSAGE.code, message: reason });
-    this.#socket.end(frame, () => this.#socket.destroy());
+    this.#writer.end(() => this.#socket.destroy(), frame);
   }
 
   /** A broken invariant: never answered; the host decides (by default the process crashes). */
@@ -441,37 +456,20 @@ export class ServerConnection {
       this.#writeError(requestId, this.#wireErrorOf(api, requestId, wrapped), done);
       return;
     }
-    this.#cork();
     this.#deadlines.touch();
-    const parts = fillResponseHeader(frame, 0, requestId);
-    for (let i = 0; i < parts.length; i++) {
-      if (i === parts.length - 1 && done) this.#socket.write(parts[i]!, () => done());
-      else this.#socket.write(parts[i]!);
-    }
+    this.#writer.write(fillResponseHeader(frame, 0, requestId), done);
   }
 
   #writeError(requestId: number, error: WireError, done?: () => void): void {
     const frame = encodeErrorFrame(requestId, error);
-    this.#cork();
     this.#deadlines.touch();
-    if (done) this.#socket.write(frame, () => done());
-    else this.#socket.write(frame);
-  }
-
-  /** Batch every response written in this tick into one system call. */
-  #cork(): void {
-    if (this.#corked) return;
-    this.#corked = true;
-    this.#socket.cork();
-    process.nextTick(() => {
-      this.#corked = false;
-      this.#socket.uncork();
-    });
+    this.#writer.write([frame], done);
   }
 
   #onClose(): void {
     this.#draining = true;
     this.#deadlines.stop();
+    this.#writer.close();
     this.#setWaitingForBuffer(false);
     if (this.#headReservedBytes > 0) this.#host.requestBuffer.release(this.#headReservedBytes);
     this.#headReservedBytes = 0;

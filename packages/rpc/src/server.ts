@@ -30,6 +30,7 @@ import { ApiVersionsResponseSchema } from "./gen/fluss/api_pb.ts";
 import { RequestBufferBudget } from "./request-buffer.ts";
 import type { ConnectionHost, ErasedRoute, RequestContext } from "./server-connection.ts";
 import { ServerConnection } from "./server-connection.ts";
+import { responseSliceBytesMaxDefault } from "./server-writer.ts";
 
 export type { RequestContext } from "./server-connection.ts";
 
@@ -66,6 +67,11 @@ export interface RpcServerOptions {
   readonly requestReadTimeoutMs?: number;
   /** A connection idle this long is closed (Kafka connections.max.idle.ms; default 10 min). */
   readonly connectionIdleMsMax?: number;
+  /**
+   * Response bytes handed to a socket per event-loop turn (default 256 KiB): a multi-MiB
+   * response leaves in slices so it never holds the loop for long.
+   */
+  readonly responseSliceBytesMax?: number;
   /**
    * Called with a failed assertion raised while serving (a bug): the error is never answered.
    * Default: log at fatal and exit the process with code 70 (EX_SOFTWARE). Tests inject one.
@@ -163,6 +169,11 @@ export class RpcServer {
         "connectionIdleMsMax",
         options.connectionIdleMsMax,
         serverConnectionIdleMsMaxDefault,
+      ),
+      responseSliceBytesMax: limit(
+        "responseSliceBytesMax",
+        options.responseSliceBytesMax,
+        responseSliceBytesMaxDefault,
       ),
       clock: options.clock ?? systemClock,
       timers: this.#timers,
