@@ -10,7 +10,8 @@
 // it succeeds; then the queue hands commits over again. `failure` tells why meanwhile.
 // `commit` is the seam to lmdb: it queues the writes, the state and chain version `next` as one
 // transaction that applies only at chain version `expect`; it resolves with null once committed,
-// else with why not.
+// else with why not. The queue never looks inside a batch of writes (W): each enqueue() hands one
+// over, a retry hands over the list of those not committed (kv-sealed-batch.ts SealedBatch).
 // Invariants: commits settle in the order they were handed over; a caller's writes are never
 // reordered; every enqueue() promise settles (true once committed, false when the queue closes
 // first).
@@ -22,23 +23,12 @@ export const COMMIT_RETRY_MS_DEFAULT = 200;
 /** Longest wait between commit retries. */
 export const COMMIT_RETRY_MS_MAX = 5_000;
 
-/** A write as lmdb gets it: the key and the stored (sealed) value; null deletes. */
-export interface StoredWrite {
-  readonly key: Uint8Array;
-  readonly stored: Uint8Array | null;
-}
-
-export interface CommitQueueOptions<S> {
+export interface CommitQueueOptions<S, W> {
   /**
-   * Queue `writes`, `state` and chain version `next` as one transaction that applies only at
-   * chain version `expect`; resolves null once committed, else with why not.
+   * Queue the batches of `writes` in order, `state` and chain version `next` as one transaction
+   * that applies only at chain version `expect`; resolves null once committed, else with why not.
    */
-  readonly commit: (
-    writes: readonly StoredWrite[],
-    state: S,
-    expect: number,
-    next: number,
-  ) => Promise<unknown>;
+  readonly commit: (writes: readonly W[], state: S, expect: number, next: number) => Promise<unknown>;
   /** Told after each successful commit, with the state it wrote. */
   readonly committed: (state: S) => void;
   /** The chain version the store holds. */
@@ -58,24 +48,24 @@ interface Waiter {
 }
 
 /** A commit handed to lmdb and not settled. */
-interface InFlight<S> {
-  readonly writes: readonly StoredWrite[];
+interface InFlight<S, W> {
+  readonly writes: readonly W[];
   /** The newest enqueue() it carries. */
   readonly seq: number;
   readonly state: S;
   readonly version: number;
 }
 
-export class CommitQueue<S> {
-  private readonly o: CommitQueueOptions<S>;
+export class CommitQueue<S, W> {
+  private readonly o: CommitQueueOptions<S, W>;
   private readonly retryMsMin: number;
   /** ok: commits are handed over as they come; failed: waiting to retry; retrying: the retry runs. */
   private mode: "ok" | "failed" | "retrying" = "ok";
-  private inFlight: InFlight<S>[] = [];
+  private inFlight: InFlight<S, W>[] = [];
   /** Writes to retry, in order: those of failed or skipped commits, then those held back since. */
-  private held: StoredWrite[] = [];
+  private held: W[] = [];
   /** Writes enqueued while not ok, after `held`. */
-  private later: StoredWrite[] = [];
+  private later: W[] = [];
   private target: S | null = null;
   private committedVersion: number;
   private nextVersion: number;
@@ -90,7 +80,7 @@ export class CommitQueue<S> {
   private drained: (() => void) | null = null;
   private closed = false;
 
-  constructor(o: CommitQueueOptions<S>) {
+  constructor(o: CommitQueueOptions<S, W>) {
     this.o = o;
     this.retryMsMin = o.retryMs ?? COMMIT_RETRY_MS_DEFAULT;
     this.scheduler = o.scheduler ?? systemScheduler;
@@ -110,14 +100,14 @@ export class CommitQueue<S> {
     return this.mode === "ok" ? null : this.cause;
   }
 
-  /** Queue `writes` and then `state`; resolves true once committed, false if the queue closes first. */
-  enqueue(writes: readonly StoredWrite[], state: S): Promise<boolean> {
+  /** Queue the batch `writes` and then `state`; resolves true once committed, false if the queue closes first. */
+  enqueue(writes: W, state: S): Promise<boolean> {
     assert(!this.closed, "no writes after close");
     this.target = state;
     const seq = ++this.queuedSeq;
     const done = new Promise<boolean>((resolve) => this.waiters.push({ seq, failFast: false, resolve }));
-    if (this.mode === "ok") this.send(writes, seq, state, this.nextVersion - 1);
-    else for (const w of writes) this.later.push(w);
+    if (this.mode === "ok") this.send([writes], seq, state, this.nextVersion - 1);
+    else this.later.push(writes);
     return done;
   }
 
@@ -141,8 +131,8 @@ export class CommitQueue<S> {
   }
 
   /** Hand one commit to lmdb, chained to version `expect`. */
-  private send(writes: readonly StoredWrite[], seq: number, state: S, expect: number): void {
-    const entry: InFlight<S> = { writes, seq, state, version: expect + 1 };
+  private send(writes: readonly W[], seq: number, state: S, expect: number): void {
+    const entry: InFlight<S, W> = { writes, seq, state, version: expect + 1 };
     this.nextVersion = entry.version + 1;
     this.inFlight.push(entry);
     let outcome: Promise<unknown>;
@@ -157,7 +147,7 @@ export class CommitQueue<S> {
     );
   }
 
-  private settled(entry: InFlight<S>, cause: unknown): void {
+  private settled(entry: InFlight<S, W>, cause: unknown): void {
     assert(this.inFlight[0] === entry, "commits settle in the order they were handed over");
     this.inFlight.shift();
     if (cause === null) {

@@ -31,8 +31,8 @@ import { assert, copyBytes, Errors, FlussError, isFlussError, type Scheduler } f
 import { type Database, open, type RootDatabase } from "lmdb";
 import { KeyFilters } from "./key-filter.ts";
 import { hashKey } from "./key-index.ts";
-import { CHECKSUM_BYTES, entryChecksum, sealInto } from "./kv-checksum.ts";
-import { CommitQueue, type StoredWrite } from "./kv-commit-queue.ts";
+import { CHECKSUM_BYTES, entryChecksum } from "./kv-checksum.ts";
+import { CommitQueue } from "./kv-commit-queue.ts";
 import {
   BINARY,
   checkHeader,
@@ -46,6 +46,7 @@ import {
   META_KEY,
   STORE_FORMAT,
 } from "./kv-format.ts";
+import { putBatch, type SealedBatch, sealBatch } from "./kv-sealed-batch.ts";
 
 /** lmdb's largest key (bytes). */
 export const KV_KEY_BYTES_MAX = 1978;
@@ -100,25 +101,6 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | null {
   return null;
 }
 
-/** `writes` with their values sealed, in one new array. */
-function sealAll(writes: readonly KvWrite[]): StoredWrite[] {
-  let bytes = 0;
-  for (const w of writes) if (w.value !== null) bytes += w.value.byteLength + CHECKSUM_BYTES;
-  const arena = new Uint8Array(bytes);
-  let at = 0;
-  const out = new Array<StoredWrite>(writes.length);
-  for (let i = 0; i < writes.length; i++) {
-    const w = writes[i]!;
-    if (w.value === null) out[i] = { key: w.key, stored: null };
-    else {
-      const start = at;
-      at = sealInto(arena, start, w.key, w.value);
-      out[i] = { key: w.key, stored: arena.subarray(start, at) };
-    }
-  }
-  return out;
-}
-
 export class KvStore {
   readonly dir: string;
   /** The store format found at open (a format 1 store must be migrated before it is written). */
@@ -129,7 +111,7 @@ export class KvStore {
   /** The commit chain's version (null for a read-only store). */
   private readonly chain: Database<Uint8Array, Uint8Array> | null;
   private readonly onCorrupt: ((err: FlussError) => void) | null;
-  private readonly commits: CommitQueue<KvStoreState>;
+  private readonly commits: CommitQueue<KvStoreState, SealedBatch>;
   private current: KvStoreState;
   /** The state once every queued write has committed. */
   private queued: KvStoreState;
@@ -164,7 +146,7 @@ export class KvStore {
         version = 0;
         this.chain.putSync(CHAIN_KEY, EMPTY, version);
       }
-      this.commits = new CommitQueue<KvStoreState>({
+      this.commits = new CommitQueue<KvStoreState, SealedBatch>({
         commit: (writes, state, expect, next) => this.commit(writes, state, expect, next),
         committed: (state) => {
           if (state.appliedLogOffset >= this.current.appliedLogOffset) this.current = state;
@@ -302,17 +284,18 @@ export class KvStore {
     this.assertOpen();
     assert(!this.pending, "no synchronous write while asynchronous writes are queued");
     assert(state.appliedLogOffset >= this.current.appliedLogOffset, "the applied log offset never decreases");
-    const stored = sealAll([...writes]);
-    const filters = this.filters;
+    const batch = sealBatch([...writes]);
+    const { data, filters } = this;
     try {
       this.env.transactionSync(() => {
-        for (const w of stored) {
-          if (w.stored === null) this.data.removeSync(w.key);
-          else {
-            filters?.add(hashKey(w.key)); // before the put: a superset even if it fails
-            this.data.putSync(w.key, w.stored);
-          }
-        }
+        putBatch(
+          batch,
+          (key, value) => {
+            filters?.add(hashKey(key)); // before the put: a superset even if it fails
+            data.putSync(key, value);
+          },
+          (key) => data.removeSync(key),
+        );
         this.meta.putSync(META_KEY, encodeState(state));
       });
     } catch (err) {
@@ -350,8 +333,9 @@ export class KvStore {
         else filters.add(hash); // a superset
       }
     }
+    const batch = sealBatch(writes);
     this.queued = state;
-    return this.commits.enqueue(sealAll(writes), state);
+    return this.commits.enqueue(batch, state);
   }
 
   /**
@@ -359,7 +343,7 @@ export class KvStore {
    * committed on lmdb's write thread); resolves null once committed, else the cause.
    */
   private commit(
-    writes: readonly StoredWrite[],
+    batches: readonly SealedBatch[],
     state: KvStoreState,
     expect: number,
     next: number,
@@ -369,10 +353,9 @@ export class KvStore {
     assert(chain !== null, "a read-only store commits nothing");
     return commitOutcome(
       chain.ifVersion(CHAIN_KEY, expect, () => {
-        for (const w of writes) {
-          if (w.stored === null) void data.remove(w.key);
-          else void data.put(w.key, w.stored);
-        }
+        const put = (key: Uint8Array, value: Uint8Array): void => void data.put(key, value);
+        const remove = (key: Uint8Array): void => void data.remove(key);
+        for (const batch of batches) putBatch(batch, put, remove);
         void meta.put(META_KEY, encodeState(state));
         void chain.put(CHAIN_KEY, EMPTY, next);
       }),
