@@ -79,8 +79,8 @@ export class KeyIndex<T extends Keyed> {
     }
   }
 
-  /** Store `item` under its key, replacing the item stored for that key, if any. */
-  set(item: T): void {
+  /** Store `item` under its key; returns the item it replaced, or undefined (one probe run). */
+  set(item: T): T | undefined {
     const hash = item.hash;
     const hashes = this.hashes;
     const mask = this.mask;
@@ -90,24 +90,27 @@ export class KeyIndex<T extends Keyed> {
         hashes[i] = hash;
         this.items[i] = item;
         if (++this.count * 2 > mask) this.grow();
-        return;
+        return undefined;
       }
-      if (h === hash && sameKey(this.items[i]!.key, item.key)) {
-        this.items[i] = item;
-        return;
+      if (h === hash) {
+        const old = this.items[i]!;
+        if (sameKey(old.key, item.key)) {
+          this.items[i] = item;
+          return old;
+        }
       }
     }
   }
 
-  /** Remove `item` if it is the one stored under its key. */
-  delete(item: T): void {
+  /** Remove `item` if it is the one stored under its key; returns whether it was. */
+  delete(item: T): boolean {
     const hashes = this.hashes;
     const items = this.items;
     const mask = this.mask;
     let i = item.hash & mask;
     for (; ; i = (i + 1) & mask) {
       const h = hashes[i]!;
-      if (h === 0) return;
+      if (h === 0) return false;
       if (items[i] === item) break;
     }
     // Backward-shift deletion: move later members of the probe run into the hole.
@@ -126,6 +129,7 @@ export class KeyIndex<T extends Keyed> {
     hashes[hole] = 0;
     items[hole] = undefined;
     this.count--;
+    return true;
   }
 
   private grow(): void {

@@ -314,8 +314,11 @@ export class KvStore {
   writeAsync(writes: readonly KvWrite[], state: KvStoreState): Promise<boolean> {
     this.assertOpen();
     assert(state.appliedLogOffset >= this.queued.appliedLogOffset, "the applied log offset never decreases");
-    // lmdb refuses a bad key only once earlier writes are queued: check them all before any.
-    for (const w of writes) {
+    // lmdb refuses a bad key only once earlier writes are queued: check them all before any. The
+    // filters learn each key in the same pass (a refused batch leaves them a superset).
+    const filters = this.filters;
+    for (let i = 0; i < writes.length; i++) {
+      const w = writes[i]!;
       const n = w.key.byteLength;
       if (n === 0 || n > KV_KEY_BYTES_MAX) {
         throw new FlussError(
@@ -323,15 +326,10 @@ export class KvStore {
           `write to kv store ${this.dir} refused: a key of ${n} bytes (1..${KV_KEY_BYTES_MAX} allowed)`,
         );
       }
-    }
-    const filters = this.filters;
-    if (filters !== null) {
-      for (const w of writes) {
-        if (w.value === null) continue;
-        const hash = w.hash ?? hashKey(w.key);
-        if (w.absent === true) filters.addAbsent(hash);
-        else filters.add(hash); // a superset
-      }
+      if (filters === null || w.value === null) continue;
+      const hash = w.hash ?? hashKey(w.key);
+      if (w.absent === true) filters.addAbsent(hash);
+      else filters.add(hash); // a superset
     }
     const batch = sealBatch(writes);
     this.queued = state;

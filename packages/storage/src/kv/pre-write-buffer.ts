@@ -162,11 +162,24 @@ export class PreWriteBuffer {
     assert(offset > this.lastOffset, "staged offsets strictly increase");
     assert((value === null) === (kind === "delete"), "only deletes stage no value");
     const bytes = key.byteLength + (value === null ? 0 : value.byteLength) + ENTRY_OVERHEAD_BYTES;
-    const prev = this.byKey.get(key, hash) ?? null;
+    const entry: Entry = {
+      hash,
+      key,
+      value,
+      offset,
+      kind,
+      bytes,
+      absent,
+      prev: null,
+      next: null,
+      flushed: false,
+    };
+    const prev = this.byKey.set(entry) ?? null;
     assert(!absent || (prev === null && kind === "insert"), "an absent key is a first insert");
-    const entry: Entry = { hash, key, value, offset, kind, bytes, absent, prev, next: null, flushed: false };
-    if (prev !== null) prev.next = entry;
-    this.byKey.set(entry);
+    if (prev !== null) {
+      entry.prev = prev;
+      prev.next = entry;
+    }
     this.entries.push(entry);
     this.pending += bytes;
     this.lastOffset = offset;
@@ -225,17 +238,14 @@ export class PreWriteBuffer {
     });
     const inFlight = this.inFlight;
     for (const e of writes) {
-      const old = inFlight.get(e.key, e.hash);
-      if (old !== undefined) this.inFlightTotal -= old.bytes;
-      inFlight.set(e);
-      this.inFlightTotal += e.bytes;
+      const old = inFlight.set(e);
+      this.inFlightTotal += old === undefined ? e.bytes : e.bytes - old.bytes;
     }
     void committed.then((ok) => {
       if (!ok || inFlight !== this.inFlight) return; // closed first, or cleared
       for (const e of writes) {
-        if (inFlight.get(e.key, e.hash) !== e) continue; // a newer flush of its key replaced it
-        inFlight.delete(e);
-        this.inFlightTotal -= e.bytes;
+        // Not there when a newer flush of its key replaced it.
+        if (inFlight.delete(e)) this.inFlightTotal -= e.bytes;
       }
     });
     for (let i = this.head; i < end; i++) {

@@ -29,12 +29,12 @@ describe("KeyIndex", () => {
           if (o.del) {
             const cur = model.get(k);
             if (cur !== undefined) {
-              index.delete(cur);
+              expect(index.delete(cur)).toBe(true);
               model.delete(k);
             }
           } else {
             const it = item(o.key, n);
-            index.set(it);
+            expect(index.set(it)).toBe(model.get(k)); // the item it replaced
             model.set(k, it);
           }
         });
@@ -53,9 +53,9 @@ describe("KeyIndex", () => {
     const index = new KeyIndex<Item>();
     const a = item(Uint8Array.of(1), 1);
     const b = item(Uint8Array.of(1), 2);
-    index.set(a);
-    index.set(b);
-    index.delete(a);
+    expect(index.set(a)).toBeUndefined();
+    expect(index.set(b)).toBe(a);
+    expect(index.delete(a)).toBe(false);
     expect(index.get(Uint8Array.of(1), a.hash)).toBe(b);
     expect(index.size).toBe(1);
   });
