@@ -1,11 +1,11 @@
 // A focused A/B of the RPC server's sliced response writes (packages/rpc/src/server-writer.ts):
 // the server (this thread) answers FetchLog requests with N-MiB records arrays to a reader in a
-// worker thread that keeps two fetches in flight, while a second connection of the worker sends a
+// worker thread that keeps `--inflight` fetches in flight (default 2), while a second connection of the worker sends a
 // small request every 2 ms. Rounds alternate between `responseSliceBytesMax` 256 KiB (the
 // default) and 1 GiB (each response in one corked writev: the behaviour before slicing), in the
 // same process and run. Prints per round the server's event-loop delay p99 / max
 // (monitorEventLoopDelay, 1 ms resolution), the small requests' round-trip p99 and MiB/s fetched.
-//   npx node bench/rpc-slices.ts [--mib 8] [--seconds 4] [--rounds 3] [--mode both|sliced|whole]
+//   npx node bench/rpc-slices.ts [--mib 8] [--seconds 4] [--rounds 3] [--mode both|sliced|whole] [--inflight 2]
 
 import net from "node:net";
 import { createHistogram, monitorEventLoopDelay } from "node:perf_hooks";
@@ -16,6 +16,7 @@ import { ApiKeys, create, encodeRequestFrame, RpcServer, toBinary } from "@fluss
 interface WorkerInput {
   port: number;
   seconds: number;
+  inflight: number;
 }
 interface WorkerResult {
   fetchedBytes: number;
@@ -79,8 +80,7 @@ async function runClient(input: WorkerInput): Promise<WorkerResult> {
     "data",
     frameCounter(() => fetch()),
   );
-  fetch();
-  fetch();
+  for (let i = 0; i < input.inflight; i++) fetch();
   const rtts: number[] = [];
   let sentAt = 0;
   small.on(
@@ -103,7 +103,7 @@ async function runClient(input: WorkerInput): Promise<WorkerResult> {
   return { fetchedBytes, smallRttP99Ms: p99, smallCount: rtts.length };
 }
 
-async function round(sliceBytesMax: number, mib: number, seconds: number): Promise<string> {
+async function round(sliceBytesMax: number, mib: number, seconds: number, inflight: number): Promise<string> {
   const server = new RpcServer({ responseSliceBytesMax: sliceBytesMax });
   const records = Buffer.alloc(mib << 20, 7);
   server.handle(ApiKeys.FETCH_LOG, () => ({
@@ -131,7 +131,7 @@ async function round(sliceBytesMax: number, mib: number, seconds: number): Promi
       writes.record(Number(process.hrtime.bigint() - t0) || 1);
     }
   };
-  const worker = new Worker(new URL(import.meta.url), { workerData: { port, seconds } });
+  const worker = new Worker(new URL(import.meta.url), { workerData: { port, seconds, inflight } });
   await new Promise((r) => setTimeout(r, 300)); // warm-up
   h.enable();
   const result = await new Promise<WorkerResult>((resolve, reject) => {
@@ -160,6 +160,7 @@ if (isMainThread) {
       seconds: { type: "string", default: "4" },
       rounds: { type: "string", default: "3" },
       mode: { type: "string", default: "both" }, // both | sliced | whole
+      inflight: { type: "string", default: "2" },
     },
   });
   const mib = Number(values.mib);
@@ -171,7 +172,7 @@ if (isMainThread) {
       whole: [1 << 30],
     };
     for (const slice of modes[values.mode] ?? [])
-      console.log(`round ${i + 1}: ${await round(slice, mib, seconds)}`);
+      console.log(`round ${i + 1}: ${await round(slice, mib, seconds, Number(values.inflight))}`);
   }
 } else {
   const result = await runClient(workerData as WorkerInput);
