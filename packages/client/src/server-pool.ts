@@ -1,6 +1,8 @@
 // One RPC connection per server address, opened on first use and reopened after it breaks. Callers
 // address servers by `host:port`; the pool hides connect races (concurrent first calls share one
-// connect) and turns a dead connection into a fresh one on the next call.
+// connect) and turns a dead connection into a fresh one on the next call. Invariant: the pool never
+// closes a connection that is still open except at `close()`, so a call is failed by its own
+// outcome only (a failed neighbour never turns it into CLIENT_CLOSED).
 
 import { Errors, FlussError, isFlussError } from "@fluss-ts/common";
 import { type ApiDef, type ReqInitOf, type RespOf, RpcConnection } from "@fluss-ts/rpc";
@@ -74,10 +76,12 @@ export class ServerPool {
     try {
       return await conn.request(api, req, opts);
     } catch (err) {
-      // A broken connection is dropped so the next call reconnects.
-      if (isFlussError(err) && err.is(Errors.NETWORK_EXCEPTION)) {
+      // A broken connection is dropped so the next call reconnects. A NETWORK_EXCEPTION can also be
+      // one call's answer from a live server (a tablet server that could not reach the
+      // coordinator): the connection stays, since closing it would fail every other call in
+      // flight on it with CLIENT_CLOSED, which is final (found by test:fault: writes failed).
+      if (isFlussError(err) && err.is(Errors.NETWORK_EXCEPTION) && !conn.isOpen) {
         await this.forget(addr, conn);
-        conn.close();
       }
       throw err;
     }
