@@ -25,6 +25,13 @@ function rot(file: string, needle: string): number {
   return copies;
 }
 
+function copiesOf(file: string, needle: string): number {
+  const bytes = readFileSync(file);
+  let copies = 0;
+  for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + 1)) copies++;
+  return copies;
+}
+
 function findKvDb(root: string): string {
   for (const e of readdirSync(root, { withFileTypes: true, recursive: true })) {
     if (e.isDirectory() && e.name === "db" && /kv-0$/.test(e.parentPath) && !e.parentPath.includes("remote"))
@@ -52,7 +59,12 @@ describe("bit rot in a primary-key bucket", () => {
       const expected = (k: number): { k: number; v: string } => ({ k, v: value(k, k >= 150 ? 1 : 0) });
 
       const db = findKvDb(tc.dataDir);
-      expect(rot(join(db, "data.mdb"), "NEEDLE")).toBeGreaterThanOrEqual(250);
+      // Acknowledged upserts reach LMDB through commits pipelined on its write thread: wait (bounded)
+      // until the last one landed, so every current value is in the file before it rots.
+      const file = join(db, "data.mdb");
+      for (let i = 0; i < 100 && copiesOf(file, "NEEDLE") < 250; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(rot(file, "NEEDLE")).toBeGreaterThanOrEqual(250);
       const lookuper = t.newLookuper();
       for (let k = 0; k < 250; k++) expect(await lookuper.lookup({ k })).toEqual(expected(k));
       const rows = new Map<number, string>();
