@@ -52,27 +52,11 @@ export function fetchLogHandler(
         t.filterPredicate && isFieldSet(t, PbFetchLogReqForTableSchema.field.filterSchemaId)
           ? { predicate: t.filterPredicate, schemaId: t.filterSchemaId }
           : null,
-      buckets: t.bucketsReq.map((b) => ({
-        partitionId: isFieldSet(b, PbFetchLogReqForBucketSchema.field.partitionId) ? b.partitionId : null,
-        bucket: b.bucketId,
-        fetchOffset: b.fetchOffset,
-        maxBytes: b.maxFetchBytes,
-      })),
+      buckets: t.bucketsReq.map(bucketOf),
     }));
     const arena = readBuffers.arena();
     ctx.onResponseSent(() => arena.release());
-    const results = await fetches.fetch(
-      {
-        allocate: arena.allocate,
-        tables,
-        maxBytes: req.maxBytes,
-        minBytes: isFieldSet(req, FetchLogRequestSchema.field.minBytes) ? req.minBytes : 1,
-        maxWaitMs: isFieldSet(req, FetchLogRequestSchema.field.maxWaitMs)
-          ? req.maxWaitMs
-          : FETCH_WAIT_MS_DEFAULT,
-      },
-      ctx.signal,
-    );
+    const results = await fetches.fetch({ allocate: arena.allocate, tables, ...waitOf(req) }, ctx.signal);
     return {
       tablesResp: results.map((t) => ({
         tableId: t.tableId,
@@ -91,6 +75,26 @@ export function fetchLogHandler(
 }
 
 type FetchLogContext = Parameters<RequestHandler<typeof ApiKeys.FETCH_LOG>>[1];
+type FetchLogBucketRequest = FetchLogRequest["tablesReq"][number]["bucketsReq"][number];
+
+/** One bucket of a fetch, as client and follower fetches both read it. */
+function bucketOf(b: FetchLogBucketRequest) {
+  return {
+    partitionId: isFieldSet(b, PbFetchLogReqForBucketSchema.field.partitionId) ? b.partitionId : null,
+    bucket: b.bucketId,
+    fetchOffset: b.fetchOffset,
+    maxBytes: b.maxFetchBytes,
+  };
+}
+
+/** The long-poll bounds of a fetch, with Fluss's defaults for fields the request leaves out. */
+function waitOf(req: FetchLogRequest) {
+  return {
+    maxBytes: req.maxBytes,
+    minBytes: isFieldSet(req, FetchLogRequestSchema.field.minBytes) ? req.minBytes : 1,
+    maxWaitMs: isFieldSet(req, FetchLogRequestSchema.field.maxWaitMs) ? req.maxWaitMs : FETCH_WAIT_MS_DEFAULT,
+  };
+}
 
 /** A follower's fetch: every bucket must name the leader epoch it follows. */
 async function followerFetch(
@@ -105,28 +109,13 @@ async function followerFetch(
       if (!isFieldSet(b, PbFetchLogReqForBucketSchema.field.currentLeaderEpoch)) {
         throw new FlussError(Errors.CORRUPT_MESSAGE, "a follower fetch names the leader epoch it follows");
       }
-      return {
-        partitionId: isFieldSet(b, PbFetchLogReqForBucketSchema.field.partitionId) ? b.partitionId : null,
-        bucket: b.bucketId,
-        fetchOffset: b.fetchOffset,
-        maxBytes: b.maxFetchBytes,
-        leaderEpoch: b.currentLeaderEpoch,
-      };
+      return { ...bucketOf(b), leaderEpoch: b.currentLeaderEpoch };
     }),
   }));
   const arena = readBuffers.arena();
   ctx.onResponseSent(() => arena.release());
   const results = await followerFetches.fetch(
-    {
-      followerId: req.followerServerId,
-      tables,
-      allocate: arena.allocate,
-      maxBytes: req.maxBytes,
-      minBytes: isFieldSet(req, FetchLogRequestSchema.field.minBytes) ? req.minBytes : 1,
-      maxWaitMs: isFieldSet(req, FetchLogRequestSchema.field.maxWaitMs)
-        ? req.maxWaitMs
-        : FETCH_WAIT_MS_DEFAULT,
-    },
+    { followerId: req.followerServerId, tables, allocate: arena.allocate, ...waitOf(req) },
     ctx.signal,
   );
   return {
