@@ -95,19 +95,8 @@ export class FetchEngine {
         seen.push({ key: replicaKey(id), id, hw: b.highWatermark });
       }
     }
-    return new Promise<void>((resolve) => {
-      const onAbort = (): void => this.purgatory.cancel(op);
-      const op = new DelayedFetch(this.replicas, seen, () => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      });
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.purgatory.watch(
-        op,
-        seen.map((s) => s.key),
-        waitMs,
-      );
-    });
+    const keys = seen.map((s) => s.key);
+    return this.purgatory.park((done) => new DelayedFetch(this.replicas, seen, done), keys, waitMs, signal);
   }
 
   /** Answer every parked fetch now, and every later one without waiting (shutdown). */

@@ -83,6 +83,27 @@ export class DelayedOperationManager<Op extends DelayedOperation = DelayedOperat
     return completed;
   }
 
+  /**
+   * Watch the operation `make` builds (handing it the callback it must call when it completes)
+   * under `keys` for at most `delayMs`, cancelled when `signal` aborts; resolves once it completed.
+   */
+  park(
+    make: (done: () => void) => Op,
+    keys: readonly string[],
+    delayMs: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const onAbort = (): void => this.cancel(op);
+      const op = make(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      });
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.watch(op, keys, delayMs);
+    });
+  }
+
   /** Complete `op` without its condition (its request was aborted). No-op once completed. */
   cancel(op: Op): void {
     this.complete(op, "cancelled");

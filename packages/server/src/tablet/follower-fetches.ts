@@ -201,18 +201,12 @@ export class FollowerFetches {
   }
 
   private park(seen: Pass["seen"], waitMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const onAbort = (): void => this.purgatory.cancel(op);
-      const op = new DelayedFollowerFetch(this.replicas, seen, () => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      });
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.purgatory.watch(
-        op,
-        seen.map((s) => s.key),
-        waitMs,
-      );
-    });
+    const keys = seen.map((s) => s.key);
+    return this.purgatory.park(
+      (done) => new DelayedFollowerFetch(this.replicas, seen, done),
+      keys,
+      waitMs,
+      signal,
+    );
   }
 }
