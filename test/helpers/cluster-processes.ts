@@ -74,21 +74,7 @@ export function startTabletServerProcess(
   coordinator: string,
   extra: readonly string[] = [],
 ): Promise<RoleProcess> {
-  return spawnRole(
-    [
-      "tablet-server",
-      "--id",
-      String(id),
-      "--data-dir",
-      dataDir,
-      "--bind-listeners",
-      "FLUSS://127.0.0.1:0",
-      "--coordinator-address",
-      coordinator,
-      ...extra,
-    ],
-    60_000,
-  );
+  return spawnTabletServer(id, dataDir, ["--coordinator-address", coordinator, ...extra]);
 }
 
 /** `fluss tablet-server --id <id>` on a free port over `dataDir`, joining through ZooKeeper. */
@@ -98,19 +84,10 @@ export function startZkTabletServerProcess(
   zookeeper: string,
   extra: readonly string[] = [],
 ): Promise<RoleProcess> {
-  return spawnRole(
-    [
-      "tablet-server",
-      "--id",
-      String(id),
-      "--data-dir",
-      dataDir,
-      "--bind-listeners",
-      "FLUSS://127.0.0.1:0",
-      "--zookeeper-address",
-      zookeeper,
-      ...extra,
-    ],
-    60_000,
-  );
+  return spawnTabletServer(id, dataDir, ["--zookeeper-address", zookeeper, ...extra]);
+}
+
+function spawnTabletServer(id: number, dataDir: string, rest: readonly string[]): Promise<RoleProcess> {
+  const args = ["tablet-server", "--id", String(id), "--data-dir", dataDir];
+  return spawnRole([...args, "--bind-listeners", "FLUSS://127.0.0.1:0", ...rest], 60_000);
 }
